@@ -1,0 +1,82 @@
+# Shared helpers for the local stack scripts. Source it; do not run it.
+# shellcheck shell=bash
+set -euo pipefail
+
+PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PROJECT_ROOT
+
+DB_HOST="${DB_HOST:-127.0.0.1}"
+DB_PORT="${DB_PORT:-54322}"
+DB_NAME="${DB_NAME:-postgres}"
+DB_SUPERUSER="postgres"
+DB_PASSWORD="${DB_PASSWORD:-postgres}"
+MIN_PG_MAJOR=15
+
+step() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# The local cluster lives in the project unless the service user cannot reach it.
+stack_dir() {
+  local dir="${LITINKAI_STACK_DIR:-$PROJECT_ROOT/.stack}"
+  printf '%s' "$dir"
+}
+
+# Newest installed PostgreSQL major version (>= MIN_PG_MAJOR), or empty.
+pg_major() {
+  local v best=""
+  for v in /usr/lib/postgresql/*/bin/postgres; do
+    [ -x "$v" ] || continue
+    v="${v#/usr/lib/postgresql/}"
+    v="${v%%/*}"
+    if [ "$v" -ge "$MIN_PG_MAJOR" ] && { [ -z "$best" ] || [ "$v" -gt "$best" ]; }; then best="$v"; fi
+  done
+  printf '%s' "$best"
+}
+
+pg_bin() {
+  local major
+  major="$(pg_major)"
+  [ -n "$major" ] || die "PostgreSQL $MIN_PG_MAJOR+ is not installed: run 'npm run stack -- install' (needs root for apt-get)"
+  printf '/usr/lib/postgresql/%s/bin' "$major"
+}
+
+# Postgres refuses to run as root: use the Debian 'postgres' account then.
+service_user() {
+  if [ "$(id -u)" -eq 0 ]; then printf 'postgres'; else id -un; fi
+}
+
+as_service_user() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+db_url() {
+  printf 'postgresql://%s:%s@%s:%s/%s' "$DB_SUPERUSER" "$DB_PASSWORD" "$DB_HOST" "$DB_PORT" "$DB_NAME"
+}
+
+# psql against the local stack (or DB_URL when set), quiet, stopping on the first error.
+run_psql() {
+  psql "${DB_URL:-$(db_url)}" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+supabase_cli() {
+  "$PROJECT_ROOT/node_modules/.bin/supabase" --workdir "$PROJECT_ROOT" "$@"
+}
+
+deno_cli() {
+  "$PROJECT_ROOT/node_modules/.bin/deno" "$@"
+}
+
+ensure_node_modules() {
+  if [ ! -x "$PROJECT_ROOT/node_modules/.bin/supabase" ] || [ ! -x "$PROJECT_ROOT/node_modules/.bin/deno" ]; then
+    step "Installing npm dev tools (deno, supabase CLI)"
+    (cd "$PROJECT_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed: check network access to the npm registry"
+  fi
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The local Supabase-like database: npm run stack -- up|down|reset|status|install
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+STACK_DIR="$(stack_dir)"
+PGDATA_DIR="$STACK_DIR/pgdata"
+SOCKET_DIR="$STACK_DIR/run"
+LOG_FILE="$STACK_DIR/postgres.log"
+
+cluster_running() {
+  [ -f "$PGDATA_DIR/postmaster.pid" ] && as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/$DB_HOST/$DB_PORT") 2>/dev/null
+}
+
+init_cluster() {
+  step "Creating the local cluster in $PGDATA_DIR"
+  mkdir -p "$STACK_DIR"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown "$(service_user)" "$STACK_DIR"
+    runuser -u postgres -- test -w "$STACK_DIR" ||
+      die "the postgres account cannot write $STACK_DIR: make its parent folders traversable or set LITINKAI_STACK_DIR"
+  fi
+  local pwfile
+  pwfile="$(mktemp)"
+  printf '%s\n' "$DB_PASSWORD" >"$pwfile"
+  chmod 644 "$pwfile"
+  as_service_user "$(pg_bin)/initdb" -D "$PGDATA_DIR" -U "$DB_SUPERUSER" --pwfile="$pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log" 2>&1 ||
+    { rm -f "$pwfile"; die "initdb failed (log: $STACK_DIR/initdb.log)"; }
+  rm -f "$pwfile"
+  as_service_user mkdir -p "$SOCKET_DIR"
+  as_service_user tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null <<CONF
+
+# Local stack settings, as on Supabase
+listen_addresses = '$DB_HOST'
+port = $DB_PORT
+unix_socket_directories = '$SOCKET_DIR'
+shared_preload_libraries = 'pg_cron,pg_stat_statements'
+cron.database_name = '$DB_NAME'
+wal_level = logical
+max_connections = 200
+shared_buffers = 512MB
+maintenance_work_mem = 512MB
+CONF
+}
+
+start_cluster() {
+  if cluster_running; then
+    info "PostgreSQL already running on $DB_HOST:$DB_PORT"
+    return
+  fi
+  if port_in_use; then
+    die "port $DB_PORT on $DB_HOST is taken by another process: stop it, or set DB_PORT to a free port"
+  fi
+  step "Starting PostgreSQL $(pg_major) on $DB_HOST:$DB_PORT"
+  as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 start >/dev/null ||
+    die "PostgreSQL did not start: see $LOG_FILE"
+}
+
+bootstrap() {
+  step "Applying the Supabase bootstrap (roles, auth, storage, realtime publication)"
+  run_psql -f "$PROJECT_ROOT/scripts/sql/bootstrap.sql" >/dev/null
+}
+
+push_migrations() {
+  step "Applying migrations and seed with the Supabase CLI (db push)"
+  local out
+  if ! out="$(supabase_cli db push --remote="$(db_url)" --include-all --include-seed --yes 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    die "supabase db push failed (output above)"
+  fi
+  printf '%s\n' "$out" | grep -E '^(Applying|Seeding|Remote database is up to date|Finished)' | sed 's/^/    /' || true
+}
+
+cmd_up() {
+  bash "$PROJECT_ROOT/scripts/install.sh"
+  ensure_node_modules
+  [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
+  start_cluster
+  bootstrap
+  push_migrations
+  info "ready: DB_URL=$(db_url)"
+}
+
+cmd_down() {
+  if cluster_running; then
+    step "Stopping PostgreSQL"
+    as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
+  else
+    info "PostgreSQL is not running"
+  fi
+}
+
+cmd_reset() {
+  cmd_up_quiet_install
+  step "Dropping and recreating database $DB_NAME"
+  psql "postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1" -X -q -v ON_ERROR_STOP=1 \
+    -c "drop database if exists $DB_NAME with (force)" -c "create database $DB_NAME" >/dev/null
+  bootstrap
+  push_migrations
+  info "ready: DB_URL=$(db_url)"
+}
+
+cmd_up_quiet_install() {
+  bash "$PROJECT_ROOT/scripts/install.sh"
+  ensure_node_modules
+  [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
+  start_cluster
+}
+
+cmd_status() {
+  if cluster_running; then
+    echo "status: running (PostgreSQL $(pg_major), data in $PGDATA_DIR)"
+    echo "DB_URL=$(db_url)"
+    run_psql -At -c "select 'extensions: ' || string_agg(extname || ' ' || extversion, ', ' order by extname) from pg_extension" || true
+    run_psql -At -c "select 'migrations applied: ' || count(*) from supabase_migrations.schema_migrations" 2>/dev/null || true
+  else
+    echo "status: stopped"
+    echo "DB_URL=$(db_url)"
+    return 3
+  fi
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  reset) cmd_reset ;;
+  status) cmd_status ;;
+  install) bash "$PROJECT_ROOT/scripts/install.sh" ;;
+  *) die "usage: npm run stack -- up|down|reset|status|install" ;;
+esac

@@ -1,0 +1,19 @@
+-- Extensions the backend relies on. On hosted Supabase every one is available;
+-- the local stack installs them (pgmq may be the project's compatible build).
+create extension if not exists vector with schema extensions;
+create extension if not exists pg_cron with schema pg_catalog;
+create extension if not exists pgmq;
+
+-- pg_net lets pg_cron invoke Edge Functions on hosted Supabase; optional elsewhere.
+do $$
+begin
+  if exists (select 1 from pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net with schema extensions;
+  end if;
+end
+$$;
+
+-- Helpers that must never be callable through the API live in this schema.
+create schema if not exists private;
+revoke all on schema private from public, anon, authenticated;
+grant usage on schema private to service_role;

@@ -1,0 +1,1 @@
+-- seed: filled by the schema migrations' reference data

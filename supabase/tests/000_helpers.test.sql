@@ -1,0 +1,73 @@
+-- Runs first: pgTAP and the helpers every test file uses. Committed, idempotent.
+create extension if not exists pgtap with schema extensions;
+create schema if not exists tests;
+grant usage on schema tests to anon, authenticated, service_role;
+
+-- A user as GoTrue would create one; the auth trigger adds profile, subscription, progress.
+create or replace function tests.create_user(email text, metadata jsonb default '{}')
+returns uuid
+language plpgsql
+as $$
+declare
+  new_id uuid;
+begin
+  insert into auth.users (id, email, raw_user_meta_data, email_confirmed_at)
+  values (gen_random_uuid(), email, metadata, now())
+  returning id into new_id;
+  return new_id;
+end;
+$$;
+
+-- Act as PostgREST does for a signed-in user: role authenticated plus JWT claims.
+create or replace function tests.authenticate_as(user_id uuid)
+returns void
+language plpgsql
+as $$
+begin
+  perform set_config('request.jwt.claims',
+    json_build_object('sub', user_id, 'role', 'authenticated',
+      'email', (select email from auth.users where id = user_id))::text, true);
+  perform set_config('role', 'authenticated', true);
+end;
+$$;
+
+create or replace function tests.authenticate_as_anon()
+returns void
+language plpgsql
+as $$
+begin
+  perform set_config('request.jwt.claims', '{"role": "anon"}', true);
+  perform set_config('role', 'anon', true);
+end;
+$$;
+
+create or replace function tests.authenticate_as_service_role()
+returns void
+language plpgsql
+as $$
+begin
+  perform set_config('request.jwt.claims', '{"role": "service_role"}', true);
+  perform set_config('role', 'service_role', true);
+end;
+$$;
+
+-- Back to the session's own role (the superuser running the tests).
+create or replace function tests.clear_authentication()
+returns void
+language plpgsql
+as $$
+begin
+  perform set_config('role', 'none', true);
+  perform set_config('request.jwt.claims', '', true);
+end;
+$$;
+
+grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+begin;
+select plan(3);
+select has_function('tests', 'create_user', array['text', 'jsonb'], 'tests.create_user exists');
+select has_function('tests', 'authenticate_as', array['uuid'], 'tests.authenticate_as exists');
+select has_function('tests', 'clear_authentication', 'tests.clear_authentication exists');
+select * from finish();
+rollback;
