@@ -63,7 +63,7 @@ db_url() {
 
 # psql against the local stack (or DB_URL when set), quiet, stopping on the first error.
 run_psql() {
-  psql "${DB_URL:-$(db_url)}" -X -q -v ON_ERROR_STOP=1 "$@"
+  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql "${DB_URL:-$(db_url)}" -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
 supabase_cli() {

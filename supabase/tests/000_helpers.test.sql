@@ -7,12 +7,13 @@ grant usage on schema tests to anon, authenticated, service_role;
 create or replace function tests.create_user(email text, metadata jsonb default '{}')
 returns uuid
 language plpgsql
+set search_path = ''
 as $$
 declare
   new_id uuid;
 begin
   insert into auth.users (id, email, raw_user_meta_data, email_confirmed_at)
-  values (gen_random_uuid(), email, metadata, now())
+  values (pg_catalog.gen_random_uuid(), email, metadata, pg_catalog.now())
   returning id into new_id;
   return new_id;
 end;
@@ -22,32 +23,35 @@ $$;
 create or replace function tests.authenticate_as(user_id uuid)
 returns void
 language plpgsql
+set search_path = ''
 as $$
 begin
-  perform set_config('request.jwt.claims',
-    json_build_object('sub', user_id, 'role', 'authenticated',
+  perform pg_catalog.set_config('request.jwt.claims',
+    pg_catalog.json_build_object('sub', user_id, 'role', 'authenticated',
       'email', (select email from auth.users where id = user_id))::text, true);
-  perform set_config('role', 'authenticated', true);
+  perform pg_catalog.set_config('role', 'authenticated', true);
 end;
 $$;
 
 create or replace function tests.authenticate_as_anon()
 returns void
 language plpgsql
+set search_path = ''
 as $$
 begin
-  perform set_config('request.jwt.claims', '{"role": "anon"}', true);
-  perform set_config('role', 'anon', true);
+  perform pg_catalog.set_config('request.jwt.claims', '{"role": "anon"}', true);
+  perform pg_catalog.set_config('role', 'anon', true);
 end;
 $$;
 
 create or replace function tests.authenticate_as_service_role()
 returns void
 language plpgsql
+set search_path = ''
 as $$
 begin
-  perform set_config('request.jwt.claims', '{"role": "service_role"}', true);
-  perform set_config('role', 'service_role', true);
+  perform pg_catalog.set_config('request.jwt.claims', '{"role": "service_role"}', true);
+  perform pg_catalog.set_config('role', 'service_role', true);
 end;
 $$;
 
@@ -55,10 +59,11 @@ $$;
 create or replace function tests.clear_authentication()
 returns void
 language plpgsql
+set search_path = ''
 as $$
 begin
-  perform set_config('role', 'none', true);
-  perform set_config('request.jwt.claims', '', true);
+  perform pg_catalog.set_config('role', 'none', true);
+  perform pg_catalog.set_config('request.jwt.claims', '', true);
 end;
 $$;
 

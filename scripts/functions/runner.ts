@@ -1,0 +1,160 @@
+/**
+ * Local stand-in for Supabase's Edge Runtime and for pg_cron + pg_net:
+ * serves every function in supabase/functions behind one gateway
+ * (http://127.0.0.1:54321/functions/v1/<name>) and invokes the queue workers
+ * on the schedule stored in the database (private.edge_function_schedules).
+ */
+import { createSql } from "../../supabase/functions/_shared/db.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const functionsDir = `${root}supabase/functions`;
+const gatewayPort = Number(Deno.env.get("FUNCTIONS_PORT") ?? 54321);
+const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const firstFunctionPort = gatewayPort + 100;
+
+interface Served {
+  name: string;
+  port: number;
+  child: Deno.ChildProcess;
+}
+
+function log(message: string) {
+  console.log(`[runner ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+async function discoverFunctions(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(functionsDir)) {
+    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+    try {
+      await Deno.stat(`${functionsDir}/${entry.name}/index.ts`);
+      names.push(entry.name);
+    } catch {
+      // a folder without an entry point is not a function
+    }
+  }
+  return names.sort();
+}
+
+function serveFunction(name: string, port: number): Served {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${functionsDir}/${name}/index.ts`],
+    cwd: root,
+    env: {
+      DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+      SUPABASE_DB_URL: dbUrl,
+      SUPABASE_URL: `http://127.0.0.1:${gatewayPort}`,
+    },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  return { name, port, child };
+}
+
+async function waitUntilListening(port: number, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`function on port ${port} did not start within ${timeoutMs / 1000}s`);
+}
+
+async function proxy(req: Request, served: Map<string, Served>): Promise<Response> {
+  const url = new URL(req.url);
+  const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
+  const target = match ? served.get(match[1]) : undefined;
+  if (!target) {
+    return Response.json({ error: `no function at ${url.pathname}` }, { status: 404 });
+  }
+  const upstream = new URL(`http://127.0.0.1:${target.port}${match?.[2] ?? "/"}${url.search}`);
+  return await fetch(upstream, { method: req.method, headers: req.headers, body: req.body });
+}
+
+interface Schedule {
+  function_name: string;
+  interval_seconds: number;
+}
+
+async function readSchedules(): Promise<Schedule[]> {
+  const sql = createSql(dbUrl, { max: 1 });
+  try {
+    const exists = await sql`select to_regclass('private.edge_function_schedules') is not null as ok`;
+    if (!exists[0].ok) return [];
+    return await sql<Schedule[]>`
+      select function_name, interval_seconds from private.edge_function_schedules where enabled order by function_name`;
+  } finally {
+    await sql.end();
+  }
+}
+
+function startScheduler(schedules: Schedule[], served: Map<string, Served>): number[] {
+  return schedules.filter((s) => served.has(s.function_name)).map((s) => {
+    let busy = false;
+    return setInterval(async () => {
+      if (busy) return; // one invocation at a time per worker, as pg_net would with a lock
+      busy = true;
+      try {
+        const res = await fetch(`http://127.0.0.1:${gatewayPort}/functions/v1/${s.function_name}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ trigger: "schedule" }),
+        });
+        await res.body?.cancel();
+        if (!res.ok) log(`${s.function_name}: HTTP ${res.status}`);
+      } catch (error) {
+        log(`${s.function_name}: ${error instanceof Error ? error.message : error}`);
+      } finally {
+        busy = false;
+      }
+    }, s.interval_seconds * 1000);
+  });
+}
+
+async function main() {
+  const names = await discoverFunctions();
+  log(`starting ${names.length} functions: ${names.join(", ")}`);
+  const served = new Map(names.map((name, i) => [name, serveFunction(name, firstFunctionPort + i)]));
+  await Promise.all([...served.values()].map((s) => waitUntilListening(s.port)));
+
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: gatewayPort, onListen: () => {} },
+    (req) => proxy(req, served),
+  );
+  log(`gateway on http://127.0.0.1:${gatewayPort}/functions/v1/<name>`);
+
+  const schedules = await readSchedules();
+  const timers = startScheduler(schedules, served);
+  log(
+    schedules.length
+      ? `invoking workers: ${schedules.map((s) => `${s.function_name} every ${s.interval_seconds}s`).join(", ")}`
+      : "no worker schedules in the database yet",
+  );
+  log("ready; Ctrl-C stops everything");
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping");
+    timers.forEach(clearInterval);
+    for (const s of served.values()) {
+      try {
+        s.child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.allSettled([...served.values()].map((s) => s.child.status));
+    await server.shutdown();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+await main();

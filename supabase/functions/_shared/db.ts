@@ -1,0 +1,22 @@
+/** One Postgres client per process, through the `postgres` library. */
+import postgres from "postgres";
+import { config } from "./env.ts";
+
+export type Sql = postgres.Sql;
+
+export function createSql(url: string, options: { max?: number } = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 4,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    prepare: false, // works through Supabase's transaction pooler too
+    onnotice: () => {},
+  });
+}
+
+let shared: Sql | undefined;
+
+export function sql(): Sql {
+  shared ??= createSql(config().databaseUrl);
+  return shared;
+}

@@ -1,0 +1,59 @@
+/** Configuration, read once from the environment with a clear error for anything missing. */
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  /** Direct Postgres connection; hosted Edge Functions receive SUPABASE_DB_URL. */
+  databaseUrl: string;
+  /** Base URL of the Supabase API (used to build public Storage URLs). */
+  supabaseUrl: string;
+  /** Folder where the local Storage adapter keeps objects. */
+  localStorageDir: string;
+  openaiApiKey?: string;
+  openrouterApiKey?: string;
+  elevenlabsApiKey?: string;
+  modelslabApiKey?: string;
+  stripeSecretKey?: string;
+  stripeWebhookSecret?: string;
+}
+
+type Env = Pick<typeof Deno.env, "get">;
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env.get(name)?.trim();
+  return value ? value : undefined;
+}
+
+function required(env: Env, name: string, hint: string): string {
+  const value = optional(env, name);
+  if (!value) throw new ConfigError(`missing environment variable ${name}: ${hint}`);
+  return value;
+}
+
+export function loadConfig(env: Env = Deno.env): Config {
+  return {
+    databaseUrl: required(
+      env,
+      "SUPABASE_DB_URL",
+      "set it to the Postgres URL (npm run stack -- status prints DB_URL)",
+    ),
+    supabaseUrl: optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321",
+    localStorageDir: optional(env, "LOCAL_STORAGE_DIR") ?? ".stack/storage",
+    openaiApiKey: optional(env, "OPENAI_API_KEY"),
+    openrouterApiKey: optional(env, "OPENROUTER_API_KEY"),
+    elevenlabsApiKey: optional(env, "ELEVENLABS_API_KEY"),
+    modelslabApiKey: optional(env, "MODELSLAB_API_KEY"),
+    stripeSecretKey: optional(env, "STRIPE_SECRET_KEY"),
+    stripeWebhookSecret: optional(env, "STRIPE_WEBHOOK_SECRET"),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, read on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
