@@ -1,1 +1,154 @@
--- seed: filled by the schema migrations' reference data
+-- Reference data and a demo account. Idempotent: `db push --include-seed` may run it again.
+
+-- Character archetypes: Campbell's hero's-journey roles and Jung's twelve character types.
+insert into public.character_archetypes (name, category, description, traits, typical_roles, example_characters)
+values
+  ('Hero', 'campbell', 'Leaves the ordinary world, is tested, and returns changed with something of value.',
+    array['courageous', 'determined', 'flawed', 'growing'], array['protagonist'],
+    array['Luke Skywalker', 'Frodo Baggins', 'Katniss Everdeen']),
+  ('Mentor', 'campbell', 'Gives the hero training, a gift or advice, then steps back so the hero can act alone.',
+    array['wise', 'experienced', 'protective', 'demanding'], array['mentor', 'supporting'],
+    array['Obi-Wan Kenobi', 'Gandalf', 'Haymitch Abernathy']),
+  ('Threshold Guardian', 'campbell', 'Blocks the way at the edge of a new world and tests whether the hero is ready.',
+    array['obstinate', 'testing', 'territorial'], array['antagonist', 'minor'],
+    array['the Doorknob in Alice in Wonderland', 'the Sphinx']),
+  ('Herald', 'campbell', 'Announces the change that starts the journey: a message, a person or an event.',
+    array['disruptive', 'urgent', 'catalytic'], array['supporting', 'minor'],
+    array['R2-D2 with Leia''s message', 'Hagrid delivering the letter']),
+  ('Shapeshifter', 'campbell', 'Changes loyalty or face, so the hero cannot be sure who or what they are.',
+    array['ambiguous', 'changeable', 'seductive', 'unreliable'], array['love_interest', 'supporting'],
+    array['Catwoman', 'Severus Snape']),
+  ('Shadow', 'campbell', 'Embodies what the hero fears or rejects; the opposing force of the story.',
+    array['threatening', 'mirror of the hero', 'relentless'], array['antagonist'],
+    array['Darth Vader', 'Sauron', 'President Snow']),
+  ('Trickster', 'campbell', 'Brings mischief and comic relief, and cuts the proud down to size.',
+    array['playful', 'irreverent', 'clever', 'chaotic'], array['sidekick', 'supporting'],
+    array['Loki', 'Puck', 'Bugs Bunny']),
+  ('Ally', 'campbell', 'Travels with the hero, helps with tasks the hero cannot do alone, and humanises them.',
+    array['loyal', 'supportive', 'complementary skills'], array['sidekick', 'deuteragonist'],
+    array['Samwise Gamgee', 'Ron Weasley', 'Chewbacca']),
+  ('Innocent', 'jung', 'Wants to be happy and safe; optimistic, trusting, sometimes naive.',
+    array['optimistic', 'pure', 'trusting'], array['protagonist', 'supporting'],
+    array['Forrest Gump', 'Dorothy Gale']),
+  ('Everyman', 'jung', 'Wants to belong; ordinary, down to earth, and relatable to the reader.',
+    array['realistic', 'empathetic', 'unpretentious'], array['protagonist', 'supporting'],
+    array['Bilbo Baggins', 'Arthur Dent']),
+  ('Warrior', 'jung', 'Proves worth through courage and mastery; fights for what is right.',
+    array['brave', 'disciplined', 'competitive'], array['protagonist', 'deuteragonist'],
+    array['Wonder Woman', 'Achilles']),
+  ('Caregiver', 'jung', 'Protects and cares for others, often at a cost to themselves.',
+    array['compassionate', 'generous', 'selfless'], array['mentor', 'supporting'],
+    array['Molly Weasley', 'Marmee March']),
+  ('Explorer', 'jung', 'Seeks freedom and discovery; restless in the familiar.',
+    array['curious', 'independent', 'restless'], array['protagonist'],
+    array['Indiana Jones', 'Captain Kirk']),
+  ('Rebel', 'jung', 'Breaks rules that no longer work and overturns what is unjust.',
+    array['defiant', 'disruptive', 'free-spirited'], array['protagonist', 'antagonist'],
+    array['Robin Hood', 'Randle McMurphy']),
+  ('Lover', 'jung', 'Seeks intimacy and connection; driven by passion and commitment.',
+    array['passionate', 'devoted', 'sensual'], array['love_interest'],
+    array['Romeo', 'Elizabeth Bennet']),
+  ('Creator', 'jung', 'Makes something of lasting value; imaginative and driven by vision.',
+    array['inventive', 'perfectionist', 'visionary'], array['protagonist', 'supporting'],
+    array['Victor Frankenstein', 'Willy Wonka']),
+  ('Jester', 'jung', 'Lives in the moment with joy and humour, and reveals truth through jokes.',
+    array['funny', 'light-hearted', 'truth-telling'], array['sidekick'],
+    array['Falstaff', 'the Fool in King Lear']),
+  ('Sage', 'jung', 'Seeks truth and understanding, and shares knowledge.',
+    array['wise', 'analytical', 'detached'], array['mentor'],
+    array['Yoda', 'Sherlock Holmes']),
+  ('Magician', 'jung', 'Transforms reality by understanding its laws; makes the impossible happen.',
+    array['visionary', 'charismatic', 'transformative'], array['mentor', 'antagonist'],
+    array['Prospero', 'Merlin']),
+  ('Ruler', 'jung', 'Seeks control and order, and takes responsibility for a realm.',
+    array['commanding', 'responsible', 'organised'], array['antagonist', 'supporting'],
+    array['King Arthur', 'Don Vito Corleone'])
+on conflict (name) do nothing;
+
+-- Badges: criteria name a metric from user_progress (or an event count) and a threshold.
+insert into public.badges (name, description, category, rarity, criteria, points)
+values
+  ('First Chapter', 'Finish reading your first chapter.', 'reading', 'common',
+    '{"metric": "chapters_completed", "operator": ">=", "threshold": 1}', 10),
+  ('Bookworm', 'Finish reading ten books.', 'reading', 'rare',
+    '{"metric": "books_read", "operator": ">=", "threshold": 10}', 100),
+  ('Quiz Whiz', 'Complete twenty-five chapter quizzes.', 'learning', 'uncommon',
+    '{"metric": "quizzes_completed", "operator": ">=", "threshold": 25}', 50),
+  ('Director''s Chair', 'Generate your first video from a chapter.', 'creation', 'common',
+    '{"metric": "videos_generated", "operator": ">=", "threshold": 1}', 20),
+  ('Studio Mogul', 'Generate one hundred videos.', 'creation', 'epic',
+    '{"metric": "videos_generated", "operator": ">=", "threshold": 100}', 500),
+  ('On a Roll', 'Be active seven days in a row.', 'milestone', 'uncommon',
+    '{"metric": "current_streak_days", "operator": ">=", "threshold": 7}', 40),
+  ('Unstoppable', 'Be active one hundred days in a row.', 'milestone', 'legendary',
+    '{"metric": "longest_streak_days", "operator": ">=", "threshold": 100}', 1000),
+  ('Centurion', 'Earn one thousand points.', 'community', 'rare',
+    '{"metric": "total_points", "operator": ">=", "threshold": 1000}', 0)
+on conflict (name) do nothing;
+
+-- Demo account (sign-in is up to Auth; locally the row is enough) and its sample book.
+insert into auth.users (id, email, raw_user_meta_data, email_confirmed_at)
+values ('00000000-0000-4000-8000-00000000d3e0', 'demo@litinkai.test', '{"full_name": "Demo Reader"}', now())
+on conflict (id) do nothing;
+
+insert into public.books (id, user_id, title, author, description, book_type, genre, status, total_chapters,
+  word_count, estimated_duration_minutes)
+values ('00000000-0000-4000-8000-0000000b0001', '00000000-0000-4000-8000-00000000d3e0',
+  'The Lighthouse at Gull Point', 'LitinkAI Sample Press',
+  'A girl, a lighthouse keeper and the storm that tests them both.', 'entertainment', 'adventure', 'ready', 3, 0, 0)
+on conflict (id) do nothing;
+
+insert into public.chapters (id, book_id, chapter_number, title, content)
+values
+  ('00000000-0000-4000-8000-0000000c0001', '00000000-0000-4000-8000-0000000b0001', 1, 'The Keeper',
+$$On the morning Mara arrived at Gull Point, fog lay over the harbour like wet wool. She carried one bag and a letter from her aunt, and she had never seen the sea.
+
+The lighthouse stood at the end of a rocky path. An old man in a blue coat was painting its door. He did not turn around.
+
+"You must be the girl who wants to learn the light," he said.
+
+"I am Mara," she said. "My aunt says you need help."
+
+"Your aunt says a great many things." He put down his brush and looked at her for a long moment. "The lamp must be lit before sunset, every day, storm or calm. Can you climb one hundred and twelve steps without complaining?"
+
+"I can climb two hundred," Mara said.
+
+The keeper, whose name was Elias Brand, almost smiled.$$),
+  ('00000000-0000-4000-8000-0000000c0002', '00000000-0000-4000-8000-0000000b0001', 2, 'The Lamp Room',
+$$That evening in the lamp room, Elias showed her how to trim the wick and polish the great glass lens until it shone like ice.
+
+"Ships have broken on these rocks for three hundred years," he said. "The light does not save them. It only tells them where the danger is. They must save themselves."
+
+Mara wiped the last smear from the glass. Far below, the tide was coming in, and the wind had begun to sing against the windows.
+
+"What happens if the light goes out?" she asked.
+
+"Then someone climbs the stairs and lights it again," Elias said. "That is the whole job, and it is harder than it sounds."
+
+Through the night she listened to the sea and counted the turns of the beam across the water.$$),
+  ('00000000-0000-4000-8000-0000000c0003', '00000000-0000-4000-8000-0000000b0001', 3, 'The Storm',
+$$At midnight a storm struck Gull Point. Rain hammered the tower, and the power failed with a crack that shook the stairs.
+
+Elias had gone down to the harbour to help the fishermen tie their boats. Mara was alone in the dark lighthouse.
+
+Out on the black water she saw a small green light: a fishing boat, turning the wrong way, towards the rocks.
+
+"Not tonight," Mara whispered.
+
+She found the old oil lamp, climbed one hundred and twelve steps in the dark, and lit the wick with shaking hands. The lens caught the flame and threw it across the sea.
+
+The green light turned. The boat slid past the rocks and into the harbour.
+
+At dawn Elias climbed the stairs, soaked and tired, and found her asleep beside the lamp. He put his blue coat over her shoulders and said nothing at all.$$)
+on conflict (id) do nothing;
+
+-- Word counts and reading time (238 words per minute) follow from the text.
+update public.chapters c
+set word_count = w.words, duration_minutes = ceil(w.words / 238.0)
+from (select id, array_length(regexp_split_to_array(btrim(content), '\s+'), 1) as words from public.chapters
+      where book_id = '00000000-0000-4000-8000-0000000b0001') w
+where c.id = w.id;
+update public.books b
+set word_count = (select sum(word_count) from public.chapters where book_id = b.id),
+    estimated_duration_minutes = (select sum(duration_minutes) from public.chapters where book_id = b.id)
+where b.id = '00000000-0000-4000-8000-0000000b0001';

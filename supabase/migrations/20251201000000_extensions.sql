@@ -13,7 +13,10 @@ begin
 end
 $$;
 
--- Helpers that must never be callable through the API live in this schema.
+-- Helpers for policies and workers live in `private`: PostgREST does not expose it, so
+-- clients cannot call them as RPCs. Policies run as the caller, hence usage for the API
+-- roles; each function grants execute only to the roles that need it.
 create schema if not exists private;
-revoke all on schema private from public, anon, authenticated;
-grant usage on schema private to service_role;
+revoke all on schema private from public;
+grant usage on schema private to anon, authenticated, service_role;
+alter default privileges in schema private revoke execute on functions from public;

@@ -1,0 +1,241 @@
+-- Accounts: profiles, roles and email verification.
+create type public.app_role as enum ('user', 'author', 'admin', 'superadmin');
+create type public.user_mode as enum ('explorer', 'creator');
+
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  email text,
+  display_name text,
+  avatar_url text,
+  bio text,
+  preferred_mode public.user_mode not null default 'explorer',
+  roles public.app_role[] not null default '{}',
+  email_verified boolean not null default false,
+  onboarding_completed boolean not null default false,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint profiles_display_name_length check (char_length(display_name) <= 100),
+  constraint profiles_bio_length check (char_length(bio) <= 2000)
+);
+comment on table public.profiles is 'One row per auth user: public profile, mode and roles (roles derived from user_roles).';
+
+create table public.user_roles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  role public.app_role not null,
+  granted_by uuid references public.profiles (id) on delete set null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint user_roles_user_role_key unique (user_id, role)
+);
+comment on table public.user_roles is 'Roles granted to users; the source of truth for profiles.roles.';
+create index user_roles_granted_by_idx on public.user_roles (granted_by);
+
+create table public.email_verifications (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  email text not null,
+  token_hash text not null,
+  expires_at timestamptz not null,
+  verified_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint email_verifications_token_hash_key unique (token_hash),
+  constraint email_verifications_token_hash_format check (token_hash ~ '^[0-9a-f]{64}$'),
+  constraint email_verifications_expiry_after_creation check (expires_at > created_at)
+);
+comment on table public.email_verifications is 'Pending and used email verification tokens, stored as SHA-256 hashes only.';
+create index email_verifications_user_id_idx on public.email_verifications (user_id);
+
+create trigger profiles_set_updated_at before update on public.profiles
+  for each row execute function private.set_updated_at();
+create trigger user_roles_set_updated_at before update on public.user_roles
+  for each row execute function private.set_updated_at();
+create trigger email_verifications_set_updated_at before update on public.email_verifications
+  for each row execute function private.set_updated_at();
+
+-- profiles.roles always equals the user's rows in user_roles, whatever an update says.
+create or replace function private.derive_profile_roles()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  new.roles := coalesce(
+    (select pg_catalog.array_agg(r.role order by r.role) from public.user_roles r where r.user_id = new.id),
+    '{}'
+  );
+  return new;
+end;
+$$;
+revoke all on function private.derive_profile_roles() from public, anon, authenticated;
+create trigger profiles_derive_roles before insert or update on public.profiles
+  for each row execute function private.derive_profile_roles();
+
+create or replace function private.sync_profile_roles()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.profiles p set roles = p.roles
+  where p.id in (select x from (values (new.user_id), (old.user_id)) as ids (x) where x is not null);
+  return null;
+end;
+$$;
+revoke all on function private.sync_profile_roles() from public, anon, authenticated;
+create trigger user_roles_sync_profile after insert or update or delete on public.user_roles
+  for each row execute function private.sync_profile_roles();
+
+-- Caller checks used by policies and RPCs.
+create or replace function private.has_role(wanted public.app_role)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.user_roles r where r.user_id = (select auth.uid()) and r.role = wanted
+  )
+$$;
+revoke all on function private.has_role(public.app_role) from public;
+grant execute on function private.has_role(public.app_role) to anon, authenticated, service_role;
+
+create or replace function private.is_superadmin()
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$ select private.has_role('superadmin') $$;
+revoke all on function private.is_superadmin() from public;
+grant execute on function private.is_superadmin() to anon, authenticated, service_role;
+
+-- Role management: superadmins only (or the service role).
+create or replace function public.grant_role(target_user uuid, granted public.app_role)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if coalesce((select auth.role()), '') <> 'service_role' and not private.is_superadmin() then
+    raise exception 'only a superadmin can grant roles' using errcode = '42501';
+  end if;
+  if not exists (select 1 from public.profiles p where p.id = target_user) then
+    raise exception 'no user with id %', target_user using errcode = 'P0002';
+  end if;
+  insert into public.user_roles (user_id, role, granted_by)
+  values (target_user, granted, (select auth.uid()))
+  on conflict (user_id, role) do nothing;
+end;
+$$;
+comment on function public.grant_role(uuid, public.app_role) is 'Superadmin RPC: give a user a role.';
+
+create or replace function public.revoke_role(target_user uuid, revoked public.app_role)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if coalesce((select auth.role()), '') <> 'service_role' and not private.is_superadmin() then
+    raise exception 'only a superadmin can revoke roles' using errcode = '42501';
+  end if;
+  if revoked = 'user' then
+    raise exception 'the base role "user" cannot be revoked' using errcode = '22023';
+  end if;
+  delete from public.user_roles r where r.user_id = target_user and r.role = revoked;
+end;
+$$;
+comment on function public.revoke_role(uuid, public.app_role) is 'Superadmin RPC: take a role away from a user.';
+revoke all on function public.grant_role(uuid, public.app_role), public.revoke_role(uuid, public.app_role)
+  from public, anon;
+grant execute on function public.grant_role(uuid, public.app_role), public.revoke_role(uuid, public.app_role)
+  to authenticated, service_role;
+
+-- Email verification: the backend issues a token (returned once), the user redeems it.
+create or replace function private.issue_email_verification(target_user uuid, valid_for interval default '24 hours')
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  token text := pg_catalog.encode(extensions.gen_random_bytes(32), 'hex');
+begin
+  insert into public.email_verifications (user_id, email, token_hash, expires_at)
+  select p.id, p.email, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8')), 'hex'),
+    pg_catalog.now() + valid_for
+  from public.profiles p where p.id = target_user;
+  if not found then
+    raise exception 'no user with id %', target_user using errcode = 'P0002';
+  end if;
+  return token;
+end;
+$$;
+revoke all on function private.issue_email_verification(uuid, interval) from public, anon, authenticated;
+grant execute on function private.issue_email_verification(uuid, interval) to service_role;
+
+create or replace function public.verify_email(token text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  verification public.email_verifications;
+begin
+  select * into verification from public.email_verifications v
+  where v.token_hash = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8')), 'hex')
+    and v.user_id = (select auth.uid())
+  for update;
+  if not found then
+    raise exception 'verification token is not valid for this user' using errcode = 'P0002';
+  end if;
+  if verification.verified_at is not null then
+    return true;
+  end if;
+  if verification.expires_at < pg_catalog.now() then
+    raise exception 'verification token has expired' using errcode = 'P0001';
+  end if;
+  update public.email_verifications set verified_at = pg_catalog.now() where id = verification.id;
+  update public.profiles set email_verified = true where id = verification.user_id;
+  return true;
+end;
+$$;
+comment on function public.verify_email(text) is 'RPC: redeem an email verification token for the signed-in user.';
+revoke all on function public.verify_email(text) from public, anon;
+grant execute on function public.verify_email(text) to authenticated;
+
+-- Row level security
+alter table public.profiles enable row level security;
+alter table public.user_roles enable row level security;
+alter table public.email_verifications enable row level security;
+
+-- Clients may change only these profile columns; roles and verification are the backend's.
+revoke insert, update, delete on public.profiles from anon, authenticated;
+grant update (display_name, avatar_url, bio, preferred_mode, onboarding_completed) on public.profiles to authenticated;
+revoke insert, update, delete on public.user_roles, public.email_verifications from anon, authenticated;
+revoke select on public.email_verifications from anon, authenticated;
+grant select (id, user_id, email, expires_at, verified_at, created_at, updated_at)
+  on public.email_verifications to authenticated;
+
+create policy "users read their own profile; superadmins read all" on public.profiles
+  for select to authenticated
+  using (id = (select auth.uid()) or (select private.is_superadmin()));
+create policy "users update their own profile" on public.profiles
+  for update to authenticated
+  using (id = (select auth.uid()))
+  with check (id = (select auth.uid()));
+
+create policy "users read their own roles; superadmins read all" on public.user_roles
+  for select to authenticated
+  using (user_id = (select auth.uid()) or (select private.is_superadmin()));
+
+create policy "users read the state of their own verifications" on public.email_verifications
+  for select to authenticated
+  using (user_id = (select auth.uid()));
