@@ -15,8 +15,7 @@ $$;
 
 -- Helpers for policies and workers live in `private`: PostgREST does not expose it, so
 -- clients cannot call them as RPCs. Policies run as the caller, hence usage for the API
--- roles; each function grants execute only to the roles that need it.
+-- roles; each function revokes execute from public and grants it only where needed.
 create schema if not exists private;
 revoke all on schema private from public;
 grant usage on schema private to anon, authenticated, service_role;
-alter default privileges in schema private revoke execute on functions from public;

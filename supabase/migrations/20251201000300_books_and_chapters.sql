@@ -6,7 +6,7 @@ create type public.extraction_method as enum ('toc', 'ai', 'manual');
 
 create table public.books (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references public.profiles (id) on delete cascade,
+  user_id uuid not null default auth.uid() references public.profiles (id) on delete cascade,
   title text not null,
   author text,
   description text,
@@ -123,6 +123,7 @@ as $$
   select c.id from public.chapters c join public.books b on b.id = c.book_id
   where b.user_id = (select auth.uid())
 $$;
+revoke all on function private.owned_book_ids(), private.owned_chapter_ids() from public, anon;
 grant execute on function private.owned_book_ids(), private.owned_chapter_ids() to authenticated, service_role;
 
 -- Row level security: a book's owner reaches it and everything under it.
@@ -133,7 +134,7 @@ alter table public.chapter_embeddings enable row level security;
 
 -- Processing state, totals and progress are the ingest worker's to write.
 revoke insert, update on public.books from anon, authenticated;
-grant insert (id, title, author, description, cover_image_url, book_type, genre, language,
+grant insert (id, user_id, title, author, description, cover_image_url, book_type, genre, language,
   source_file_path, source_file_type, source_file_size, metadata) on public.books to authenticated;
 grant update (title, author, description, cover_image_url, book_type, genre, language, metadata)
   on public.books to authenticated;

@@ -57,6 +57,7 @@ stable
 security definer
 set search_path = ''
 as $$ select s.id from public.scripts s where s.user_id = (select auth.uid()) $$;
+revoke all on function private.owned_script_ids() from public, anon;
 grant execute on function private.owned_script_ids() to authenticated, service_role;
 
 alter table public.scripts enable row level security;

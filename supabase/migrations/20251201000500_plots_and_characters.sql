@@ -155,6 +155,7 @@ create policy "owners delete their chapter scripts" on public.chapter_scripts
 create or replace function private.check_story_links()
 returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $$
 begin
@@ -170,6 +171,7 @@ begin
   return new;
 end;
 $$;
+revoke all on function private.check_story_links() from public, anon, authenticated;
 create trigger characters_check_links before insert or update of plot_overview_id, book_id on public.characters
   for each row execute function private.check_story_links();
 create trigger chapter_scripts_check_links before insert or update of script_id, chapter_id on public.chapter_scripts

@@ -260,6 +260,7 @@ begin
   return new;
 end;
 $$;
+revoke all on function private.guard_generation_status() from public, anon, authenticated;
 create trigger video_generations_guard_status before update on public.video_generations
   for each row execute function private.guard_generation_status();
 

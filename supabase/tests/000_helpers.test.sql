@@ -26,6 +26,7 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  perform pg_catalog.set_config('role', 'none', true);
   perform pg_catalog.set_config('request.jwt.claims',
     pg_catalog.json_build_object('sub', user_id, 'role', 'authenticated',
       'email', (select email from auth.users where id = user_id))::text, true);
@@ -67,12 +68,36 @@ begin
 end;
 $$;
 
+-- Runs a statement as the current role and always rolls it back. Returns the number of rows it
+-- touched, 'denied' when privileges or RLS refuse it, or the SQLSTATE of any other error.
+create or replace function tests.try_rows(statement text)
+returns text
+language plpgsql
+set search_path = ''
+as $$
+declare
+  touched bigint;
+begin
+  begin
+    execute statement;
+    get diagnostics touched = row_count;
+    raise exception using errcode = 'TSRB0', message = touched::text;
+  exception
+    when sqlstate 'TSRB0' then return sqlerrm;
+    when insufficient_privilege then return 'denied';
+    when others then return sqlstate || ': ' || sqlerrm;
+  end;
+end;
+$$;
+
 grant execute on all functions in schema tests to anon, authenticated, service_role;
 
 begin;
-select plan(3);
+select plan(5);
 select has_function('tests', 'create_user', array['text', 'jsonb'], 'tests.create_user exists');
 select has_function('tests', 'authenticate_as', array['uuid'], 'tests.authenticate_as exists');
 select has_function('tests', 'clear_authentication', 'tests.clear_authentication exists');
+select is(tests.try_rows('select 1 union all select 2'), '2', 'try_rows counts the rows a statement touched');
+select is(tests.try_rows('select 1/0'), '22012: division by zero', 'try_rows reports other errors with their SQLSTATE');
 select * from finish();
 rollback;

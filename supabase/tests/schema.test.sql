@@ -1,0 +1,152 @@
+-- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
+begin;
+select plan(67);
+
+select tables_are('public', array[
+  'profiles', 'user_roles', 'email_verifications',
+  'books', 'book_structure', 'chapters', 'chapter_embeddings', 'scripts', 'scene_descriptions',
+  'plot_overviews', 'characters', 'character_archetypes', 'chapter_scripts',
+  'image_generations', 'image_generation_retries', 'audio_generations', 'video_generations', 'scene_videos',
+  'lipsync_jobs', 'merge_jobs', 'merge_assets',
+  'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
+  'badges', 'user_badges', 'nfts', 'user_progress'
+], 'public has exactly the 30 tables of the ERD');
+
+-- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
+create temp view public_tables as
+  select c.oid, c.relname::text as name, c.relrowsecurity as rls
+  from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r';
+select is((select array_agg(name order by name) from public_tables where not rls), null, 'RLS is enabled on every table');
+select is((select array_agg(name order by name) from public_tables t
+           where not exists (select 1 from pg_constraint k where k.conrelid = t.oid and k.contype = 'p')),
+  null, 'every table has a primary key');
+select is((select array_agg(name order by name) from public_tables t
+           where (select count(*) from pg_attribute a where a.attrelid = t.oid and a.attname in ('created_at', 'updated_at')
+                  and a.atttypid = 'timestamptz'::regtype and a.attnotnull) <> 2),
+  null, 'every table has not-null created_at and updated_at timestamptz');
+select is((select array_agg(name order by name) from public_tables t
+           where not exists (select 1 from pg_trigger g where g.tgrelid = t.oid
+                             and g.tgfoid = 'private.set_updated_at()'::regprocedure)),
+  null, 'every table keeps updated_at with the shared trigger');
+select is((select array_agg(name order by name) from public_tables t where obj_description(t.oid, 'pg_class') is null),
+  null, 'every table has a comment');
+select is((select array_agg(name order by name) from public_tables t
+           where not exists (select 1 from pg_policy p where p.polrelid = t.oid)),
+  null, 'every table has at least one policy');
+
+-- Every foreign key is covered by an index whose leading columns are the key's columns.
+select is((
+  select array_agg(k.conrelid::regclass::text || '(' || k.conname || ')' order by 1)
+  from pg_constraint k
+  where k.contype = 'f' and k.connamespace = 'public'::regnamespace
+    and not exists (
+      select 1 from pg_index i
+      where i.indrelid = k.conrelid
+        and (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] @> k.conkey
+        and (i.indkey::int2[])[0:array_length(k.conkey, 1) - 1] <@ k.conkey)
+), null, 'every foreign key has an index');
+
+-- Policies are written for performance: auth.uid() wrapped in a subquery.
+select is((select array_agg(tablename || ': ' || policyname) from pg_policies
+           where schemaname = 'public' and (qual ~ 'auth\.uid\(\)' and qual !~ 'SELECT auth\.uid\(\)'
+             or with_check ~ 'auth\.uid\(\)' and with_check !~ 'SELECT auth\.uid\(\)')),
+  null, 'no policy calls auth.uid() per row');
+
+-- Key columns and types.
+select col_type_is('public', 'chapter_embeddings', 'embedding', 'extensions', 'vector(1536)', 'embeddings have 1536 dimensions');
+select col_is_pk('public', 'profiles', 'id', 'profiles are keyed by the auth user id');
+select fk_ok('public', 'profiles', 'id', 'auth', 'users', 'id');
+select col_type_is('public', 'video_generations', 'progress_percentage', 'numeric(5,2)', 'progress is numeric(5,2)');
+select col_type_is('public', 'usage_logs', 'cost_usd', 'numeric(12,6)', 'costs are exact decimals');
+select col_not_null('public', 'chapters', 'content', 'a chapter always has content');
+select col_not_null('public', 'usage_logs', 'model', 'a usage log names its model');
+select col_type_is('public', 'user_subscriptions', 'tier', 'subscription_tier', 'subscriptions use the tier enum');
+select col_type_is('public', 'audio_generations', 'duration_ms', 'integer', 'audio length is in milliseconds');
+
+-- Enumerations.
+select enum_has_labels('public', 'book_type', array['learning', 'entertainment']);
+select enum_has_labels('public', 'structure_type', array['chapters', 'parts_and_chapters', 'sections', 'fixed_parts']);
+select enum_has_labels('public', 'book_status', array['draft', 'processing', 'ready', 'failed', 'published']);
+select enum_has_labels('public', 'user_mode', array['explorer', 'creator']);
+select enum_has_labels('public', 'app_role', array['user', 'author', 'admin', 'superadmin']);
+select enum_has_labels('public', 'script_style', array['cinematic', 'narration', 'educational']);
+select enum_has_labels('public', 'time_of_day', array['dawn', 'morning', 'noon', 'afternoon', 'evening', 'night', 'unspecified']);
+select enum_has_labels('public', 'image_type', array['scene', 'character', 'cover']);
+select enum_has_labels('public', 'audio_type', array['narration', 'dialogue', 'music', 'sound_effect']);
+select enum_has_labels('public', 'generation_status', array['queued', 'processing', 'completed', 'failed', 'cancelled']);
+select enum_has_labels('public', 'job_status', array['pending', 'processing', 'completed', 'failed', 'cancelled']);
+select enum_has_labels('public', 'pipeline_step', array['script', 'images', 'audio', 'video', 'lipsync', 'merge']);
+select enum_has_labels('public', 'quality_tier', array['basic', 'standard', 'premium', 'professional']);
+select enum_has_labels('public', 'subscription_tier', array['free', 'basic', 'standard', 'premium', 'professional', 'enterprise']);
+select enum_has_labels('public', 'subscription_status', array['active', 'trialing', 'past_due', 'cancelled', 'incomplete', 'unpaid']);
+select enum_has_labels('public', 'change_reason', array['upgrade', 'downgrade', 'cancel', 'renewal', 'payment_failed', 'reactivation']);
+select enum_has_labels('public', 'resource_type', array['text', 'embedding', 'image', 'audio', 'video', 'lipsync', 'merge']);
+select enum_has_labels('public', 'badge_category', array['reading', 'learning', 'creation', 'community', 'milestone']);
+select enum_has_labels('public', 'badge_rarity', array['common', 'uncommon', 'rare', 'epic', 'legendary']);
+select enum_has_labels('public', 'blockchain', array['ethereum', 'polygon', 'base', 'solana']);
+select enum_has_labels('public', 'nft_status', array['pending', 'minting', 'minted', 'failed', 'transferred']);
+select enum_has_labels('public', 'extraction_method', array['toc', 'ai', 'manual']);
+
+-- Uniqueness the ERD names.
+select col_is_unique('public', 'book_structure', 'book_id', 'one structure per book');
+select col_is_unique('public', 'chapters', array['book_id', 'chapter_number'], 'chapter numbers are unique per book');
+select col_is_unique('public', 'merge_jobs', 'video_generation_id', 'one merge job per generation');
+select col_is_unique('public', 'lipsync_jobs', 'scene_video_id', 'one lipsync job per scene video');
+select col_is_unique('public', 'user_subscriptions', 'user_id', 'one subscription per user');
+select col_is_unique('public', 'model_metrics', array['model', 'metric_date'], 'one metrics row per model and day');
+select col_is_unique('public', 'user_progress', 'user_id', 'one progress row per user');
+select is((select indexdef from pg_indexes where indexname = 'plot_overviews_one_active_per_book'),
+  'CREATE UNIQUE INDEX plot_overviews_one_active_per_book ON public.plot_overviews USING btree (book_id) WHERE (status = ''active''::plot_status)',
+  'one active plot overview per book');
+
+-- The ANN index.
+select is((select am.amname from pg_class i join pg_am am on am.oid = i.relam
+           where i.relname = 'chapter_embeddings_embedding_hnsw_idx'), 'hnsw', 'embeddings have an HNSW index');
+select ok((select indexdef ~ 'vector_cosine_ops' from pg_indexes where indexname = 'chapter_embeddings_embedding_hnsw_idx'),
+  'the ANN index uses cosine distance');
+
+-- Foreign key actions.
+create temp view fk_actions as
+  select k.conrelid::regclass::text as tbl, a.attname::text as col, k.confrelid::regclass::text as ref, k.confdeltype as action
+  from pg_constraint k join pg_attribute a on a.attrelid = k.conrelid and a.attnum = k.conkey[1]
+  where k.contype = 'f';
+select is((select action from fk_actions where tbl = 'video_generations' and col = 'script_id'), 'a'::"char",
+  'a script used by a video cannot be deleted (checked at statement end)');
+select is((select action from fk_actions where tbl = 'chapter_scripts' and col = 'plot_overview_id'), 'n'::"char",
+  'chapter_scripts keeps its row when the plot overview goes (SET NULL)');
+select is((select action from fk_actions where tbl = 'chapters' and col = 'book_id'), 'c'::"char", 'chapters cascade with their book');
+select is((select action from fk_actions where tbl = 'books' and col = 'user_id'), 'c'::"char", 'books cascade with their owner');
+select is((select action from fk_actions where tbl = 'profiles' and col = 'id'), 'c'::"char", 'profiles cascade with the auth user');
+select is((select action from fk_actions where tbl = 'characters' and col = 'archetype_id'), 'r'::"char",
+  'an archetype in use cannot be deleted');
+
+-- Realtime: the tables clients watch.
+select set_eq(
+  $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
+  array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs'],
+  'the progress tables are in the supabase_realtime publication');
+
+-- Security definer functions pin their search path.
+select is((select array_agg(p.oid::regprocedure::text) from pg_proc p
+           where p.prosecdef and p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+             and not coalesce(p.proconfig @> array['search_path=""'], false)),
+  null, 'every security definer function sets search_path to empty');
+select is((select array_agg(p.oid::regprocedure::text) from pg_proc p
+           where p.pronamespace = 'private'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
+             and p.oid::regprocedure::text not in ('private.has_role(app_role)', 'private.is_superadmin()')),
+  null, 'anon can execute no private function except the role checks its policies call');
+
+-- Storage buckets.
+select set_eq($$select id from storage.buckets$$, array['books', 'covers', 'media'], 'the three buckets exist');
+select is((select count(*)::integer from storage.buckets where public), 0, 'no bucket is public');
+select is((select count(*)::integer from pg_policies where schemaname = 'storage' and tablename = 'objects'), 4,
+  'storage.objects has one policy per command');
+
+select has_function('public', 'grant_role', array['uuid', 'app_role']);
+select has_function('public', 'revoke_role', array['uuid', 'app_role']);
+select has_function('public', 'subscription_tiers', 'tiers are defined by one function');
+select has_trigger('auth', 'users', 'on_auth_user_created', 'new auth users are set up by a trigger');
+select has_trigger('public', 'video_generations', 'video_generations_guard_status', 'generation status changes are guarded');
+
+select * from finish();
+rollback;
