@@ -10,9 +10,9 @@ create table public.video_generations (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
   chapter_id uuid not null references public.chapters (id) on delete cascade,
-  -- Deleting a script a video uses is refused; NO ACTION (checked at statement end, like
-  -- RESTRICT for a direct delete) still lets a chapter or account delete cascade through both.
-  script_id uuid references public.scripts (id) on delete no action,
+  -- Set by the script stage. A script a video uses cannot be deleted on its own; deleting the
+  -- chapter or account still removes both in one statement.
+  script_id uuid references public.scripts (id) on delete restrict,
   script_style public.script_style not null,
   quality_tier public.quality_tier not null default 'basic',
   status public.generation_status not null default 'queued',

@@ -110,8 +110,8 @@ create temp view fk_actions as
   select k.conrelid::regclass::text as tbl, a.attname::text as col, k.confrelid::regclass::text as ref, k.confdeltype as action
   from pg_constraint k join pg_attribute a on a.attrelid = k.conrelid and a.attnum = k.conkey[1]
   where k.contype = 'f';
-select is((select action from fk_actions where tbl = 'video_generations' and col = 'script_id'), 'a'::"char",
-  'a script used by a video cannot be deleted (checked at statement end)');
+select is((select action from fk_actions where tbl = 'video_generations' and col = 'script_id'), 'r'::"char",
+  'a script used by a video cannot be deleted (RESTRICT)');
 select is((select action from fk_actions where tbl = 'chapter_scripts' and col = 'plot_overview_id'), 'n'::"char",
   'chapter_scripts keeps its row when the plot overview goes (SET NULL)');
 select is((select action from fk_actions where tbl = 'chapters' and col = 'book_id'), 'c'::"char", 'chapters cascade with their book');
