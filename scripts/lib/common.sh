@@ -66,8 +66,12 @@ run_psql() {
   PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql "${DB_URL:-$(db_url)}" -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
+# The Supabase CLI binary from its npm platform package (published here for linux-x64 only).
+SUPABASE_BIN="${SUPABASE_CLI_BINARY:-$PROJECT_ROOT/node_modules/@supabase/cli-linux-x64/bin/supabase}"
+
 supabase_cli() {
-  "$PROJECT_ROOT/node_modules/.bin/supabase" --workdir "$PROJECT_ROOT" "$@"
+  [ -x "$SUPABASE_BIN" ] || die "Supabase CLI not found at $SUPABASE_BIN: run 'npm ci' (linux-x64), or set SUPABASE_CLI_BINARY to a supabase binary"
+  "$SUPABASE_BIN" --workdir "$PROJECT_ROOT" "$@"
 }
 
 deno_cli() {
@@ -75,7 +79,7 @@ deno_cli() {
 }
 
 ensure_node_modules() {
-  if [ ! -x "$PROJECT_ROOT/node_modules/.bin/supabase" ] || [ ! -x "$PROJECT_ROOT/node_modules/.bin/deno" ]; then
+  if [ ! -x "$SUPABASE_BIN" ] || [ ! -x "$PROJECT_ROOT/node_modules/.bin/deno" ]; then
     step "Installing npm dev tools (deno, supabase CLI)"
     (cd "$PROJECT_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed: check network access to the npm registry"
   fi
