@@ -37,7 +37,7 @@ install_postgres() {
   local major
   major="$(pg_major)"
   local wanted=()
-  for pkg in "postgresql-$major-cron" "postgresql-$major-pgtap" pgtap "postgresql-server-dev-$major" ffmpeg espeak-ng; do
+  for pkg in "postgresql-$major-cron" "postgresql-$major-pgtap" pgtap "postgresql-server-dev-$major" ffmpeg espeak-ng fonts-dejavu-core; do
     package_installed "$pkg" || wanted+=("$pkg")
   done
   if [ "${#wanted[@]}" -gt 0 ]; then

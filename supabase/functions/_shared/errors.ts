@@ -1,0 +1,29 @@
+/** Errors a pipeline step can raise, classified for the worker harness. */
+
+/** Worth trying again later: timeouts, rate limits, server errors, a busy tool. */
+export class RetryableError extends Error {
+  override name = "RetryableError";
+}
+
+/** Trying again will not help: bad input, a refusal, a missing prerequisite. */
+export class PermanentError extends Error {
+  override name = "PermanentError";
+}
+
+/** Classifies an HTTP status from a provider the way the failure model prescribes. */
+export function errorForStatus(provider: string, status: number, detail: string): Error {
+  const message = `${provider} answered HTTP ${status}: ${detail.slice(0, 300)}`;
+  if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) {
+    return new RetryableError(message);
+  }
+  return new PermanentError(message);
+}
+
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof PermanentError) return false;
+  return true; // unknown errors (network, crashes) are retried until the attempt limit
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

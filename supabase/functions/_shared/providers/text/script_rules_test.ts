@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { findCharacterNames, generateScriptByRules } from "./script_rules.ts";
+
+const chapter = `On the morning Mara arrived at Gull Point, fog lay over the harbour. She carried one bag.
+
+The lighthouse stood at the end of a rocky path. An old man in a blue coat was painting its door.
+
+"You must be the girl who wants to learn the light," he said.
+
+"I am Mara," she said. "My aunt says you need help."
+
+"Can you climb one hundred and twelve steps?" asked Elias.
+
+At midnight a storm struck the lighthouse. Rain hammered the tower and Mara climbed the stairs in the dark.
+
+"Not tonight," Mara whispered.`;
+
+Deno.test("character names come from speech attributions and recurring capitalised words", () => {
+  const names = findCharacterNames(chapter);
+  assert.ok(names.includes("Mara"));
+  assert.ok(names.includes("Elias"));
+  assert.ok(!names.includes("The"));
+  assert.ok(!names.includes("Gull") && !names.includes("Point"), "place names are not characters");
+});
+
+Deno.test("quoted dialogue becomes character lines with the right speakers", () => {
+  const script = generateScriptByRules({ chapterTitle: "The Keeper", chapterNumber: 1, content: chapter, style: "cinematic" });
+  const lines = script.scenes.flatMap((s) => s.dialogue);
+  assert.deepEqual(lines.map((l) => l.speaker), ["Elias", "Mara", "Mara", "Elias", "Mara"]);
+  assert.equal(lines[1].line, "I am Mara.");
+  assert.match(script.script, /^ {4}MARA$/m);
+});
+
+Deno.test("scenes break at time cues and carry location and time of day from the text", () => {
+  const script = generateScriptByRules({ chapterTitle: "The Keeper", chapterNumber: 1, content: chapter, style: "narration" });
+  assert.equal(script.scenes.length, 2);
+  assert.equal(script.scenes[0].time_of_day, "morning");
+  assert.equal(script.scenes[0].location, "Harbour");
+  assert.equal(script.scenes[1].time_of_day, "night");
+  assert.equal(script.scenes[1].location, "Lighthouse");
+  assert.match(script.scenes[1].audio_requirements, /rain and storm/);
+  assert.ok(script.scenes.every((s) => s.estimated_duration_seconds > 0));
+});
+
+Deno.test("with a plot the script records acts, beats and the arcs of characters present", () => {
+  const script = generateScriptByRules({
+    chapterTitle: "The Keeper",
+    chapterNumber: 1,
+    content: chapter,
+    style: "educational",
+    plot: { id: "p1", logline: "A girl learns to keep the light." },
+    characters: [{ name: "Mara", role: "protagonist", arc: "from doubt to courage" }, { name: "Absent" }],
+  });
+  assert.equal(script.plot_usage?.plot_enhanced, true);
+  assert.equal(script.plot_usage?.character_enhanced, true);
+  assert.deepEqual(Object.keys(script.plot_usage?.character_arcs ?? {}), ["Mara"]);
+  assert.deepEqual(script.plot_usage?.acts.flatMap((a) => a.scenes), [1, 2]);
+  assert.match(script.script, /Key points:/);
+});
+
+Deno.test("an empty chapter is refused with a clear message", () => {
+  assert.throws(
+    () => generateScriptByRules({ chapterTitle: "Blank", chapterNumber: 2, content: "  \n ", style: "narration" }),
+    /no text to script/,
+  );
+});

@@ -1,0 +1,79 @@
+/**
+ * Object storage with two implementations: Supabase Storage (hosted) and a local folder.
+ * Both record the object in storage.objects, so paths, URLs and RLS behave the same.
+ */
+import type { Sql } from "./db.ts";
+
+export interface StoredObject {
+  bucket: string;
+  path: string;
+  url: string;
+  size: number;
+}
+
+export interface Storage {
+  put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject>;
+  get(bucket: string, path: string): Promise<Uint8Array>;
+}
+
+function objectUrl(baseUrl: string, bucket: string, path: string): string {
+  return `${baseUrl.replace(/\/$/, "")}/storage/v1/object/${bucket}/${path}`;
+}
+
+async function recordObject(sql: Sql, bucket: string, path: string, size: number, contentType: string) {
+  const owner = path.split("/")[0];
+  await sql`
+    insert into storage.objects (bucket_id, name, owner, owner_id, metadata)
+    values (${bucket}, ${path}, ${/^[0-9a-f-]{36}$/.test(owner) ? owner : null}, ${owner},
+            ${sql.json({ size, mimetype: contentType })})
+    on conflict (bucket_id, name) do update
+      set metadata = excluded.metadata, updated_at = now(), last_accessed_at = now()`;
+}
+
+/** Files under `<root>/<bucket>/<path>`; served by the local runner at /storage/v1/object/. */
+export class LocalStorage implements Storage {
+  constructor(private sql: Sql, private root: string, private baseUrl: string) {}
+
+  filePath(bucket: string, path: string): string {
+    if (path.split("/").includes("..")) throw new Error(`invalid storage path ${path}`);
+    return `${this.root}/${bucket}/${path}`;
+  }
+
+  async put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject> {
+    const file = this.filePath(bucket, path);
+    await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+    const partial = `${file}.partial`;
+    await Deno.writeFile(partial, bytes);
+    await Deno.rename(partial, file); // readers never see half a file
+    await recordObject(this.sql, bucket, path, bytes.length, contentType);
+    return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
+  }
+
+  async get(bucket: string, path: string): Promise<Uint8Array> {
+    return await Deno.readFile(this.filePath(bucket, path));
+  }
+}
+
+/** Supabase Storage through its REST API with the service role key (upsert on the same path). */
+export class SupabaseStorage implements Storage {
+  constructor(private baseUrl: string, private serviceKey: string) {}
+
+  async put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject> {
+    const res = await fetch(objectUrl(this.baseUrl, bucket, path), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": contentType, "x-upsert": "true" },
+      body: bytes,
+    });
+    if (!res.ok) throw new Error(`storage upload of ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
+    await res.body?.cancel();
+    return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
+  }
+
+  async get(bucket: string, path: string): Promise<Uint8Array> {
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}/storage/v1/object/authenticated/${bucket}/${path}`, {
+      headers: { Authorization: `Bearer ${this.serviceKey}` },
+    });
+    if (!res.ok) throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}
