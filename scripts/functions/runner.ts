@@ -11,6 +11,7 @@ const functionsDir = `${root}supabase/functions`;
 const gatewayPort = Number(Deno.env.get("FUNCTIONS_PORT") ?? 54321);
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const firstFunctionPort = gatewayPort + 100;
+const storageDir = Deno.env.get("LOCAL_STORAGE_DIR") ?? `${root}.stack/storage`;
 
 interface Served {
   name: string;
@@ -44,6 +45,7 @@ function serveFunction(name: string, port: number): Served {
       DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
       SUPABASE_DB_URL: dbUrl,
       SUPABASE_URL: `http://127.0.0.1:${gatewayPort}`,
+      LOCAL_STORAGE_DIR: storageDir,
     },
     stdout: "inherit",
     stderr: "inherit",
@@ -64,8 +66,24 @@ async function waitUntilListening(port: number, timeoutMs = 20_000) {
   throw new Error(`function on port ${port} did not start within ${timeoutMs / 1000}s`);
 }
 
+const CONTENT_TYPES: Record<string, string> = { png: "image/png", wav: "audio/wav", mp4: "video/mp4" };
+
+/** Local Storage objects, as Supabase Storage would serve them (the runner is a trusted local tool). */
+async function serveObject(path: string): Promise<Response> {
+  if (path.split("/").includes("..")) return Response.json({ error: "invalid path" }, { status: 400 });
+  try {
+    const file = await Deno.open(`${storageDir}/${path}`, { read: true });
+    const type = CONTENT_TYPES[path.split(".").pop() ?? ""] ?? "application/octet-stream";
+    return new Response(file.readable, { headers: { "Content-Type": type } });
+  } catch {
+    return Response.json({ error: `no object at ${path}` }, { status: 404 });
+  }
+}
+
 async function proxy(req: Request, served: Map<string, Served>): Promise<Response> {
   const url = new URL(req.url);
+  const object = url.pathname.match(/^\/storage\/v1\/object\/(?:authenticated\/|public\/)?(.+)$/);
+  if (object) return await serveObject(decodeURIComponent(object[1]));
   const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
   const target = match ? served.get(match[1]) : undefined;
   if (!target) {
@@ -92,7 +110,7 @@ async function readSchedules(): Promise<Schedule[]> {
   }
 }
 
-function startScheduler(schedules: Schedule[], served: Map<string, Served>): number[] {
+function startScheduler(schedules: Schedule[], served: Map<string, Served>): ReturnType<typeof setInterval>[] {
   return schedules.filter((s) => served.has(s.function_name)).map((s) => {
     let busy = false;
     return setInterval(async () => {

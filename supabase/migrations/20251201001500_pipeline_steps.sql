@@ -55,6 +55,8 @@ begin
       select pg_catalog.jsonb_build_object(
         'chapter', pg_catalog.jsonb_build_object('id', c.id, 'number', c.chapter_number, 'title', c.title, 'content', c.content),
         'book', pg_catalog.jsonb_build_object('id', b.id, 'title', b.title, 'book_type', b.book_type),
+        'book_text', pg_catalog.left((select pg_catalog.string_agg(x.content, E'\n\n' order by x.chapter_number)
+                                      from public.chapters x where x.book_id = b.id), 200000),
         'plot', (select pg_catalog.to_jsonb(p) - 'metadata' from public.plot_overviews p
                  where p.book_id = b.id and p.status = 'active'),
         'characters', coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', ch.id, 'name', ch.name,
@@ -118,9 +120,9 @@ set search_path = ''
 as $$
 declare
   new_script_id uuid;
-  scene_id uuid := (outputs ->> 'scene_id')::uuid;
+  output_scene_id uuid := (outputs ->> 'scene_id')::uuid;
   clip public.scene_videos;
-  merge_job_id uuid;
+  new_merge_job_id uuid;
 begin
   if p_step = 'script' then
     insert into public.scripts (chapter_id, user_id, script_style, title, script, characters, scene_count, model_used, version, metadata)
@@ -166,7 +168,7 @@ begin
   elsif p_step = 'audio' then
     insert into public.audio_generations (user_id, video_generation_id, scene_id, character_id, audio_type, sequence_order,
       speaker, text_content, voice_id, status, audio_url, storage_path, duration_ms, provider, model_used, attempts)
-    select generation.user_id, generation.id, scene_id,
+    select generation.user_id, generation.id, output_scene_id,
       (select ch.id from public.characters ch join public.chapters c on c.id = generation.chapter_id
        join public.plot_overviews p on p.id = ch.plot_overview_id and p.book_id = c.book_id and p.status = 'active'
        where ch.name = l ->> 'speaker' limit 1),
@@ -181,7 +183,7 @@ begin
   elsif p_step = 'video' then
     insert into public.scene_videos (video_generation_id, scene_id, user_id, scene_number, image_generation_id, status,
       video_url, storage_path, duration_seconds, provider, model_used, attempts, generation_time_ms, cost_usd)
-    values (generation.id, scene_id, generation.user_id, (outputs ->> 'scene_number')::integer,
+    values (generation.id, output_scene_id, generation.user_id, (outputs ->> 'scene_number')::integer,
       (select i.id from public.image_generations i where i.video_generation_id = generation.id and i.subject_key = p_unit),
       'completed', outputs ->> 'url', outputs ->> 'storage_path', (outputs ->> 'duration_seconds')::numeric,
       outputs ->> 'provider', outputs ->> 'model', 1, (outputs ->> 'generation_time_ms')::integer,
@@ -210,9 +212,9 @@ begin
     on conflict (video_generation_id) do update
       set status = 'completed', output_url = excluded.output_url, storage_path = excluded.storage_path,
           total_duration_seconds = excluded.total_duration_seconds, file_size_bytes = excluded.file_size_bytes
-    returning id into merge_job_id;
+    returning id into new_merge_job_id;
     insert into public.merge_assets (merge_job_id, scene_video_id, asset_type, asset_url, sequence_order, duration_seconds)
-    select merge_job_id, (a ->> 'scene_video_id')::uuid, 'video', a ->> 'url', (a ->> 'sequence_order')::integer,
+    select new_merge_job_id, (a ->> 'scene_video_id')::uuid, 'video', a ->> 'url', (a ->> 'sequence_order')::integer,
       (a ->> 'duration_seconds')::numeric
     from pg_catalog.jsonb_array_elements(outputs -> 'assets') a
     on conflict (merge_job_id, asset_type, sequence_order) do update set asset_url = excluded.asset_url;

@@ -4,6 +4,9 @@ import { config } from "./env.ts";
 
 export type Sql = postgres.Sql;
 
+/** A value `sql.json()` accepts: plain objects, arrays and scalars. */
+export type Json = postgres.JSONValue;
+
 export function createSql(url: string, options: { max?: number } = {}): Sql {
   return postgres(url, {
     max: options.max ?? 4,

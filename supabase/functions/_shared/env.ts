@@ -11,6 +11,9 @@ export interface Config {
   supabaseUrl: string;
   /** Folder where the local Storage adapter keeps objects. */
   localStorageDir: string;
+  /** `local` (a folder, recorded in storage.objects) or `supabase` (Storage API with the service key). */
+  storageBackend: "local" | "supabase";
+  serviceRoleKey?: string;
   openaiApiKey?: string;
   openrouterApiKey?: string;
   elevenlabsApiKey?: string;
@@ -32,6 +35,17 @@ function required(env: Env, name: string, hint: string): string {
   return value;
 }
 
+function storageBackend(env: Env): "local" | "supabase" {
+  const chosen = optional(env, "STORAGE_BACKEND") ?? (optional(env, "SUPABASE_SERVICE_ROLE_KEY") ? "supabase" : "local");
+  if (chosen !== "local" && chosen !== "supabase") {
+    throw new ConfigError(`STORAGE_BACKEND must be "local" or "supabase", not "${chosen}"`);
+  }
+  if (chosen === "supabase" && !optional(env, "SUPABASE_SERVICE_ROLE_KEY")) {
+    throw new ConfigError("missing environment variable SUPABASE_SERVICE_ROLE_KEY: needed for STORAGE_BACKEND=supabase");
+  }
+  return chosen;
+}
+
 export function loadConfig(env: Env = Deno.env): Config {
   return {
     databaseUrl: required(
@@ -41,6 +55,8 @@ export function loadConfig(env: Env = Deno.env): Config {
     ),
     supabaseUrl: optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321",
     localStorageDir: optional(env, "LOCAL_STORAGE_DIR") ?? ".stack/storage",
+    storageBackend: storageBackend(env),
+    serviceRoleKey: optional(env, "SUPABASE_SERVICE_ROLE_KEY"),
     openaiApiKey: optional(env, "OPENAI_API_KEY"),
     openrouterApiKey: optional(env, "OPENROUTER_API_KEY"),
     elevenlabsApiKey: optional(env, "ELEVENLABS_API_KEY"),

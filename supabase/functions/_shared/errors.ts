@@ -19,9 +19,14 @@ export function errorForStatus(provider: string, status: number, detail: string)
   return new PermanentError(message);
 }
 
+/** SQLSTATE classes that no retry can fix: bad data, constraint and rule violations, broken SQL. */
+const PERMANENT_SQLSTATE_CLASSES = ["22", "23", "42", "P0"];
+
 export function isRetryable(error: unknown): boolean {
   if (error instanceof PermanentError) return false;
-  return true; // unknown errors (network, crashes) are retried until the attempt limit
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && PERMANENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return false;
+  return true; // unknown errors (network, crashes, deadlocks) are retried until the attempt limit
 }
 
 export function errorMessage(error: unknown): string {

@@ -62,7 +62,7 @@ export class SupabaseStorage implements Storage {
     const res = await fetch(objectUrl(this.baseUrl, bucket, path), {
       method: "POST",
       headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": contentType, "x-upsert": "true" },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
     if (!res.ok) throw new Error(`storage upload of ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
     await res.body?.cancel();

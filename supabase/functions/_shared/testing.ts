@@ -15,3 +15,45 @@ export async function withSql<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
     await sql.end({ timeout: 5 });
   }
 }
+
+/** A user as Auth would create one (the database trigger adds profile, subscription, progress). */
+export async function createTestUser(sql: Sql, label: string): Promise<string> {
+  const [{ id }] = await sql<{ id: string }[]>`
+    insert into auth.users (email) values (${`${label}-${crypto.randomUUID().slice(0, 8)}@test.local`}) returning id`;
+  return id;
+}
+
+export async function deleteTestUser(sql: Sql, userId: string) {
+  await sql`delete from auth.users where id = ${userId}`;
+}
+
+/** A book with the given chapters, owned by `userId`; returns the chapter ids in order. */
+export async function createTestBook(sql: Sql, userId: string, chapters: { title: string; content: string }[]) {
+  const [{ id: bookId }] = await sql<{ id: string }[]>`
+    insert into public.books (user_id, title, status) values (${userId}, 'Test book', 'ready') returning id`;
+  const ids: string[] = [];
+  for (const [i, chapter] of chapters.entries()) {
+    const [{ id }] = await sql<{ id: string }[]>`
+      insert into public.chapters (book_id, chapter_number, title, content)
+      values (${bookId}, ${i + 1}, ${chapter.title}, ${chapter.content}) returning id`;
+    ids.push(id);
+  }
+  return { bookId, chapterIds: ids };
+}
+
+/** Runs `body` as PostgREST would for this user: role authenticated with their JWT claims. */
+export async function asUser<T>(sql: Sql, userId: string, body: (tx: Sql) => Promise<T>): Promise<T> {
+  return await sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
+    await tx`set local role authenticated`;
+    return await body(tx as unknown as Sql);
+  }) as T;
+}
+
+export const SAMPLE_CHAPTER = `On the morning Mara reached the harbour, gulls circled the boats. She carried a letter for the keeper.
+
+"Are you the keeper of the light?" asked Mara.
+
+"I am Tomas," he said. "And you are late."
+
+That evening in the lamp room, Tomas showed her the great lens. "Keep it clean and it keeps them safe," he said.`;

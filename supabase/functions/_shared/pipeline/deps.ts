@@ -1,0 +1,49 @@
+/** What every stage needs, chosen from the configuration once per process. */
+import { sql } from "../db.ts";
+import { config } from "../env.ts";
+import { offlineProviders } from "../providers/offline.ts";
+import type { Providers } from "../providers/types.ts";
+import { LocalStorage, type Storage, SupabaseStorage } from "../storage.ts";
+
+export interface StageDeps {
+  storage: Storage;
+  providers: Providers;
+}
+
+let cached: StageDeps | undefined;
+
+export function stageDeps(): StageDeps {
+  if (cached) return cached;
+  const cfg = config();
+  const storage = cfg.storageBackend === "supabase"
+    ? new SupabaseStorage(cfg.supabaseUrl, cfg.serviceRoleKey!)
+    : new LocalStorage(sql(), cfg.localStorageDir, cfg.supabaseUrl);
+  cached = { storage, providers: offlineProviders };
+  return cached;
+}
+
+/** Deterministic object paths: a re-run writes the same files, never new ones. */
+export function mediaPath(userId: string, generationId: string, ...parts: string[]): string {
+  return [userId, "generations", generationId, ...parts].join("/");
+}
+
+export function unitFolder(unit: string): string {
+  return unit.replace(":", "-").toLowerCase().replace(/[^a-z0-9-]+/g, "_");
+}
+
+const RESOLUTIONS: Record<string, [number, number]> = {
+  basic: [854, 480],
+  standard: [1280, 720],
+  premium: [1920, 1080],
+  professional: [1920, 1080],
+};
+
+export function resolutionFor(qualityTier: string): [number, number] {
+  return RESOLUTIONS[qualityTier] ?? RESOLUTIONS.basic;
+}
+
+/** Writes a stored object to a local file, for tools that need a path. */
+export async function download(storage: Storage, path: string, file: string): Promise<string> {
+  await Deno.writeFile(file, await storage.get("media", path));
+  return file;
+}

@@ -1,0 +1,60 @@
+/** One interface per capability; offline implementations are the default, hosted ones need keys. */
+import type { GeneratedScript, ScriptInput } from "./text/script_rules.ts";
+import type { UsageCall } from "../pipeline/worker.ts";
+
+export interface ScriptProvider {
+  generateScript(input: ScriptInput): Promise<{ script: GeneratedScript; model: string; usage: UsageCall[] }>;
+}
+
+export interface ImageRequest {
+  title: string;
+  caption: string;
+  mood: string;
+  width: number;
+  height: number;
+}
+
+export interface ImageProvider {
+  render(request: ImageRequest): Promise<{ png: Uint8Array; model: string; provider: string; usage: UsageCall[] }>;
+}
+
+export interface SpeechProvider {
+  /** WAV audio of `text` in `voice`; chooses a voice from `speakerKey` when none is given. */
+  speak(text: string, voice: string | null, speakerKey: string): Promise<
+    { wav: Uint8Array; durationMs: number; voice: string; model: string; provider: string; usage: UsageCall[] }
+  >;
+}
+
+export interface ClipRequest {
+  imagePath: string;
+  audioPath: string;
+  outPath: string;
+  width: number;
+  height: number;
+}
+
+export interface VideoProvider {
+  animate(request: ClipRequest): Promise<{ durationSeconds: number; model: string; provider: string; usage: UsageCall[] }>;
+}
+
+export interface LipsyncProvider {
+  /** Returns the synced clip's path: a new file, or the input when nothing needed doing. */
+  sync(clipPath: string, audioPath: string, outPath: string): Promise<
+    { path: string; applied: boolean; model: string; provider: string; usage: UsageCall[] }
+  >;
+}
+
+export interface MergeProvider {
+  concat(clipPaths: string[], outPath: string): Promise<
+    { durationSeconds: number; model: string; provider: string; usage: UsageCall[] }
+  >;
+}
+
+export interface Providers {
+  script: ScriptProvider;
+  image: ImageProvider;
+  speech: SpeechProvider;
+  video: VideoProvider;
+  lipsync: LipsyncProvider;
+  merge: MergeProvider;
+}

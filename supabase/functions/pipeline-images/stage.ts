@@ -1,0 +1,63 @@
+/** Images stage: a card per scene and a portrait per main character, stored under the user's folder. */
+import { mediaPath, resolutionFor, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import type { StepHandler } from "../_shared/pipeline/worker.ts";
+
+interface SceneRow {
+  id: string;
+  scene_number: number;
+  location: string;
+  time_of_day: string;
+  visual_description: string;
+}
+
+interface CharacterInfo {
+  name: string;
+  physical_description: string | null;
+  personality: string | null;
+}
+
+export function imagesStage(deps: StageDeps): StepHandler {
+  return async (context) => {
+    const scene = context.scene as SceneRow | undefined;
+    const character = context.character as CharacterInfo | undefined;
+    const [width, height] = resolutionFor(context.quality_tier);
+    const request = scene
+      ? {
+        title: `Scene ${scene.scene_number}: ${scene.location}`,
+        caption: scene.visual_description,
+        mood: scene.time_of_day,
+        width,
+        height,
+      }
+      : {
+        title: character!.name,
+        caption: [character!.physical_description, character!.personality].filter(Boolean).join(" ") ||
+          `Portrait of ${character!.name}.`,
+        mood: "portrait",
+        width,
+        height,
+      };
+    const started = performance.now();
+    const image = await deps.providers.image.render(request);
+    const stored = await deps.storage.put(
+      "media",
+      mediaPath(context.user_id, context.generation_id, unitFolder(context.unit), "image.png"),
+      image.png,
+      "image/png",
+    );
+    return {
+      outputs: {
+        image_type: scene ? "scene" : "character",
+        prompt: request.caption,
+        storage_path: stored.path,
+        url: stored.url,
+        width,
+        height,
+        provider: image.provider,
+        model: image.model,
+        generation_time_ms: Math.round(performance.now() - started),
+      },
+      usage: image.usage,
+    };
+  };
+}

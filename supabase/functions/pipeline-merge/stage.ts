@@ -1,0 +1,50 @@
+/** Merge stage: the scene clips in order, concatenated into the final MP4 in Storage. */
+import { withTempDir } from "../_shared/media.ts";
+import { download, mediaPath, type StageDeps } from "../_shared/pipeline/deps.ts";
+import type { StepHandler } from "../_shared/pipeline/worker.ts";
+import { PermanentError } from "../_shared/errors.ts";
+
+interface Clip {
+  scene_number: number;
+  scene_video_id: string;
+  storage_path: string;
+  duration_seconds: number;
+}
+
+export function mergeStage(deps: StageDeps): StepHandler {
+  return async (context) => {
+    const clips = (context.clips ?? []) as Clip[];
+    if (clips.length === 0) throw new PermanentError("no scene clips to merge");
+    return await withTempDir(async (dir) => {
+      const files = [];
+      for (const clip of clips) {
+        files.push(await download(deps.storage, clip.storage_path, `${dir}/scene-${clip.scene_number}.mp4`));
+      }
+      const merged = await deps.providers.merge.concat(files, `${dir}/final.mp4`);
+      const bytes = await Deno.readFile(`${dir}/final.mp4`);
+      const stored = await deps.storage.put(
+        "media",
+        mediaPath(context.user_id, context.generation_id, "final.mp4"),
+        bytes,
+        "video/mp4",
+      );
+      return {
+        outputs: {
+          storage_path: stored.path,
+          url: stored.url,
+          duration_seconds: Math.round(merged.durationSeconds * 100) / 100,
+          file_size_bytes: bytes.length,
+          provider: merged.provider,
+          model: merged.model,
+          assets: clips.map((c, i) => ({
+            scene_video_id: c.scene_video_id,
+            url: c.storage_path,
+            sequence_order: i,
+            duration_seconds: c.duration_seconds,
+          })),
+        },
+        usage: merged.usage,
+      };
+    });
+  };
+}

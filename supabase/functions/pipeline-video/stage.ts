@@ -1,0 +1,50 @@
+/** Video stage: one clip per scene from its image and its audio track. */
+import { withTempDir } from "../_shared/media.ts";
+import { download, mediaPath, resolutionFor, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import type { StepHandler } from "../_shared/pipeline/worker.ts";
+import { PermanentError } from "../_shared/errors.ts";
+
+interface Stored {
+  storage_path: string;
+}
+
+export function videoStage(deps: StageDeps): StepHandler {
+  return async (context) => {
+    const scene = context.scene as { id: string; scene_number: number };
+    const image = context.image as Stored | null;
+    const audio = context.audio as Stored | null;
+    if (!image?.storage_path || !audio?.storage_path) {
+      throw new PermanentError(`scene ${scene.scene_number} has no ${image ? "audio" : "image"} to make a clip from`);
+    }
+    const [width, height] = resolutionFor(context.quality_tier);
+    return await withTempDir(async (dir) => {
+      const started = performance.now();
+      const clip = await deps.providers.video.animate({
+        imagePath: await download(deps.storage, image.storage_path, `${dir}/image.png`),
+        audioPath: await download(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        outPath: `${dir}/clip.mp4`,
+        width,
+        height,
+      });
+      const stored = await deps.storage.put(
+        "media",
+        mediaPath(context.user_id, context.generation_id, unitFolder(context.unit), "clip.mp4"),
+        await Deno.readFile(`${dir}/clip.mp4`),
+        "video/mp4",
+      );
+      return {
+        outputs: {
+          scene_id: scene.id,
+          scene_number: scene.scene_number,
+          storage_path: stored.path,
+          url: stored.url,
+          duration_seconds: Math.round(clip.durationSeconds * 100) / 100,
+          provider: clip.provider,
+          model: clip.model,
+          generation_time_ms: Math.round(performance.now() - started),
+        },
+        usage: clip.usage,
+      };
+    });
+  };
+}
