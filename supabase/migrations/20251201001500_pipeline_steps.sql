@@ -302,7 +302,7 @@ end;
 $$;
 
 -- Records a failed attempt. Retryable errors within the attempt limit come back after an
--- exponential backoff (3 s doubling, at most 300 s); the rest archive the message and fail
+-- exponential backoff (3 s by default, doubling, at most 300 s); the rest archive the message and fail
 -- the generation with a readable message. Returns 'retry', 'failed' or 'stale'.
 create or replace function private.fail_step(
   p_msg_id bigint,
@@ -312,7 +312,8 @@ create or replace function private.fail_step(
   p_error text,
   p_retryable boolean,
   p_attempt integer,
-  p_max_attempts integer default 5
+  p_max_attempts integer default 5,
+  p_base_backoff_seconds integer default 3
 )
 returns text
 language plpgsql
@@ -322,7 +323,7 @@ as $$
 declare
   generation public.video_generations;
   image_id uuid;
-  backoff integer := least(300, 3 * pg_catalog.power(2, greatest(p_attempt, 1) - 1)::integer);
+  backoff integer := least(300, p_base_backoff_seconds * pg_catalog.power(2, greatest(p_attempt, 1) - 1)::integer);
 begin
   select * into generation from public.video_generations g where g.id = p_generation_id for update;
   if generation.id is null or generation.status not in ('queued', 'processing')
@@ -370,7 +371,7 @@ $$;
 
 revoke all on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
-  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer),
+  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.record_step_outputs(public.video_generations, public.pipeline_step, text, jsonb),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
   private.main_characters(uuid), private.owned_generation_for_update(uuid),
@@ -378,5 +379,5 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   from public, anon, authenticated;
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
-  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer)
+  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer)
   to service_role;

@@ -28,6 +28,8 @@ export interface DriveOptions {
   /** Called after every worker pass, e.g. to draw progress. */
   onPass?: (step: PipelineStep, summary: WorkerSummary) => Promise<void> | void;
   maxAttempts?: number;
+  baseBackoffSeconds?: number;
+  visibilitySeconds?: number;
 }
 
 /** Polls every stage's queue in order until the generation is completed, failed or cancelled. */
@@ -39,8 +41,9 @@ export async function drivePipeline(sql: Sql, generationId: string, options: Dri
         step,
         handler: options.handlers[step],
         concurrency: 2,
-        visibilitySeconds: 60,
+        visibilitySeconds: options.visibilitySeconds ?? 60,
         maxAttempts: options.maxAttempts,
+        baseBackoffSeconds: options.baseBackoffSeconds,
       });
       await options.onPass?.(step, summary);
     }

@@ -45,6 +45,8 @@ export interface WorkerOptions {
   /** Seconds a read message stays hidden; extended while the handler runs. */
   visibilitySeconds?: number;
   maxAttempts?: number;
+  /** First retry delay in seconds; doubles per attempt up to 300 s. */
+  baseBackoffSeconds?: number;
   /** Stop reading new batches after this long (hosted functions have a wall clock). */
   budgetMs?: number;
   log?: (line: string) => void;
@@ -81,6 +83,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     concurrency = 2,
     visibilitySeconds = 120,
     maxAttempts = 5,
+    baseBackoffSeconds = 3,
     budgetMs = 100_000,
     log = () => {},
   } = options;
@@ -93,7 +96,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     if (batch.length === 0) break;
     summary.read += batch.length;
     await mapWithConcurrency(batch, concurrency, async (msg) => {
-      const outcome = await processMessage(sql, msg, { step, handler, visibilitySeconds, maxAttempts });
+      const outcome = await processMessage(sql, msg, { step, handler, visibilitySeconds, maxAttempts, baseBackoffSeconds });
       summary[outcome]++;
       log(`${step} ${msg.message.unit} of ${msg.message.generation_id}: ${outcome}`);
     });
@@ -106,14 +109,20 @@ type Outcome = "completed" | "retried" | "failed" | "stale";
 async function processMessage(
   sql: Sql,
   msg: QueueMessage,
-  opts: { step: PipelineStep; handler: StepHandler; visibilitySeconds: number; maxAttempts: number },
+  opts: {
+    step: PipelineStep;
+    handler: StepHandler;
+    visibilitySeconds: number;
+    maxAttempts: number;
+    baseBackoffSeconds: number;
+  },
 ): Promise<Outcome> {
   const { generation_id, unit } = msg.message;
   const { step } = opts;
   const fail = async (error: string, retryable: boolean): Promise<Outcome> => {
     const [{ outcome }] = await sql<{ outcome: string }[]>`
       select private.fail_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit}, ${error}, ${retryable},
-                               ${msg.read_ct}, ${opts.maxAttempts}) as outcome`;
+                               ${msg.read_ct}, ${opts.maxAttempts}, ${opts.baseBackoffSeconds}) as outcome`;
     return outcome === "retry" ? "retried" : outcome === "failed" ? "failed" : "stale";
   };
 

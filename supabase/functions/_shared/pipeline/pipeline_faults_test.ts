@@ -1,0 +1,268 @@
+/** Failure handling of the pipeline: dead workers, flaky and refusing providers, races, other users. */
+import assert from "node:assert/strict";
+import { createSql, type Sql } from "../db.ts";
+import { PermanentError, RetryableError } from "../errors.ts";
+import { offlineProviders } from "../providers/offline.ts";
+import { LocalStorage } from "../storage.ts";
+import {
+  asUser,
+  createTestBook,
+  createTestUser,
+  deleteTestUser,
+  SAMPLE_CHAPTER,
+  testDatabaseUrl,
+  withSql,
+} from "../testing.ts";
+import { drivePipeline, stageHandlers } from "./drive.ts";
+import { runWorker, type StepContext } from "./worker.ts";
+
+interface Fixture {
+  sql: Sql;
+  userId: string;
+  chapterId: string;
+  storageDir: string;
+  handlers: ReturnType<typeof stageHandlers>;
+}
+
+async function withFixture(label: string, body: (f: Fixture) => Promise<void>) {
+  await withSql(async (sql) => {
+    const storageDir = await Deno.makeTempDir({ prefix: `litinkai-${label}-` });
+    const userId = await createTestUser(sql, label);
+    try {
+      const { chapterIds } = await createTestBook(sql, userId, [{ title: "The Harbour", content: SAMPLE_CHAPTER }]);
+      const storage = new LocalStorage(sql, storageDir, "http://127.0.0.1:54321");
+      await body({ sql, userId, chapterId: chapterIds[0], storageDir, handlers: stageHandlers({ storage, providers: offlineProviders }) });
+    } finally {
+      await deleteTestUser(sql, userId);
+      await Deno.remove(storageDir, { recursive: true });
+    }
+  });
+}
+
+async function start(sql: Sql, userId: string, chapterId: string): Promise<string> {
+  return await asUser(sql, userId, async (tx) => {
+    const [{ id }] = await tx<{ id: string }[]>`select public.start_video_generation(${chapterId}, 'cinematic', 'basic') as id`;
+    return id;
+  });
+}
+
+async function rowCounts(sql: Sql, generationId: string) {
+  const [row] = await sql`
+    select
+      (select count(*)::int from public.scripts where metadata->>'video_generation_id' = ${generationId}) as scripts,
+      (select count(*)::int from public.image_generations where video_generation_id = ${generationId}) as images,
+      (select count(*)::int from public.audio_generations where video_generation_id = ${generationId}) as audio,
+      (select count(*)::int from public.scene_videos where video_generation_id = ${generationId}) as clips,
+      (select count(*)::int from public.usage_logs where video_generation_id = ${generationId}) as usage_rows,
+      (select count(distinct idempotency_key)::int from public.usage_logs where video_generation_id = ${generationId}) as usage_keys,
+      (select total_cost_usd::numeric from public.video_generations where id = ${generationId}) as total_cost,
+      (select sum(cost_usd)::numeric from public.usage_logs where video_generation_id = ${generationId}) as logged_cost`;
+  return row;
+}
+
+Deno.test("a worker that dies mid-stage leaves its message to be redone, with no duplicate rows or costs", async () => {
+  await withFixture("dies", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await runWorker(sql, { step: "script", handler: handlers.script });
+    // A worker takes one image message with a 1 s timeout, does the work, and dies before completing.
+    const [msg] = await sql`select msg_id, read_ct, message from pgmq.read('images', 1, 1)`;
+    const [{ context }] = await sql<{ context: StepContext }[]>`
+      select private.begin_step(${msg.message.generation_id}, 'images', ${msg.message.unit}, ${msg.read_ct}) as context`;
+    await handlers.images(context);
+
+    const status = await drivePipeline(sql, generationId, { handlers });
+    assert.equal(status, "completed");
+    const [redone] = await sql`
+      select attempts from public.image_generations where video_generation_id = ${generationId} and subject_key = ${msg.message.unit}`;
+    assert.equal(redone.attempts, 2, "the abandoned unit was read again after its visibility timeout");
+    const counts = await rowCounts(sql, generationId);
+    const [{ units }] = await sql`
+      select count(*)::int as units from private.pipeline_units where generation_id = ${generationId} and step = 'images'`;
+    assert.equal(counts.scripts, 1);
+    assert.equal(counts.images, units, "one image row per unit");
+    assert.equal(counts.usage_rows, counts.usage_keys, "no duplicate usage");
+    assert.equal(Number(counts.total_cost), Number(counts.logged_cost));
+    const [{ duplicates }] = await sql`
+      select count(*)::int as duplicates from (select name from storage.objects where name like ${userId + "/%"}
+      group by bucket_id, name having count(*) > 1) d`;
+    assert.equal(duplicates, 0, "no duplicate files");
+  });
+});
+
+Deno.test("a provider failing twice then succeeding completes, with the attempts recorded", async () => {
+  await withFixture("flaky", async ({ sql, userId, chapterId, handlers }) => {
+    let failures = 0;
+    const flaky = {
+      ...handlers,
+      images: async (context: StepContext) => {
+        if (context.unit === "scene:1" && failures < 2) {
+          failures++;
+          throw new RetryableError("ModelsLab answered HTTP 503: overloaded");
+        }
+        return await handlers.images(context);
+      },
+    };
+    const generationId = await start(sql, userId, chapterId);
+    const status = await drivePipeline(sql, generationId, { handlers: flaky, baseBackoffSeconds: 1 });
+    assert.equal(status, "completed");
+    const [image] = await sql`
+      select id, attempts, status from public.image_generations
+      where video_generation_id = ${generationId} and subject_key = 'scene:1'`;
+    assert.deepEqual({ attempts: image.attempts, status: image.status }, { attempts: 3, status: "completed" });
+    const retries = await sql`
+      select attempt_number, error_message from public.image_generation_retries where image_generation_id = ${image.id}
+      order by attempt_number`;
+    assert.deepEqual(retries.map((r) => r.attempt_number), [1, 2]);
+    assert.match(retries[0].error_message, /HTTP 503/);
+    const [generation] = await sql`select pipeline_metadata from public.video_generations where id = ${generationId}`;
+    assert.equal(generation.pipeline_metadata.stages.images.attempts, 3);
+    assert.equal(generation.pipeline_metadata.stages.images.errors.length, 2);
+  });
+});
+
+Deno.test("a permanent failure fails the generation clearly and retry_video_generation finishes it", async () => {
+  await withFixture("permanent", async ({ sql, userId, chapterId, handlers }) => {
+    let refused = false;
+    const refusing = {
+      ...handlers,
+      audio: async (context: StepContext) => {
+        if (context.unit === "scene:2" && !refused) {
+          refused = true;
+          throw new PermanentError("ElevenLabs refused the text: policy violation");
+        }
+        return await handlers.audio(context);
+      },
+    };
+    const generationId = await start(sql, userId, chapterId);
+    assert.equal(await drivePipeline(sql, generationId, { handlers: refusing }), "failed");
+    const [failed] = await sql`select status, error_message, last_completed_step from public.video_generations where id = ${generationId}`;
+    assert.equal(failed.last_completed_step, "images");
+    assert.match(failed.error_message, /^audio stage failed for scene:2 after 1 attempt\(s\): ElevenLabs refused the text/);
+    const before = await rowCounts(sql, generationId);
+
+    await asUser(sql, userId, (tx) => tx`select public.retry_video_generation(${generationId})`);
+    assert.equal(await drivePipeline(sql, generationId, { handlers: refusing }), "completed");
+    const after = await rowCounts(sql, generationId);
+    assert.equal(after.scripts, 1, "the script was not generated again");
+    assert.equal(after.images, before.images, "images were not made again");
+    assert.equal(after.usage_rows, after.usage_keys);
+    const [{ used }] = await sql`select video_count_used as used from public.user_subscriptions where user_id = ${userId}`;
+    assert.equal(used, 1, "a retry does not count as another video");
+    await assert.rejects(
+      asUser(sql, userId, (tx) => tx`select public.retry_video_generation(${generationId})`),
+      (e: { code?: string }) => e.code === "LT004",
+    );
+  });
+});
+
+Deno.test("20 concurrent start_video_generation calls against a limit of 3 start exactly 3", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "race");
+    const pool = createSql(testDatabaseUrl(), { max: 20 });
+    try {
+      const chapters = Array.from({ length: 20 }, (_, i) => ({ title: `C${i}`, content: `Text ${i}.` }));
+      const { chapterIds } = await createTestBook(sql, userId, chapters);
+      await sql`update public.user_subscriptions set video_count_limit = 3 where user_id = ${userId}`;
+      const results = await Promise.allSettled(chapterIds.map((id) => start(pool, userId, id)));
+      const started = results.filter((r) => r.status === "fulfilled").length;
+      const refused = results.filter((r) => r.status === "rejected" && (r.reason as { code?: string }).code === "LT001");
+      assert.equal(started, 3);
+      assert.equal(refused.length, 17);
+      assert.match((refused[0] as PromiseRejectedResult).reason.message, /video quota used up: 3 of 3/);
+      const [row] = await sql`
+        select (select video_count_used from public.user_subscriptions where user_id = ${userId}) as used,
+               (select count(*)::int from public.video_generations where user_id = ${userId}) as generations`;
+      assert.deepEqual({ ...row }, { used: 3, generations: 3 });
+      await sql`delete from pgmq.q_script where message->>'generation_id' in
+                (select id::text from public.video_generations where user_id = ${userId})`;
+    } finally {
+      await pool.end();
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
+
+Deno.test("a cancelled generation is refunded and its queued work is dropped", async () => {
+  await withFixture("cancel", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`);
+    const summary = await runWorker(sql, { step: "script", handler: handlers.script });
+    assert.ok(summary.stale >= 1 && summary.completed === 0);
+    const [row] = await sql`
+      select g.status, g.script_id, s.video_count_used from public.video_generations g
+      join public.user_subscriptions s on s.user_id = g.user_id where g.id = ${generationId}`;
+    assert.deepEqual({ ...row }, { status: "cancelled", script_id: null, video_count_used: 0 });
+    await assert.rejects(
+      asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`),
+      (e: { code?: string }) => e.code === "LT004",
+    );
+  });
+});
+
+Deno.test("another user can neither start, see, retry nor cancel your generation; clients cannot write status or cost", async () => {
+  await withFixture("owner", async ({ sql, userId, chapterId }) => {
+    const otherId = await createTestUser(sql, "intruder");
+    try {
+      const generationId = await start(sql, userId, chapterId);
+      const notFound = (e: { code?: string }) => e.code === "P0002";
+      await assert.rejects(asUser(sql, otherId, (tx) => tx`select public.start_video_generation(${chapterId})`), notFound);
+      await assert.rejects(asUser(sql, otherId, (tx) => tx`select public.retry_video_generation(${generationId})`), notFound);
+      await assert.rejects(asUser(sql, otherId, (tx) => tx`select public.cancel_video_generation(${generationId})`), notFound);
+      const seen = await asUser(sql, otherId, (tx) => tx`select id from public.video_generations where id = ${generationId}`);
+      assert.equal(seen.length, 0);
+      const denied = (e: { code?: string }) => e.code === "42501";
+      await assert.rejects(
+        asUser(sql, userId, (tx) => tx`update public.video_generations set status = 'completed' where id = ${generationId}`),
+        denied,
+      );
+      await assert.rejects(
+        asUser(sql, userId, (tx) => tx`update public.video_generations set total_cost_usd = 0 where id = ${generationId}`),
+        denied,
+      );
+      await assert.rejects(
+        asUser(sql, userId, (tx) => tx`insert into public.video_generations (user_id, chapter_id, script_style) values (${userId}, ${chapterId}, 'narration')`),
+        denied,
+      );
+      await assert.rejects(asUser(sql, userId, (tx) => tx`select public.start_video_generation(${chapterId})`),
+        (e: { code?: string }) => e.code === "LT003");
+      await sql`delete from pgmq.q_script where message->>'generation_id' = ${generationId}`;
+    } finally {
+      await deleteTestUser(sql, otherId);
+    }
+  });
+});
+
+Deno.test("scenes finishing at the same moment start the next stage exactly once; a replayed completion changes nothing", async () => {
+  await withFixture("fanin", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await runWorker(sql, { step: "script", handler: handlers.script });
+    const [{ units }] = await sql`
+      select count(*)::int as units from private.pipeline_units where generation_id = ${generationId} and step = 'images'`;
+    // Every image unit at once, on separate connections: completions race for the last one.
+    const pool = createSql(testDatabaseUrl(), { max: units });
+    try {
+      const summary = await runWorker(pool, { step: "images", handler: handlers.images, batchSize: units, concurrency: units });
+      assert.equal(summary.completed, units);
+    } finally {
+      await pool.end();
+    }
+    const [row] = await sql`
+      select (select count(*)::int from pgmq.q_audio where message->>'generation_id' = ${generationId}) as audio_messages,
+             (select total_scenes from public.video_generations where id = ${generationId}) as scenes,
+             (select current_step::text from public.video_generations where id = ${generationId}) as step`;
+    assert.deepEqual({ ...row }, { audio_messages: row.scenes, scenes: row.scenes, step: "audio" });
+
+    const before = await rowCounts(sql, generationId);
+    const [{ outcome }] = await sql`
+      select private.complete_step(0, ${generationId}, 'images', 'scene:1', '{}'::jsonb,
+        '[{"model": "offline-card-renderer", "units": 1}]'::jsonb) as outcome`;
+    assert.equal(outcome, "stale");
+    assert.deepEqual(await rowCounts(sql, generationId), before);
+    const [{ late }] = await sql`
+      select private.fail_step(0, ${generationId}, 'images', 'scene:1', 'late error', false, 9) as late`;
+    assert.equal(late, "stale");
+    const [generation] = await sql`select status from public.video_generations where id = ${generationId}`;
+    assert.equal(generation.status, "processing", "a late failure report does not fail the generation");
+    await sql`delete from pgmq.q_audio where message->>'generation_id' = ${generationId}`;
+  });
+});
