@@ -1,5 +1,6 @@
 /** Helpers for Deno tests that need the local database. */
 import { createSql, type Sql } from "./db.ts";
+export { asUser } from "./db.ts";
 
 /** The local stack's URL, or the one the test runner passes in. */
 export function testDatabaseUrl(): string {
@@ -39,15 +40,6 @@ export async function createTestBook(sql: Sql, userId: string, chapters: { title
     ids.push(id);
   }
   return { bookId, chapterIds: ids };
-}
-
-/** Runs `body` as PostgREST would for this user: role authenticated with their JWT claims. */
-export async function asUser<T>(sql: Sql, userId: string, body: (tx: Sql) => Promise<T>): Promise<T> {
-  return await sql.begin(async (tx) => {
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    await tx`set local role authenticated`;
-    return await body(tx as unknown as Sql);
-  }) as T;
 }
 
 export const SAMPLE_CHAPTER = `On the morning Mara reached the harbour, gulls circled the boats. She carried a letter for the keeper.
