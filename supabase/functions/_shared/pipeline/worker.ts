@@ -50,6 +50,8 @@ export interface WorkerOptions {
   /** Stop reading new batches after this long (hosted functions have a wall clock). */
   budgetMs?: number;
   log?: (line: string) => void;
+  /** Called per message with its outcome and the milliseconds from begin_step to the recorded outcome. */
+  onMessage?: (outcome: string, ms: number) => void;
 }
 
 export interface WorkerSummary {
@@ -86,6 +88,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     baseBackoffSeconds = 3,
     budgetMs = 100_000,
     log = () => {},
+    onMessage,
   } = options;
   const summary: WorkerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0 };
   const deadline = Date.now() + budgetMs;
@@ -96,7 +99,9 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     if (batch.length === 0) break;
     summary.read += batch.length;
     await mapWithConcurrency(batch, concurrency, async (msg) => {
+      const started = performance.now();
       const outcome = await processMessage(sql, msg, { step, handler, visibilitySeconds, maxAttempts, baseBackoffSeconds });
+      onMessage?.(outcome, performance.now() - started);
       summary[outcome]++;
       log(`${step} ${msg.message.unit} of ${msg.message.generation_id}: ${outcome}`);
     });
