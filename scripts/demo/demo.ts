@@ -93,7 +93,9 @@ async function main() {
   try {
     const [chapter] = await sql`
       select id, title from public.chapters where book_id = ${DEMO_BOOK} and chapter_number = ${chapterNumber}`;
-    if (!chapter) throw new Error(`the sample book has no chapter ${chapterNumber}: run 'npm run stack -- reset'`);
+    if (!chapter) {
+      throw new Error(`the sample book has no chapter ${chapterNumber}: run 'npm run stack -- reset'`);
+    }
     // The demo account is reused on every run: give its quota back and clear its earlier videos.
     await sql`delete from public.video_generations where user_id = ${DEMO_USER}`;
     await sql`update public.user_subscriptions set video_count_used = 0 where user_id = ${DEMO_USER}`;
@@ -102,7 +104,8 @@ async function main() {
     runner = await startRunner();
     say(`Starting a cinematic video of chapter ${chapterNumber}, "${chapter.title}", as the demo user`);
     const generationId = await asUser(sql, DEMO_USER, async (tx) => {
-      const [{ id }] = await tx`select public.start_video_generation(${chapter.id}, 'cinematic', 'basic') as id`;
+      const [{ id }] =
+        await tx`select public.start_video_generation(${chapter.id}, 'cinematic', 'basic') as id`;
       return id as string;
     });
     say(`Generation ${generationId}: progress from video_generations and the job tables`);
@@ -123,7 +126,8 @@ async function main() {
       await new Promise((r) => setTimeout(r, 300));
     }
 
-    const [g] = await sql`select storage_path, video_url, pipeline_metadata, total_cost_usd from public.video_generations where id = ${generationId}`;
+    const [g] =
+      await sql`select storage_path, video_url, pipeline_metadata, total_cost_usd from public.video_generations where id = ${generationId}`;
     const costs = await sql`
       select split_part(idempotency_key, ':', 2) as step, sum(cost_usd)::numeric as cost, count(*)::int as calls
       from public.usage_logs where video_generation_id = ${generationId} group by 1`;
@@ -137,12 +141,16 @@ async function main() {
       const c = costs.find((r) => r.step === step);
       const time = (Date.parse(s.completed_at) - Date.parse(s.started_at)) / 1000;
       console.log(
-        `  ${step.padEnd(8)}  ${time.toFixed(2).padStart(8)}  ${String(s.attempts).padStart(8)}  ${String(c?.calls ?? 0).padStart(5)}  ${
-          Number(c?.cost ?? 0).toFixed(6).padStart(10)
-        }  ${s.provider} / ${s.model}`,
+        `  ${step.padEnd(8)}  ${time.toFixed(2).padStart(8)}  ${String(s.attempts).padStart(8)}  ${
+          String(c?.calls ?? 0).padStart(5)
+        }  ${Number(c?.cost ?? 0).toFixed(6).padStart(10)}  ${s.provider} / ${s.model}`,
       );
     }
-    console.log(`  ${"total".padEnd(8)}  ${"".padStart(8)}  ${"".padStart(8)}  ${"".padStart(5)}  ${Number(g.total_cost_usd).toFixed(6).padStart(10)}`);
+    console.log(
+      `  ${"total".padEnd(8)}  ${"".padStart(8)}  ${"".padStart(8)}  ${"".padStart(5)}  ${
+        Number(g.total_cost_usd).toFixed(6).padStart(10)
+      }`,
+    );
     console.log("");
     say(`MP4: ${file}`);
     say(`${seconds.toFixed(1)} s, ${streams}; served at ${g.video_url} while 'npm start' runs`);

@@ -110,7 +110,10 @@ async function readSchedules(): Promise<Schedule[]> {
   }
 }
 
-function startScheduler(schedules: Schedule[], served: Map<string, Served>): ReturnType<typeof setInterval>[] {
+function startScheduler(
+  schedules: Schedule[],
+  served: Map<string, Served>,
+): ReturnType<typeof setInterval>[] {
   return schedules.filter((s) => served.has(s.function_name)).map((s) => {
     let busy = false;
     return setInterval(async () => {
@@ -149,7 +152,9 @@ async function main() {
   const timers = startScheduler(schedules, served);
   log(
     schedules.length
-      ? `invoking workers: ${schedules.map((s) => `${s.function_name} every ${s.interval_seconds}s`).join(", ")}`
+      ? `invoking workers: ${
+        schedules.map((s) => `${s.function_name} every ${s.interval_seconds}s`).join(", ")
+      }`
       : "no worker schedules in the database yet",
   );
   log("ready; Ctrl-C stops everything");

@@ -36,12 +36,15 @@ function required(env: Env, name: string, hint: string): string {
 }
 
 function storageBackend(env: Env): "local" | "supabase" {
-  const chosen = optional(env, "STORAGE_BACKEND") ?? (optional(env, "SUPABASE_SERVICE_ROLE_KEY") ? "supabase" : "local");
+  const chosen = optional(env, "STORAGE_BACKEND") ??
+    (optional(env, "SUPABASE_SERVICE_ROLE_KEY") ? "supabase" : "local");
   if (chosen !== "local" && chosen !== "supabase") {
     throw new ConfigError(`STORAGE_BACKEND must be "local" or "supabase", not "${chosen}"`);
   }
   if (chosen === "supabase" && !optional(env, "SUPABASE_SERVICE_ROLE_KEY")) {
-    throw new ConfigError("missing environment variable SUPABASE_SERVICE_ROLE_KEY: needed for STORAGE_BACKEND=supabase");
+    throw new ConfigError(
+      "missing environment variable SUPABASE_SERVICE_ROLE_KEY: needed for STORAGE_BACKEND=supabase",
+    );
   }
   return chosen;
 }

@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 import { errorForStatus, isRetryable, PermanentError, RetryableError } from "./errors.ts";
 
 Deno.test("provider HTTP statuses are classified as the failure model prescribes", () => {
-  for (const status of [408, 429, 500, 502, 503]) assert.ok(errorForStatus("p", status, "") instanceof RetryableError);
-  for (const status of [400, 401, 403, 404, 422]) assert.ok(errorForStatus("p", status, "") instanceof PermanentError);
+  for (const status of [408, 429, 500, 502, 503]) {
+    assert.ok(errorForStatus("p", status, "") instanceof RetryableError);
+  }
+  for (const status of [400, 401, 403, 404, 422]) {
+    assert.ok(errorForStatus("p", status, "") instanceof PermanentError);
+  }
 });
 
 Deno.test("database errors: broken SQL and constraint violations are permanent, deadlocks are not", () => {

@@ -1,7 +1,11 @@
 /** Runs the local media tools (ffmpeg, ffprobe, espeak-ng) with readable errors. */
 import { PermanentError, RetryableError } from "./errors.ts";
 
-export async function run(command: string, args: string[], options: { stdin?: string } = {}): Promise<string> {
+export async function run(
+  command: string,
+  args: string[],
+  options: { stdin?: string } = {},
+): Promise<string> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {
@@ -31,7 +35,15 @@ export async function run(command: string, args: string[], options: { stdin?: st
 
 /** Duration of a media file in seconds, from ffprobe. */
 export async function probeDuration(path: string): Promise<number> {
-  const out = await run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path]);
+  const out = await run("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "format=duration",
+    "-of",
+    "csv=p=0",
+    path,
+  ]);
   const seconds = Number.parseFloat(out.trim());
   if (!Number.isFinite(seconds)) throw new PermanentError(`ffprobe could not read the duration of ${path}`);
   return seconds;
@@ -39,7 +51,15 @@ export async function probeDuration(path: string): Promise<number> {
 
 /** The kinds of streams (video, audio) a media file holds. */
 export async function probeStreams(path: string): Promise<string[]> {
-  const out = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", path]);
+  const out = await run("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "stream=codec_type",
+    "-of",
+    "csv=p=0",
+    path,
+  ]);
   return out.trim().split("\n").filter(Boolean);
 }
 

@@ -61,18 +61,27 @@ export class SupabaseStorage implements Storage {
   async put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject> {
     const res = await fetch(objectUrl(this.baseUrl, bucket, path), {
       method: "POST",
-      headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": contentType, "x-upsert": "true" },
+      headers: {
+        Authorization: `Bearer ${this.serviceKey}`,
+        "Content-Type": contentType,
+        "x-upsert": "true",
+      },
       body: new Uint8Array(bytes),
     });
-    if (!res.ok) throw new Error(`storage upload of ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok) {
+      throw new Error(`storage upload of ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
+    }
     await res.body?.cancel();
     return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
   }
 
   async get(bucket: string, path: string): Promise<Uint8Array> {
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, "")}/storage/v1/object/authenticated/${bucket}/${path}`, {
-      headers: { Authorization: `Bearer ${this.serviceKey}` },
-    });
+    const res = await fetch(
+      `${this.baseUrl.replace(/\/$/, "")}/storage/v1/object/authenticated/${bucket}/${path}`,
+      {
+        headers: { Authorization: `Bearer ${this.serviceKey}` },
+      },
+    );
     if (!res.ok) throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   }

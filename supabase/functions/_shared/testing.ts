@@ -20,7 +20,9 @@ export async function withSql<T>(body: (sql: Sql) => Promise<T>): Promise<T> {
 /** A user as Auth would create one (the database trigger adds profile, subscription, progress). */
 export async function createTestUser(sql: Sql, label: string): Promise<string> {
   const [{ id }] = await sql<{ id: string }[]>`
-    insert into auth.users (email) values (${`${label}-${crypto.randomUUID().slice(0, 8)}@test.local`}) returning id`;
+    insert into auth.users (email) values (${`${label}-${
+    crypto.randomUUID().slice(0, 8)
+  }@test.local`}) returning id`;
   return id;
 }
 
@@ -29,7 +31,11 @@ export async function deleteTestUser(sql: Sql, userId: string) {
 }
 
 /** A book with the given chapters, owned by `userId`; returns the chapter ids in order. */
-export async function createTestBook(sql: Sql, userId: string, chapters: { title: string; content: string }[]) {
+export async function createTestBook(
+  sql: Sql,
+  userId: string,
+  chapters: { title: string; content: string }[],
+) {
   const [{ id: bookId }] = await sql<{ id: string }[]>`
     insert into public.books (user_id, title, status) values (${userId}, 'Test book', 'ready') returning id`;
   const ids: string[] = [];
@@ -42,7 +48,8 @@ export async function createTestBook(sql: Sql, userId: string, chapters: { title
   return { bookId, chapterIds: ids };
 }
 
-export const SAMPLE_CHAPTER = `On the morning Mara reached the harbour, gulls circled the boats. She carried a letter for the keeper.
+export const SAMPLE_CHAPTER =
+  `On the morning Mara reached the harbour, gulls circled the boats. She carried a letter for the keeper.
 
 "Are you the keeper of the light?" asked Mara.
 

@@ -20,7 +20,12 @@ export async function checkHealth(sql: Sql): Promise<Health> {
   const extensions = await sql<{ extname: string; extversion: string }[]>`
     select extname, extversion from pg_extension where extname in ('vector', 'pg_cron', 'pgmq', 'pg_net')`;
   const queues = await sql<
-    { queue_name: string; queue_length: string; queue_visible_length: string; oldest_msg_age_sec: number | null }[]
+    {
+      queue_name: string;
+      queue_length: string;
+      queue_visible_length: string;
+      oldest_msg_age_sec: number | null;
+    }[]
   >`select queue_name, queue_length, queue_visible_length, oldest_msg_age_sec from pgmq.metrics_all()`;
   return {
     ok: true,

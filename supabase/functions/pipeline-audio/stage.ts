@@ -21,7 +21,9 @@ export function audioStage(deps: StageDeps): StepHandler {
       ...(scene.narration ? [{ speaker: "Narrator", line: scene.narration, type: "narration" }] : []),
       ...scene.dialogue.map((d) => ({ speaker: d.speaker, line: d.line, type: "dialogue" })),
     ];
-    if (script.length === 0) script.push({ speaker: "Narrator", line: scene.visual_description, type: "narration" });
+    if (script.length === 0) {
+      script.push({ speaker: "Narrator", line: scene.visual_description, type: "narration" });
+    }
 
     return await withTempDir(async (dir) => {
       const usage: UsageCall[] = [];
@@ -29,7 +31,11 @@ export function audioStage(deps: StageDeps): StepHandler {
       let model = "";
       let provider = "";
       for (const [i, item] of script.entries()) {
-        const speech = await deps.providers.speech.speak(item.line, voices[item.speaker] ?? null, item.speaker);
+        const speech = await deps.providers.speech.speak(
+          item.line,
+          voices[item.speaker] ?? null,
+          item.speaker,
+        );
         await Deno.writeFile(`${dir}/line-${i}.wav`, speech.wav);
         const stored = await deps.storage.put("media", `${folder}/line-${i}.wav`, speech.wav, "audio/wav");
         usage.push(...speech.usage);
@@ -48,18 +54,38 @@ export function audioStage(deps: StageDeps): StepHandler {
       }
       // One track for the scene: the lines in order with a short pause after each.
       const inputs = lines.flatMap((_, i) => ["-i", `${dir}/line-${i}.wav`]);
-      const pads = lines.map((_, i) => `[${i}:a]aresample=22050,apad=pad_dur=${GAP_SECONDS}[a${i}]`).join(";");
+      const pads = lines.map((_, i) => `[${i}:a]aresample=22050,apad=pad_dur=${GAP_SECONDS}[a${i}]`).join(
+        ";",
+      );
       const joined = lines.map((_, i) => `[a${i}]`).join("");
       await run("ffmpeg", [
-        "-hide_banner", "-loglevel", "error", "-y", ...inputs,
-        "-filter_complex", `${pads};${joined}concat=n=${lines.length}:v=0:a=1[out]`,
-        "-map", "[out]", "-ac", "1", `${dir}/scene.wav`,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        ...inputs,
+        "-filter_complex",
+        `${pads};${joined}concat=n=${lines.length}:v=0:a=1[out]`,
+        "-map",
+        "[out]",
+        "-ac",
+        "1",
+        `${dir}/scene.wav`,
       ]);
       const track = await Deno.readFile(`${dir}/scene.wav`);
       const stored = await deps.storage.put("media", `${folder}/audio.wav`, track, "audio/wav");
-      const durationMs = lines.reduce((sum, l) => sum + l.duration_ms, 0) + Math.round(lines.length * GAP_SECONDS * 1000);
+      const durationMs = lines.reduce((sum, l) => sum + l.duration_ms, 0) +
+        Math.round(lines.length * GAP_SECONDS * 1000);
       return {
-        outputs: { scene_id: (scene as { id: string }).id, lines, storage_path: stored.path, url: stored.url, duration_ms: durationMs, provider, model },
+        outputs: {
+          scene_id: (scene as { id: string }).id,
+          lines,
+          storage_path: stored.path,
+          url: stored.url,
+          duration_ms: durationMs,
+          provider,
+          model,
+        },
         usage,
       };
     });

@@ -4,4 +4,6 @@ import { stageDeps } from "../_shared/pipeline/deps.ts";
 import { runWorker } from "../_shared/pipeline/worker.ts";
 import { mergeStage } from "./stage.ts";
 
-Deno.serve(handle(async () => json(await runWorker(sql(), { step: "merge", handler: mergeStage(stageDeps()) }))));
+Deno.serve(
+  handle(async () => json(await runWorker(sql(), { step: "merge", handler: mergeStage(stageDeps()) }))),
+);

@@ -4,4 +4,6 @@ import { stageDeps } from "../_shared/pipeline/deps.ts";
 import { runWorker } from "../_shared/pipeline/worker.ts";
 import { scriptStage } from "./stage.ts";
 
-Deno.serve(handle(async () => json(await runWorker(sql(), { step: "script", handler: scriptStage(stageDeps()) }))));
+Deno.serve(
+  handle(async () => json(await runWorker(sql(), { step: "script", handler: scriptStage(stageDeps()) }))),
+);

@@ -22,6 +22,9 @@ export function scriptStage(deps: StageDeps): StepHandler {
       characters,
       bookText: book_text,
     });
-    return { outputs: { ...script, model, provider: model.startsWith("offline") ? "offline" : "openai" }, usage };
+    return {
+      outputs: { ...script, model, provider: model.startsWith("offline") ? "offline" : "openai" },
+      usage,
+    };
   };
 }

@@ -14,7 +14,9 @@ export function videoStage(deps: StageDeps): StepHandler {
     const image = context.image as Stored | null;
     const audio = context.audio as Stored | null;
     if (!image?.storage_path || !audio?.storage_path) {
-      throw new PermanentError(`scene ${scene.scene_number} has no ${image ? "audio" : "image"} to make a clip from`);
+      throw new PermanentError(
+        `scene ${scene.scene_number} has no ${image ? "audio" : "image"} to make a clip from`,
+      );
     }
     const [width, height] = resolutionFor(context.quality_tier);
     return await withTempDir(async (dir) => {

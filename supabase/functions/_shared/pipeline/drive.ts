@@ -47,7 +47,9 @@ export async function drivePipeline(sql: Sql, generationId: string, options: Dri
       });
       await options.onPass?.(step, summary);
     }
-    const [row] = await sql<{ status: string }[]>`select status from public.video_generations where id = ${generationId}`;
+    const [row] = await sql<
+      { status: string }[]
+    >`select status from public.video_generations where id = ${generationId}`;
     if (!row) throw new Error(`generation ${generationId} disappeared`);
     if (["completed", "failed", "cancelled"].includes(row.status)) return row.status;
     await new Promise((r) => setTimeout(r, 50));

@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { probeDuration, probeStreams } from "../media.ts";
 import { offlineProviders } from "../providers/offline.ts";
 import { LocalStorage } from "../storage.ts";
-import { asUser, createTestBook, createTestUser, deleteTestUser, SAMPLE_CHAPTER, withSql } from "../testing.ts";
+import {
+  asUser,
+  createTestBook,
+  createTestUser,
+  deleteTestUser,
+  SAMPLE_CHAPTER,
+  withSql,
+} from "../testing.ts";
 import { drivePipeline, stageHandlers } from "./drive.ts";
 
 Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", async () => {
@@ -11,7 +18,10 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
     const storageDir = await Deno.makeTempDir({ prefix: "litinkai-e2e-" });
     const userId = await createTestUser(sql, "e2e");
     try {
-      const { chapterIds } = await createTestBook(sql, userId, [{ title: "The Harbour", content: SAMPLE_CHAPTER }]);
+      const { chapterIds } = await createTestBook(sql, userId, [{
+        title: "The Harbour",
+        content: SAMPLE_CHAPTER,
+      }]);
       const generationId = await asUser(sql, userId, async (tx) => {
         const [{ id }] = await tx<{ id: string }[]>`
           select public.start_video_generation(${chapterIds[0]}, 'cinematic', 'basic') as id`;
@@ -39,7 +49,10 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
       const [{ audio_ms }] = await sql`
         select sum(duration_ms)::integer as audio_ms from public.audio_generations where video_generation_id = ${generationId}`;
       const mp4Seconds = await probeDuration(file);
-      assert.ok(Math.abs(mp4Seconds - audio_ms / 1000) / (audio_ms / 1000) < 0.1, `MP4 ${mp4Seconds}s vs audio ${audio_ms}ms`);
+      assert.ok(
+        Math.abs(mp4Seconds - audio_ms / 1000) / (audio_ms / 1000) < 0.1,
+        `MP4 ${mp4Seconds}s vs audio ${audio_ms}ms`,
+      );
       assert.match(generation.video_url, /\/storage\/v1\/object\/media\/.+\/final\.mp4$/);
 
       // Every row on the way.
@@ -58,7 +71,18 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
       const n = generation.total_scenes;
       assert.deepEqual(
         { ...counts, portraits: counts.portraits > 0, dialogue_lines: counts.dialogue_lines >= 4 },
-        { ...counts, scenes: n, scene_images: n, scenes_with_audio: n, clips: n, lipsyncs: n, merges: 1, assets: n, portraits: true, dialogue_lines: true },
+        {
+          ...counts,
+          scenes: n,
+          scene_images: n,
+          scenes_with_audio: n,
+          clips: n,
+          lipsyncs: n,
+          merges: 1,
+          assets: n,
+          portraits: true,
+          dialogue_lines: true,
+        },
       );
       const [{ speakers }] = await sql`
         select array_agg(distinct speaker order by speaker) as speakers from public.audio_generations
@@ -72,7 +96,8 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
       assert.equal(Number(generation.total_cost_usd), Number(costs.total));
       assert.ok(Number(costs.total) > 0);
       assert.equal(costs.calls, costs.keys);
-      const [{ used }] = await sql`select video_count_used as used from public.user_subscriptions where user_id = ${userId}`;
+      const [{ used }] =
+        await sql`select video_count_used as used from public.user_subscriptions where user_id = ${userId}`;
       assert.equal(used, 1, "the video counted against the quota once");
       const queued = await sql`
         select count(*)::int as n from pgmq.q_script where message->>'generation_id' = ${generationId}

@@ -29,9 +29,18 @@ async function withFixture(label: string, body: (f: Fixture) => Promise<void>) {
     const storageDir = await Deno.makeTempDir({ prefix: `litinkai-${label}-` });
     const userId = await createTestUser(sql, label);
     try {
-      const { chapterIds } = await createTestBook(sql, userId, [{ title: "The Harbour", content: SAMPLE_CHAPTER }]);
+      const { chapterIds } = await createTestBook(sql, userId, [{
+        title: "The Harbour",
+        content: SAMPLE_CHAPTER,
+      }]);
       const storage = new LocalStorage(sql, storageDir, "http://127.0.0.1:54321");
-      await body({ sql, userId, chapterId: chapterIds[0], storageDir, handlers: stageHandlers({ storage, providers: offlineProviders }) });
+      await body({
+        sql,
+        userId,
+        chapterId: chapterIds[0],
+        storageDir,
+        handlers: stageHandlers({ storage, providers: offlineProviders }),
+      });
     } finally {
       await deleteTestUser(sql, userId);
       await Deno.remove(storageDir, { recursive: true });
@@ -41,7 +50,9 @@ async function withFixture(label: string, body: (f: Fixture) => Promise<void>) {
 
 async function start(sql: Sql, userId: string, chapterId: string): Promise<string> {
   return await asUser(sql, userId, async (tx) => {
-    const [{ id }] = await tx<{ id: string }[]>`select public.start_video_generation(${chapterId}, 'cinematic', 'basic') as id`;
+    const [{ id }] = await tx<
+      { id: string }[]
+    >`select public.start_video_generation(${chapterId}, 'cinematic', 'basic') as id`;
     return id;
   });
 }
@@ -83,7 +94,9 @@ Deno.test("a worker that dies mid-stage leaves its message to be redone, with no
     assert.equal(counts.usage_rows, counts.usage_keys, "no duplicate usage");
     assert.equal(Number(counts.total_cost), Number(counts.logged_cost));
     const [{ duplicates }] = await sql`
-      select count(*)::int as duplicates from (select name from storage.objects where name like ${userId + "/%"}
+      select count(*)::int as duplicates from (select name from storage.objects where name like ${
+      userId + "/%"
+    }
       group by bucket_id, name having count(*) > 1) d`;
     assert.equal(duplicates, 0, "no duplicate files");
   });
@@ -108,13 +121,17 @@ Deno.test("a provider failing twice then succeeding completes, with the attempts
     const [image] = await sql`
       select id, attempts, status from public.image_generations
       where video_generation_id = ${generationId} and subject_key = 'scene:1'`;
-    assert.deepEqual({ attempts: image.attempts, status: image.status }, { attempts: 3, status: "completed" });
+    assert.deepEqual({ attempts: image.attempts, status: image.status }, {
+      attempts: 3,
+      status: "completed",
+    });
     const retries = await sql`
       select attempt_number, error_message from public.image_generation_retries where image_generation_id = ${image.id}
       order by attempt_number`;
     assert.deepEqual(retries.map((r) => r.attempt_number), [1, 2]);
     assert.match(retries[0].error_message, /HTTP 503/);
-    const [generation] = await sql`select pipeline_metadata from public.video_generations where id = ${generationId}`;
+    const [generation] =
+      await sql`select pipeline_metadata from public.video_generations where id = ${generationId}`;
     assert.equal(generation.pipeline_metadata.stages.images.attempts, 3);
     assert.equal(generation.pipeline_metadata.stages.images.errors.length, 2);
   });
@@ -135,9 +152,13 @@ Deno.test("a permanent failure fails the generation clearly and retry_video_gene
     };
     const generationId = await start(sql, userId, chapterId);
     assert.equal(await drivePipeline(sql, generationId, { handlers: refusing }), "failed");
-    const [failed] = await sql`select status, error_message, last_completed_step from public.video_generations where id = ${generationId}`;
+    const [failed] =
+      await sql`select status, error_message, last_completed_step from public.video_generations where id = ${generationId}`;
     assert.equal(failed.last_completed_step, "images");
-    assert.match(failed.error_message, /^audio stage failed for scene:2 after 1 attempt\(s\): ElevenLabs refused the text/);
+    assert.match(
+      failed.error_message,
+      /^audio stage failed for scene:2 after 1 attempt\(s\): ElevenLabs refused the text/,
+    );
     const before = await rowCounts(sql, generationId);
 
     await asUser(sql, userId, (tx) => tx`select public.retry_video_generation(${generationId})`);
@@ -146,7 +167,8 @@ Deno.test("a permanent failure fails the generation clearly and retry_video_gene
     assert.equal(after.scripts, 1, "the script was not generated again");
     assert.equal(after.images, before.images, "images were not made again");
     assert.equal(after.usage_rows, after.usage_keys);
-    const [{ used }] = await sql`select video_count_used as used from public.user_subscriptions where user_id = ${userId}`;
+    const [{ used }] =
+      await sql`select video_count_used as used from public.user_subscriptions where user_id = ${userId}`;
     assert.equal(used, 1, "a retry does not count as another video");
     await assert.rejects(
       asUser(sql, userId, (tx) => tx`select public.retry_video_generation(${generationId})`),
@@ -165,7 +187,9 @@ Deno.test("20 concurrent start_video_generation calls against a limit of 3 start
       await sql`update public.user_subscriptions set video_count_limit = 3 where user_id = ${userId}`;
       const results = await Promise.allSettled(chapterIds.map((id) => start(pool, userId, id)));
       const started = results.filter((r) => r.status === "fulfilled").length;
-      const refused = results.filter((r) => r.status === "rejected" && (r.reason as { code?: string }).code === "LT001");
+      const refused = results.filter((r) =>
+        r.status === "rejected" && (r.reason as { code?: string }).code === "LT001"
+      );
       assert.equal(started, 3);
       assert.equal(refused.length, 17);
       assert.match((refused[0] as PromiseRejectedResult).reason.message, /video quota used up: 3 of 3/);
@@ -205,26 +229,54 @@ Deno.test("another user can neither start, see, retry nor cancel your generation
     try {
       const generationId = await start(sql, userId, chapterId);
       const notFound = (e: { code?: string }) => e.code === "P0002";
-      await assert.rejects(asUser(sql, otherId, (tx) => tx`select public.start_video_generation(${chapterId})`), notFound);
-      await assert.rejects(asUser(sql, otherId, (tx) => tx`select public.retry_video_generation(${generationId})`), notFound);
-      await assert.rejects(asUser(sql, otherId, (tx) => tx`select public.cancel_video_generation(${generationId})`), notFound);
-      const seen = await asUser(sql, otherId, (tx) => tx`select id from public.video_generations where id = ${generationId}`);
+      await assert.rejects(
+        asUser(sql, otherId, (tx) => tx`select public.start_video_generation(${chapterId})`),
+        notFound,
+      );
+      await assert.rejects(
+        asUser(sql, otherId, (tx) => tx`select public.retry_video_generation(${generationId})`),
+        notFound,
+      );
+      await assert.rejects(
+        asUser(sql, otherId, (tx) => tx`select public.cancel_video_generation(${generationId})`),
+        notFound,
+      );
+      const seen = await asUser(
+        sql,
+        otherId,
+        (tx) => tx`select id from public.video_generations where id = ${generationId}`,
+      );
       assert.equal(seen.length, 0);
       const denied = (e: { code?: string }) => e.code === "42501";
       await assert.rejects(
-        asUser(sql, userId, (tx) => tx`update public.video_generations set status = 'completed' where id = ${generationId}`),
+        asUser(
+          sql,
+          userId,
+          (tx) => tx`update public.video_generations set status = 'completed' where id = ${generationId}`,
+        ),
         denied,
       );
       await assert.rejects(
-        asUser(sql, userId, (tx) => tx`update public.video_generations set total_cost_usd = 0 where id = ${generationId}`),
+        asUser(
+          sql,
+          userId,
+          (tx) => tx`update public.video_generations set total_cost_usd = 0 where id = ${generationId}`,
+        ),
         denied,
       );
       await assert.rejects(
-        asUser(sql, userId, (tx) => tx`insert into public.video_generations (user_id, chapter_id, script_style) values (${userId}, ${chapterId}, 'narration')`),
+        asUser(
+          sql,
+          userId,
+          (tx) =>
+            tx`insert into public.video_generations (user_id, chapter_id, script_style) values (${userId}, ${chapterId}, 'narration')`,
+        ),
         denied,
       );
-      await assert.rejects(asUser(sql, userId, (tx) => tx`select public.start_video_generation(${chapterId})`),
-        (e: { code?: string }) => e.code === "LT003");
+      await assert.rejects(
+        asUser(sql, userId, (tx) => tx`select public.start_video_generation(${chapterId})`),
+        (e: { code?: string }) => e.code === "LT003",
+      );
       await sql`delete from pgmq.q_script where message->>'generation_id' = ${generationId}`;
     } finally {
       await deleteTestUser(sql, otherId);
@@ -241,7 +293,12 @@ Deno.test("scenes finishing at the same moment start the next stage exactly once
     // Every image unit at once, on separate connections: completions race for the last one.
     const pool = createSql(testDatabaseUrl(), { max: units });
     try {
-      const summary = await runWorker(pool, { step: "images", handler: handlers.images, batchSize: units, concurrency: units });
+      const summary = await runWorker(pool, {
+        step: "images",
+        handler: handlers.images,
+        batchSize: units,
+        concurrency: units,
+      });
       assert.equal(summary.completed, units);
     } finally {
       await pool.end();

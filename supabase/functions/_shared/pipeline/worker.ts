@@ -100,7 +100,13 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     summary.read += batch.length;
     await mapWithConcurrency(batch, concurrency, async (msg) => {
       const started = performance.now();
-      const outcome = await processMessage(sql, msg, { step, handler, visibilitySeconds, maxAttempts, baseBackoffSeconds });
+      const outcome = await processMessage(sql, msg, {
+        step,
+        handler,
+        visibilitySeconds,
+        maxAttempts,
+        baseBackoffSeconds,
+      });
       onMessage?.(outcome, performance.now() - started);
       summary[outcome]++;
       log(`${step} ${msg.message.unit} of ${msg.message.generation_id}: ${outcome}`);
@@ -149,7 +155,9 @@ async function processMessage(
     const result = await opts.handler(context);
     const [{ outcome }] = await sql<{ outcome: string }[]>`
       select private.complete_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit},
-                                   ${sql.json(result.outputs as Json)}, ${sql.json(result.usage as unknown as Json)}) as outcome`;
+                                   ${sql.json(result.outputs as Json)}, ${
+      sql.json(result.usage as unknown as Json)
+    }) as outcome`;
     return outcome === "stale" ? "stale" : "completed";
   } catch (error) {
     return await fail(errorMessage(error), isRetryable(error));

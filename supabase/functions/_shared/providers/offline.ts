@@ -86,9 +86,19 @@ export const offlineImage: ImageProvider = {
         }:line_spacing=6:x=${Math.round(h * 0.09)}:y=${Math.round(h * 0.6)}`,
       ].join(",");
       await run("ffmpeg", [
-        "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-        "-i", `color=c=${background}:s=${request.width}x${request.height}`,
-        "-vf", filters, "-frames:v", "1", `${dir}/card.png`,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        `color=c=${background}:s=${request.width}x${request.height}`,
+        "-vf",
+        filters,
+        "-frames:v",
+        "1",
+        `${dir}/card.png`,
       ]);
       return await Deno.readFile(`${dir}/card.png`);
     });
@@ -96,7 +106,12 @@ export const offlineImage: ImageProvider = {
       png,
       model: "offline-card-renderer",
       provider: "offline",
-      usage: [{ model: "offline-card-renderer", operation: "image", units: 1, duration_ms: Math.round(performance.now() - started) }],
+      usage: [{
+        model: "offline-card-renderer",
+        operation: "image",
+        units: 1,
+        duration_ms: Math.round(performance.now() - started),
+      }],
     };
   },
 };
@@ -112,8 +127,11 @@ function hashOf(text: string): number {
 /** espeak-ng speech; one stable voice per speaker, a calm voice for the narrator. */
 export const offlineSpeech: SpeechProvider = {
   async speak(text, voice, speakerKey) {
-    const chosen = voice && /^[a-z]{2}/.test(voice) ? voice
-      : speakerKey === "Narrator" ? "en-gb+m1" : VOICES[hashOf(speakerKey) % VOICES.length];
+    const chosen = voice && /^[a-z]{2}/.test(voice)
+      ? voice
+      : speakerKey === "Narrator"
+      ? "en-gb+m1"
+      : VOICES[hashOf(speakerKey) % VOICES.length];
     const started = performance.now();
     return await withTempDir(async (dir) => {
       await Deno.writeTextFile(`${dir}/line.txt`, text);
@@ -125,7 +143,12 @@ export const offlineSpeech: SpeechProvider = {
         voice: chosen,
         model: "espeak-ng",
         provider: "offline",
-        usage: [{ model: "espeak-ng", operation: "speech", units: durationMs / 1000, duration_ms: Math.round(performance.now() - started) }],
+        usage: [{
+          model: "espeak-ng",
+          operation: "speech",
+          units: durationMs / 1000,
+          duration_ms: Math.round(performance.now() - started),
+        }],
       };
     });
   },
@@ -138,22 +161,59 @@ export const offlineVideo: VideoProvider = {
     const audioSeconds = await probeDuration(request.audioPath);
     const frames = Math.max(1, Math.ceil(audioSeconds * CLIP_FPS));
     await run("ffmpeg", [
-      "-hide_banner", "-loglevel", "error", "-y",
-      "-loop", "1", "-framerate", String(CLIP_FPS), "-i", request.imagePath,
-      "-i", request.audioPath,
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-y",
+      "-loop",
+      "1",
+      "-framerate",
+      String(CLIP_FPS),
+      "-i",
+      request.imagePath,
+      "-i",
+      request.audioPath,
       "-filter_complex",
-      `[0:v]scale=${request.width * 2}:${request.height * 2},zoompan=z='min(1+on*0.12/${frames},1.12)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=${request.width}x${request.height}:fps=${CLIP_FPS},format=yuv420p[v]`,
-      "-map", "[v]", "-map", "1:a",
-      "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-r", String(CLIP_FPS),
-      "-c:a", "aac", "-b:a", "96k", "-ar", "44100", "-ac", "1",
-      "-t", audioSeconds.toFixed(3), "-movflags", "+faststart", request.outPath,
+      `[0:v]scale=${request.width * 2}:${
+        request.height * 2
+      },zoompan=z='min(1+on*0.12/${frames},1.12)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=${request.width}x${request.height}:fps=${CLIP_FPS},format=yuv420p[v]`,
+      "-map",
+      "[v]",
+      "-map",
+      "1:a",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-crf",
+      "26",
+      "-r",
+      String(CLIP_FPS),
+      "-c:a",
+      "aac",
+      "-b:a",
+      "96k",
+      "-ar",
+      "44100",
+      "-ac",
+      "1",
+      "-t",
+      audioSeconds.toFixed(3),
+      "-movflags",
+      "+faststart",
+      request.outPath,
     ]);
     const durationSeconds = await probeDuration(request.outPath);
     return {
       durationSeconds,
       model: "offline-ffmpeg-motion",
       provider: "offline",
-      usage: [{ model: "offline-ffmpeg-motion", operation: "video", units: durationSeconds, duration_ms: Math.round(performance.now() - started) }],
+      usage: [{
+        model: "offline-ffmpeg-motion",
+        operation: "video",
+        units: durationSeconds,
+        duration_ms: Math.round(performance.now() - started),
+      }],
     };
   },
 };
@@ -176,17 +236,38 @@ export const offlineMerge: MergeProvider = {
   async concat(clipPaths, outPath) {
     const started = performance.now();
     const list = `${outPath}.txt`;
-    await Deno.writeTextFile(list, clipPaths.map((p) => `file '${p.replaceAll("'", "'\\''")}'`).join("\n") + "\n");
+    await Deno.writeTextFile(
+      list,
+      clipPaths.map((p) => `file '${p.replaceAll("'", "'\\''")}'`).join("\n") + "\n",
+    );
     await run("ffmpeg", [
-      "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", list,
-      "-c", "copy", "-movflags", "+faststart", outPath,
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "concat",
+      "-safe",
+      "0",
+      "-i",
+      list,
+      "-c",
+      "copy",
+      "-movflags",
+      "+faststart",
+      outPath,
     ]);
     const durationSeconds = await probeDuration(outPath);
     return {
       durationSeconds,
       model: "ffmpeg-concat",
       provider: "offline",
-      usage: [{ model: "ffmpeg-concat", operation: "merge", units: durationSeconds, duration_ms: Math.round(performance.now() - started) }],
+      usage: [{
+        model: "ffmpeg-concat",
+        operation: "merge",
+        units: durationSeconds,
+        duration_ms: Math.round(performance.now() - started),
+      }],
     };
   },
 };

@@ -15,13 +15,22 @@ export interface ImageRequest {
 }
 
 export interface ImageProvider {
-  render(request: ImageRequest): Promise<{ png: Uint8Array; model: string; provider: string; usage: UsageCall[] }>;
+  render(
+    request: ImageRequest,
+  ): Promise<{ png: Uint8Array; model: string; provider: string; usage: UsageCall[] }>;
 }
 
 export interface SpeechProvider {
   /** WAV audio of `text` in `voice`; chooses a voice from `speakerKey` when none is given. */
   speak(text: string, voice: string | null, speakerKey: string): Promise<
-    { wav: Uint8Array; durationMs: number; voice: string; model: string; provider: string; usage: UsageCall[] }
+    {
+      wav: Uint8Array;
+      durationMs: number;
+      voice: string;
+      model: string;
+      provider: string;
+      usage: UsageCall[];
+    }
   >;
 }
 
@@ -34,7 +43,9 @@ export interface ClipRequest {
 }
 
 export interface VideoProvider {
-  animate(request: ClipRequest): Promise<{ durationSeconds: number; model: string; provider: string; usage: UsageCall[] }>;
+  animate(
+    request: ClipRequest,
+  ): Promise<{ durationSeconds: number; model: string; provider: string; usage: UsageCall[] }>;
 }
 
 export interface LipsyncProvider {

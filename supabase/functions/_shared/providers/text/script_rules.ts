@@ -63,18 +63,101 @@ export interface GeneratedScript {
   } | null;
 }
 
-const SPEECH_VERBS = "said|asked|whispered|shouted|replied|cried|called|answered|muttered|added|told|says|asks";
+const SPEECH_VERBS =
+  "said|asked|whispered|shouted|replied|cried|called|answered|muttered|added|told|says|asks";
 const PRONOUNS = new Set(["he", "she", "they", "i", "we"]);
 const NOT_NAMES = new Set([
-  "The", "A", "An", "And", "But", "Then", "When", "That", "This", "There", "Their", "They", "He", "She", "It", "I",
-  "We", "You", "His", "Her", "Its", "On", "In", "At", "Out", "Far", "Through", "Not", "What", "Can", "My", "Your",
-  "If", "As", "So", "Once", "After", "Before", "While", "Chapter", "Part", "Mr", "Mrs", "Ms", "Dr", "One", "Two",
+  "The",
+  "A",
+  "An",
+  "And",
+  "But",
+  "Then",
+  "When",
+  "That",
+  "This",
+  "There",
+  "Their",
+  "They",
+  "He",
+  "She",
+  "It",
+  "I",
+  "We",
+  "You",
+  "His",
+  "Her",
+  "Its",
+  "On",
+  "In",
+  "At",
+  "Out",
+  "Far",
+  "Through",
+  "Not",
+  "What",
+  "Can",
+  "My",
+  "Your",
+  "If",
+  "As",
+  "So",
+  "Once",
+  "After",
+  "Before",
+  "While",
+  "Chapter",
+  "Part",
+  "Mr",
+  "Mrs",
+  "Ms",
+  "Dr",
+  "One",
+  "Two",
 ]);
 const PLACE_WORDS = [
-  "lighthouse", "lamp room", "harbour", "harbor", "tower", "stairs", "kitchen", "house", "room", "garden", "forest",
-  "village", "town", "city", "street", "road", "path", "beach", "shore", "sea", "river", "castle", "school",
-  "classroom", "library", "office", "market", "ship", "boat", "station", "church", "hall", "cave", "mountain",
-  "field", "farm", "palace", "camp", "bridge", "island", "laboratory", "lab",
+  "lighthouse",
+  "lamp room",
+  "harbour",
+  "harbor",
+  "tower",
+  "stairs",
+  "kitchen",
+  "house",
+  "room",
+  "garden",
+  "forest",
+  "village",
+  "town",
+  "city",
+  "street",
+  "road",
+  "path",
+  "beach",
+  "shore",
+  "sea",
+  "river",
+  "castle",
+  "school",
+  "classroom",
+  "library",
+  "office",
+  "market",
+  "ship",
+  "boat",
+  "station",
+  "church",
+  "hall",
+  "cave",
+  "mountain",
+  "field",
+  "farm",
+  "palace",
+  "camp",
+  "bridge",
+  "island",
+  "laboratory",
+  "lab",
 ];
 const TIME_WORDS: [RegExp, TimeOfDay][] = [
   [/\b(dawn|sunrise|daybreak)\b/i, "dawn"],
@@ -94,10 +177,13 @@ const AMBIENCE: [RegExp, string][] = [
   [/\b(crowd|market)\b/i, "crowd"],
 ];
 const WORDS_PER_SECOND = 2.5;
-const PLACE_NAME = /\b([A-Z][a-z]+) (Point|Bay|Street|Road|Hill|Lake|Island|Park|Castle|Bridge|Harbour|Harbor|Cove|Valley|Forest)\b/g;
+const PLACE_NAME =
+  /\b([A-Z][a-z]+) (Point|Bay|Street|Road|Hill|Lake|Island|Park|Castle|Bridge|Harbour|Harbor|Cove|Valley|Forest)\b/g;
 
 function sentences(text: string): string[] {
-  return text.replace(/\s+/g, " ").match(/[^.!?]+[.!?]+["”]?|[^.!?]+$/g)?.map((s) => s.trim()).filter(Boolean) ?? [];
+  return text.replace(/\s+/g, " ").match(/[^.!?]+[.!?]+["”]?|[^.!?]+$/g)?.map((s) => s.trim()).filter(
+    Boolean,
+  ) ?? [];
 }
 
 function wordCount(text: string): number {
@@ -105,19 +191,29 @@ function wordCount(text: string): number {
 }
 
 function paragraphsOf(content: string): string[] {
-  return content.replace(/\r\n/g, "\n").split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim()).filter(Boolean);
+  return content.replace(/\r\n/g, "\n").split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim()).filter(
+    Boolean,
+  );
 }
 
 /** Capitalised words that speak, or recur and never appear in lower case: the likely characters. */
 export function findCharacterNames(content: string, known: string[] = []): string[] {
   const speaking = new Set<string>();
-  for (const m of content.matchAll(new RegExp(`(?:${SPEECH_VERBS})\\s+([A-Z][a-z]+)`, "g"))) speaking.add(m[1]);
-  for (const m of content.matchAll(new RegExp(`([A-Z][a-z]+)\\s+(?:${SPEECH_VERBS})\\b`, "g"))) speaking.add(m[1]);
+  for (const m of content.matchAll(new RegExp(`(?:${SPEECH_VERBS})\\s+([A-Z][a-z]+)`, "g"))) {
+    speaking.add(m[1]);
+  }
+  for (const m of content.matchAll(new RegExp(`([A-Z][a-z]+)\\s+(?:${SPEECH_VERBS})\\b`, "g"))) {
+    speaking.add(m[1]);
+  }
   for (const m of content.matchAll(/(?:name was|I am|I'm|called)\s+([A-Z][a-z]+)/g)) speaking.add(m[1]);
   const counts = new Map<string, number>();
   for (const m of content.matchAll(/\b([A-Z][a-z]{2,})\b/g)) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
   const places = new Set<string>();
-  for (const m of content.matchAll(/\b(?:at|in|to|from|near|struck|reached|left)\s+([A-Z][a-z]+)(?:\s+([A-Z][a-z]+))?/g)) {
+  for (
+    const m of content.matchAll(
+      /\b(?:at|in|to|from|near|struck|reached|left)\s+([A-Z][a-z]+)(?:\s+([A-Z][a-z]+))?/g,
+    )
+  ) {
     places.add(m[1]);
     if (m[2]) places.add(m[2]);
   }
@@ -125,7 +221,10 @@ export function findCharacterNames(content: string, known: string[] = []): strin
   const names = new Set(known.filter((k) => content.includes(k)));
   for (const name of speaking) if (!NOT_NAMES.has(name)) names.add(name);
   for (const [name, n] of counts) {
-    if (n >= 2 && !NOT_NAMES.has(name) && !places.has(name) && !new RegExp(`\\b${name.toLowerCase()}\\b`).test(content)) {
+    if (
+      n >= 2 && !NOT_NAMES.has(name) && !places.has(name) &&
+      !new RegExp(`\\b${name.toLowerCase()}\\b`).test(content)
+    ) {
       names.add(name);
     }
   }
@@ -153,7 +252,9 @@ function detectLocation(text: string): string | null {
   const lower = text.toLowerCase();
   let best: { index: number; place: string } | null = null;
   for (const place of PLACE_WORDS) {
-    const m = new RegExp(`\\b(?:in|at|on|to|into|inside|by|across|from|up|down|over|near|beside|towards?|through|along|outside|under|of) the (?:[a-z]+ )?${place}\\b`).exec(lower);
+    const m = new RegExp(
+      `\\b(?:in|at|on|to|into|inside|by|across|from|up|down|over|near|beside|towards?|through|along|outside|under|of) the (?:[a-z]+ )?${place}\\b`,
+    ).exec(lower);
     if (m && (!best || m.index < best.index)) best = { index: m.index, place };
   }
   if (!best) {
@@ -268,7 +369,9 @@ export function generateScriptByRules(input: ScriptInput): GeneratedScript {
       time_of_day: time,
       characters: present,
       key_actions: narrativeSentences.slice(0, 3),
-      visual_description: `${location}, ${time === "unspecified" ? "time unknown" : time}. ${narrativeSentences[0] ?? text.slice(0, 160)}`,
+      visual_description: `${location}, ${time === "unspecified" ? "time unknown" : time}. ${
+        narrativeSentences[0] ?? text.slice(0, 160)
+      }`,
       audio_requirements: [
         narration ? "narrator voice" : null,
         dialogue.length ? `dialogue: ${[...new Set(dialogue.map((d) => d.speaker))].join(", ")}` : null,
@@ -295,11 +398,15 @@ function formatScript(title: string, scenes: GeneratedScene[], style: ScriptStyl
   const out = [title.toUpperCase(), ""];
   for (const s of scenes) {
     if (style === "cinematic") {
-      const place = /harbour|harbor|beach|shore|sea|path|road|street|field|garden|forest|mountain|island|bridge/i
-          .test(s.location)
-        ? "EXT."
-        : "INT.";
-      out.push(`SCENE ${s.scene_number}. ${place} ${s.location.toUpperCase()} - ${s.time_of_day.toUpperCase()}`, "");
+      const place =
+        /harbour|harbor|beach|shore|sea|path|road|street|field|garden|forest|mountain|island|bridge/i
+            .test(s.location)
+          ? "EXT."
+          : "INT.";
+      out.push(
+        `SCENE ${s.scene_number}. ${place} ${s.location.toUpperCase()} - ${s.time_of_day.toUpperCase()}`,
+        "",
+      );
       if (s.narration) out.push(s.narration, "");
       for (const d of s.dialogue) out.push(`    ${d.speaker.toUpperCase()}`, `  ${d.line}`, "");
     } else if (style === "narration") {
@@ -333,7 +440,9 @@ function plotUsage(plot: PlotContext, scenes: GeneratedScene[], characters: Char
     ].filter((a) => a.scenes.length > 0),
     beats: scenes.map((s) => ({ scene: s.scene_number, beat: s.key_actions[0] ?? s.visual_description })),
     character_arcs: Object.fromEntries(
-      characters.filter((c) => present.has(c.name)).map((c) => [c.name, c.arc ?? `${c.role ?? "character"} in ${plot.logline}`]),
+      characters.filter((c) => present.has(c.name)).map((
+        c,
+      ) => [c.name, c.arc ?? `${c.role ?? "character"} in ${plot.logline}`]),
     ),
   };
 }

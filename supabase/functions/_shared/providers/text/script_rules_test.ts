@@ -24,7 +24,12 @@ Deno.test("character names come from speech attributions and recurring capitalis
 });
 
 Deno.test("quoted dialogue becomes character lines with the right speakers", () => {
-  const script = generateScriptByRules({ chapterTitle: "The Keeper", chapterNumber: 1, content: chapter, style: "cinematic" });
+  const script = generateScriptByRules({
+    chapterTitle: "The Keeper",
+    chapterNumber: 1,
+    content: chapter,
+    style: "cinematic",
+  });
   const lines = script.scenes.flatMap((s) => s.dialogue);
   assert.deepEqual(lines.map((l) => l.speaker), ["Elias", "Mara", "Mara", "Elias", "Mara"]);
   assert.equal(lines[1].line, "I am Mara.");
@@ -32,7 +37,12 @@ Deno.test("quoted dialogue becomes character lines with the right speakers", () 
 });
 
 Deno.test("scenes break at time cues and carry location and time of day from the text", () => {
-  const script = generateScriptByRules({ chapterTitle: "The Keeper", chapterNumber: 1, content: chapter, style: "narration" });
+  const script = generateScriptByRules({
+    chapterTitle: "The Keeper",
+    chapterNumber: 1,
+    content: chapter,
+    style: "narration",
+  });
   assert.equal(script.scenes.length, 2);
   assert.equal(script.scenes[0].time_of_day, "morning");
   assert.equal(script.scenes[0].location, "Harbour");
@@ -60,7 +70,13 @@ Deno.test("with a plot the script records acts, beats and the arcs of characters
 
 Deno.test("an empty chapter is refused with a clear message", () => {
   assert.throws(
-    () => generateScriptByRules({ chapterTitle: "Blank", chapterNumber: 2, content: "  \n ", style: "narration" }),
+    () =>
+      generateScriptByRules({
+        chapterTitle: "Blank",
+        chapterNumber: 2,
+        content: "  \n ",
+        style: "narration",
+      }),
     /no text to script/,
   );
 });
