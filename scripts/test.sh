@@ -18,6 +18,16 @@ fi
 
 status=0
 
+step "Style: deno fmt --check, deno lint, deno check"
+if deno_cli fmt --check --quiet >"$results/style.txt" 2>&1 && deno_cli lint --quiet >>"$results/style.txt" 2>&1 &&
+  deno_cli check --quiet supabase/functions scripts >>"$results/style.txt" 2>&1; then
+  style_status=0
+else
+  sed 's/\x1b\[[0-9;]*m//g' "$results/style.txt" | tail -30
+  style_status=1
+  status=1
+fi
+
 step "pgTAP: pg_prove over supabase/tests"
 export PGOPTIONS="-c client_min_messages=warning"
 if pg_prove --dbname "$url" --ext .sql --failures --comments "$PROJECT_ROOT"/supabase/tests/*.test.sql | tee "$results/pgtap.txt"; then
@@ -53,12 +63,13 @@ fi
 node "$PROJECT_ROOT/scripts/lib/format-advisors.mjs" <"$results/advisors.txt"
 
 pgtap_total="${pgtap_total:-0}"
-passed=$((pgtap_total - pgtap_failed + deno_passed + (advisors_status == 0 ? 1 : 0)))
-failed=$((pgtap_failed + deno_failed + advisors_status))
+passed=$((pgtap_total - pgtap_failed + deno_passed + (advisors_status == 0 ? 1 : 0) + (style_status == 0 ? 1 : 0)))
+failed=$((pgtap_failed + deno_failed + advisors_status + style_status))
 echo
 echo "Summary"
 printf '  pgTAP     %s assertions, %s failed\n' "$pgtap_total" "$pgtap_failed"
 printf '  Deno      %s passed, %s failed\n' "$deno_passed" "$deno_failed"
+printf '  style     %s\n' "$([ "$style_status" -eq 0 ] && echo 'fmt, lint and type check clean' || echo 'problems found (above)')"
 printf '  advisors  %s\n' "$([ "$advisors_status" -eq 0 ] && echo 'no warnings' || echo 'warnings or errors found (above)')"
 echo "$passed passed, $failed failed"
 exit "$status"
