@@ -14,6 +14,8 @@ export interface Config {
   /** `local` (a folder, recorded in storage.objects) or `supabase` (Storage API with the service key). */
   storageBackend: "local" | "supabase";
   serviceRoleKey?: string;
+  /** Verifies users' access tokens (HS256); without it, the project's JWKS is used. */
+  jwtSecret?: string;
   openaiApiKey?: string;
   openrouterApiKey?: string;
   elevenlabsApiKey?: string;
@@ -49,6 +51,13 @@ function storageBackend(env: Env): "local" | "supabase" {
   return chosen;
 }
 
+/** The JWT secret every local Supabase stack uses (`supabase start` prints it too). */
+export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+function isLocal(env: Env): boolean {
+  return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321");
+}
+
 export function loadConfig(env: Env = Deno.env): Config {
   return {
     databaseUrl: required(
@@ -60,6 +69,7 @@ export function loadConfig(env: Env = Deno.env): Config {
     localStorageDir: optional(env, "LOCAL_STORAGE_DIR") ?? ".stack/storage",
     storageBackend: storageBackend(env),
     serviceRoleKey: optional(env, "SUPABASE_SERVICE_ROLE_KEY"),
+    jwtSecret: optional(env, "SUPABASE_JWT_SECRET") ?? (isLocal(env) ? LOCAL_JWT_SECRET : undefined),
     openaiApiKey: optional(env, "OPENAI_API_KEY"),
     openrouterApiKey: optional(env, "OPENROUTER_API_KEY"),
     elevenlabsApiKey: optional(env, "ELEVENLABS_API_KEY"),

@@ -5,6 +5,7 @@
  */
 import type { Json, Sql } from "../db.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
+import { mapWithConcurrency } from "../queue.ts";
 
 export type PipelineStep = "script" | "images" | "audio" | "video" | "lipsync" | "merge";
 
@@ -66,14 +67,6 @@ interface QueueMessage {
   msg_id: string;
   read_ct: number;
   message: { generation_id: string; step: PipelineStep; unit: string };
-}
-
-async function mapWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(runners);
 }
 
 /** Reads and processes messages until the queue has none visible or the budget is spent. */

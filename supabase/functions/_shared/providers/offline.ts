@@ -1,6 +1,7 @@
 /** Offline providers: real media made on this machine with ffmpeg and espeak-ng. */
 import { probeDuration, run, withTempDir } from "../media.ts";
 import { generateScriptByRules } from "./text/script_rules.ts";
+import { wordCount } from "./text/text_utils.ts";
 import type {
   ClipRequest,
   ImageProvider,
@@ -41,10 +42,6 @@ function wrap(text: string, width: number, maxLines: number): string {
   }
   if (lines.length < maxLines && line) lines.push(line);
   return lines.join("\n");
-}
-
-function wordCount(text: string) {
-  return text.split(/\s+/).filter(Boolean).length;
 }
 
 export const offlineScript: ScriptProvider = {

@@ -4,6 +4,8 @@
  * times of day come from the chapter's own words.
  */
 
+import { paragraphsOf, sentences, wordCount } from "./text_utils.ts";
+
 export type ScriptStyle = "cinematic" | "narration" | "educational";
 export type TimeOfDay = "dawn" | "morning" | "noon" | "afternoon" | "evening" | "night" | "unspecified";
 
@@ -180,22 +182,6 @@ const WORDS_PER_SECOND = 2.5;
 const PLACE_NAME =
   /\b([A-Z][a-z]+) (Point|Bay|Street|Road|Hill|Lake|Island|Park|Castle|Bridge|Harbour|Harbor|Cove|Valley|Forest)\b/g;
 
-function sentences(text: string): string[] {
-  return text.replace(/\s+/g, " ").match(/[^.!?]+[.!?]+["”]?|[^.!?]+$/g)?.map((s) => s.trim()).filter(
-    Boolean,
-  ) ?? [];
-}
-
-function wordCount(text: string): number {
-  return text.split(/\s+/).filter(Boolean).length;
-}
-
-function paragraphsOf(content: string): string[] {
-  return content.replace(/\r\n/g, "\n").split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim()).filter(
-    Boolean,
-  );
-}
-
 /** Capitalised words that speak, or recur and never appear in lower case: the likely characters. */
 export function findCharacterNames(content: string, known: string[] = []): string[] {
   const speaking = new Set<string>();
@@ -234,7 +220,7 @@ export function findCharacterNames(content: string, known: string[] = []): strin
 type Gender = "m" | "f";
 
 /** Genders the text itself states: "I am Mara," she said; or "Mara ... . She ...". */
-function findGenders(content: string, names: string[]): Map<string, Gender> {
+export function findGenders(content: string, names: string[]): Map<string, Gender> {
   const genders = new Map<string, Gender>();
   const pronoun = (p: string): Gender => (p.toLowerCase() === "she" ? "f" : "m");
   for (const m of content.matchAll(/I am ([A-Z][a-z]+)[,.!?]?["”]\s*,?\s*(he|she)\b/gi)) {
@@ -248,7 +234,7 @@ function findGenders(content: string, names: string[]): Map<string, Gender> {
   return genders;
 }
 
-function detectLocation(text: string): string | null {
+export function detectLocation(text: string): string | null {
   const lower = text.toLowerCase();
   let best: { index: number; place: string } | null = null;
   for (const place of PLACE_WORDS) {

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { strToU8, zipSync } from "fflate";
+import { BookFormatError, decodeText, extractBook } from "./extract.ts";
+import { detectStructure } from "./structure.ts";
+import { makeDocx, makeEpub, makePdf, prose } from "./test_fixtures.ts";
+import { wordCount } from "../providers/text/text_utils.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const titles = async (name: string, bytes: Uint8Array) => {
+  const structure = detectStructure(await extractBook(name, bytes));
+  return { structure, titles: structure.chapters.map((c) => c.title) };
+};
+const CHAPTERS = [
+  { title: "The Storm", paragraphs: ["Mara climbed the tower while the wind rose.", "The glass rattled."] },
+  { title: "The Lamp", paragraphs: ["Tomas lit the lamp at night and trimmed the wick."] },
+  { title: "The Boat", paragraphs: ["At dawn a boat came round the point."] },
+];
+
+Deno.test("a text with Chapter I headings, a contents list, running headers and page numbers", async () => {
+  const page = (n: number, body: string) => `THE LIGHTHOUSE\n\n${body}\n\n${n}\n`;
+  const text = [
+    "Contents\n\nChapter I\nChapter II\nChapter III\n",
+    page(1, "CHAPTER I\n\nThe Storm\n\nMara climbed the tower. The wind rose all night."),
+    page(2, "The glass rattled in its frame."),
+    page(3, "Chapter II. The Lamp\n\nTomas lit the lamp."),
+    page(4, "Chapter III\n\nAt dawn a boat came round the point."),
+  ].join("\n");
+  const { structure, titles: found } = await titles("book.txt", enc(text));
+  assert.deepEqual(found, ["CHAPTER I: The Storm", "Chapter II. The Lamp", "Chapter III"]);
+  assert.equal(structure.detector, "chapter_headings");
+  assert.equal(structure.extractionMethod, "ai");
+  const first = structure.chapters[0].content;
+  assert.match(first, /glass rattled/);
+  assert.doesNotMatch(first, /THE LIGHTHOUSE|^\d+$/m, "running header and page numbers are gone");
+});
+
+Deno.test("chapter words, parts, prologue and epilogue", async () => {
+  const text = "Prologue\n\nIt began at sea.\n\nPart One: The Coast\n\nChapter One\n\nMara arrived.\n\n" +
+    "Chapter Two\n\nTomas waited.\n\nPart Two: The Storm\n\nChapter Three\n\nThe storm came.\n\nEpilogue\n\nCalm returned.";
+  const { structure, titles: found } = await titles("book.txt", enc(text));
+  assert.deepEqual(found, ["Prologue", "Chapter One", "Chapter Two", "Chapter Three", "Epilogue"]);
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [
+    null,
+    "Part One: The Coast",
+    "Part One: The Coast",
+    "Part Two: The Storm",
+    "Part Two: The Storm",
+  ]);
+  assert.equal(structure.structureType, "parts_and_chapters");
+});
+
+Deno.test("roman numerals alone on a line are headings when there are several", async () => {
+  const { titles: found } = await titles("book.txt", enc("I.\n\nFirst part of the tale.\n\nII.\n\nSecond part.\n\nIII.\n\nThird."));
+  assert.deepEqual(found, ["I.", "II.", "III."]);
+});
+
+Deno.test("a book without markers falls back to parts of about 3,000 words", async () => {
+  const { structure } = await titles("plain.txt", enc(prose(6500)));
+  assert.equal(structure.detector, "fixed_parts");
+  assert.deepEqual(structure.chapters.map((c) => c.title), ["Part 1", "Part 2"]);
+  for (const chapter of structure.chapters) assert.ok(wordCount(chapter.content) >= 2900);
+});
+
+Deno.test("EPUB chapters come from the nav document, or from the NCX", async () => {
+  for (const toc of ["nav", "ncx"] as const) {
+    const { structure, titles: found } = await titles("book.epub", makeEpub(CHAPTERS, toc));
+    assert.deepEqual(found, ["The Storm", "The Lamp", "The Boat"]);
+    assert.equal(structure.detector, `epub_${toc}`);
+    assert.equal(structure.extractionMethod, "toc");
+    assert.equal(structure.chapters[0].content, "Mara climbed the tower while the wind rose.\n\nThe glass rattled.");
+  }
+});
+
+Deno.test("PDF chapters come from the outline; the running header is dropped", async () => {
+  const pdf = await makePdf([["Mara walked to the light."], ["She climbed."], ["Tomas slept."]], {
+    outline: [{ title: "Arrival", page: 0 }, { title: "Night", page: 2 }],
+    header: "THE LIGHTHOUSE",
+  });
+  const { structure, titles: found } = await titles("book.pdf", pdf);
+  assert.deepEqual(found, ["Arrival", "Night"]);
+  assert.equal(structure.detector, "pdf_outline");
+  assert.equal(structure.chapters[0].content, "Mara walked to the light.\n\nShe climbed.");
+});
+
+Deno.test("a PDF without an outline is split by its headings", async () => {
+  const pdf = await makePdf([["Chapter 1", "Mara walked."], ["Chapter 2", "Tomas slept."], ["Chapter 3", "Dawn."]]);
+  assert.deepEqual((await titles("book.pdf", pdf)).titles, ["Chapter 1", "Chapter 2", "Chapter 3"]);
+});
+
+Deno.test("DOCX chapters come from headings; a single title heading becomes a part", async () => {
+  const docx = makeDocx([
+    { heading: 1, text: "The Lighthouse" },
+    { heading: 2, text: "Arrival" },
+    { text: "Mara walked." },
+    { heading: 2, text: "Night" },
+    { text: "Tomas slept." },
+  ]);
+  const { structure, titles: found } = await titles("book.docx", docx);
+  assert.deepEqual(found, ["Arrival", "Night"]);
+  assert.equal(structure.detector, "docx_headings");
+  assert.equal(structure.chapters[1].content, "Tomas slept.");
+});
+
+Deno.test("Markdown headings are the table of contents", async () => {
+  const md = "# Guide\n\n## Basics\n\nLearn **the** basics.\n\n## Practice\n\nPractise [daily](http://x).";
+  const { titles: found, structure } = await titles("guide.md", enc(md));
+  assert.deepEqual(found, ["Basics", "Practice"]);
+  assert.equal(structure.chapters[1].content, "Practise daily.");
+});
+
+Deno.test("Latin-1 text decodes; UTF-8 stays UTF-8", () => {
+  assert.equal(decodeText(new Uint8Array([0x43, 0x61, 0x66, 0xe9])), "Café");
+  assert.equal(decodeText(enc("Café")), "Café");
+});
+
+Deno.test("bad files are refused with a message a person can act on", async () => {
+  const bomb = zipSync({ mimetype: strToU8("application/epub+zip"), "big.xhtml": new Uint8Array(3 * 1024 * 1024) });
+  const cases: [string, Uint8Array | Promise<Uint8Array>, RegExp, object?][] = [
+    ["empty.txt", new Uint8Array(), /the file is empty/],
+    ["binary.txt", new Uint8Array(4096).map((_, i) => i % 7 === 0 ? 0 : i % 256), /looks binary/],
+    ["broken.pdf", enc("%PDF-1.7\n1 0 obj <<"), /not a valid PDF/],
+    ["locked.pdf", makePdf([["secret"]], { encrypt: true }), /encrypted with a password/],
+    ["fake.epub", enc("this is not a zip"), /not a valid EPUB: the file is not a readable zip archive/],
+    ["bomb.epub", bomb, /expands to more than 1 MiB/, { maxFileBytes: 1e9, maxExpandedBytes: 1024 * 1024 }],
+    ["empty.docx", makeDocx([]), /DOCX file contains no text/],
+    ["huge.txt", enc("a".repeat(2048)), /the limit is 0 MiB/, { maxFileBytes: 1024, maxExpandedBytes: 1 }],
+  ];
+  for (const [name, bytes, message, limits] of cases) {
+    await assert.rejects(
+      extractBook(name, await bytes, limits as never),
+      (error: Error) => error instanceof BookFormatError && message.test(error.message),
+      name,
+    );
+  }
+});
+
+Deno.test("1,000 chapters are accepted; 1,001 are refused", async () => {
+  const book = (n: number) => Array.from({ length: n }, (_, i) => `Chapter ${i + 1}\n\nText of chapter ${i + 1}.`).join("\n\n");
+  assert.equal((await titles("many.txt", enc(book(1000)))).titles.length, 1000);
+  await assert.rejects(titles("many.txt", enc(book(1001))), /1001 chapters; at most 1000/);
+});

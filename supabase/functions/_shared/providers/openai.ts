@@ -1,0 +1,84 @@
+/**
+ * A small client for OpenAI's REST API (and OpenRouter, which speaks the same protocol): chat
+ * completions with JSON-schema structured output, and embeddings. Errors are classified by status.
+ */
+import { errorForStatus, PermanentError, RetryableError } from "../errors.ts";
+
+export type Fetch = typeof fetch;
+
+export interface ChatJsonResult<T> {
+  value: T;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export class OpenAIClient {
+  constructor(
+    private apiKey: string,
+    private baseUrl = "https://api.openai.com/v1",
+    private fetchFn: Fetch = fetch,
+    private provider = "openai",
+  ) {}
+
+  private async post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    let response: Response;
+    try {
+      response = await this.fetchFn(`${this.baseUrl}${path}`, {
+        method: "POST",
+        headers: { "Authorization": `Bearer ${this.apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      throw new RetryableError(`${this.provider} unreachable: ${(error as Error).message}`);
+    }
+    const text = await response.text();
+    if (!response.ok) throw errorForStatus(this.provider, response.status, text);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new RetryableError(`${this.provider} answered with invalid JSON: ${text.slice(0, 200)}`);
+    }
+  }
+
+  /** A chat completion whose answer must match `schema` (strict structured output). */
+  async chatJson<T>(
+    model: string,
+    system: string,
+    user: string,
+    schemaName: string,
+    schema: Record<string, unknown>,
+  ): Promise<ChatJsonResult<T>> {
+    const body = await this.post("/chat/completions", {
+      model,
+      messages: [{ role: "system", content: system }, { role: "user", content: user }],
+      response_format: { type: "json_schema", json_schema: { name: schemaName, strict: true, schema } },
+    });
+    const choice = (body.choices as { message: { content: string | null; refusal?: string | null }; finish_reason: string }[])[0];
+    if (choice?.message?.refusal) throw new PermanentError(`${this.provider} refused: ${choice.message.refusal}`);
+    if (choice?.finish_reason === "length") throw new PermanentError(`${this.provider} answer was cut off (max tokens)`);
+    let value: T;
+    try {
+      value = JSON.parse(choice?.message?.content ?? "");
+    } catch {
+      throw new RetryableError(`${this.provider} answer is not the requested JSON`);
+    }
+    const usage = body.usage as { prompt_tokens: number; completion_tokens: number } | undefined;
+    return {
+      value,
+      model: String(body.model ?? model),
+      inputTokens: usage?.prompt_tokens ?? 0,
+      outputTokens: usage?.completion_tokens ?? 0,
+    };
+  }
+
+  async embeddings(model: string, inputs: string[], dimensions: number): Promise<{ vectors: number[][]; inputTokens: number }> {
+    const body = await this.post("/embeddings", { model, input: inputs, dimensions, encoding_format: "float" });
+    const data = (body.data as { index: number; embedding: number[] }[]).slice().sort((a, b) => a.index - b.index);
+    if (data.length !== inputs.length || data.some((d) => d.embedding.length !== dimensions)) {
+      throw new PermanentError(`${this.provider} returned ${data.length} embeddings of the wrong size`);
+    }
+    return { vectors: data.map((d) => d.embedding), inputTokens: (body.usage as { prompt_tokens: number }).prompt_tokens };
+  }
+}

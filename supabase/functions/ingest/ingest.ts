@@ -1,0 +1,115 @@
+/** Ingest worker: file -> text -> chapters with summaries and learning content, in one transaction. */
+import type { Json, Sql } from "../_shared/db.ts";
+import { BookFormatError, extractBook } from "../_shared/books/extract.ts";
+import { detectStructure } from "../_shared/books/structure.ts";
+import { consumeQueue, type ConsumerSummary, mapWithConcurrency, type QueueMessage } from "../_shared/queue.ts";
+import type { ContentProviders } from "../_shared/providers/content.ts";
+import type { UsageCall } from "../_shared/pipeline/worker.ts";
+import { findCharacterNames } from "../_shared/providers/text/script_rules.ts";
+import { readingMinutes, wordCount } from "../_shared/providers/text/text_utils.ts";
+import type { Storage } from "../_shared/storage.ts";
+import { recordUsage } from "../_shared/usage.ts";
+
+export interface IngestDeps {
+  sql: Sql;
+  storage: Storage;
+  content: ContentProviders;
+}
+
+interface BookRow {
+  id: string;
+  user_id: string;
+  status: string;
+  book_type: "learning" | "entertainment";
+  source_file_path: string;
+}
+
+export interface IngestSummary extends ConsumerSummary {
+  failures: { book_id: string; error: string }[];
+}
+
+export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: string }>): Promise<void> {
+  const { sql, storage, content } = deps;
+  const started = performance.now();
+  const [book] = await sql<BookRow[]>`
+    select id, user_id, status, book_type, source_file_path from public.books where id = ${msg.message.book_id}`;
+  if (!book || book.status !== "processing") {
+    await sql`select pgmq.delete('ingest', ${msg.msg_id}::bigint)`;
+    return;
+  }
+  const progress = (pct: number) => sql`select private.set_book_progress(${book.id}, ${pct})`;
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await storage.get("books", book.source_file_path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || /not found|404/i.test(String(error))) {
+      throw new BookFormatError(`the uploaded file books/${book.source_file_path} does not exist`);
+    }
+    throw error;
+  }
+  await progress(10);
+  const extracted = await extractBook(book.source_file_path, bytes);
+  const structure = detectStructure(extracted);
+  await progress(30);
+
+  const knownNames = book.book_type === "entertainment" ? findCharacterNames(extracted.text) : [];
+  const usage: UsageCall[] = [];
+  const chapters: Record<string, unknown>[] = new Array(structure.chapters.length);
+  let done = 0;
+  await mapWithConcurrency([...structure.chapters.entries()], 4, async ([i, chapter]) => {
+    const { result, usage: call } = await content.chapterContent(book.book_type, chapter.title, chapter.content, knownNames);
+    usage.push(call);
+    const words = wordCount(chapter.content);
+    chapters[i] = {
+      chapter_number: i + 1,
+      title: chapter.title.slice(0, 300),
+      part_title: chapter.partTitle,
+      content: chapter.content,
+      summary: result.summary,
+      word_count: words,
+      duration_minutes: readingMinutes(words),
+      ai_content: result.ai_content,
+    };
+    done++;
+    if (done % Math.max(1, Math.ceil(structure.chapters.length / 6)) === 0) {
+      await progress(30 + Math.floor((done / structure.chapters.length) * 60));
+    }
+  });
+
+  const structureData = {
+    format: extracted.format,
+    structure_type: structure.structureType,
+    extraction_method: structure.extractionMethod,
+    detector: structure.detector,
+    has_parts: structure.hasParts,
+    chapters: structure.chapters.map((c, i) => ({
+      number: i + 1,
+      title: c.title,
+      part_title: c.partTitle,
+      word_count: wordCount(c.content),
+    })),
+  };
+  await sql.begin(async (tx) => {
+    await recordUsage(tx as unknown as Sql, book.user_id, `ingest:${msg.msg_id}`, usage, performance.now() - started);
+    await tx`select private.complete_book_ingest(${msg.msg_id}, ${book.id}, ${sql.json(structureData as Json)},
+      ${sql.json(chapters as Json)})`;
+  });
+}
+
+export async function runIngest(deps: IngestDeps, options: { budgetMs?: number } = {}): Promise<IngestSummary> {
+  const failures: IngestSummary["failures"] = [];
+  const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
+    queue: "ingest",
+    batchSize: 2,
+    concurrency: 1,
+    visibilitySeconds: 300,
+    budgetMs: options.budgetMs,
+    process: (msg) => ingestBook(deps, msg),
+    fail: async (msg, error) => {
+      failures.push({ book_id: msg.message.book_id, error });
+      await deps.sql`select private.fail_book_ingest(${msg.msg_id}, ${msg.message.book_id}, ${error})`;
+    },
+  });
+  return { ...summary, failures };
+}

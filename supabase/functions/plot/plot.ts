@@ -1,0 +1,46 @@
+/** Plot worker: a new plot overview version with its characters, saved in one transaction. */
+import type { Json, Sql } from "../_shared/db.ts";
+import { consumeQueue, type ConsumerSummary, type QueueMessage } from "../_shared/queue.ts";
+import type { ContentProviders } from "../_shared/providers/content.ts";
+import { recordUsage } from "../_shared/usage.ts";
+
+export async function generatePlot(sql: Sql, content: ContentProviders, msg: QueueMessage<{ book_id: string }>) {
+  const started = performance.now();
+  const [book] = await sql<{ id: string; user_id: string; title: string; genre: string | null; book_type: "learning" | "entertainment" }[]>`
+    select id, user_id, title, genre, book_type from public.books where id = ${msg.message.book_id}`;
+  if (!book) {
+    await sql`select pgmq.delete('plot', ${msg.msg_id}::bigint)`;
+    return;
+  }
+  const chapters = await sql<{ title: string; content: string }[]>`
+    select title, content from public.chapters where book_id = ${book.id} order by chapter_number`;
+  const { overview, characters, usage } = await content.plot({
+    title: book.title,
+    genre: book.genre,
+    bookType: book.book_type,
+    chapters: [...chapters],
+  });
+  await sql.begin(async (tx) => {
+    await recordUsage(tx as unknown as Sql, book.user_id, `plot:${msg.msg_id}`, [usage], performance.now() - started);
+    await tx`select private.save_plot_overview(${msg.msg_id}, ${book.id},
+      ${sql.json({ ...overview, model: usage.model } as unknown as Json)}, ${sql.json(characters as unknown as Json)})`;
+  });
+}
+
+export async function runPlot(sql: Sql, content: ContentProviders, options: { budgetMs?: number } = {}): Promise<ConsumerSummary> {
+  return await consumeQueue<{ book_id: string }>(sql, {
+    queue: "plot",
+    batchSize: 2,
+    concurrency: 1,
+    visibilitySeconds: 300,
+    budgetMs: options.budgetMs,
+    process: (msg) => generatePlot(sql, content, msg),
+    fail: async (msg, error) => {
+      await sql.begin(async (tx) => {
+        await tx`update public.books set metadata = metadata || ${sql.json({ plot_error: error })}
+                 where id = ${msg.message.book_id}`;
+        await tx`select pgmq.archive('plot', ${msg.msg_id}::bigint)`;
+      });
+    },
+  });
+}

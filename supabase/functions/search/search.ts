@@ -1,0 +1,45 @@
+/** Semantic search over the caller's chapters: embed the query, then match_chapters under their RLS. */
+import { asUser, type Sql } from "../_shared/db.ts";
+import { HttpError } from "../_shared/http.ts";
+import { type EmbeddingProvider, vectorLiteral } from "../_shared/providers/embeddings.ts";
+
+export interface SearchRequest {
+  query?: unknown;
+  match_count?: unknown;
+  book_id?: unknown;
+}
+
+export interface SearchHit {
+  chapter_id: string;
+  chapter_number: number;
+  title: string;
+  book_title: string;
+  similarity: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function searchChapters(
+  sql: Sql,
+  embedder: EmbeddingProvider,
+  userId: string,
+  request: SearchRequest,
+): Promise<{ model: string; results: SearchHit[] }> {
+  const query = typeof request.query === "string" ? request.query.trim() : "";
+  if (query === "") throw new HttpError(400, '"query" must be a non-empty string', "bad_request");
+  if (query.length > 2000) throw new HttpError(400, '"query" is limited to 2000 characters', "bad_request");
+  const matchCount = request.match_count === undefined ? 10 : Number(request.match_count);
+  if (!Number.isInteger(matchCount) || matchCount < 1 || matchCount > 100) {
+    throw new HttpError(400, '"match_count" must be an integer from 1 to 100', "bad_request");
+  }
+  const bookId = request.book_id ?? null;
+  if (bookId !== null && (typeof bookId !== "string" || !UUID.test(bookId))) {
+    throw new HttpError(400, '"book_id" must be a uuid', "bad_request");
+  }
+  const { vectors } = await embedder.embed([query]);
+  const results = await asUser(sql, userId, (tx) =>
+    tx<SearchHit[]>`
+      select chapter_id, chapter_number, title, book_title, similarity
+      from public.match_chapters(${vectorLiteral(vectors[0])}::extensions.vector, ${matchCount}, ${bookId})`);
+  return { model: embedder.model, results: [...results] };
+}
