@@ -1,6 +1,6 @@
 /** The signed-in user behind a request: verifies the Supabase access token in Authorization. */
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { config } from "./env.ts";
+import { authSettings } from "./env.ts";
 import { HttpError } from "./http.ts";
 
 let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
@@ -8,7 +8,7 @@ let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 export async function requireUser(req: Request): Promise<string> {
   const token = req.headers.get("Authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
   if (!token) throw new HttpError(401, "sign in: send the user's access token as Authorization: Bearer <token>", "unauthorized");
-  const cfg = config();
+  const cfg = authSettings();
   let payload: { sub?: string; role?: unknown };
   try {
     if (cfg.jwtSecret) {

@@ -58,6 +58,14 @@ function isLocal(env: Env): boolean {
   return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321");
 }
 
+/** What verifying access tokens needs, without the rest of the configuration. */
+export function authSettings(env: Env = Deno.env): { supabaseUrl: string; jwtSecret?: string } {
+  return {
+    supabaseUrl: optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321",
+    jwtSecret: optional(env, "SUPABASE_JWT_SECRET") ?? (isLocal(env) ? LOCAL_JWT_SECRET : undefined),
+  };
+}
+
 export function loadConfig(env: Env = Deno.env): Config {
   return {
     databaseUrl: required(
@@ -69,7 +77,7 @@ export function loadConfig(env: Env = Deno.env): Config {
     localStorageDir: optional(env, "LOCAL_STORAGE_DIR") ?? ".stack/storage",
     storageBackend: storageBackend(env),
     serviceRoleKey: optional(env, "SUPABASE_SERVICE_ROLE_KEY"),
-    jwtSecret: optional(env, "SUPABASE_JWT_SECRET") ?? (isLocal(env) ? LOCAL_JWT_SECRET : undefined),
+    jwtSecret: authSettings(env).jwtSecret,
     openaiApiKey: optional(env, "OPENAI_API_KEY"),
     openrouterApiKey: optional(env, "OPENROUTER_API_KEY"),
     elevenlabsApiKey: optional(env, "ELEVENLABS_API_KEY"),

@@ -1,0 +1,93 @@
+/** Embeddings and search through the real embed queue, match_chapters and its ANN index. */
+import assert from "node:assert/strict";
+import { SignJWT } from "jose";
+import { requireUser } from "../_shared/auth.ts";
+import { LOCAL_JWT_SECRET } from "../_shared/env.ts";
+import { offlineEmbedder, vectorLiteral } from "../_shared/providers/embeddings.ts";
+import { asUser, createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
+import { runEmbed } from "../embed/embed.ts";
+import { searchChapters } from "./search.ts";
+
+const CHAPTERS = [
+  { title: "Harbour", content: "The fishing boats returned to the harbour and the nets were hung to dry on the quay." },
+  { title: "Storm", content: "Lightning split the sky while the keeper climbed the tower to light the great lamp before the storm." },
+  { title: "School", content: "The children learned arithmetic and reading at the village school beside the church." },
+  { title: "Market", content: "On market day farmers sold cheese, bread and apples in the square." },
+];
+
+Deno.test("search finds the chapter a query paraphrases, only among the caller's chapters", async () => {
+  await withSql(async (sql) => {
+    const owner = await createTestUser(sql, "search-owner");
+    const other = await createTestUser(sql, "search-other");
+    try {
+      const { chapterIds } = await createTestBook(sql, owner, CHAPTERS);
+      await createTestBook(sql, other, CHAPTERS); // the same text, someone else's
+      await runEmbed(sql, offlineEmbedder);
+      const [{ n, model }] = await sql`
+        select count(*)::integer as n, min(model) as model from public.chapter_embeddings where chapter_id = any(${chapterIds})`;
+      assert.equal(n, 4);
+      assert.equal(model, "offline-hashed-bow-1536");
+
+      const { results } = await searchChapters(sql, offlineEmbedder, owner, {
+        query: "a lighthouse keeper lights the lamp during storms",
+      });
+      assert.equal(results[0].chapter_id, chapterIds[1], JSON.stringify(results));
+      assert.ok(results.every((r) => chapterIds.includes(r.chapter_id)), "never another user's chapter");
+      assert.equal(results.length, 4);
+      assert.ok(results[0].similarity > results[1].similarity, "best first with a real cosine similarity");
+      assert.ok(results[0].similarity <= 1 && results[3].similarity >= -1);
+
+      const strangers = await searchChapters(sql, offlineEmbedder, other, { query: "keeper lights the lamp" });
+      assert.ok(strangers.results.every((r) => !chapterIds.includes(r.chapter_id)));
+      await assert.rejects(searchChapters(sql, offlineEmbedder, owner, { query: "  " }), /non-empty string/);
+      await assert.rejects(searchChapters(sql, offlineEmbedder, owner, { query: "x", match_count: 0 }), /1 to 100/);
+
+      // Re-embedding unchanged content changes nothing; a change re-embeds.
+      const [before] = await sql`select id, updated_at from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      await sql`select pgmq.send('embed', ${sql.json({ chapter_id: chapterIds[0] })})`;
+      await runEmbed(sql, offlineEmbedder);
+      const [same] = await sql`select id, content_hash from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      assert.equal(same.id, before.id, "the row is updated in place, not duplicated");
+      await sql`update public.chapters set content = 'A whale surfaced near the lighthouse.' where id = ${chapterIds[0]}`;
+      await runEmbed(sql, offlineEmbedder);
+      const [changed] = await sql`select content, content_hash from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      assert.equal(changed.content, "A whale surfaced near the lighthouse.");
+      assert.notEqual(changed.content_hash, same.content_hash);
+    } finally {
+      await deleteTestUser(sql, owner);
+      await deleteTestUser(sql, other);
+    }
+  });
+});
+
+Deno.test("match_chapters uses the HNSW index", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "search-plan");
+    try {
+      const { vectors } = await offlineEmbedder.embed(["keeper lamp storm"]);
+      const plan = await asUser(sql, userId, async (tx) => {
+        await tx`set local enable_seqscan = off`; // a tiny test table would otherwise be scanned
+        return await tx`
+          explain (format text)
+          select e.chapter_id from public.chapter_embeddings e
+          order by e.embedding operator(extensions.<=>) ${vectorLiteral(vectors[0])}::extensions.vector limit 40`;
+      });
+      assert.match(plan.map((r) => r["QUERY PLAN"]).join("\n"), /Index Scan using chapter_embeddings_embedding_hnsw_idx/);
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
+
+Deno.test("functions accept only valid user tokens", async () => {
+  const key = new TextEncoder().encode(LOCAL_JWT_SECRET);
+  const token = await new SignJWT({ role: "authenticated" }).setProtectedHeader({ alg: "HS256" }).setSubject(
+    "00000000-0000-4000-8000-000000000001",
+  ).setExpirationTime("1h").sign(key);
+  const request = (auth?: string) => new Request("http://x/", { headers: auth ? { Authorization: auth } : {} });
+  assert.equal(await requireUser(request(`Bearer ${token}`)), "00000000-0000-4000-8000-000000000001");
+  await assert.rejects(requireUser(request()), /send the user's access token/);
+  await assert.rejects(requireUser(request(`Bearer ${token}x`)), /invalid or expired/);
+  const anon = await new SignJWT({ role: "anon" }).setProtectedHeader({ alg: "HS256" }).sign(key);
+  await assert.rejects(requireUser(request(`Bearer ${anon}`)), /for signed-in users/);
+});
