@@ -12,6 +12,7 @@ import {
   type StepHandler,
 } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { STEPS } from "../../supabase/functions/_shared/pipeline/drive.ts";
+import { percentile } from "./lib/stats.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const SCENES = 3;
@@ -113,10 +114,6 @@ const instant: Record<PipelineStep, StepHandler> = {
       usage: [{ model: "ffmpeg-concat", units: 3 }],
     }),
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function runRound(sql: Sql, inFlight: number) {
   const [{ id: userId }] =

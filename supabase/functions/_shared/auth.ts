@@ -7,7 +7,13 @@ let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
 export async function requireUser(req: Request): Promise<string> {
   const token = req.headers.get("Authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-  if (!token) throw new HttpError(401, "sign in: send the user's access token as Authorization: Bearer <token>", "unauthorized");
+  if (!token) {
+    throw new HttpError(
+      401,
+      "sign in: send the user's access token as Authorization: Bearer <token>",
+      "unauthorized",
+    );
+  }
   const cfg = authSettings();
   let payload: { sub?: string; role?: unknown };
   try {

@@ -55,7 +55,9 @@ function storageBackend(env: Env): "local" | "supabase" {
 export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 
 function isLocal(env: Env): boolean {
-  return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321");
+  return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(
+    optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321",
+  );
 }
 
 /** What verifying access tokens needs, without the rest of the configuration. */

@@ -12,7 +12,8 @@ export async function recordUsage(
 ): Promise<void> {
   const byModel = new Map<string, UsageCall>();
   for (const call of calls) {
-    const sum = byModel.get(call.model) ?? { model: call.model, operation: call.operation, input_tokens: 0, output_tokens: 0, units: 0 };
+    const sum = byModel.get(call.model) ??
+      { model: call.model, operation: call.operation, input_tokens: 0, output_tokens: 0, units: 0 };
     sum.input_tokens! += call.input_tokens ?? 0;
     sum.output_tokens! += call.output_tokens ?? 0;
     sum.units! += call.units ?? 0;
@@ -20,6 +21,8 @@ export async function recordUsage(
   }
   for (const sum of byModel.values()) {
     await tx`select private.record_usage(${userId}, null, ${sum.model}, ${sum.operation ?? "text"},
-      ${`${keyPrefix}:${sum.model}`}, ${sum.input_tokens!}, ${sum.output_tokens!}, ${sum.units!}, ${Math.round(durationMs)})`;
+      ${`${keyPrefix}:${sum.model}`}, ${sum.input_tokens!}, ${sum.output_tokens!}, ${sum.units!}, ${
+      Math.round(durationMs)
+    })`;
   }
 }

@@ -26,9 +26,19 @@ export async function embedChapter(
   }
   const chunks = chunkForEmbedding(chapter.content);
   const { vectors, usage } = await embedder.embed(chunks);
-  const rows = chunks.map((content, i) => ({ chunk_index: i, content, embedding: vectorLiteral(vectors[i]) }));
+  const rows = chunks.map((content, i) => ({
+    chunk_index: i,
+    content,
+    embedding: vectorLiteral(vectors[i]),
+  }));
   await sql.begin(async (tx) => {
-    await recordUsage(tx as unknown as Sql, chapter.user_id, `embed:${msg.msg_id}`, [usage], performance.now() - started);
+    await recordUsage(
+      tx as unknown as Sql,
+      chapter.user_id,
+      `embed:${msg.msg_id}`,
+      [usage],
+      performance.now() - started,
+    );
     await tx`select private.save_chapter_embeddings(${msg.msg_id}, ${chapter.id}, ${chapter.content_hash},
       ${embedder.model}, ${sql.json(rows as Json)})`;
   });

@@ -15,16 +15,26 @@ export interface GenerateScriptRequest {
   style?: unknown;
 }
 
-export async function generateScript(sql: Sql, provider: ScriptProvider, userId: string, request: GenerateScriptRequest) {
+export async function generateScript(
+  sql: Sql,
+  provider: ScriptProvider,
+  userId: string,
+  request: GenerateScriptRequest,
+) {
   const style = (request.style ?? "cinematic") as ScriptStyle;
-  if (!STYLES.includes(style)) throw new HttpError(400, `"style" must be one of ${STYLES.join(", ")}`, "bad_request");
+  if (!STYLES.includes(style)) {
+    throw new HttpError(400, `"style" must be one of ${STYLES.join(", ")}`, "bad_request");
+  }
   if (typeof request.chapter_id !== "string" || !/^[0-9a-f-]{36}$/i.test(request.chapter_id)) {
     throw new HttpError(400, '"chapter_id" must be a uuid', "bad_request");
   }
   const started = performance.now();
   const context = await asUser(sql, userId, async (tx) => {
-    const [chapter] = await tx<{ id: string; book_id: string; chapter_number: number; title: string; content: string }[]>`
-      select id, book_id, chapter_number, title, content from public.chapters where id = ${request.chapter_id as string}`;
+    const [chapter] = await tx<
+      { id: string; book_id: string; chapter_number: number; title: string; content: string }[]
+    >`
+      select id, book_id, chapter_number, title, content from public.chapters where id = ${request
+      .chapter_id as string}`;
     if (!chapter) return null;
     const [plot] = await tx<PlotContext[]>`
       select id, logline, themes from public.plot_overviews where book_id = ${chapter.book_id} and status = 'active'`;
@@ -34,9 +44,13 @@ export async function generateScript(sql: Sql, provider: ScriptProvider, userId:
       : [];
     return { chapter, plot: plot ?? null, characters: [...characters] };
   });
-  if (!context) throw new HttpError(404, `chapter ${request.chapter_id} not found among your books`, "not_found");
+  if (!context) {
+    throw new HttpError(404, `chapter ${request.chapter_id} not found among your books`, "not_found");
+  }
   const { chapter, plot, characters } = context;
-  if (chapter.content.trim() === "") throw new HttpError(422, "the chapter has no text to script", "empty_chapter");
+  if (chapter.content.trim() === "") {
+    throw new HttpError(422, "the chapter has no text to script", "empty_chapter");
+  }
 
   const { script, model, usage } = await provider.generateScript({
     chapterTitle: chapter.title,
@@ -49,7 +63,9 @@ export async function generateScript(sql: Sql, provider: ScriptProvider, userId:
   const scriptId = await sql.begin(async (tx) => {
     const [{ id }] = await tx<{ id: string }[]>`
       select private.save_generated_script(${userId}, ${chapter.id}, ${style},
-        ${sql.json({ ...script, model } as unknown as Json)}, ${sql.json({ source: "generate-script" })}) as id`;
+        ${sql.json({ ...script, model } as unknown as Json)}, ${
+      sql.json({ source: "generate-script" })
+    }) as id`;
     await recordUsage(tx as unknown as Sql, userId, `script:${id}`, usage, performance.now() - started);
     return id;
   });

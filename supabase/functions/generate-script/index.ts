@@ -2,10 +2,12 @@ import { readJson, requireUser } from "../_shared/auth.ts";
 import { sql } from "../_shared/db.ts";
 import { handle, HttpError, json } from "../_shared/http.ts";
 import { stageDeps } from "../_shared/pipeline/deps.ts";
-import { type GenerateScriptRequest, generateScript } from "./generate.ts";
+import { generateScript, type GenerateScriptRequest } from "./generate.ts";
 
 Deno.serve(handle(async (req) => {
-  if (req.method !== "POST") throw new HttpError(405, "use POST with {chapter_id, style}", "method_not_allowed");
+  if (req.method !== "POST") {
+    throw new HttpError(405, "use POST with {chapter_id, style}", "method_not_allowed");
+  }
   const userId = await requireUser(req);
   const request = await readJson<GenerateScriptRequest>(req);
   return json(await generateScript(sql(), stageDeps().providers.script, userId, request), 201);

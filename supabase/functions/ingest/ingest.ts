@@ -2,7 +2,12 @@
 import type { Json, Sql } from "../_shared/db.ts";
 import { BookFormatError, extractBook } from "../_shared/books/extract.ts";
 import { detectStructure } from "../_shared/books/structure.ts";
-import { consumeQueue, type ConsumerSummary, mapWithConcurrency, type QueueMessage } from "../_shared/queue.ts";
+import {
+  consumeQueue,
+  type ConsumerSummary,
+  mapWithConcurrency,
+  type QueueMessage,
+} from "../_shared/queue.ts";
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import type { UsageCall } from "../_shared/pipeline/worker.ts";
 import { findCharacterNames } from "../_shared/providers/text/script_rules.ts";
@@ -58,7 +63,12 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
   const chapters: Record<string, unknown>[] = new Array(structure.chapters.length);
   let done = 0;
   await mapWithConcurrency([...structure.chapters.entries()], 4, async ([i, chapter]) => {
-    const { result, usage: call } = await content.chapterContent(book.book_type, chapter.title, chapter.content, knownNames);
+    const { result, usage: call } = await content.chapterContent(
+      book.book_type,
+      chapter.title,
+      chapter.content,
+      knownNames,
+    );
     usage.push(call);
     const words = wordCount(chapter.content);
     chapters[i] = {
@@ -91,13 +101,24 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     })),
   };
   await sql.begin(async (tx) => {
-    await recordUsage(tx as unknown as Sql, book.user_id, `ingest:${msg.msg_id}`, usage, performance.now() - started);
-    await tx`select private.complete_book_ingest(${msg.msg_id}, ${book.id}, ${sql.json(structureData as Json)},
+    await recordUsage(
+      tx as unknown as Sql,
+      book.user_id,
+      `ingest:${msg.msg_id}`,
+      usage,
+      performance.now() - started,
+    );
+    await tx`select private.complete_book_ingest(${msg.msg_id}, ${book.id}, ${
+      sql.json(structureData as Json)
+    },
       ${sql.json(chapters as Json)})`;
   });
 }
 
-export async function runIngest(deps: IngestDeps, options: { budgetMs?: number } = {}): Promise<IngestSummary> {
+export async function runIngest(
+  deps: IngestDeps,
+  options: { budgetMs?: number } = {},
+): Promise<IngestSummary> {
   const failures: IngestSummary["failures"] = [];
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
     queue: "ingest",

@@ -42,16 +42,24 @@ async function withIngest(body: (ctx: { sql: Sql; storage: LocalStorage; userId:
 }
 
 const CHAPTERS = [
-  { title: "The Storm", paragraphs: ["Mara climbed the tower while the wind rose.", "\"Hold the rail,\" said Tomas."] },
+  {
+    title: "The Storm",
+    paragraphs: ["Mara climbed the tower while the wind rose.", '"Hold the rail," said Tomas.'],
+  },
   { title: "The Lamp", paragraphs: ["Tomas lit the lamp at night and trimmed the wick."] },
 ];
 
 Deno.test("fixture books in every format become ready books with the expected chapters", async () => {
   await withIngest(async ({ sql, storage, userId }) => {
-    const txt = "Chapter I\n\nThe Storm\n\nMara climbed the tower.\n\nChapter II\n\nThe Lamp\n\nTomas lit the lamp.\n\n" +
+    const txt =
+      "Chapter I\n\nThe Storm\n\nMara climbed the tower.\n\nChapter II\n\nThe Lamp\n\nTomas lit the lamp.\n\n" +
       "Chapter III\n\nThe Boat\n\nA boat came at dawn.";
     const books = {
-      "book.txt": { bytes: enc(txt), titles: ["Chapter I: The Storm", "Chapter II: The Lamp", "Chapter III: The Boat"], method: "ai" },
+      "book.txt": {
+        bytes: enc(txt),
+        titles: ["Chapter I: The Storm", "Chapter II: The Lamp", "Chapter III: The Boat"],
+        method: "ai",
+      },
       "book.epub": { bytes: makeEpub(CHAPTERS), titles: ["The Storm", "The Lamp"], method: "toc" },
       "book.pdf": {
         bytes: await makePdf([["Mara climbed."], ["Tomas lit the lamp."]], {
@@ -61,14 +69,19 @@ Deno.test("fixture books in every format become ready books with the expected ch
         method: "toc",
       },
       "book.docx": {
-        bytes: makeDocx([{ heading: 1, text: "The Storm" }, { text: "Mara climbed." }, { heading: 1, text: "The Lamp" }, { text: "Tomas." }]),
+        bytes: makeDocx([{ heading: 1, text: "The Storm" }, { text: "Mara climbed." }, {
+          heading: 1,
+          text: "The Lamp",
+        }, { text: "Tomas." }]),
         titles: ["The Storm", "The Lamp"],
         method: "toc",
       },
       "plain.txt": { bytes: enc(prose(7000)), titles: ["Part 1", "Part 2"], method: "ai" },
     };
     const ids: Record<string, string> = {};
-    for (const [name, book] of Object.entries(books)) ids[name] = await uploadBook(sql, storage, userId, name, book.bytes);
+    for (const [name, book] of Object.entries(books)) {
+      ids[name] = await uploadBook(sql, storage, userId, name, book.bytes);
+    }
     const summary = await runIngest({ sql, storage, content: offlineContent });
     assert.deepEqual(summary.failures, []);
 
@@ -104,7 +117,8 @@ Deno.test("fixture books in every format become ready books with the expected ch
 
 Deno.test("a learning book gets objectives, key concepts and a five-question quiz per chapter", async () => {
   await withIngest(async ({ sql, storage, userId }) => {
-    const lesson = "Chapter 1\n\n" + "A lighthouse guides ships along dangerous coasts. The beam comes from a lamp inside a lens. " +
+    const lesson = "Chapter 1\n\n" +
+      "A lighthouse guides ships along dangerous coasts. The beam comes from a lamp inside a lens. " +
       "The Fresnel lens bends light into a narrow beam. Mirrors once reflected the light and much of it was lost. " +
       "Keepers trimmed the wick and cleaned the lens every morning. A keeper recorded the weather in a logbook. " +
       "Ships identify each lighthouse by the pattern of its beam. Fog signals warn ships when the beam cannot be seen.";
@@ -129,21 +143,32 @@ Deno.test("bad files fail the book with a clear error and leave no chapters", as
       "blank.docx": [makeDocx([]), /no text/],
     };
     const ids: Record<string, string> = {};
-    for (const [name, [bytes]] of Object.entries(bad)) ids[name] = await uploadBook(sql, storage, userId, name, bytes);
+    for (const [name, [bytes]] of Object.entries(bad)) {
+      ids[name] = await uploadBook(sql, storage, userId, name, bytes);
+    }
     const summary = await runIngest({ sql, storage, content: offlineContent });
     assert.equal(summary.failed, Object.keys(bad).length);
     for (const [name, [, message]] of Object.entries(bad)) {
       const [row] = await sql`select status, metadata from public.books where id = ${ids[name]}`;
       assert.equal(row.status, "failed", name);
       assert.match(row.metadata.error.message, message, name);
-      assert.ok(summary.failures.some((f) => f.book_id === ids[name] && message.test(f.error)), `${name} in the response`);
-      const [{ n }] = await sql`select count(*)::integer as n from public.chapters where book_id = ${ids[name]}`;
+      assert.ok(
+        summary.failures.some((f) => f.book_id === ids[name] && message.test(f.error)),
+        `${name} in the response`,
+      );
+      const [{ n }] = await sql`select count(*)::integer as n from public.chapters where book_id = ${
+        ids[name]
+      }`;
       assert.equal(n, 0, `${name} left no chapters`);
-      const [{ s }] = await sql`select count(*)::integer as s from public.book_structure where book_id = ${ids[name]}`;
+      const [{ s }] = await sql`select count(*)::integer as s from public.book_structure where book_id = ${
+        ids[name]
+      }`;
       assert.equal(s, 0);
     }
     const [{ archived }] = await sql`
-      select count(*)::integer as archived from pgmq.a_ingest where message ->> 'book_id' = any(${Object.values(ids)})`;
+      select count(*)::integer as archived from pgmq.a_ingest where message ->> 'book_id' = any(${
+      Object.values(ids)
+    })`;
     assert.equal(archived, Object.keys(bad).length, "failed messages are archived, not lost");
 
     // A failed book can be processed again once a good file is in place.
@@ -161,23 +186,32 @@ Deno.test("bad files fail the book with a clear error and leave no chapters", as
 
 Deno.test("a worker that dies mid-ingest leaves the book to the next read; a replay does nothing", async () => {
   await withIngest(async ({ sql, storage, userId }) => {
-    const id = await uploadBook(sql, storage, userId, "book.txt", enc("Chapter 1\n\nMara.\n\nChapter 2\n\nTomas."));
+    const id = await uploadBook(
+      sql,
+      storage,
+      userId,
+      "book.txt",
+      enc("Chapter 1\n\nMara.\n\nChapter 2\n\nTomas."),
+    );
     // The dead worker: it read the message (vt 0 so it is visible again at once) and never finished.
     const [msg] = await sql`select msg_id from pgmq.read('ingest', 0, 1) where message ->> 'book_id' = ${id}`;
     assert.ok(msg, "the message was there to read");
     await runIngest({ sql, storage, content: offlineContent });
     const [{ n }] = await sql`select count(*)::integer as n from public.chapters where book_id = ${id}`;
     assert.equal(n, 2);
-    const [{ done }] = await sql`select private.complete_book_ingest(${msg.msg_id}, ${id}, '{}'::jsonb, '[]'::jsonb) as done`;
+    const [{ done }] =
+      await sql`select private.complete_book_ingest(${msg.msg_id}, ${id}, '{}'::jsonb, '[]'::jsonb) as done`;
     assert.equal(done, false, "a late completion of a ready book changes nothing");
-    const [{ still }] = await sql`select count(*)::integer as still from public.chapters where book_id = ${id}`;
+    const [{ still }] =
+      await sql`select count(*)::integer as still from public.chapters where book_id = ${id}`;
     assert.equal(still, 2);
   });
 });
 
 Deno.test("confirm_book_structure renames, merges, splits and drops chapters; others cannot", async () => {
   await withIngest(async ({ sql, storage, userId }) => {
-    const text = "Chapter 1\n\nOne a.\n\nOne b.\n\nChapter 2\n\nTwo.\n\nChapter 3\n\nThree.\n\nChapter 4\n\nFour.";
+    const text =
+      "Chapter 1\n\nOne a.\n\nOne b.\n\nChapter 2\n\nTwo.\n\nChapter 3\n\nThree.\n\nChapter 4\n\nFour.";
     const id = await uploadBook(sql, storage, userId, "book.txt", enc(text));
     await runIngest({ sql, storage, content: offlineContent });
     const structure = [
@@ -195,17 +229,27 @@ Deno.test("confirm_book_structure renames, merges, splits and drops chapters; ot
       await deleteTestUser(sql, other);
     }
     await assert.rejects(
-      asUser(sql, userId, (tx) => tx`select public.confirm_book_structure(${id}, ${sql.json([{ title: "X", chapters: [9] }])})`),
+      asUser(
+        sql,
+        userId,
+        (tx) => tx`select public.confirm_book_structure(${id}, ${sql.json([{ title: "X", chapters: [9] }])})`,
+      ),
       /names a chapter the book does not have/,
     );
-    await asUser(sql, userId, (tx) => tx`select public.confirm_book_structure(${id}, ${sql.json(structure)})`);
-    const chapters = await sql`select chapter_number, title, content from public.chapters where book_id = ${id} order by 1`;
+    await asUser(
+      sql,
+      userId,
+      (tx) => tx`select public.confirm_book_structure(${id}, ${sql.json(structure)})`,
+    );
+    const chapters =
+      await sql`select chapter_number, title, content from public.chapters where book_id = ${id} order by 1`;
     assert.deepEqual(chapters.map((c) => [c.title, c.content]), [
       ["Opening", "One a."],
       ["Opening, continued", "One b."],
       ["Two and Three", "Two.\n\nThree."],
     ]);
-    const [s] = await sql`select extraction_method, confirmed_at from public.book_structure where book_id = ${id}`;
+    const [s] =
+      await sql`select extraction_method, confirmed_at from public.book_structure where book_id = ${id}`;
     assert.equal(s.extraction_method, "manual");
     assert.ok(s.confirmed_at);
     const [book] = await sql`select total_chapters from public.books where id = ${id}`;

@@ -4,9 +4,21 @@ import { consumeQueue, type ConsumerSummary, type QueueMessage } from "../_share
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
-export async function generatePlot(sql: Sql, content: ContentProviders, msg: QueueMessage<{ book_id: string }>) {
+export async function generatePlot(
+  sql: Sql,
+  content: ContentProviders,
+  msg: QueueMessage<{ book_id: string }>,
+) {
   const started = performance.now();
-  const [book] = await sql<{ id: string; user_id: string; title: string; genre: string | null; book_type: "learning" | "entertainment" }[]>`
+  const [book] = await sql<
+    {
+      id: string;
+      user_id: string;
+      title: string;
+      genre: string | null;
+      book_type: "learning" | "entertainment";
+    }[]
+  >`
     select id, user_id, title, genre, book_type from public.books where id = ${msg.message.book_id}`;
   if (!book) {
     await sql`select pgmq.delete('plot', ${msg.msg_id}::bigint)`;
@@ -21,13 +33,25 @@ export async function generatePlot(sql: Sql, content: ContentProviders, msg: Que
     chapters: [...chapters],
   });
   await sql.begin(async (tx) => {
-    await recordUsage(tx as unknown as Sql, book.user_id, `plot:${msg.msg_id}`, [usage], performance.now() - started);
+    await recordUsage(
+      tx as unknown as Sql,
+      book.user_id,
+      `plot:${msg.msg_id}`,
+      [usage],
+      performance.now() - started,
+    );
     await tx`select private.save_plot_overview(${msg.msg_id}, ${book.id},
-      ${sql.json({ ...overview, model: usage.model } as unknown as Json)}, ${sql.json(characters as unknown as Json)})`;
+      ${sql.json({ ...overview, model: usage.model } as unknown as Json)}, ${
+      sql.json(characters as unknown as Json)
+    })`;
   });
 }
 
-export async function runPlot(sql: Sql, content: ContentProviders, options: { budgetMs?: number } = {}): Promise<ConsumerSummary> {
+export async function runPlot(
+  sql: Sql,
+  content: ContentProviders,
+  options: { budgetMs?: number } = {},
+): Promise<ConsumerSummary> {
   return await consumeQueue<{ book_id: string }>(sql, {
     queue: "plot",
     batchSize: 2,

@@ -2,7 +2,14 @@
 import assert from "node:assert/strict";
 import { offlineContent } from "../_shared/providers/content.ts";
 import { offlineScript } from "../_shared/providers/offline.ts";
-import { asUser, createTestBook, createTestUser, deleteTestUser, SAMPLE_CHAPTER, withSql } from "../_shared/testing.ts";
+import {
+  asUser,
+  createTestBook,
+  createTestUser,
+  deleteTestUser,
+  SAMPLE_CHAPTER,
+  withSql,
+} from "../_shared/testing.ts";
 import { generateScript } from "../generate-script/generate.ts";
 import { runPlot } from "./plot.ts";
 
@@ -11,12 +18,19 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
     const owner = await createTestUser(sql, "plot-owner");
     const other = await createTestUser(sql, "plot-other");
     try {
-      const { bookId, chapterIds } = await createTestBook(sql, owner, [{ title: "Arrival", content: SAMPLE_CHAPTER }]);
-      await assert.rejects(asUser(sql, other, (tx) => tx`select public.generate_plot_overview(${bookId})`), /not found among yours/);
+      const { bookId, chapterIds } = await createTestBook(sql, owner, [{
+        title: "Arrival",
+        content: SAMPLE_CHAPTER,
+      }]);
+      await assert.rejects(
+        asUser(sql, other, (tx) => tx`select public.generate_plot_overview(${bookId})`),
+        /not found among yours/,
+      );
       await asUser(sql, owner, (tx) => tx`select public.generate_plot_overview(${bookId})`);
       await runPlot(sql, offlineContent);
 
-      const [plot] = await sql`select * from public.plot_overviews where book_id = ${bookId} and status = 'active'`;
+      const [plot] =
+        await sql`select * from public.plot_overviews where book_id = ${bookId} and status = 'active'`;
       assert.equal(plot.version, 1);
       assert.match(plot.logline, /Mara/);
       assert.ok(plot.themes.length > 0 && plot.story_type && plot.tone && plot.setting && plot.audience);
@@ -25,14 +39,21 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
         from public.characters c left join public.character_archetypes a on a.id = c.archetype_id
         where c.plot_overview_id = ${plot.id} order by c.name`;
       assert.deepEqual(characters.map((c) => c.name), ["Mara", "Tomas"]);
-      assert.ok(characters.every((c) => c.archetype && c.want && c.need && c.lie && c.ghost && c.user_id === owner));
+      assert.ok(
+        characters.every((c) => c.archetype && c.want && c.need && c.lie && c.ghost && c.user_id === owner),
+      );
 
       // The owner edits a character; regenerating archives version 1 and keeps the edit.
-      await asUser(sql, owner, (tx) =>
-        tx`update public.characters set personality = 'Stubborn and kind' where plot_overview_id = ${plot.id} and name = 'Tomas'`);
+      await asUser(
+        sql,
+        owner,
+        (tx) =>
+          tx`update public.characters set personality = 'Stubborn and kind' where plot_overview_id = ${plot.id} and name = 'Tomas'`,
+      );
       await asUser(sql, owner, (tx) => tx`select public.generate_plot_overview(${bookId})`);
       await runPlot(sql, offlineContent);
-      const versions = await sql`select version, status from public.plot_overviews where book_id = ${bookId} order by version`;
+      const versions =
+        await sql`select version, status from public.plot_overviews where book_id = ${bookId} order by version`;
       assert.deepEqual(versions.map((v) => [v.version, v.status]), [[1, "archived"], [2, "active"]]);
       const [tomas] = await sql`
         select c.personality, c.user_edited from public.characters c join public.plot_overviews p on p.id = c.plot_overview_id
@@ -44,18 +65,29 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
         generateScript(sql, offlineScript, other, { chapter_id: chapterIds[0], style: "narration" }),
         /not found among your books/,
       );
-      await assert.rejects(generateScript(sql, offlineScript, owner, { chapter_id: chapterIds[0], style: "poem" }), /style/);
-      const made = await generateScript(sql, offlineScript, owner, { chapter_id: chapterIds[0], style: "educational" });
+      await assert.rejects(
+        generateScript(sql, offlineScript, owner, { chapter_id: chapterIds[0], style: "poem" }),
+        /style/,
+      );
+      const made = await generateScript(sql, offlineScript, owner, {
+        chapter_id: chapterIds[0],
+        style: "educational",
+      });
       assert.equal(made.plot_enhanced, true);
       assert.equal(made.character_enhanced, true);
       const [script] = await sql`select * from public.scripts where id = ${made.script_id}`;
       assert.equal(script.script_style, "educational");
       assert.equal(script.user_id, owner);
-      const scenes = await sql`select * from public.scene_descriptions where script_id = ${made.script_id} order by scene_number`;
+      const scenes =
+        await sql`select * from public.scene_descriptions where script_id = ${made.script_id} order by scene_number`;
       assert.equal(scenes.length, made.scenes);
       assert.ok(scenes.every((s) => s.location && s.time_of_day && s.visual_description));
       const [link] = await sql`select * from public.chapter_scripts where script_id = ${made.script_id}`;
-      assert.equal(link.plot_overview_id, (await sql`select id from public.plot_overviews where book_id = ${bookId} and status = 'active'`)[0].id);
+      assert.equal(
+        link.plot_overview_id,
+        (await sql`select id from public.plot_overviews where book_id = ${bookId} and status = 'active'`)[0]
+          .id,
+      );
       assert.ok(link.acts.length > 0);
 
       // Nobody else reads any of it.
@@ -63,8 +95,12 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
         const [counts] = await tx`
           select (select count(*) from public.plot_overviews where book_id = ${bookId})::integer as plots,
                  (select count(*) from public.characters where book_id = ${bookId})::integer as characters,
-                 (select count(*) from public.scripts where chapter_id = ${chapterIds[0]})::integer as scripts,
-                 (select count(*) from public.chapter_scripts where chapter_id = ${chapterIds[0]})::integer as links`;
+                 (select count(*) from public.scripts where chapter_id = ${
+          chapterIds[0]
+        })::integer as scripts,
+                 (select count(*) from public.chapter_scripts where chapter_id = ${
+          chapterIds[0]
+        })::integer as links`;
         return counts;
       });
       assert.deepEqual({ ...seen }, { plots: 0, characters: 0, scripts: 0, links: 0 });

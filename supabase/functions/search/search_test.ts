@@ -4,14 +4,24 @@ import { SignJWT } from "jose";
 import { requireUser } from "../_shared/auth.ts";
 import { LOCAL_JWT_SECRET } from "../_shared/env.ts";
 import { offlineEmbedder, vectorLiteral } from "../_shared/providers/embeddings.ts";
-import { asUser, createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
+import { createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import { runEmbed } from "../embed/embed.ts";
 import { searchChapters } from "./search.ts";
 
 const CHAPTERS = [
-  { title: "Harbour", content: "The fishing boats returned to the harbour and the nets were hung to dry on the quay." },
-  { title: "Storm", content: "Lightning split the sky while the keeper climbed the tower to light the great lamp before the storm." },
-  { title: "School", content: "The children learned arithmetic and reading at the village school beside the church." },
+  {
+    title: "Harbour",
+    content: "The fishing boats returned to the harbour and the nets were hung to dry on the quay.",
+  },
+  {
+    title: "Storm",
+    content:
+      "Lightning split the sky while the keeper climbed the tower to light the great lamp before the storm.",
+  },
+  {
+    title: "School",
+    content: "The children learned arithmetic and reading at the village school beside the church.",
+  },
   { title: "Market", content: "On market day farmers sold cheese, bread and apples in the square." },
 ];
 
@@ -37,20 +47,34 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
       assert.ok(results[0].similarity > results[1].similarity, "best first with a real cosine similarity");
       assert.ok(results[0].similarity <= 1 && results[3].similarity >= -1);
 
-      const strangers = await searchChapters(sql, offlineEmbedder, other, { query: "keeper lights the lamp" });
+      const strangers = await searchChapters(sql, offlineEmbedder, other, {
+        query: "keeper lights the lamp",
+      });
       assert.ok(strangers.results.every((r) => !chapterIds.includes(r.chapter_id)));
       await assert.rejects(searchChapters(sql, offlineEmbedder, owner, { query: "  " }), /non-empty string/);
-      await assert.rejects(searchChapters(sql, offlineEmbedder, owner, { query: "x", match_count: 0 }), /1 to 100/);
+      await assert.rejects(
+        searchChapters(sql, offlineEmbedder, owner, { query: "x", match_count: 0 }),
+        /1 to 100/,
+      );
 
       // Re-embedding unchanged content changes nothing; a change re-embeds.
-      const [before] = await sql`select id, updated_at from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      const [before] = await sql`select id, updated_at from public.chapter_embeddings where chapter_id = ${
+        chapterIds[0]
+      }`;
       await sql`select pgmq.send('embed', ${sql.json({ chapter_id: chapterIds[0] })})`;
       await runEmbed(sql, offlineEmbedder);
-      const [same] = await sql`select id, content_hash from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      const [same] = await sql`select id, content_hash from public.chapter_embeddings where chapter_id = ${
+        chapterIds[0]
+      }`;
       assert.equal(same.id, before.id, "the row is updated in place, not duplicated");
-      await sql`update public.chapters set content = 'A whale surfaced near the lighthouse.' where id = ${chapterIds[0]}`;
+      await sql`update public.chapters set content = 'A whale surfaced near the lighthouse.' where id = ${
+        chapterIds[0]
+      }`;
       await runEmbed(sql, offlineEmbedder);
-      const [changed] = await sql`select content, content_hash from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      const [changed] =
+        await sql`select content, content_hash from public.chapter_embeddings where chapter_id = ${
+          chapterIds[0]
+        }`;
       assert.equal(changed.content, "A whale surfaced near the lighthouse.");
       assert.notEqual(changed.content_hash, same.content_hash);
     } finally {
@@ -60,19 +84,27 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
   });
 });
 
-Deno.test("match_chapters uses the HNSW index", async () => {
+Deno.test("the ANN search (private.nearest_chunks' query) uses the HNSW index", async () => {
   await withSql(async (sql) => {
     const userId = await createTestUser(sql, "search-plan");
     try {
       const { vectors } = await offlineEmbedder.embed(["keeper lamp storm"]);
-      const plan = await asUser(sql, userId, async (tx) => {
-        await tx`set local enable_seqscan = off`; // a tiny test table would otherwise be scanned
+      // The function runs as its owner (no RLS) with these settings; this is its query.
+      const plan = await sql.begin(async (tx) => {
+        await tx`set local enable_seqscan = off`;
+        await tx`set local hnsw.iterative_scan = relaxed_order`;
         return await tx`
           explain (format text)
           select e.chapter_id from public.chapter_embeddings e
-          order by e.embedding operator(extensions.<=>) ${vectorLiteral(vectors[0])}::extensions.vector limit 40`;
+          where e.user_id::text = ${userId}::text
+          order by e.embedding operator(extensions.<=>) ${
+          vectorLiteral(vectors[0])
+        }::extensions.vector limit 40`;
       });
-      assert.match(plan.map((r) => r["QUERY PLAN"]).join("\n"), /Index Scan using chapter_embeddings_embedding_hnsw_idx/);
+      assert.match(
+        plan.map((r) => r["QUERY PLAN"]).join("\n"),
+        /Index Scan using chapter_embeddings_embedding_hnsw_idx/,
+      );
     } finally {
       await deleteTestUser(sql, userId);
     }
@@ -84,7 +116,8 @@ Deno.test("functions accept only valid user tokens", async () => {
   const token = await new SignJWT({ role: "authenticated" }).setProtectedHeader({ alg: "HS256" }).setSubject(
     "00000000-0000-4000-8000-000000000001",
   ).setExpirationTime("1h").sign(key);
-  const request = (auth?: string) => new Request("http://x/", { headers: auth ? { Authorization: auth } : {} });
+  const request = (auth?: string) =>
+    new Request("http://x/", { headers: auth ? { Authorization: auth } : {} });
   assert.equal(await requireUser(request(`Bearer ${token}`)), "00000000-0000-4000-8000-000000000001");
   await assert.rejects(requireUser(request()), /send the user's access token/);
   await assert.rejects(requireUser(request(`Bearer ${token}x`)), /invalid or expired/);

@@ -50,7 +50,10 @@ Deno.test("chapter words, parts, prologue and epilogue", async () => {
 });
 
 Deno.test("roman numerals alone on a line are headings when there are several", async () => {
-  const { titles: found } = await titles("book.txt", enc("I.\n\nFirst part of the tale.\n\nII.\n\nSecond part.\n\nIII.\n\nThird."));
+  const { titles: found } = await titles(
+    "book.txt",
+    enc("I.\n\nFirst part of the tale.\n\nII.\n\nSecond part.\n\nIII.\n\nThird."),
+  );
   assert.deepEqual(found, ["I.", "II.", "III."]);
 });
 
@@ -67,7 +70,10 @@ Deno.test("EPUB chapters come from the nav document, or from the NCX", async () 
     assert.deepEqual(found, ["The Storm", "The Lamp", "The Boat"]);
     assert.equal(structure.detector, `epub_${toc}`);
     assert.equal(structure.extractionMethod, "toc");
-    assert.equal(structure.chapters[0].content, "Mara climbed the tower while the wind rose.\n\nThe glass rattled.");
+    assert.equal(
+      structure.chapters[0].content,
+      "Mara climbed the tower while the wind rose.\n\nThe glass rattled.",
+    );
   }
 });
 
@@ -83,7 +89,10 @@ Deno.test("PDF chapters come from the outline; the running header is dropped", a
 });
 
 Deno.test("a PDF without an outline is split by its headings", async () => {
-  const pdf = await makePdf([["Chapter 1", "Mara walked."], ["Chapter 2", "Tomas slept."], ["Chapter 3", "Dawn."]]);
+  const pdf = await makePdf([["Chapter 1", "Mara walked."], ["Chapter 2", "Tomas slept."], [
+    "Chapter 3",
+    "Dawn.",
+  ]]);
   assert.deepEqual((await titles("book.pdf", pdf)).titles, ["Chapter 1", "Chapter 2", "Chapter 3"]);
 });
 
@@ -114,7 +123,10 @@ Deno.test("Latin-1 text decodes; UTF-8 stays UTF-8", () => {
 });
 
 Deno.test("bad files are refused with a message a person can act on", async () => {
-  const bomb = zipSync({ mimetype: strToU8("application/epub+zip"), "big.xhtml": new Uint8Array(3 * 1024 * 1024) });
+  const bomb = zipSync({
+    mimetype: strToU8("application/epub+zip"),
+    "big.xhtml": new Uint8Array(3 * 1024 * 1024),
+  });
   const cases: [string, Uint8Array | Promise<Uint8Array>, RegExp, object?][] = [
     ["empty.txt", new Uint8Array(), /the file is empty/],
     ["binary.txt", new Uint8Array(4096).map((_, i) => i % 7 === 0 ? 0 : i % 256), /looks binary/],
@@ -135,7 +147,8 @@ Deno.test("bad files are refused with a message a person can act on", async () =
 });
 
 Deno.test("1,000 chapters are accepted; 1,001 are refused", async () => {
-  const book = (n: number) => Array.from({ length: n }, (_, i) => `Chapter ${i + 1}\n\nText of chapter ${i + 1}.`).join("\n\n");
+  const book = (n: number) =>
+    Array.from({ length: n }, (_, i) => `Chapter ${i + 1}\n\nText of chapter ${i + 1}.`).join("\n\n");
   assert.equal((await titles("many.txt", enc(book(1000)))).titles.length, 1000);
   await assert.rejects(titles("many.txt", enc(book(1001))), /1001 chapters; at most 1000/);
 });

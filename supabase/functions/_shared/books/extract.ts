@@ -37,7 +37,10 @@ export interface ExtractLimits {
   maxExpandedBytes: number;
 }
 
-export const DEFAULT_LIMITS: ExtractLimits = { maxFileBytes: 50 * 1024 * 1024, maxExpandedBytes: 200 * 1024 * 1024 };
+export const DEFAULT_LIMITS: ExtractLimits = {
+  maxFileBytes: 50 * 1024 * 1024,
+  maxExpandedBytes: 200 * 1024 * 1024,
+};
 
 const MIB = 1024 * 1024;
 
@@ -65,7 +68,9 @@ export async function extractBook(
   if (bytes.length === 0) throw new BookFormatError("the file is empty");
   if (bytes.length > limits.maxFileBytes) {
     throw new BookFormatError(
-      `the file is ${(bytes.length / MIB).toFixed(1)} MiB; the limit is ${(limits.maxFileBytes / MIB).toFixed(0)} MiB`,
+      `the file is ${(bytes.length / MIB).toFixed(1)} MiB; the limit is ${
+        (limits.maxFileBytes / MIB).toFixed(0)
+      } MiB`,
     );
   }
   const format = detectFormat(fileName, bytes);
@@ -121,7 +126,12 @@ function fromMarkdown(source: string): ExtractedBook {
     s.replace(/^#{1,6}\s+/gm, "").replace(/!\[[^\]]*\]\([^)]*\)/g, "").replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
       .replace(/(\*\*|__|\*|_|`)/g, "");
   if (headings.length === 0) return { format: "md", text: plain(text), toc: null, tocSource: null };
-  const marks = headings.map((m) => ({ level: m[1].length, title: plain(m[2]).trim(), start: m.index!, end: m.index! + m[0].length }));
+  const marks = headings.map((m) => ({
+    level: m[1].length,
+    title: plain(m[2]).trim(),
+    start: m.index!,
+    end: m.index! + m[0].length,
+  }));
   const toc = sectionsFromHeadings(marks, text, plain);
   return { format: "md", text: plain(text), toc, tocSource: "markdown_headings" };
 }
@@ -137,7 +147,11 @@ interface HeadingMark {
  * Chapters from headings: the shallowest level used at least twice is the chapter level; shallower
  * headings are parts. Text before the first chapter becomes "Front matter" when it has substance.
  */
-function sectionsFromHeadings(marks: HeadingMark[], text: string, clean: (s: string) => string): TocSection[] {
+function sectionsFromHeadings(
+  marks: HeadingMark[],
+  text: string,
+  clean: (s: string) => string,
+): TocSection[] {
   const counts = new Map<number, number>();
   for (const m of marks) counts.set(m.level, (counts.get(m.level) ?? 0) + 1);
   const levels = [...counts.keys()].sort((a, b) => a - b);
@@ -145,7 +159,9 @@ function sectionsFromHeadings(marks: HeadingMark[], text: string, clean: (s: str
   const sections: TocSection[] = [];
   let part: string | null = null;
   const front = clean(text.slice(0, marks[0].start)).trim();
-  if (front.split(/\s+/).length >= 30) sections.push({ title: "Front matter", content: front, partTitle: null });
+  if (front.split(/\s+/).length >= 30) {
+    sections.push({ title: "Front matter", content: front, partTitle: null });
+  }
   for (const [i, mark] of marks.entries()) {
     const next = marks.slice(i + 1).find((m) => m.level <= chapterLevel);
     const body = clean(text.slice(mark.end, next ? next.start : text.length)).trim();
@@ -168,7 +184,9 @@ function unzipLimited(bytes: Uint8Array, kind: string, maxExpanded: number): Rec
         total += file.originalSize;
         if (total > maxExpanded) {
           throw new BookFormatError(
-            `the ${kind} expands to more than ${(maxExpanded / MIB).toFixed(0)} MiB when unzipped; refusing it`,
+            `the ${kind} expands to more than ${
+              (maxExpanded / MIB).toFixed(0)
+            } MiB when unzipped; refusing it`,
           );
         }
         return true;
@@ -216,10 +234,12 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
       properties: item.properties ?? "",
     });
   }
-  const spine = asArray(opf?.spine?.itemref).map((ref) => manifest.get(ref.idref)?.href).filter((h): h is string =>
-    !!h && !!files[h]
-  );
-  if (spine.length === 0) throw new BookFormatError("not a valid EPUB: the spine lists no readable documents");
+  const spine = asArray(opf?.spine?.itemref).map((ref) => manifest.get(ref.idref)?.href).filter((
+    h,
+  ): h is string => !!h && !!files[h]);
+  if (spine.length === 0) {
+    throw new BookFormatError("not a valid EPUB: the spine lists no readable documents");
+  }
   const html = spine.map((path) => read(path));
 
   // The table of contents: EPUB 3 nav document, else the EPUB 2 NCX.
@@ -234,10 +254,14 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
     tocSource = "epub_nav";
   } else {
     const ncxId = opf?.spine?.toc;
-    const ncx = ncxId ? manifest.get(ncxId) : [...manifest.values()].find((m) => m.type === "application/x-dtbncx+xml");
+    const ncx = ncxId
+      ? manifest.get(ncxId)
+      : [...manifest.values()].find((m) => m.type === "application/x-dtbncx+xml");
     if (ncx && files[ncx.href]) {
       entries = [
-        ...read(ncx.href).matchAll(/<navPoint\b[\s\S]*?<text>([\s\S]*?)<\/text>[\s\S]*?<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi),
+        ...read(ncx.href).matchAll(
+          /<navPoint\b[\s\S]*?<text>([\s\S]*?)<\/text>[\s\S]*?<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
+        ),
       ].map((m) => ({ title: htmlToText(m[1]), href: resolvePath(ncx.href, m[2]) }));
       tocSource = "epub_ncx";
     }
@@ -263,10 +287,19 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
     }
     return htmlToText(parts.join("\n"));
   };
-  const toc = starts.map((start, i) => ({ title: start.title, content: slice(start, starts[i + 1]), partTitle: null }))
+  const toc = starts.map((start, i) => ({
+    title: start.title,
+    content: slice(start, starts[i + 1]),
+    partTitle: null,
+  }))
     .filter((s) => s.content.trim() !== "");
   const text = html.map(htmlToText).join("\n\n");
-  return { format: "epub", text, toc: toc.length > 0 ? toc : null, tocSource: toc.length > 0 ? tocSource : null };
+  return {
+    format: "epub",
+    text,
+    toc: toc.length > 0 ? toc : null,
+    tocSource: toc.length > 0 ? tocSource : null,
+  };
 }
 
 function escapeRegExp(s: string): string {
@@ -301,7 +334,9 @@ interface OutlineItem {
 }
 
 async function fromPdf(bytes: Uint8Array): Promise<ExtractedBook> {
-  if (!startsWith(bytes, "%PDF-")) throw new BookFormatError("not a valid PDF: the file does not start with %PDF");
+  if (!startsWith(bytes, "%PDF-")) {
+    throw new BookFormatError("not a valid PDF: the file does not start with %PDF");
+  }
   // deno-lint-ignore no-explicit-any
   let pdf: any;
   try {
@@ -339,7 +374,9 @@ async function fromPdf(bytes: Uint8Array): Promise<ExtractedBook> {
     pages.push(lines.filter(Boolean).join("\n"));
   }
   if (pages.every((p) => p.trim() === "")) {
-    throw new BookFormatError("the PDF has no text layer (scanned pages?); text recognition is not supported");
+    throw new BookFormatError(
+      "the PDF has no text layer (scanned pages?); text recognition is not supported",
+    );
   }
   const cleanedPages = stripRunningLines(pages);
   const text = cleanedPages.join("\n\n");
@@ -369,9 +406,18 @@ async function fromPdf(bytes: Uint8Array): Promise<ExtractedBook> {
   flat.sort((a, b) => a.page - b.page);
   const toc = flat.map((entry, i) => {
     const end = flat[i + 1] ? Math.max(flat[i + 1].page, entry.page + 1) : cleanedPages.length;
-    return { title: entry.title, partTitle: entry.partTitle, content: cleanedPages.slice(entry.page, end).join("\n\n").trim() };
+    return {
+      title: entry.title,
+      partTitle: entry.partTitle,
+      content: cleanedPages.slice(entry.page, end).join("\n\n").trim(),
+    };
   }).filter((s) => s.content !== "");
-  return { format: "pdf", text, toc: toc.length > 0 ? toc : null, tocSource: toc.length > 0 ? "pdf_outline" : null };
+  return {
+    format: "pdf",
+    text,
+    toc: toc.length > 0 ? toc : null,
+    tocSource: toc.length > 0 ? "pdf_outline" : null,
+  };
 }
 
 /** Drops page numbers and running headers or footers (a short line repeated on most pages). */
@@ -390,14 +436,17 @@ export function stripRunningLines(pages: string[]): string[] {
   if (pages.length === 1) {
     const counts = new Map<string, number>();
     for (const line of pages[0].split("\n").map((l) => l.trim())) {
-      if (line.length > 0 && line.length <= 60 && !/[.,;:!?"”’)]$/.test(line)) counts.set(line, (counts.get(line) ?? 0) + 1);
+      if (line.length > 0 && line.length <= 60 && !/[.,;:!?"”’)]$/.test(line)) {
+        counts.set(line, (counts.get(line) ?? 0) + 1);
+      }
     }
     for (const [line, n] of counts) if (n >= 3 && !/^(chapter|part|book)\b/i.test(line)) running.add(line);
   }
   return pages.map((page) =>
     page.split("\n").filter((line) => {
       const t = line.trim();
-      return !running.has(t) && !/^(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?$/i.test(t) && !/^[-–]\s*\d{1,4}\s*[-–]$/.test(t);
+      return !running.has(t) && !/^(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?$/i.test(t) &&
+        !/^[-–]\s*\d{1,4}\s*[-–]$/.test(t);
     }).join("\n")
   );
 }
@@ -406,7 +455,9 @@ export function stripRunningLines(pages: string[]): string[] {
 
 async function fromDocx(bytes: Uint8Array, maxExpanded: number): Promise<ExtractedBook> {
   const files = unzipLimited(bytes, "DOCX", maxExpanded);
-  if (!files["word/document.xml"]) throw new BookFormatError("not a valid DOCX: word/document.xml is missing");
+  if (!files["word/document.xml"]) {
+    throw new BookFormatError("not a valid DOCX: word/document.xml is missing");
+  }
   let html: string;
   try {
     html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
@@ -422,5 +473,10 @@ async function fromDocx(bytes: Uint8Array, maxExpanded: number): Promise<Extract
   })).filter((m) => m.title !== "");
   if (marks.length === 0) return { format: "docx", text, toc: null, tocSource: null };
   const toc = sectionsFromHeadings(marks, html, htmlToText).filter((s) => s.content !== "");
-  return { format: "docx", text, toc: toc.length > 0 ? toc : null, tocSource: toc.length > 0 ? "docx_headings" : null };
+  return {
+    format: "docx",
+    text,
+    toc: toc.length > 0 ? toc : null,
+    tocSource: toc.length > 0 ? "docx_headings" : null,
+  };
 }

@@ -24,15 +24,54 @@ export const MAX_CHAPTERS = 1000;
 const PART_WORDS = 3000;
 
 const NUMBER_WORDS = [
-  "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
-  "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty",
-  "sixty", "seventy", "eighty", "ninety", "hundred", "first", "second", "third", "fourth", "fifth", "sixth",
-  "seventh", "eighth", "ninth", "tenth", "last", "final",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+  "eleven",
+  "twelve",
+  "thirteen",
+  "fourteen",
+  "fifteen",
+  "sixteen",
+  "seventeen",
+  "eighteen",
+  "nineteen",
+  "twenty",
+  "thirty",
+  "forty",
+  "fifty",
+  "sixty",
+  "seventy",
+  "eighty",
+  "ninety",
+  "hundred",
+  "first",
+  "second",
+  "third",
+  "fourth",
+  "fifth",
+  "sixth",
+  "seventh",
+  "eighth",
+  "ninth",
+  "tenth",
+  "last",
+  "final",
 ];
-const NUMBER = `(?:\\d{1,4}|[ivxlcdm]{1,8}|(?:${NUMBER_WORDS.join("|")})(?:[- ](?:${NUMBER_WORDS.join("|")}))?)`;
+const NUMBER = `(?:\\d{1,4}|[ivxlcdm]{1,8}|(?:${NUMBER_WORDS.join("|")})(?:[- ](?:${
+  NUMBER_WORDS.join("|")
+}))?)`;
 const CHAPTER_RE = new RegExp(`^(?:chapter|chap\\.)\\s+${NUMBER}\\b\\.?(?:\\s*[:.—–-]\\s*|\\s+)?(.*)$`, "i");
 const PART_RE = new RegExp(`^(?:part|book)\\s+${NUMBER}\\b\\.?(?:\\s*[:.—–-]\\s*|\\s+)?(.*)$`, "i");
-const SPECIAL_RE = /^(?:prologue|epilogue|interlude|introduction|preface|foreword|afterword)\b\.?(?:\s*[:.—–-]\s*|\s+)?(.*)$/i;
+const SPECIAL_RE =
+  /^(?:prologue|epilogue|interlude|introduction|preface|foreword|afterword)\b\.?(?:\s*[:.—–-]\s*|\s+)?(.*)$/i;
 const ROMAN_ONLY_RE = /^[IVXLC]{1,7}\.?$/;
 
 type LineKind = "chapter" | "part" | "roman" | null;
@@ -59,7 +98,11 @@ export function detectStructure(book: ExtractedBook): DetectedStructure {
       extractionMethod: "toc" as const,
       detector: book.tocSource ?? "toc",
       hasParts: fromToc.some((s) => s.partTitle),
-      chapters: fromToc.map((s) => ({ title: s.title, partTitle: s.partTitle ?? null, content: withoutTitle(s.content, s.title) }))
+      chapters: fromToc.map((s) => ({
+        title: s.title,
+        partTitle: s.partTitle ?? null,
+        content: withoutTitle(s.content, s.title),
+      }))
         .filter((c) => c.content !== ""),
     }
     : byHeadings(book.text) ?? byFixedParts(book.text);
@@ -92,7 +135,13 @@ function byHeadings(text: string): DetectedStructure | null {
   let current: { title: string; partTitle: string | null; body: string[] } | null = null;
   const front: string[] = [];
   const close = () => {
-    if (current) chapters.push({ title: current.title, partTitle: current.partTitle, content: current.body.join("\n").trim() });
+    if (current) {
+      chapters.push({
+        title: current.title,
+        partTitle: current.partTitle,
+        content: current.body.join("\n").trim(),
+      });
+    }
   };
   for (let i = 0; i < lines.length; i++) {
     const kind = kinds[i] === "roman" && !romanIsHeading ? null : kinds[i];
@@ -121,7 +170,9 @@ function byHeadings(text: string): DetectedStructure | null {
   close();
   const withText = chapters.filter((c) => wordCount(c.content) > 0); // drops a contents listing
   const frontText = front.join("\n").trim();
-  if (wordCount(frontText) >= 30) withText.unshift({ title: "Front matter", partTitle: null, content: frontText });
+  if (wordCount(frontText) >= 30) {
+    withText.unshift({ title: "Front matter", partTitle: null, content: frontText });
+  }
   if (withText.length === 0) return null;
   const hasParts = withText.some((c) => c.partTitle !== null);
   return {

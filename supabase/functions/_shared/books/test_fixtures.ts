@@ -7,7 +7,8 @@ export interface FixtureChapter {
   paragraphs: string[];
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escapeXml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function makeEpub(chapters: FixtureChapter[], toc: "nav" | "ncx" = "nav"): Uint8Array {
   const files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {
@@ -17,33 +18,47 @@ export function makeEpub(chapters: FixtureChapter[], toc: "nav" | "ncx" = "nav")
         `<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>`,
     ),
   };
-  const items = chapters.map((_, i) => `<item id="c${i + 1}" href="text/ch${i + 1}.xhtml" media-type="application/xhtml+xml"/>`);
+  const items = chapters.map((_, i) =>
+    `<item id="c${i + 1}" href="text/ch${i + 1}.xhtml" media-type="application/xhtml+xml"/>`
+  );
   const tocItem = toc === "nav"
     ? `<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>`
     : `<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>`;
   files["OEBPS/content.opf"] = strToU8(
     `<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata/>` +
-      `<manifest>${tocItem}<item id="cover" href="text/cover.xhtml" media-type="application/xhtml+xml"/>${items.join("")}</manifest>` +
-      `<spine${toc === "ncx" ? ' toc="ncx"' : ""}><itemref idref="cover"/>${chapters.map((_, i) => `<itemref idref="c${i + 1}"/>`).join("")}</spine></package>`,
+      `<manifest>${tocItem}<item id="cover" href="text/cover.xhtml" media-type="application/xhtml+xml"/>${
+        items.join("")
+      }</manifest>` +
+      `<spine${toc === "ncx" ? ' toc="ncx"' : ""}><itemref idref="cover"/>${
+        chapters.map((_, i) => `<itemref idref="c${i + 1}"/>`).join("")
+      }</spine></package>`,
   );
   files["OEBPS/text/cover.xhtml"] = strToU8(`<html><body><p>Cover</p></body></html>`);
   chapters.forEach((c, i) => {
     files[`OEBPS/text/ch${i + 1}.xhtml`] = strToU8(
-      `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>${escapeXml(c.title)}</title></head><body>` +
-        `<h1>${escapeXml(c.title)}</h1>${c.paragraphs.map((p) => `<p>${escapeXml(p)}</p>`).join("")}</body></html>`,
+      `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>${
+        escapeXml(c.title)
+      }</title></head><body>` +
+        `<h1>${escapeXml(c.title)}</h1>${
+          c.paragraphs.map((p) => `<p>${escapeXml(p)}</p>`).join("")
+        }</body></html>`,
     );
   });
   if (toc === "nav") {
     files["OEBPS/nav.xhtml"] = strToU8(
       `<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body><nav epub:type="toc"><ol>` +
-        chapters.map((c, i) => `<li><a href="text/ch${i + 1}.xhtml">${escapeXml(c.title)}</a></li>`).join("") +
+        chapters.map((c, i) => `<li><a href="text/ch${i + 1}.xhtml">${escapeXml(c.title)}</a></li>`).join(
+          "",
+        ) +
         `</ol></nav></body></html>`,
     );
   } else {
     files["OEBPS/toc.ncx"] = strToU8(
       `<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>` +
         chapters.map((c, i) =>
-          `<navPoint id="p${i + 1}"><navLabel><text>${escapeXml(c.title)}</text></navLabel><content src="text/ch${i + 1}.xhtml"/></navPoint>`
+          `<navPoint id="p${i + 1}"><navLabel><text>${
+            escapeXml(c.title)
+          }</text></navLabel><content src="text/ch${i + 1}.xhtml"/></navPoint>`
         ).join("") + `</navMap></ncx>`,
     );
   }
@@ -52,9 +67,9 @@ export function makeEpub(chapters: FixtureChapter[], toc: "nav" | "ncx" = "nav")
 
 export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Array {
   const paragraph = (b: { heading?: 1 | 2; text: string }) =>
-    `<w:p>${b.heading ? `<w:pPr><w:pStyle w:val="Heading${b.heading}"/></w:pPr>` : ""}<w:r><w:t xml:space="preserve">${
-      escapeXml(b.text)
-    }</w:t></w:r></w:p>`;
+    `<w:p>${
+      b.heading ? `<w:pPr><w:pStyle w:val="Heading${b.heading}"/></w:pPr>` : ""
+    }<w:r><w:t xml:space="preserve">${escapeXml(b.text)}</w:t></w:r></w:p>`;
   const w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
   return zipSync({
     "[Content_Types].xml": strToU8(
@@ -74,10 +89,14 @@ export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Arra
     ),
     "word/styles.xml": strToU8(
       `<?xml version="1.0"?><w:styles ${w}>` +
-        [1, 2].map((n) => `<w:style w:type="paragraph" w:styleId="Heading${n}"><w:name w:val="heading ${n}"/></w:style>`).join("") +
+        [1, 2].map((n) =>
+          `<w:style w:type="paragraph" w:styleId="Heading${n}"><w:name w:val="heading ${n}"/></w:style>`
+        ).join("") +
         `</w:styles>`,
     ),
-    "word/document.xml": strToU8(`<?xml version="1.0"?><w:document ${w}><w:body>${blocks.map(paragraph).join("")}</w:body></w:document>`),
+    "word/document.xml": strToU8(
+      `<?xml version="1.0"?><w:document ${w}><w:body>${blocks.map(paragraph).join("")}</w:body></w:document>`,
+    ),
   });
 }
 
@@ -111,7 +130,10 @@ export async function makePdf(
         }),
       );
     });
-    ctx.assign(root, ctx.obj({ Type: "Outlines", First: refs[0], Last: refs[refs.length - 1], Count: refs.length }));
+    ctx.assign(
+      root,
+      ctx.obj({ Type: "Outlines", First: refs[0], Last: refs[refs.length - 1], Count: refs.length }),
+    );
     doc.catalog.set(PDFName.of("Outlines"), root);
   }
   if (options.encrypt) {
@@ -129,8 +151,10 @@ export async function makePdf(
   return await doc.save({ useObjectStreams: false });
 }
 
-const WORDS = ("the lamp keeper watched storm harbour boat rope tide light glass oil night morning gull rock cliff wind " +
-  "village letter school lesson river bridge market bread winter summer house door road mountain forest").split(" ");
+const WORDS =
+  ("the lamp keeper watched storm harbour boat rope tide light glass oil night morning gull rock cliff wind " +
+    "village letter school lesson river bridge market bread winter summer house door road mountain forest")
+    .split(" ");
 
 /** Deterministic filler prose of about `words` words, in paragraphs. */
 export function prose(words: number, seed = 1): string {

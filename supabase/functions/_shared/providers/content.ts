@@ -8,7 +8,12 @@ import type { UsageCall } from "../pipeline/worker.ts";
 import { type EmbeddingProvider, offlineEmbedder, openaiEmbedder } from "./embeddings.ts";
 import { type Fetch, OpenAIClient } from "./openai.ts";
 import { type ChapterContent, chapterContentByRules } from "./text/learning_rules.ts";
-import { generatePlotByRules, type PlotCharacter, type PlotInput, type PlotOverview } from "./text/plot_rules.ts";
+import {
+  generatePlotByRules,
+  type PlotCharacter,
+  type PlotInput,
+  type PlotOverview,
+} from "./text/plot_rules.ts";
 import { wordCount } from "./text/text_utils.ts";
 
 export interface ContentProviders {
@@ -30,7 +35,12 @@ export const offlineContent: ContentProviders = {
     const result = chapterContentByRules(bookType, title, content, knownNames);
     return Promise.resolve({
       result,
-      usage: { model: "offline-rules-v1", operation: "chapter_content", input_tokens: tokens(content), output_tokens: tokens(JSON.stringify(result)) },
+      usage: {
+        model: "offline-rules-v1",
+        operation: "chapter_content",
+        input_tokens: tokens(content),
+        output_tokens: tokens(JSON.stringify(result)),
+      },
     });
   },
   plot(input) {
@@ -39,7 +49,12 @@ export const offlineContent: ContentProviders = {
     return Promise.resolve({
       overview,
       characters,
-      usage: { model: "offline-rules-v1", operation: "plot", input_tokens: tokens(inputText), output_tokens: tokens(JSON.stringify(characters)) },
+      usage: {
+        model: "offline-rules-v1",
+        operation: "plot",
+        input_tokens: tokens(inputText),
+        output_tokens: tokens(JSON.stringify(characters)),
+      },
     });
   },
 };
@@ -77,7 +92,16 @@ const PLOT_SCHEMA = object({
       name: str,
       role: {
         type: "string",
-        enum: ["protagonist", "antagonist", "deuteragonist", "mentor", "love_interest", "sidekick", "supporting", "minor"],
+        enum: [
+          "protagonist",
+          "antagonist",
+          "deuteragonist",
+          "mentor",
+          "love_interest",
+          "sidekick",
+          "supporting",
+          "minor",
+        ],
       },
       archetype: str,
       character_arc: str,
@@ -97,7 +121,11 @@ function excerpt(text: string, maxWords: number): string {
   return words.length <= maxWords ? text : words.slice(0, maxWords).join(" ") + " [...]";
 }
 
-export function hostedContent(client: OpenAIClient, embedder: EmbeddingProvider, model = "gpt-4o-mini"): ContentProviders {
+export function hostedContent(
+  client: OpenAIClient,
+  embedder: EmbeddingProvider,
+  model = "gpt-4o-mini",
+): ContentProviders {
   return {
     embedder,
     async chapterContent(bookType, title, content) {
@@ -118,12 +146,19 @@ export function hostedContent(client: OpenAIClient, embedder: EmbeddingProvider,
           summary: String(summary),
           ai_content: { kind: bookType, ...rest } as unknown as ChapterContent["ai_content"],
         },
-        usage: { model, operation: "chapter_content", input_tokens: inputTokens, output_tokens: outputTokens },
+        usage: {
+          model,
+          operation: "chapter_content",
+          input_tokens: inputTokens,
+          output_tokens: outputTokens,
+        },
       };
     },
     async plot(input) {
       const text = input.chapters.map((c) => `## ${c.title}\n${c.content}`).join("\n\n");
-      const { value, inputTokens, outputTokens } = await client.chatJson<PlotOverview & { characters: PlotCharacter[] }>(
+      const { value, inputTokens, outputTokens } = await client.chatJson<
+        PlotOverview & { characters: PlotCharacter[] }
+      >(
         model,
         "You are a story editor. Give the book's logline, themes, story type, genre, tone, audience and setting, and " +
           "its 5 to 10 main characters with role, arc, physical description, personality, want, need, lie and ghost. " +
@@ -152,7 +187,12 @@ export function contentProviders(fetchFn: Fetch = fetch): ContentProviders {
     const client = new OpenAIClient(cfg.openaiApiKey, undefined, fetchFn);
     cached = hostedContent(client, openaiEmbedder(client));
   } else if (cfg.openrouterApiKey) {
-    const client = new OpenAIClient(cfg.openrouterApiKey, "https://openrouter.ai/api/v1", fetchFn, "openrouter");
+    const client = new OpenAIClient(
+      cfg.openrouterApiKey,
+      "https://openrouter.ai/api/v1",
+      fetchFn,
+      "openrouter",
+    );
     cached = { ...hostedContent(client, offlineEmbedder, "openai/gpt-4o-mini") };
   } else {
     cached = offlineContent;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RetryableError, PermanentError } from "../errors.ts";
+import { PermanentError, RetryableError } from "../errors.ts";
 import { hashedEmbedding, offlineEmbedder, openaiEmbedder } from "./embeddings.ts";
 import { hostedContent } from "./content.ts";
 import { OpenAIClient } from "./openai.ts";
@@ -13,13 +13,18 @@ const recorded = (name: string) => Deno.readTextFileSync(new URL(`./recorded/${n
 function replay(name: string, status = 200) {
   const requests: { url: string; body: Record<string, unknown>; auth: string | null }[] = [];
   const fetchFn = (async (url: string, init: RequestInit) => {
-    requests.push({ url, body: JSON.parse(String(init.body)), auth: new Headers(init.headers).get("Authorization") });
+    requests.push({
+      url,
+      body: JSON.parse(String(init.body)),
+      auth: new Headers(init.headers).get("Authorization"),
+    });
     return new Response(recorded(name), { status, headers: { "Content-Type": "application/json" } });
   }) as typeof fetch;
   return { fetchFn, requests };
 }
 
-const LESSON = `A lighthouse guides ships along dangerous coasts. The beam of a lighthouse comes from a lamp inside a
+const LESSON =
+  `A lighthouse guides ships along dangerous coasts. The beam of a lighthouse comes from a lamp inside a
 lens. The Fresnel lens bends light from the lamp into a narrow beam. Before the Fresnel lens, mirrors reflected the
 light and much of it was lost. Keepers trimmed the wick and cleaned the lens every morning. A keeper also recorded the
 weather in a logbook. Ships identify each lighthouse by the pattern of its beam. Modern lighthouses use electric lamps
@@ -27,7 +32,9 @@ and automatic timers, so few keepers remain. Fog signals warn ships when the bea
 
 Deno.test("learning content by rules: summary, objectives, key concepts and five answerable questions", () => {
   const { summary, ai_content } = chapterContentByRules("learning", "Lights at Sea", LESSON);
-  assert.ok(summary.length > 40 && LESSON.replace(/\s+/g, " ").includes(summary.split(". ")[0].replace(/\s+/g, " ")));
+  assert.ok(
+    summary.length > 40 && LESSON.replace(/\s+/g, " ").includes(summary.split(". ")[0].replace(/\s+/g, " ")),
+  );
   assert.equal(ai_content.kind, "learning");
   if (ai_content.kind !== "learning") return;
   assert.equal(ai_content.quiz.length, 5);
@@ -37,7 +44,9 @@ Deno.test("learning content by rules: summary, objectives, key concepts and five
     assert.ok(q.answer_index >= 0 && q.answer_index < 4);
     assert.ok(q.explanation.length > 0);
   }
-  assert.ok(ai_content.key_concepts.some((c) => c.term === "lens" || c.term === "beam" || c.term === "lighthouse"));
+  assert.ok(
+    ai_content.key_concepts.some((c) => c.term === "lens" || c.term === "beam" || c.term === "lighthouse"),
+  );
   assert.ok(ai_content.learning_objectives.length >= 2);
 });
 
@@ -98,20 +107,37 @@ Deno.test("OpenAI chapter content: strict JSON schema request and parsed answer 
   const client = new OpenAIClient("sk-test", undefined, fetchFn);
   const content = hostedContent(client, offlineEmbedder);
   const { result, usage } = await content.chapterContent("learning", "Lights at Sea", LESSON, []);
-  const format = requests[0].body.response_format as { type: string; json_schema: { strict: boolean; schema: { required: string[] } } };
+  const format = requests[0].body.response_format as {
+    type: string;
+    json_schema: { strict: boolean; schema: { required: string[] } };
+  };
   assert.equal(format.type, "json_schema");
   assert.equal(format.json_schema.strict, true);
-  assert.deepEqual(format.json_schema.schema.required, ["summary", "learning_objectives", "key_concepts", "quiz"]);
+  assert.deepEqual(format.json_schema.schema.required, [
+    "summary",
+    "learning_objectives",
+    "key_concepts",
+    "quiz",
+  ]);
   assert.match(result.summary, /Fresnel lens/);
   assert.equal(result.ai_content.kind, "learning");
-  assert.deepEqual(usage, { model: "gpt-4o-mini", operation: "chapter_content", input_tokens: 412, output_tokens: 198 });
+  assert.deepEqual(usage, {
+    model: "gpt-4o-mini",
+    operation: "chapter_content",
+    input_tokens: 412,
+    output_tokens: 198,
+  });
 });
 
 Deno.test("OpenAI errors are classified: 429 retryable, refusal permanent (recorded responses)", async () => {
   const limited = new OpenAIClient("sk-test", undefined, replay("openai_error_429", 429).fetchFn);
-  await assert.rejects(limited.chatJson("gpt-4o-mini", "s", "u", "x", {}), (e: Error) =>
-    e instanceof RetryableError && /HTTP 429.*rate_limit_exceeded/s.test(e.message));
+  await assert.rejects(
+    limited.chatJson("gpt-4o-mini", "s", "u", "x", {}),
+    (e: Error) => e instanceof RetryableError && /HTTP 429.*rate_limit_exceeded/s.test(e.message),
+  );
   const refusing = new OpenAIClient("sk-test", undefined, replay("openai_chat_refusal").fetchFn);
-  await assert.rejects(refusing.chatJson("gpt-4o-mini", "s", "u", "x", {}), (e: Error) =>
-    e instanceof PermanentError && /refused: I'm sorry/.test(e.message));
+  await assert.rejects(
+    refusing.chatJson("gpt-4o-mini", "s", "u", "x", {}),
+    (e: Error) => e instanceof PermanentError && /refused: I'm sorry/.test(e.message),
+  );
 });

@@ -47,7 +47,10 @@ export const offlineEmbedder: EmbeddingProvider = {
   embed(texts) {
     const vectors = texts.map((t) => hashedEmbedding(t));
     const tokens = texts.reduce((sum, t) => sum + Math.ceil(wordCount(t) * 1.3), 0);
-    return Promise.resolve({ vectors, usage: { model: this.model, operation: "embedding", input_tokens: tokens } });
+    return Promise.resolve({
+      vectors,
+      usage: { model: this.model, operation: "embedding", input_tokens: tokens },
+    });
   },
 };
 

@@ -55,9 +55,16 @@ export class OpenAIClient {
       messages: [{ role: "system", content: system }, { role: "user", content: user }],
       response_format: { type: "json_schema", json_schema: { name: schemaName, strict: true, schema } },
     });
-    const choice = (body.choices as { message: { content: string | null; refusal?: string | null }; finish_reason: string }[])[0];
-    if (choice?.message?.refusal) throw new PermanentError(`${this.provider} refused: ${choice.message.refusal}`);
-    if (choice?.finish_reason === "length") throw new PermanentError(`${this.provider} answer was cut off (max tokens)`);
+    const choice = (body.choices as {
+      message: { content: string | null; refusal?: string | null };
+      finish_reason: string;
+    }[])[0];
+    if (choice?.message?.refusal) {
+      throw new PermanentError(`${this.provider} refused: ${choice.message.refusal}`);
+    }
+    if (choice?.finish_reason === "length") {
+      throw new PermanentError(`${this.provider} answer was cut off (max tokens)`);
+    }
     let value: T;
     try {
       value = JSON.parse(choice?.message?.content ?? "");
@@ -73,12 +80,26 @@ export class OpenAIClient {
     };
   }
 
-  async embeddings(model: string, inputs: string[], dimensions: number): Promise<{ vectors: number[][]; inputTokens: number }> {
-    const body = await this.post("/embeddings", { model, input: inputs, dimensions, encoding_format: "float" });
-    const data = (body.data as { index: number; embedding: number[] }[]).slice().sort((a, b) => a.index - b.index);
+  async embeddings(
+    model: string,
+    inputs: string[],
+    dimensions: number,
+  ): Promise<{ vectors: number[][]; inputTokens: number }> {
+    const body = await this.post("/embeddings", {
+      model,
+      input: inputs,
+      dimensions,
+      encoding_format: "float",
+    });
+    const data = (body.data as { index: number; embedding: number[] }[]).slice().sort((a, b) =>
+      a.index - b.index
+    );
     if (data.length !== inputs.length || data.some((d) => d.embedding.length !== dimensions)) {
       throw new PermanentError(`${this.provider} returned ${data.length} embeddings of the wrong size`);
     }
-    return { vectors: data.map((d) => d.embedding), inputTokens: (body.usage as { prompt_tokens: number }).prompt_tokens };
+    return {
+      vectors: data.map((d) => d.embedding),
+      inputTokens: (body.usage as { prompt_tokens: number }).prompt_tokens,
+    };
   }
 }

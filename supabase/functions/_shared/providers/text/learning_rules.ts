@@ -33,7 +33,10 @@ export interface ChapterContent {
 }
 
 /** Sentences ranked by how many of the chapter's frequent terms they carry. */
-function rankSentences(all: string[], freq: Map<string, number>): { sentence: string; index: number; score: number }[] {
+function rankSentences(
+  all: string[],
+  freq: Map<string, number>,
+): { sentence: string; index: number; score: number }[] {
   return all.map((sentence, index) => {
     const terms = contentTerms(sentence);
     const score = terms.reduce((sum, t) => sum + (freq.get(t) ?? 0), 0) / Math.sqrt(terms.length + 1);
@@ -80,7 +83,9 @@ function hash(text: string): number {
 export function summarize(content: string, maxSentences = 3): string {
   const all = sentences(content);
   if (all.length <= maxSentences) return all.join(" ");
-  const picked = rankSentences(all, termFrequencies(content)).slice(0, maxSentences).sort((a, b) => a.index - b.index);
+  const picked = rankSentences(all, termFrequencies(content)).slice(0, maxSentences).sort((a, b) =>
+    a.index - b.index
+  );
   return picked.map((s) => s.sentence).join(" ");
 }
 
@@ -101,19 +106,34 @@ function learningContent(title: string, content: string): LearningContent {
     const source = ranked.find((s) => !used.has(s.index) && pattern.test(s.sentence));
     if (!source) continue;
     used.add(source.index);
-    const distractors = concepts.filter((c) => c !== term && !new RegExp(`\\b${c}\\b`, "i").test(source.sentence))
+    const distractors = concepts.filter((c) =>
+      c !== term && !new RegExp(`\\b${c}\\b`, "i").test(source.sentence)
+    )
       .slice(0, 3);
     if (distractors.length < 3) continue;
-    const options = [term, ...distractors].sort((a, b) => hash(a + source.sentence) - hash(b + source.sentence));
+    const options = [term, ...distractors].sort((a, b) =>
+      hash(a + source.sentence) - hash(b + source.sentence)
+    );
     quiz.push({
-      question: `Which word completes this statement from "${title}": "${source.sentence.replace(pattern, "_____")}"`,
+      question: `Which word completes this statement from "${title}": "${
+        source.sentence.replace(pattern, "_____")
+      }"`,
       options,
       answer_index: options.indexOf(term),
       explanation: `The chapter says: "${source.sentence}"`,
     });
   }
   // Short chapters: ask which concepts the chapter discusses, with words it never uses as distractors.
-  const absent = ["photosynthesis", "parliament", "glacier", "algorithm", "harvest", "telescope", "currency", "volcano"]
+  const absent = [
+    "photosynthesis",
+    "parliament",
+    "glacier",
+    "algorithm",
+    "harvest",
+    "telescope",
+    "currency",
+    "volcano",
+  ]
     .filter((w) => !new RegExp(`\\b${w}`, "i").test(content));
   for (const term of concepts) {
     if (quiz.length === 5) break;
@@ -125,7 +145,9 @@ function learningContent(title: string, content: string): LearningContent {
       question: `Which of these does "${title}" discuss?`,
       options,
       answer_index: options.indexOf(term),
-      explanation: definitionOf(term) ? `The chapter says: "${definitionOf(term)}"` : `"${term}" is a key term of the chapter.`,
+      explanation: definitionOf(term)
+        ? `The chapter says: "${definitionOf(term)}"`
+        : `"${term}" is a key term of the chapter.`,
     });
   }
   const [first, second, third] = concepts;
@@ -169,6 +191,8 @@ export function chapterContentByRules(
 ): ChapterContent {
   return {
     summary: summarize(content),
-    ai_content: bookType === "learning" ? learningContent(title, content) : entertainmentContent(content, knownNames),
+    ai_content: bookType === "learning"
+      ? learningContent(title, content)
+      : entertainmentContent(content, knownNames),
   };
 }

@@ -89,11 +89,16 @@ function sentencesAbout(name: string, all: string[]): string[] {
   return all.filter((s) => re.test(s));
 }
 
-export function generatePlotByRules(input: PlotInput): { overview: PlotOverview; characters: PlotCharacter[] } {
+export function generatePlotByRules(
+  input: PlotInput,
+): { overview: PlotOverview; characters: PlotCharacter[] } {
   const text = input.chapters.map((c) => c.content).join("\n\n");
   const all = sentences(text);
   const counts = (name: string) => text.match(new RegExp(`\\b${name}\\b`, "g"))?.length ?? 0;
-  const names = findCharacterNames(text).sort((a, b) => counts(b) - counts(a) || a.localeCompare(b)).slice(0, 10);
+  const names = findCharacterNames(text).sort((a, b) => counts(b) - counts(a) || a.localeCompare(b)).slice(
+    0,
+    10,
+  );
   const genders = findGenders(text, names);
 
   const characters: PlotCharacter[] = names.map((name, i) => {
@@ -111,7 +116,9 @@ export function generatePlotByRules(input: PlotInput): { overview: PlotOverview;
       ? "supporting"
       : "minor";
     const pronoun = genders.get(name) === "f" ? "she" : genders.get(name) === "m" ? "he" : "they";
-    const described = about.find((s) => /\b(hair|eyes|tall|short|old|young|face|hands|coat|wore|dressed)\b/i.test(s));
+    const described = about.find((s) =>
+      /\b(hair|eyes|tall|short|old|young|face|hands|coat|wore|dressed)\b/i.test(s)
+    );
     const wants = about.find((s) => /\b(want\w*|wish\w*|hope\w*|longed|dream\w*|must)\b/i.test(s));
     const fears = about.find((s) => /\b(fear\w*|afraid|worr\w*|doubt\w*)\b/i.test(s));
     const past = about.find((s) => /\b(remember\w*|once|years ago|used to|lost|never forgot)\b/i.test(s));
@@ -120,12 +127,17 @@ export function generatePlotByRules(input: PlotInput): { overview: PlotOverview;
       role,
       archetype: ROLE_ARCHETYPE[role],
       character_arc: role === "protagonist"
-        ? `${name} begins unsure of ${pronoun === "they" ? "their" : pronoun === "she" ? "her" : "his"} place and ends tested and changed.`
+        ? `${name} begins unsure of ${
+          pronoun === "they" ? "their" : pronoun === "she" ? "her" : "his"
+        } place and ends tested and changed.`
         : `${name} shapes the protagonist's path as ${role.replace("_", " ")}.`,
-      physical_description: described ?? `Described through action rather than appearance (${counts(name)} mentions).`,
+      physical_description: described ??
+        `Described through action rather than appearance (${counts(name)} mentions).`,
       personality: about[0] ?? `${name} appears briefly.`,
       want: wants ?? `${name} wants what the opening scenes set in motion.`,
-      need: role === "protagonist" ? "To trust others and accept the responsibility offered." : "To see the protagonist succeed.",
+      need: role === "protagonist"
+        ? "To trust others and accept the responsibility offered."
+        : "To see the protagonist succeed.",
       lie: fears ?? `${name} believes ${pronoun} must manage alone.`,
       ghost: past ?? "Not stated in the text.",
     };
@@ -139,7 +151,8 @@ export function generatePlotByRules(input: PlotInput): { overview: PlotOverview;
   const opening = all.find((s) => s.split(/\s+/).length >= 6) ?? input.title;
   return {
     overview: {
-      logline: `${protagonist} is drawn into ${themes[0] ?? "a test"} at ${setting.toLowerCase()}: ${opening}`.slice(0, 400),
+      logline: `${protagonist} is drawn into ${themes[0] ?? "a test"} at ${setting.toLowerCase()}: ${opening}`
+        .slice(0, 400),
       themes: themes.length > 0 ? themes : ["identity"],
       story_type: storyType.n > 0 ? storyType.label : "the quest",
       genre: input.genre ?? (input.bookType === "learning" ? "non-fiction" : "fiction"),

@@ -1,0 +1,226 @@
+/**
+ * Content benchmark (figures, not a test): ingest of a 150,000-word book through the ingest worker,
+ * embedding time per chapter, and search latency (p50, p95) with recall@10 against exact search at
+ * 10,000 and 100,000 embeddings, for the HNSW index the migrations create and the alternatives.
+ * BENCH_SEARCH_SIZES=10000,100000 chooses the sizes.
+ */
+import { createSql } from "../../supabase/functions/_shared/db.ts";
+import { offlineContent } from "../../supabase/functions/_shared/providers/content.ts";
+import {
+  hashedEmbedding,
+  offlineEmbedder,
+  vectorLiteral,
+} from "../../supabase/functions/_shared/providers/embeddings.ts";
+import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
+import { prose } from "../../supabase/functions/_shared/books/test_fixtures.ts";
+import { runIngest } from "../../supabase/functions/ingest/ingest.ts";
+import { runEmbed } from "../../supabase/functions/embed/embed.ts";
+import { asUser } from "../../supabase/functions/_shared/db.ts";
+import { ms, percentile } from "./lib/stats.ts";
+
+const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+const sizes = (Deno.env.get("BENCH_SEARCH_SIZES") ?? "10000,100000").split(",").map(Number);
+const sql = createSql(dbUrl, { max: 4 });
+
+async function benchUser(): Promise<string> {
+  const [{ id }] =
+    await sql`insert into auth.users (email) values (${`bench-${crypto.randomUUID()}@bench.local`}) returning id`;
+  return id;
+}
+
+async function ingestBench() {
+  const userId = await benchUser();
+  const dir = await Deno.makeTempDir({ prefix: "litinkai-bench-" });
+  try {
+    const chapters = Array.from({ length: 50 }, (_, i) => `Chapter ${i + 1}\n\n${prose(3000, i + 1)}`);
+    const text = chapters.join("\n\n");
+    const storage = new LocalStorage(sql, dir, "http://127.0.0.1:54321");
+    const path = `${userId}/bench/book.txt`;
+    await storage.put("books", path, new TextEncoder().encode(text), "text/plain");
+    const bookId = await asUser(sql, userId, async (tx) => {
+      const [{ id }] =
+        await tx`insert into public.books (title, source_file_path, book_type) values ('Bench', ${path}, 'learning') returning id`;
+      await tx`select public.process_book(${id})`;
+      return id;
+    });
+    const started = performance.now();
+    await runIngest({ sql, storage, content: offlineContent });
+    const ingestMs = performance.now() - started;
+    const [book] =
+      await sql`select status, word_count, total_chapters from public.books where id = ${bookId}`;
+    console.log(
+      `ingest: ${book.word_count} words, ${book.total_chapters} chapters, status ${book.status}: ${
+        (ingestMs / 1000).toFixed(2)
+      } s`,
+    );
+
+    const embedStarted = performance.now();
+    await runEmbed(sql, offlineEmbedder, { batchSize: 16 });
+    const embedMs = performance.now() - embedStarted;
+    const [{ n }] = await sql`
+      select count(distinct chapter_id)::integer as n from public.chapter_embeddings e
+      join public.chapters c on c.id = e.chapter_id where c.book_id = ${bookId}`;
+    console.log(
+      `embedding: ${n} chapters of 3,000 words in ${(embedMs / 1000).toFixed(2)} s, ${
+        ms(embedMs / n)
+      } per chapter (offline embedder, chunks of 400 words)`,
+    );
+  } finally {
+    await sql`delete from auth.users where id = ${userId}`;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// A corpus with topics, so neighbours exist: each document mixes its topic's words with noise.
+const VOCABULARY = Array.from({ length: 6000 }, (_, i) => `w${i.toString(36)}x`);
+function rng(seed: number) {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+function topicText(topic: number, words: number, random: () => number): string {
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) {
+    out.push(
+      random() < 0.7
+        ? VOCABULARY[(topic * 40 + Math.floor(random() * 40)) % VOCABULARY.length]
+        : VOCABULARY[Math.floor(random() * VOCABULARY.length)],
+    );
+  }
+  return out.join(" ");
+}
+
+const HNSW = "using hnsw (embedding extensions.vector_cosine_ops) with (m = 16, ef_construction = 64)";
+const IVFFLAT = "using ivfflat (embedding extensions.vector_cosine_ops) with (lists = LISTS)";
+/** Index and search settings to compare; match_chapters' own settings are changed for each run. */
+const INDEXES: { name: string; create: string; settings: string[] }[] = [
+  { name: "hnsw m=16 ef_construction=64, ef_search=40", create: HNSW, settings: ["hnsw.ef_search = 40"] },
+  { name: "hnsw m=16 ef_construction=64, ef_search=100", create: HNSW, settings: ["hnsw.ef_search = 100"] },
+  {
+    name: "hnsw m=16 ef_construction=64, ef_search=200 (chosen)",
+    create: HNSW,
+    settings: ["hnsw.ef_search = 200"],
+  },
+  { name: "ivfflat lists=sqrt(n), probes=10", create: IVFFLAT, settings: ["ivfflat.probes = 10"] },
+  { name: "ivfflat lists=sqrt(n), probes=30", create: IVFFLAT, settings: ["ivfflat.probes = 30"] },
+];
+const MATCH_CHAPTERS = "private.nearest_chunks(extensions.vector, uuid, integer)";
+
+async function searchBench(size: number) {
+  const userId = await benchUser();
+  const random = rng(size);
+  try {
+    const [{ id: bookId }] =
+      await sql`insert into public.books (user_id, title, status) values (${userId}, 'Search bench', 'ready') returning id`;
+    await sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`; // no per-chapter embed messages
+      await tx`insert into public.chapters (book_id, chapter_number, title, content)
+               select ${bookId}, n, 'C' || n, 'x' from generate_series(1, ${size}) n`;
+    });
+    const chapterIds =
+      (await sql`select id from public.chapters where book_id = ${bookId} order by chapter_number`).map((r) =>
+        r.id
+      );
+    await sql`drop index public.chapter_embeddings_embedding_hnsw_idx`;
+    try {
+      const loadStarted = performance.now();
+      for (let start = 0; start < size; start += 1000) {
+        const ids = chapterIds.slice(start, start + 1000);
+        const vectors = ids.map((_, i) =>
+          vectorLiteral(hashedEmbedding(topicText((start + i) % 250, 60, random)))
+        );
+        await sql`
+          insert into public.chapter_embeddings (chapter_id, content, content_hash, embedding, model)
+          select id, 'x', 'bench', v::extensions.vector, 'offline-hashed-bow-1536'
+          from unnest(${ids}::uuid[], ${vectors}::text[]) as t (id, v)`;
+      }
+      console.log(
+        `search @ ${size.toLocaleString("en")} embeddings (loaded in ${
+          ((performance.now() - loadStarted) / 1000).toFixed(1)
+        } s)`,
+      );
+      await sql`analyze public.chapter_embeddings`;
+      const queries = Array.from(
+        { length: 100 },
+        (_, i) => vectorLiteral(hashedEmbedding(topicText((i * 7) % 250, 12, random))),
+      );
+      // Exact top 10 by distance; a result counts as a hit when it is as close as the 10th (ties).
+      const exact: number[] = [];
+      for (const q of queries) {
+        exact.push(
+          await asUser(sql, userId, async (tx) => {
+            await tx`set local enable_indexscan = off`;
+            const rows =
+              await tx`select embedding operator(extensions.<=>) ${q}::extensions.vector as distance
+            from public.chapter_embeddings order by 1 limit 10`;
+            return Number(rows[rows.length - 1].distance);
+          }),
+        );
+      }
+      let built = "";
+      let buildSeconds = 0;
+      for (const index of INDEXES) {
+        const lists = Math.round(Math.sqrt(size));
+        if (built !== index.create) {
+          if (built) await sql`drop index public.bench_ann_idx`;
+          const buildStarted = performance.now();
+          await sql.begin(async (tx) => {
+            await tx`set local maintenance_work_mem = '2GB'`;
+            await tx.unsafe(
+              `create index bench_ann_idx on public.chapter_embeddings ${
+                index.create.replace("LISTS", String(lists))
+              }`,
+            );
+          });
+          buildSeconds = (performance.now() - buildStarted) / 1000;
+          built = index.create;
+        }
+        for (const setting of index.settings) {
+          await sql.unsafe(`alter function ${MATCH_CHAPTERS} set ${setting}`);
+        }
+        const latencies: number[] = [];
+        let hits = 0;
+        for (const [i, q] of queries.entries()) {
+          const got: number[] = await asUser(sql, userId, async (tx) => {
+            const started = performance.now();
+            const rows = await tx`select similarity from public.match_chapters(${q}::extensions.vector, 10)`;
+            latencies.push(performance.now() - started);
+            return rows.map((r) => 1 - Number(r.similarity));
+          });
+          hits += got.filter((distance) => distance <= exact[i] + 1e-6).length;
+        }
+        const plan = await sql.begin(async (tx) => { // as private.nearest_chunks runs it
+          for (const setting of index.settings) await tx.unsafe(`set local ${setting}`);
+          await tx`set local enable_seqscan = off`;
+          const rows = await tx`explain select e.chapter_id from public.chapter_embeddings e
+            where e.user_id::text = ${userId}::text
+            order by e.embedding operator(extensions.<=>) ${queries[0]}::extensions.vector limit 40`;
+          return rows.map((r) => r["QUERY PLAN"]).find((line: string) => /Index Scan|Seq Scan/.test(line))
+            ?.trim();
+        });
+        console.log(
+          `  ${index.name.padEnd(62)} build ${buildSeconds.toFixed(1)} s  p50 ${
+            ms(percentile(latencies, 50))
+          }  p95 ${ms(percentile(latencies, 95))}  recall@10 ${
+            (hits / (queries.length * 10)).toFixed(3)
+          }  plan: ${plan}`,
+        );
+      }
+      await sql`drop index public.bench_ann_idx`;
+    } finally {
+      await sql.unsafe(`alter function ${MATCH_CHAPTERS} set hnsw.ef_search = 200`);
+      await sql.unsafe(`alter function ${MATCH_CHAPTERS} reset ivfflat.probes`);
+      await sql`delete from public.chapter_embeddings e using public.chapters c where c.id = e.chapter_id and c.book_id = ${bookId}`;
+      await sql`create index if not exists chapter_embeddings_embedding_hnsw_idx on public.chapter_embeddings
+                using hnsw (embedding extensions.vector_cosine_ops) with (m = 16, ef_construction = 64)`;
+    }
+  } finally {
+    await sql`delete from auth.users where id = ${userId}`;
+  }
+}
+
+try {
+  await ingestBench();
+  for (const size of sizes) await searchBench(size);
+} finally {
+  await sql.end({ timeout: 5 });
+}
