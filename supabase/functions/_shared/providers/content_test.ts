@@ -12,13 +12,15 @@ const recorded = (name: string) => Deno.readTextFileSync(new URL(`./recorded/${n
 /** A fetch that answers with a recorded body and remembers the request. */
 function replay(name: string, status = 200) {
   const requests: { url: string; body: Record<string, unknown>; auth: string | null }[] = [];
-  const fetchFn = (async (url: string, init: RequestInit) => {
+  const fetchFn = ((url: string, init: RequestInit) => {
     requests.push({
       url,
       body: JSON.parse(String(init.body)),
       auth: new Headers(init.headers).get("Authorization"),
     });
-    return new Response(recorded(name), { status, headers: { "Content-Type": "application/json" } });
+    return Promise.resolve(
+      new Response(recorded(name), { status, headers: { "Content-Type": "application/json" } }),
+    );
   }) as typeof fetch;
   return { fetchFn, requests };
 }
