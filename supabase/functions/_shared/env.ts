@@ -22,6 +22,8 @@ export interface Config {
   modelslabApiKey?: string;
   stripeSecretKey?: string;
   stripeWebhookSecret?: string;
+  /** The web app's base URL, for Stripe's success, cancel and return links. */
+  appUrl: string;
 }
 
 type Env = Pick<typeof Deno.env, "get">;
@@ -86,6 +88,7 @@ export function loadConfig(env: Env = Deno.env): Config {
     modelslabApiKey: optional(env, "MODELSLAB_API_KEY"),
     stripeSecretKey: optional(env, "STRIPE_SECRET_KEY"),
     stripeWebhookSecret: optional(env, "STRIPE_WEBHOOK_SECRET"),
+    appUrl: optional(env, "APP_URL") ?? "http://localhost:3000",
   };
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Stripe webhook: verifies the signature on the raw body, applies each event once (the event ledger
+ * and the per-subscription last_synced_at make replays and late events harmless), and answers Stripe.
+ */
+import type { Sql } from "../_shared/db.ts";
+import { json } from "../_shared/http.ts";
+import { Stripe } from "../_shared/billing/stripe.ts";
+
+export interface WebhookDeps {
+  sql: Sql;
+  stripe: Stripe;
+  webhookSecret: string;
+  log?: (line: string) => void;
+}
+
+const HANDLED = new Set([
+  "checkout.session.completed",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "invoice.paid",
+  "invoice.payment_failed",
+]);
+
+const at = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000) : null);
+const idOf = (
+  value: string | { id: string } | null | undefined,
+) => (typeof value === "string" ? value : value?.id ?? null);
+
+async function applyEvent(tx: Sql, event: Stripe.Event): Promise<string> {
+  const created = at(event.created)!;
+  switch (event.type) {
+    case "checkout.session.completed": {
+      const session = event.data.object;
+      const userId = session.client_reference_id ?? session.metadata?.user_id;
+      if (!userId) return "unmatched";
+      await tx`select private.link_stripe_customer(${userId}, ${idOf(session.customer)}, ${
+        idOf(session.subscription)
+      })`;
+      return "applied";
+    }
+    case "customer.subscription.created":
+    case "customer.subscription.updated":
+    case "customer.subscription.deleted": {
+      const subscription = event.data.object;
+      const item = subscription.items.data[0];
+      // Newer API versions keep the period on the item, older ones on the subscription.
+      const legacy = subscription as unknown as {
+        current_period_start?: number;
+        current_period_end?: number;
+      };
+      const [{ outcome }] = await tx<{ outcome: string }[]>`
+        select private.apply_stripe_subscription(${event.id}, ${created}, ${
+        subscription.metadata?.user_id ?? null
+      },
+          ${idOf(subscription.customer)}, ${subscription.id}, ${item?.price.id ?? null}, ${
+        item?.price.lookup_key ?? null
+      },
+          ${subscription.status}, ${at(item?.current_period_start ?? legacy.current_period_start)},
+          ${at(item?.current_period_end ?? legacy.current_period_end)}, ${subscription.cancel_at_period_end},
+          ${event.type === "customer.subscription.deleted"}) as outcome`;
+      return outcome;
+    }
+    case "invoice.paid":
+    case "invoice.payment_failed": {
+      const invoice = event.data.object;
+      const legacy = invoice as unknown as { subscription?: string | { id: string } };
+      const subscriptionId = idOf(invoice.parent?.subscription_details?.subscription ?? legacy.subscription);
+      if (!subscriptionId) return "ignored"; // not a subscription invoice
+      if (event.type === "invoice.payment_failed") {
+        const [{ outcome }] = await tx<{ outcome: string }[]>`
+          select private.mark_stripe_payment_failed(${event.id}, ${created}, ${subscriptionId}) as outcome`;
+        return outcome;
+      }
+      const period = invoice.lines.data[0]?.period;
+      const [{ outcome }] = await tx<{ outcome: string }[]>`
+        select private.apply_stripe_invoice_paid(${event.id}, ${created}, ${subscriptionId},
+          ${at(period?.start ?? invoice.period_start)}, ${at(period?.end ?? invoice.period_end)}) as outcome`;
+      return outcome;
+    }
+    default:
+      return "ignored";
+  }
+}
+
+export async function handleStripeWebhook(req: Request, deps: WebhookDeps): Promise<Response> {
+  const log = deps.log ?? ((line: string) => console.warn(line));
+  if (req.method !== "POST") return json({ error: "use POST" }, 405);
+  const signature = req.headers.get("Stripe-Signature");
+  const body = await req.text();
+  if (!signature) {
+    log("stripe-webhook: rejected a request without a Stripe-Signature header");
+    return json({ error: "missing Stripe-Signature header" }, 400);
+  }
+  let event: Stripe.Event;
+  try {
+    event = await deps.stripe.webhooks.constructEventAsync(
+      body,
+      signature,
+      deps.webhookSecret,
+      undefined,
+      Stripe.createSubtleCryptoProvider(),
+    );
+  } catch (error) {
+    const malformed = error instanceof SyntaxError;
+    log(`stripe-webhook: rejected: ${malformed ? "malformed JSON" : (error as Error).message}`);
+    return json({ error: malformed ? "malformed JSON" : "invalid signature" }, 400);
+  }
+
+  const result = await deps.sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${event.id}))`;
+    const [{ seen }] = await tx<{ seen: boolean }[]>`
+      select exists (select 1 from private.stripe_events where id = ${event.id}) as seen`;
+    if (seen) return { duplicate: true, outcome: "duplicate" };
+    let outcome = HANDLED.has(event.type) ? "" : "ignored";
+    let detail: string | null = null;
+    if (outcome === "") {
+      try {
+        outcome = await tx.savepoint((sp) => applyEvent(sp as unknown as Sql, event));
+      } catch (error) {
+        outcome = "unmatched";
+        detail = (error as Error).message;
+      }
+    }
+    await tx`select private.record_stripe_event(${event.id}, ${event.type}, ${
+      at(event.created)
+    }, ${outcome}, ${detail})`;
+    return { duplicate: false, outcome, detail };
+  });
+  if (result.outcome === "ignored") {
+    log(`stripe-webhook: ${event.id} (${event.type}) is not handled; acknowledged`);
+  }
+  if (result.outcome === "unmatched") {
+    log(`stripe-webhook: ${event.id} (${event.type}) matched no subscription: ${result.detail ?? ""}`);
+  }
+  return json({ received: true, event: event.id, ...result });
+}

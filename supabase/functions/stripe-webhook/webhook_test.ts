@@ -1,0 +1,330 @@
+/** The Stripe webhook against the database, with events built here and signed with a test secret. */
+import assert from "node:assert/strict";
+import { Stripe, stripeClient } from "../_shared/billing/stripe.ts";
+import type { Sql } from "../_shared/db.ts";
+import { asUser, createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
+import { createCheckout } from "../billing-checkout/checkout.ts";
+import { createPortal } from "../billing-portal/portal.ts";
+import { handleStripeWebhook } from "./webhook.ts";
+
+const SECRET = "whsec_test_litinkai";
+const stripe = stripeClient(
+  "sk_test_litinkai",
+  () => Promise.reject(new Error("no network in webhook tests")),
+);
+const DAY = 86_400;
+const T0 = 1_795_000_000;
+
+function event(type: string, object: Record<string, unknown>, created: number) {
+  return {
+    id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+    object: "event",
+    api_version: Stripe.API_VERSION,
+    created,
+    type,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object },
+  };
+}
+
+function subscription(
+  userId: string,
+  status: string,
+  periodStart: number,
+  options: { lookup?: string; cancelAtEnd?: boolean } = {},
+) {
+  return {
+    id: `sub_${userId.slice(0, 8)}`,
+    object: "subscription",
+    customer: `cus_${userId.slice(0, 8)}`,
+    status,
+    cancel_at_period_end: options.cancelAtEnd ?? false,
+    metadata: { user_id: userId },
+    items: {
+      object: "list",
+      data: [{
+        id: "si_1",
+        object: "subscription_item",
+        current_period_start: periodStart,
+        current_period_end: periodStart + 30 * DAY,
+        price: {
+          id: "price_std",
+          object: "price",
+          lookup_key: options.lookup ?? "litinkai_standard_monthly",
+        },
+      }],
+    },
+  };
+}
+
+function invoice(userId: string, periodStart: number) {
+  return {
+    id: `in_${crypto.randomUUID().slice(0, 8)}`,
+    object: "invoice",
+    billing_reason: "subscription_cycle",
+    parent: {
+      type: "subscription_details",
+      subscription_details: { subscription: `sub_${userId.slice(0, 8)}` },
+    },
+    lines: { object: "list", data: [{ period: { start: periodStart, end: periodStart + 30 * DAY } }] },
+  };
+}
+
+async function deliver(sql: Sql, payload: string | object, secret = SECRET) {
+  const body = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const signature = await stripe.webhooks.generateTestHeaderStringAsync({ payload: body, secret });
+  const logs: string[] = [];
+  const response = await handleStripeWebhook(
+    new Request("http://localhost/functions/v1/stripe-webhook", {
+      method: "POST",
+      headers: { "Stripe-Signature": signature },
+      body,
+    }),
+    { sql, stripe, webhookSecret: SECRET, log: (line) => logs.push(line) },
+  );
+  return { status: response.status, body: await response.json(), logs };
+}
+
+interface Account {
+  tier: string;
+  status: string;
+  video_count_used: number;
+  video_count_limit: number;
+  cancel_at_period_end: boolean;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+}
+
+async function account(sql: Sql, userId: string): Promise<Account & { history: string[] }> {
+  const [row] = await sql<Account[]>`
+    select tier::text, status::text, video_count_used, video_count_limit, cancel_at_period_end, stripe_customer_id,
+      stripe_subscription_id from public.user_subscriptions where user_id = ${userId}`;
+  const history = await sql`
+    select change_reason::text as reason, previous_tier::text as from_tier, new_tier::text as to_tier
+    from public.subscription_history where user_id = ${userId} order by created_at, id`;
+  return { ...row, history: history.map((h) => `${h.reason}:${h.from_tier}->${h.to_tier}`) };
+}
+
+Deno.test("free to standard and back to free, with replays and out-of-order events", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "stripe");
+    try {
+      const checkout = event("checkout.session.completed", {
+        id: "cs_1",
+        object: "checkout.session",
+        client_reference_id: userId,
+        customer: `cus_${userId.slice(0, 8)}`,
+        subscription: `sub_${userId.slice(0, 8)}`,
+        metadata: { user_id: userId },
+      }, T0);
+      assert.equal((await deliver(sql, checkout)).status, 200);
+      const created = event("customer.subscription.created", subscription(userId, "active", T0), T0 + 1);
+      assert.deepEqual((await deliver(sql, created)).body.outcome, "applied");
+      let now = await account(sql, userId);
+      assert.deepEqual([now.tier, now.status, now.video_count_limit], ["standard", "active", 30]);
+      assert.equal(now.stripe_customer_id, `cus_${userId.slice(0, 8)}`);
+      assert.deepEqual(now.history, ["upgrade:free->standard"]);
+
+      // A replay is acknowledged and changes nothing.
+      const replay = await deliver(sql, created);
+      assert.equal(replay.status, 200);
+      assert.equal(replay.body.duplicate, true);
+      assert.deepEqual((await account(sql, userId)).history, ["upgrade:free->standard"]);
+
+      // Usage this period, then a failed payment blocks new generations.
+      await sql`update public.user_subscriptions set video_count_used = 7 where user_id = ${userId}`;
+      await deliver(sql, event("invoice.payment_failed", invoice(userId, T0), T0 + 2));
+      assert.equal((await account(sql, userId)).status, "past_due");
+      const { chapterIds } = await createTestBook(sql, userId, [{ title: "One", content: "Text." }]);
+      await assert.rejects(
+        asUser(sql, userId, (tx) => tx`select public.start_video_generation(${chapterIds[0]})`),
+        /subscription is past_due/,
+      );
+
+      // Paid renewal: a new period, active again, the count back to zero.
+      await deliver(sql, event("invoice.paid", invoice(userId, T0 + 30 * DAY), T0 + 30 * DAY));
+      now = await account(sql, userId);
+      assert.deepEqual([now.status, now.video_count_used], ["active", 0]);
+      assert.deepEqual(now.history.slice(1), [
+        "payment_failed:standard->standard",
+        "renewal:standard->standard",
+      ]);
+
+      // Cancellation at period end, then deletion; delivered out of order.
+      const updated = event(
+        "customer.subscription.updated",
+        subscription(userId, "active", T0 + 30 * DAY, { cancelAtEnd: true }),
+        T0 + 31 * DAY,
+      );
+      const deleted = event(
+        "customer.subscription.deleted",
+        subscription(userId, "canceled", T0 + 30 * DAY),
+        T0 + 60 * DAY,
+      );
+      assert.equal((await deliver(sql, deleted)).body.outcome, "applied");
+      assert.equal(
+        (await deliver(sql, updated)).body.outcome,
+        "stale",
+        "an older update does not undo the cancellation",
+      );
+      now = await account(sql, userId);
+      assert.deepEqual([now.tier, now.status, now.video_count_limit, now.stripe_subscription_id], [
+        "free",
+        "active",
+        2,
+        null,
+      ]);
+      assert.equal(now.history.at(-1), "cancel:standard->free");
+      assert.equal(now.history.length, 4);
+      const [{ n }] =
+        await sql`select count(*)::integer as n from private.stripe_events where detail is null and outcome in ('applied', 'stale')`;
+      assert.ok(n >= 6);
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
+
+Deno.test("cancel_at_period_end keeps the tier until Stripe deletes the subscription", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "stripe-cancel");
+    try {
+      await deliver(
+        sql,
+        event(
+          "customer.subscription.created",
+          subscription(userId, "active", T0, { lookup: "litinkai_premium_monthly" }),
+          T0,
+        ),
+      );
+      await deliver(
+        sql,
+        event(
+          "customer.subscription.updated",
+          subscription(userId, "active", T0, { lookup: "litinkai_premium_monthly", cancelAtEnd: true }),
+          T0 + 5,
+        ),
+      );
+      const now = await account(sql, userId);
+      assert.deepEqual([now.tier, now.cancel_at_period_end, now.video_count_limit], ["premium", true, 100]);
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
+
+Deno.test("bad signatures, malformed JSON and unknown events are answered and logged; nothing changes", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "stripe-bad");
+    try {
+      const before = await account(sql, userId);
+      const [{ ledger }] = await sql`select count(*)::integer as ledger from private.stripe_events`;
+      const forged = await deliver(
+        sql,
+        event("customer.subscription.created", subscription(userId, "active", T0), T0),
+        "whsec_wrong",
+      );
+      assert.equal(forged.status, 400);
+      assert.equal(forged.body.error, "invalid signature");
+      assert.match(forged.logs[0], /rejected/);
+      const malformed = await deliver(sql, '{"id": "evt_1", "type": ');
+      assert.equal(malformed.status, 400);
+      assert.equal(malformed.body.error, "malformed JSON");
+      const unsigned = await handleStripeWebhook(new Request("http://x/", { method: "POST", body: "{}" }), {
+        sql,
+        stripe,
+        webhookSecret: SECRET,
+        log: () => {},
+      });
+      assert.equal(unsigned.status, 400);
+      assert.deepEqual(await account(sql, userId), before);
+      const [{ after }] = await sql`select count(*)::integer as after from private.stripe_events`;
+      assert.equal(after, ledger, "rejected requests leave no ledger entry");
+
+      const unknown = await deliver(
+        sql,
+        event("customer.tax_id.created", { id: "txi_1", object: "tax_id" }, T0),
+      );
+      assert.equal(unknown.status, 200);
+      assert.equal(unknown.body.outcome, "ignored");
+      assert.match(unknown.logs[0], /not handled/);
+      const [{ outcome }] =
+        await sql`select outcome from private.stripe_events where id = ${unknown.body.event}`;
+      assert.equal(outcome, "ignored");
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
+
+/** A fetch that answers Stripe API calls with recorded bodies, keyed by method and path. */
+function recordedStripe(userId: string) {
+  const calls: string[] = [];
+  const files: Record<string, string> = {
+    "POST /v1/customers": "customer_create",
+    "GET /v1/prices": "price_list",
+    "POST /v1/checkout/sessions": "checkout_session_create",
+    "POST /v1/billing_portal/sessions": "portal_session_create",
+  };
+  const fetchFn = ((input: string | URL, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const key = `${init?.method ?? "GET"} ${url.pathname}`;
+    calls.push(`${key}${url.search}${init?.body ? ` ${init.body}` : ""}`);
+    const file = files[key];
+    const body = Deno.readTextFileSync(new URL(`../_shared/billing/recorded/${file}.json`, import.meta.url))
+      .replaceAll("USER_ID", userId);
+    return Promise.resolve(
+      new Response(body, { status: file ? 200 : 404, headers: { "Content-Type": "application/json" } }),
+    );
+  }) as typeof fetch;
+  return { client: stripeClient("sk_test_litinkai", fetchFn), calls };
+}
+
+Deno.test("checkout creates the customer once and a subscription session; portal needs a customer (recorded responses)", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "checkout");
+    try {
+      const { client, calls } = recordedStripe(userId);
+      await assert.rejects(
+        createPortal(sql, client, userId, "http://localhost:3000/account"),
+        /subscribe through checkout first/,
+      );
+      await assert.rejects(
+        createCheckout(sql, client, userId, { tier: "free" }, "http://localhost:3000"),
+        /"tier" must be/,
+      );
+      const session = await createCheckout(
+        sql,
+        client,
+        userId,
+        { tier: "standard" },
+        "http://localhost:3000",
+      );
+      assert.equal(session.url, "https://checkout.stripe.com/c/pay/cs_test_a1LitinkAIcheckout");
+      const [{ stripe_customer_id }] =
+        await sql`select stripe_customer_id from public.user_subscriptions where user_id = ${userId}`;
+      assert.equal(stripe_customer_id, "cus_TfLz3kQ8xVb2Ha");
+      const checkoutCall = calls.find((c) => c.startsWith("POST /v1/checkout/sessions"))!;
+      assert.match(checkoutCall, /mode=subscription/);
+      assert.match(checkoutCall, /client_reference_id=/);
+      assert.match(checkoutCall, /line_items\[0\]\[price\]=price_1SStd30LitinkAI/);
+      assert.match(
+        calls.find((c) => c.startsWith("GET /v1/prices"))!,
+        /lookup_keys\[0\]=litinkai_standard_monthly/,
+      );
+
+      await createCheckout(sql, client, userId, { tier: "standard" }, "http://localhost:3000");
+      assert.equal(
+        calls.filter((c) => c.startsWith("POST /v1/customers")).length,
+        1,
+        "the customer is created once",
+      );
+      const portal = await createPortal(sql, client, userId, "http://localhost:3000/account");
+      assert.equal(portal.url, "https://billing.stripe.com/p/session/test_LitinkAIportal");
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
