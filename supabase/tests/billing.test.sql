@@ -1,0 +1,109 @@
+-- Scheduled jobs and quotas: rollups against hand-computed sums, idempotent re-runs, who reads the
+-- aggregates, the billing-period reset, the stuck-generation reaper and archive cleanup.
+begin;
+select plan(25);
+
+create temp table ids as
+  select tests.create_user('ann@billing.test') as ann, tests.create_user('bob@billing.test') as bob,
+         tests.create_user('root@billing.test') as root;
+grant select on ids to public;
+insert into public.user_roles (user_id, role) select root, 'superadmin' from ids;
+
+-- A fixture of usage across two days and two users (costs chosen to sum exactly).
+insert into public.usage_logs (user_id, resource_type, provider, model, operation, cost_usd, duration_ms, tier, success, created_at)
+select u, r::public.resource_type, 'openai', m, 'op', c, d, 'free', ok, ts::timestamptz
+from (values
+  ((select ann from ids), 'text', 'gpt-4o-mini', 0.010, 100, true, '2026-03-01 08:00+00'),
+  ((select ann from ids), 'text', 'gpt-4o-mini', 0.020, 300, true, '2026-03-01 23:59+00'),
+  ((select ann from ids), 'image', 'modelslab-flux', 0.500, 2000, true, '2026-03-01 12:00+00'),
+  ((select bob from ids), 'text', 'gpt-4o-mini', 0.040, 200, false, '2026-03-01 09:00+00'),
+  ((select ann from ids), 'audio', 'eleven_multilingual_v2', 0.300, 1000, true, '2026-03-02 00:00+00')
+) as f (u, r, m, c, d, ok, ts);
+
+select is(private.rollup_daily_costs('2026-03-01'), 2, 'the daily rollup writes one row per user with usage');
+select results_eq(
+  $$select total_cost_usd, request_count, cost_by_resource from public.cost_aggregations
+    where user_id = (select ann from ids) and period_date = '2026-03-01'$$,
+  $$values (0.530000::numeric(14, 6), 3, '{"text": 0.030000, "image": 0.500000}'::jsonb)$$,
+  'ann''s day: 0.01 + 0.02 + 0.50, three requests, split by resource type');
+select is((select total_cost_usd from public.cost_aggregations where user_id = (select bob from ids) and period_date = '2026-03-01'),
+  0.040000::numeric(14, 6), 'bob''s day');
+select is((select count(*)::integer from public.cost_aggregations where period_date = '2026-03-02'), 0,
+  'the next day is not touched (the 00:00 row belongs to 2 March)');
+select lives_ok($$select private.rollup_daily_costs('2026-03-01')$$, 'a day can be rolled up again');
+select is((select count(*)::integer from public.cost_aggregations where period_date = '2026-03-01'), 2,
+  're-running replaces, never duplicates');
+delete from public.usage_logs where user_id = (select bob from ids);
+select private.rollup_daily_costs('2026-03-01');
+select is((select count(*)::integer from public.cost_aggregations where user_id = (select bob from ids)), 0,
+  'a user whose usage disappeared loses the stale row');
+
+select is(private.rollup_model_metrics('2026-03-01'), 2, 'model metrics: one row per model used that day');
+select results_eq(
+  $$select request_count, success_count, failure_count, avg_latency_ms, total_cost_usd from public.model_metrics
+    where model = 'gpt-4o-mini' and metric_date = '2026-03-01'$$,
+  $$values (2, 2, 0, 200.00::numeric(12, 2), 0.030000::numeric(14, 6))$$,
+  'gpt-4o-mini on 1 March: two calls averaging 200 ms');
+select private.rollup_model_metrics('2026-03-01');
+select is((select count(*)::integer from public.model_metrics where metric_date = '2026-03-01'), 2, 'model rollup is idempotent');
+
+-- Who reads the aggregates.
+select tests.authenticate_as((select ann from ids));
+select is((select count(*)::integer from public.cost_aggregations), 1, 'a user reads their own aggregates');
+select is((select count(*)::integer from public.model_metrics), 0, 'users do not read model metrics');
+select is(tests.try_rows($$update public.cost_aggregations set total_cost_usd = 0$$), 'denied', 'users cannot write aggregates');
+select tests.authenticate_as((select bob from ids));
+select is((select count(*)::integer from public.cost_aggregations), 0, 'another user reads none of them');
+select tests.authenticate_as((select root from ids));
+select is((select count(*)::integer from public.model_metrics where metric_date = '2026-03-01'), 2, 'superadmins read model metrics');
+select tests.authenticate_as_anon();
+select is((select count(*)::integer from public.cost_aggregations), 0, 'anonymous callers read nothing');
+select tests.clear_authentication();
+
+-- Quota and the billing-period reset.
+insert into public.books (id, user_id, title) select '00000000-0000-4000-8000-0000000ff001', ann, 'Q' from ids;
+insert into public.chapters (id, book_id, chapter_number, title, content)
+values ('00000000-0000-4000-8000-0000000ff101', '00000000-0000-4000-8000-0000000ff001', 1, 'One', 'Ada.');
+update public.user_subscriptions set video_count_used = 2, current_period_start = now() - interval '40 days',
+  current_period_end = now() - interval '10 days' where user_id = (select ann from ids);
+select tests.authenticate_as((select ann from ids));
+select throws_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000ff101')$$, 'LT001',
+  'video quota used up: 2 of 2 videos this period (tier free)', 'usage past the tier limit is refused');
+select tests.clear_authentication();
+select is(private.reset_billing_periods() >= 1, true, 'the reset renews periods that ended');
+select results_eq($$select video_count_used, current_period_end > now() from public.user_subscriptions where user_id = (select ann from ids)$$,
+  $$values (0, true)$$, 'the count is back to zero in a period that contains now');
+select tests.authenticate_as((select ann from ids));
+select lives_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000ff101')$$, 'the reset gives the quota back');
+select tests.clear_authentication();
+
+-- The reaper: a generation whose message was lost is queued again; one stuck too long fails.
+-- (Triggers off while ageing the rows: the updated_at trigger would stamp them with now.)
+set local session_replication_role = replica;
+update public.video_generations set updated_at = now() - interval '2 hours' where user_id = (select ann from ids);
+set local session_replication_role = origin;
+delete from pgmq.q_script where message ->> 'generation_id' = (select id::text from public.video_generations where user_id = (select ann from ids));
+select results_eq($$select action from private.reap_stuck_generations() where generation_id in
+                    (select id from public.video_generations where user_id = (select ann from ids))$$,
+  $$values ('requeued 1 units')$$, 'a stuck generation without a message is queued again');
+set local session_replication_role = replica;
+update public.video_generations set updated_at = now() - interval '2 hours',
+  pipeline_metadata = pipeline_metadata || '{"reaped": 2}' where user_id = (select ann from ids);
+set local session_replication_role = origin;
+select results_eq($$select action from private.reap_stuck_generations() where generation_id in
+                    (select id from public.video_generations where user_id = (select ann from ids))$$,
+  $$values ('failed')$$, 'after two requeues it fails');
+select matches((select error_message from public.video_generations where user_id = (select ann from ids)),
+  '^stuck in the script step since .* retry to resume$', 'with a message saying where it was stuck');
+
+-- Archive cleanup and the schedules.
+select pgmq.send('plot', '{"old": true}');
+select pgmq.archive('plot', (select max(msg_id) from pgmq.q_plot));
+update pgmq.a_plot set archived_at = now() - interval '31 days' where message ->> 'old' = 'true';
+select is(private.purge_queue_archives() >= 1, true, 'archived messages older than 30 days are deleted');
+select bag_has($$select jobname from cron.job$$,
+  $$values ('daily-rollups'), ('billing-period-reset'), ('reap-stuck-generations'), ('purge-queue-archives')$$,
+  'the pg_cron jobs are scheduled');
+
+select * from finish();
+rollback;
