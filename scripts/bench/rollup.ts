@@ -24,11 +24,19 @@ try {
       timestamptz '2026-01-01' + (n::double precision / ${ROWS}) * interval '30 days'
     from generate_series(1, ${ROWS}) n`;
   await sql`analyze public.usage_logs`;
-  console.log(`usage_logs: ${ROWS.toLocaleString("en")} rows over 30 days and 1,000 users, loaded in ${seconds(started)} s`);
+  console.log(
+    `usage_logs: ${ROWS.toLocaleString("en")} rows over 30 days and 1,000 users, loaded in ${
+      seconds(started)
+    } s`,
+  );
 
   started = performance.now();
   const [{ written }] = await sql`select private.rollup_daily_costs('2026-01-15') as written`;
-  console.log(`rollup_daily_costs, one day (~${Math.round(ROWS / 30).toLocaleString("en")} rows): ${written} users in ${seconds(started)} s`);
+  console.log(
+    `rollup_daily_costs, one day (~${Math.round(ROWS / 30).toLocaleString("en")} rows): ${written} users in ${
+      seconds(started)
+    } s`,
+  );
   started = performance.now();
   await sql`select private.rollup_daily_costs('2026-01-15')`;
   console.log(`  the same day again (replaces its rows): ${seconds(started)} s`);

@@ -200,7 +200,8 @@ end;
 $$;
 
 revoke all on function private.rollup_daily_costs(date), private.rollup_model_metrics(date), private.run_daily_rollups(),
-  private.reset_billing_periods(), private.reap_stuck_generations(), private.purge_queue_archives(interval)
+  private.reset_billing_periods(), private.reap_stuck_generations(), private.purge_queue_archives(interval),
+  private.step_timeout(public.pipeline_step)
   from public, anon, authenticated;
 grant execute on function private.rollup_daily_costs(date), private.rollup_model_metrics(date), private.run_daily_rollups(),
   private.reset_billing_periods(), private.reap_stuck_generations(), private.purge_queue_archives(interval)
