@@ -3,6 +3,8 @@ import postgres from "postgres";
 import { config } from "./env.ts";
 
 export type Sql = postgres.Sql;
+/** Row, insert and enum types generated from the schema by `npm run types`. */
+export type { Database, Enums, Tables, TablesInsert } from "./database.types.ts";
 
 /** A value `sql.json()` accepts: plain objects, arrays and scalars. */
 export type Json = postgres.JSONValue;

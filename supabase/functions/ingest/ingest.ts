@@ -1,5 +1,5 @@
 /** Ingest worker: file -> text -> chapters with summaries and learning content, in one transaction. */
-import type { Json, Sql } from "../_shared/db.ts";
+import type { Json, Sql, Tables } from "../_shared/db.ts";
 import { BookFormatError, extractBook } from "../_shared/books/extract.ts";
 import { detectStructure } from "../_shared/books/structure.ts";
 import {
@@ -21,13 +21,7 @@ export interface IngestDeps {
   content: ContentProviders;
 }
 
-interface BookRow {
-  id: string;
-  user_id: string;
-  status: string;
-  book_type: "learning" | "entertainment";
-  source_file_path: string;
-}
+type BookRow = Pick<Tables<"books">, "id" | "user_id" | "status" | "book_type" | "source_file_path">;
 
 export interface IngestSummary extends ConsumerSummary {
   failures: { book_id: string; error: string }[];
@@ -43,18 +37,20 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     return;
   }
   const progress = (pct: number) => sql`select private.set_book_progress(${book.id}, ${pct})`;
+  if (!book.source_file_path) throw new BookFormatError("the book has no uploaded file (source_file_path)");
+  const sourcePath = book.source_file_path;
 
   let bytes: Uint8Array;
   try {
-    bytes = await storage.get("books", book.source_file_path);
+    bytes = await storage.get("books", sourcePath);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || /not found|404/i.test(String(error))) {
-      throw new BookFormatError(`the uploaded file books/${book.source_file_path} does not exist`);
+      throw new BookFormatError(`the uploaded file books/${sourcePath} does not exist`);
     }
     throw error;
   }
   await progress(10);
-  const extracted = await extractBook(book.source_file_path, bytes);
+  const extracted = await extractBook(sourcePath, bytes);
   const structure = detectStructure(extracted);
   await progress(30);
 

@@ -1,5 +1,5 @@
 /** Plot worker: a new plot overview version with its characters, saved in one transaction. */
-import type { Json, Sql } from "../_shared/db.ts";
+import type { Json, Sql, Tables } from "../_shared/db.ts";
 import { consumeQueue, type ConsumerSummary, type QueueMessage } from "../_shared/queue.ts";
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import { recordUsage } from "../_shared/usage.ts";
@@ -10,15 +10,7 @@ export async function generatePlot(
   msg: QueueMessage<{ book_id: string }>,
 ) {
   const started = performance.now();
-  const [book] = await sql<
-    {
-      id: string;
-      user_id: string;
-      title: string;
-      genre: string | null;
-      book_type: "learning" | "entertainment";
-    }[]
-  >`
+  const [book] = await sql<Pick<Tables<"books">, "id" | "user_id" | "title" | "genre" | "book_type">[]>`
     select id, user_id, title, genre, book_type from public.books where id = ${msg.message.book_id}`;
   if (!book) {
     await sql`select pgmq.delete('plot', ${msg.msg_id}::bigint)`;

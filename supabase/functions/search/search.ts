@@ -1,5 +1,5 @@
 /** Semantic search over the caller's chapters: embed the query, then match_chapters under their RLS. */
-import { asUser, type Sql } from "../_shared/db.ts";
+import { asUser, type Database, type Sql } from "../_shared/db.ts";
 import { HttpError } from "../_shared/http.ts";
 import { type EmbeddingProvider, vectorLiteral } from "../_shared/providers/embeddings.ts";
 
@@ -9,13 +9,7 @@ export interface SearchRequest {
   book_id?: unknown;
 }
 
-export interface SearchHit {
-  chapter_id: string;
-  chapter_number: number;
-  title: string;
-  book_title: string;
-  similarity: number;
-}
+export type SearchHit = Database["public"]["Functions"]["match_chapters"]["Returns"][number];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

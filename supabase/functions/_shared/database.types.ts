@@ -1,0 +1,2157 @@
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[];
+
+export type Database = {
+  "public": {
+    Tables: {
+      "audio_generations": {
+        Row: {
+          "attempts": number;
+          "audio_type": Database["public"]["Enums"]["audio_type"];
+          "audio_url": string | null;
+          "character_id": string | null;
+          "cost_usd": number;
+          "created_at": string;
+          "duration_ms": number | null;
+          "error_message": string | null;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "model_used": string | null;
+          "provider": string | null;
+          "scene_id": string | null;
+          "sequence_order": number;
+          "speaker": string | null;
+          "status": Database["public"]["Enums"]["job_status"];
+          "storage_path": string | null;
+          "text_content": string;
+          "updated_at": string;
+          "user_id": string;
+          "video_generation_id": string | null;
+          "voice_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "audio_type": Database["public"]["Enums"]["audio_type"];
+          "audio_url"?: string | null;
+          "character_id"?: string | null;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "error_message"?: string | null;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "provider"?: string | null;
+          "scene_id"?: string | null;
+          "sequence_order"?: number;
+          "speaker"?: string | null;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "text_content": string;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_generation_id"?: string | null;
+          "voice_id"?: string | null;
+        };
+        Update: {
+          "attempts"?: number;
+          "audio_type"?: Database["public"]["Enums"]["audio_type"];
+          "audio_url"?: string | null;
+          "character_id"?: string | null;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "error_message"?: string | null;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "provider"?: string | null;
+          "scene_id"?: string | null;
+          "sequence_order"?: number;
+          "speaker"?: string | null;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "text_content"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_generation_id"?: string | null;
+          "voice_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "audio_generations_character_id_fkey";
+            columns: ["character_id"];
+            isOneToOne: false;
+            referencedRelation: "characters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audio_generations_scene_id_fkey";
+            columns: ["scene_id"];
+            isOneToOne: false;
+            referencedRelation: "scene_descriptions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audio_generations_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audio_generations_video_generation_id_fkey";
+            columns: ["video_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "badges": {
+        Row: {
+          "category": Database["public"]["Enums"]["badge_category"];
+          "created_at": string;
+          "criteria": NonNullable<Json>;
+          "description": string;
+          "id": string;
+          "image_url": string | null;
+          "is_active": boolean;
+          "name": string;
+          "points": number;
+          "rarity": Database["public"]["Enums"]["badge_rarity"];
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "category": Database["public"]["Enums"]["badge_category"];
+          "created_at"?: string;
+          "criteria": NonNullable<Json>;
+          "description": string;
+          "id"?: string;
+          "image_url"?: string | null;
+          "is_active"?: boolean;
+          "name": string;
+          "points"?: number;
+          "rarity"?: Database["public"]["Enums"]["badge_rarity"];
+          "updated_at"?: string;
+        };
+        Update: {
+          "category"?: Database["public"]["Enums"]["badge_category"];
+          "created_at"?: string;
+          "criteria"?: NonNullable<Json>;
+          "description"?: string;
+          "id"?: string;
+          "image_url"?: string | null;
+          "is_active"?: boolean;
+          "name"?: string;
+          "points"?: number;
+          "rarity"?: Database["public"]["Enums"]["badge_rarity"];
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
+      "book_structure": {
+        Row: {
+          "book_id": string;
+          "confirmed_at": string | null;
+          "created_at": string;
+          "extraction_method": Database["public"]["Enums"]["extraction_method"];
+          "has_chapters": boolean;
+          "has_parts": boolean;
+          "has_sections": boolean;
+          "id": string;
+          "structure_data": NonNullable<Json>;
+          "structure_type": Database["public"]["Enums"]["structure_type"];
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "book_id": string;
+          "confirmed_at"?: string | null;
+          "created_at"?: string;
+          "extraction_method": Database["public"]["Enums"]["extraction_method"];
+          "has_chapters"?: boolean;
+          "has_parts"?: boolean;
+          "has_sections"?: boolean;
+          "id"?: string;
+          "structure_data"?: NonNullable<Json>;
+          "structure_type": Database["public"]["Enums"]["structure_type"];
+          "updated_at"?: string;
+        };
+        Update: {
+          "book_id"?: string;
+          "confirmed_at"?: string | null;
+          "created_at"?: string;
+          "extraction_method"?: Database["public"]["Enums"]["extraction_method"];
+          "has_chapters"?: boolean;
+          "has_parts"?: boolean;
+          "has_sections"?: boolean;
+          "id"?: string;
+          "structure_data"?: NonNullable<Json>;
+          "structure_type"?: Database["public"]["Enums"]["structure_type"];
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "book_structure_book_id_fkey";
+            columns: ["book_id"];
+            isOneToOne: true;
+            referencedRelation: "books";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "books": {
+        Row: {
+          "author": string | null;
+          "book_type": Database["public"]["Enums"]["book_type"];
+          "cover_image_url": string | null;
+          "created_at": string;
+          "description": string | null;
+          "estimated_duration_minutes": number | null;
+          "genre": string | null;
+          "id": string;
+          "language": string;
+          "metadata": NonNullable<Json>;
+          "processing_completed_at": string | null;
+          "processing_started_at": string | null;
+          "progress_percentage": number;
+          "source_file_path": string | null;
+          "source_file_size": number | null;
+          "source_file_type": string | null;
+          "status": Database["public"]["Enums"]["book_status"];
+          "title": string;
+          "total_chapters": number;
+          "updated_at": string;
+          "user_id": string;
+          "word_count": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "author"?: string | null;
+          "book_type"?: Database["public"]["Enums"]["book_type"];
+          "cover_image_url"?: string | null;
+          "created_at"?: string;
+          "description"?: string | null;
+          "estimated_duration_minutes"?: number | null;
+          "genre"?: string | null;
+          "id"?: string;
+          "language"?: string;
+          "metadata"?: NonNullable<Json>;
+          "processing_completed_at"?: string | null;
+          "processing_started_at"?: string | null;
+          "progress_percentage"?: number;
+          "source_file_path"?: string | null;
+          "source_file_size"?: number | null;
+          "source_file_type"?: string | null;
+          "status"?: Database["public"]["Enums"]["book_status"];
+          "title": string;
+          "total_chapters"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "word_count"?: number;
+        };
+        Update: {
+          "author"?: string | null;
+          "book_type"?: Database["public"]["Enums"]["book_type"];
+          "cover_image_url"?: string | null;
+          "created_at"?: string;
+          "description"?: string | null;
+          "estimated_duration_minutes"?: number | null;
+          "genre"?: string | null;
+          "id"?: string;
+          "language"?: string;
+          "metadata"?: NonNullable<Json>;
+          "processing_completed_at"?: string | null;
+          "processing_started_at"?: string | null;
+          "progress_percentage"?: number;
+          "source_file_path"?: string | null;
+          "source_file_size"?: number | null;
+          "source_file_type"?: string | null;
+          "status"?: Database["public"]["Enums"]["book_status"];
+          "title"?: string;
+          "total_chapters"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "word_count"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "books_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chapter_embeddings": {
+        Row: {
+          "chapter_id": string;
+          "chunk_index": number;
+          "content": string;
+          "content_hash": string;
+          "created_at": string;
+          "dimensions": number;
+          "embedding": string;
+          "id": string;
+          "model": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "chapter_id": string;
+          "chunk_index"?: number;
+          "content": string;
+          "content_hash": string;
+          "created_at"?: string;
+          "dimensions"?: number;
+          "embedding": string;
+          "id"?: string;
+          "model": string;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "chapter_id"?: string;
+          "chunk_index"?: number;
+          "content"?: string;
+          "content_hash"?: string;
+          "created_at"?: string;
+          "dimensions"?: number;
+          "embedding"?: string;
+          "id"?: string;
+          "model"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chapter_embeddings_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chapter_embeddings_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chapter_scripts": {
+        Row: {
+          "acts": NonNullable<Json>;
+          "beats": NonNullable<Json>;
+          "chapter_id": string;
+          "character_arcs": NonNullable<Json>;
+          "character_enhanced": boolean;
+          "created_at": string;
+          "id": string;
+          "plot_enhanced": boolean;
+          "plot_overview_id": string | null;
+          "script_id": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "acts"?: NonNullable<Json>;
+          "beats"?: NonNullable<Json>;
+          "chapter_id": string;
+          "character_arcs"?: NonNullable<Json>;
+          "character_enhanced"?: boolean;
+          "created_at"?: string;
+          "id"?: string;
+          "plot_enhanced"?: boolean;
+          "plot_overview_id"?: string | null;
+          "script_id": string;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "acts"?: NonNullable<Json>;
+          "beats"?: NonNullable<Json>;
+          "chapter_id"?: string;
+          "character_arcs"?: NonNullable<Json>;
+          "character_enhanced"?: boolean;
+          "created_at"?: string;
+          "id"?: string;
+          "plot_enhanced"?: boolean;
+          "plot_overview_id"?: string | null;
+          "script_id"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chapter_scripts_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chapter_scripts_plot_overview_id_fkey";
+            columns: ["plot_overview_id"];
+            isOneToOne: false;
+            referencedRelation: "plot_overviews";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chapter_scripts_script_id_fkey";
+            columns: ["script_id"];
+            isOneToOne: true;
+            referencedRelation: "scripts";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chapter_scripts_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chapters": {
+        Row: {
+          "ai_content": NonNullable<Json>;
+          "book_id": string;
+          "chapter_number": number;
+          "content": string;
+          "created_at": string;
+          "duration_minutes": number;
+          "id": string;
+          "part_title": string | null;
+          "summary": string | null;
+          "title": string;
+          "updated_at": string;
+          "word_count": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "ai_content"?: NonNullable<Json>;
+          "book_id": string;
+          "chapter_number": number;
+          "content"?: string;
+          "created_at"?: string;
+          "duration_minutes"?: number;
+          "id"?: string;
+          "part_title"?: string | null;
+          "summary"?: string | null;
+          "title": string;
+          "updated_at"?: string;
+          "word_count"?: number;
+        };
+        Update: {
+          "ai_content"?: NonNullable<Json>;
+          "book_id"?: string;
+          "chapter_number"?: number;
+          "content"?: string;
+          "created_at"?: string;
+          "duration_minutes"?: number;
+          "id"?: string;
+          "part_title"?: string | null;
+          "summary"?: string | null;
+          "title"?: string;
+          "updated_at"?: string;
+          "word_count"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chapters_book_id_fkey";
+            columns: ["book_id"];
+            isOneToOne: false;
+            referencedRelation: "books";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "character_archetypes": {
+        Row: {
+          "category": Database["public"]["Enums"]["archetype_category"];
+          "created_at": string;
+          "description": string;
+          "example_characters": (string)[];
+          "id": string;
+          "is_active": boolean;
+          "name": string;
+          "traits": (string)[];
+          "typical_roles": (string)[];
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "category": Database["public"]["Enums"]["archetype_category"];
+          "created_at"?: string;
+          "description": string;
+          "example_characters"?: (string)[];
+          "id"?: string;
+          "is_active"?: boolean;
+          "name": string;
+          "traits"?: (string)[];
+          "typical_roles"?: (string)[];
+          "updated_at"?: string;
+        };
+        Update: {
+          "category"?: Database["public"]["Enums"]["archetype_category"];
+          "created_at"?: string;
+          "description"?: string;
+          "example_characters"?: (string)[];
+          "id"?: string;
+          "is_active"?: boolean;
+          "name"?: string;
+          "traits"?: (string)[];
+          "typical_roles"?: (string)[];
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
+      "characters": {
+        Row: {
+          "archetype_id": string | null;
+          "book_id": string;
+          "character_arc": string | null;
+          "created_at": string;
+          "ghost": string | null;
+          "id": string;
+          "image_url": string | null;
+          "lie": string | null;
+          "name": string;
+          "need": string | null;
+          "personality": string | null;
+          "physical_description": string | null;
+          "plot_overview_id": string;
+          "role": string;
+          "updated_at": string;
+          "user_edited": boolean;
+          "user_id": string;
+          "voice_id": string | null;
+          "want": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "archetype_id"?: string | null;
+          "book_id": string;
+          "character_arc"?: string | null;
+          "created_at"?: string;
+          "ghost"?: string | null;
+          "id"?: string;
+          "image_url"?: string | null;
+          "lie"?: string | null;
+          "name": string;
+          "need"?: string | null;
+          "personality"?: string | null;
+          "physical_description"?: string | null;
+          "plot_overview_id": string;
+          "role"?: string;
+          "updated_at"?: string;
+          "user_edited"?: boolean;
+          "user_id": string;
+          "voice_id"?: string | null;
+          "want"?: string | null;
+        };
+        Update: {
+          "archetype_id"?: string | null;
+          "book_id"?: string;
+          "character_arc"?: string | null;
+          "created_at"?: string;
+          "ghost"?: string | null;
+          "id"?: string;
+          "image_url"?: string | null;
+          "lie"?: string | null;
+          "name"?: string;
+          "need"?: string | null;
+          "personality"?: string | null;
+          "physical_description"?: string | null;
+          "plot_overview_id"?: string;
+          "role"?: string;
+          "updated_at"?: string;
+          "user_edited"?: boolean;
+          "user_id"?: string;
+          "voice_id"?: string | null;
+          "want"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "characters_archetype_id_fkey";
+            columns: ["archetype_id"];
+            isOneToOne: false;
+            referencedRelation: "character_archetypes";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "characters_book_id_fkey";
+            columns: ["book_id"];
+            isOneToOne: false;
+            referencedRelation: "books";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "characters_plot_overview_id_fkey";
+            columns: ["plot_overview_id"];
+            isOneToOne: false;
+            referencedRelation: "plot_overviews";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "characters_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "cost_aggregations": {
+        Row: {
+          "cost_by_resource": NonNullable<Json>;
+          "created_at": string;
+          "id": string;
+          "period_date": string;
+          "request_count": number;
+          "total_cost_usd": number;
+          "updated_at": string;
+          "user_id": string;
+          "video_count": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "cost_by_resource"?: NonNullable<Json>;
+          "created_at"?: string;
+          "id"?: string;
+          "period_date": string;
+          "request_count"?: number;
+          "total_cost_usd"?: number;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_count"?: number;
+        };
+        Update: {
+          "cost_by_resource"?: NonNullable<Json>;
+          "created_at"?: string;
+          "id"?: string;
+          "period_date"?: string;
+          "request_count"?: number;
+          "total_cost_usd"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_count"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "cost_aggregations_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "email_verifications": {
+        Row: {
+          "created_at": string;
+          "email": string;
+          "expires_at": string;
+          "id": string;
+          "token_hash": string;
+          "updated_at": string;
+          "user_id": string;
+          "verified_at": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "email": string;
+          "expires_at": string;
+          "id"?: string;
+          "token_hash": string;
+          "updated_at"?: string;
+          "user_id": string;
+          "verified_at"?: string | null;
+        };
+        Update: {
+          "created_at"?: string;
+          "email"?: string;
+          "expires_at"?: string;
+          "id"?: string;
+          "token_hash"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "verified_at"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "email_verifications_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "image_generation_retries": {
+        Row: {
+          "attempt_number": number;
+          "created_at": string;
+          "error_message": string;
+          "id": string;
+          "image_generation_id": string;
+          "model_used": string | null;
+          "provider": string | null;
+          "retryable": boolean;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempt_number": number;
+          "created_at"?: string;
+          "error_message": string;
+          "id"?: string;
+          "image_generation_id": string;
+          "model_used"?: string | null;
+          "provider"?: string | null;
+          "retryable"?: boolean;
+          "updated_at"?: string;
+        };
+        Update: {
+          "attempt_number"?: number;
+          "created_at"?: string;
+          "error_message"?: string;
+          "id"?: string;
+          "image_generation_id"?: string;
+          "model_used"?: string | null;
+          "provider"?: string | null;
+          "retryable"?: boolean;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "image_generation_retries_image_generation_id_fkey";
+            columns: ["image_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "image_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "image_generations": {
+        Row: {
+          "attempts": number;
+          "character_id": string | null;
+          "cost_usd": number;
+          "created_at": string;
+          "error_message": string | null;
+          "generation_time_ms": number | null;
+          "height": number | null;
+          "id": string;
+          "image_type": Database["public"]["Enums"]["image_type"];
+          "image_url": string | null;
+          "metadata": NonNullable<Json>;
+          "model_used": string | null;
+          "prompt": string;
+          "provider": string | null;
+          "scene_id": string | null;
+          "status": Database["public"]["Enums"]["job_status"];
+          "storage_path": string | null;
+          "subject_key": string;
+          "updated_at": string;
+          "user_id": string;
+          "video_generation_id": string | null;
+          "width": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "character_id"?: string | null;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "error_message"?: string | null;
+          "generation_time_ms"?: number | null;
+          "height"?: number | null;
+          "id"?: string;
+          "image_type": Database["public"]["Enums"]["image_type"];
+          "image_url"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "prompt": string;
+          "provider"?: string | null;
+          "scene_id"?: string | null;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "subject_key": string;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_generation_id"?: string | null;
+          "width"?: number | null;
+        };
+        Update: {
+          "attempts"?: number;
+          "character_id"?: string | null;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "error_message"?: string | null;
+          "generation_time_ms"?: number | null;
+          "height"?: number | null;
+          "id"?: string;
+          "image_type"?: Database["public"]["Enums"]["image_type"];
+          "image_url"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "prompt"?: string;
+          "provider"?: string | null;
+          "scene_id"?: string | null;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "subject_key"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_generation_id"?: string | null;
+          "width"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "image_generations_character_id_fkey";
+            columns: ["character_id"];
+            isOneToOne: false;
+            referencedRelation: "characters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "image_generations_scene_id_fkey";
+            columns: ["scene_id"];
+            isOneToOne: false;
+            referencedRelation: "scene_descriptions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "image_generations_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "image_generations_video_generation_id_fkey";
+            columns: ["video_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "lipsync_jobs": {
+        Row: {
+          "attempts": number;
+          "cost_usd": number;
+          "created_at": string;
+          "error_message": string | null;
+          "id": string;
+          "input_audio_url": string | null;
+          "input_video_url": string | null;
+          "metadata": NonNullable<Json>;
+          "model_used": string | null;
+          "output_video_url": string | null;
+          "provider": string | null;
+          "scene_video_id": string;
+          "status": Database["public"]["Enums"]["job_status"];
+          "updated_at": string;
+          "user_id": string;
+          "video_generation_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "error_message"?: string | null;
+          "id"?: string;
+          "input_audio_url"?: string | null;
+          "input_video_url"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "output_video_url"?: string | null;
+          "provider"?: string | null;
+          "scene_video_id": string;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "updated_at"?: string;
+          "user_id": string;
+          "video_generation_id": string;
+        };
+        Update: {
+          "attempts"?: number;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "error_message"?: string | null;
+          "id"?: string;
+          "input_audio_url"?: string | null;
+          "input_video_url"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "output_video_url"?: string | null;
+          "provider"?: string | null;
+          "scene_video_id"?: string;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_generation_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "lipsync_jobs_scene_video_id_fkey";
+            columns: ["scene_video_id"];
+            isOneToOne: true;
+            referencedRelation: "scene_videos";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "lipsync_jobs_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "lipsync_jobs_video_generation_id_fkey";
+            columns: ["video_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "merge_assets": {
+        Row: {
+          "asset_type": string;
+          "asset_url": string;
+          "created_at": string;
+          "duration_seconds": number | null;
+          "id": string;
+          "merge_job_id": string;
+          "scene_video_id": string | null;
+          "sequence_order": number;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "asset_type": string;
+          "asset_url": string;
+          "created_at"?: string;
+          "duration_seconds"?: number | null;
+          "id"?: string;
+          "merge_job_id": string;
+          "scene_video_id"?: string | null;
+          "sequence_order": number;
+          "updated_at"?: string;
+        };
+        Update: {
+          "asset_type"?: string;
+          "asset_url"?: string;
+          "created_at"?: string;
+          "duration_seconds"?: number | null;
+          "id"?: string;
+          "merge_job_id"?: string;
+          "scene_video_id"?: string | null;
+          "sequence_order"?: number;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "merge_assets_merge_job_id_fkey";
+            columns: ["merge_job_id"];
+            isOneToOne: false;
+            referencedRelation: "merge_jobs";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "merge_assets_scene_video_id_fkey";
+            columns: ["scene_video_id"];
+            isOneToOne: false;
+            referencedRelation: "scene_videos";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "merge_jobs": {
+        Row: {
+          "attempts": number;
+          "cost_usd": number;
+          "created_at": string;
+          "error_message": string | null;
+          "file_size_bytes": number | null;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "output_url": string | null;
+          "provider": string | null;
+          "status": Database["public"]["Enums"]["job_status"];
+          "storage_path": string | null;
+          "total_duration_seconds": number | null;
+          "updated_at": string;
+          "user_id": string;
+          "video_generation_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "error_message"?: string | null;
+          "file_size_bytes"?: number | null;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "output_url"?: string | null;
+          "provider"?: string | null;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "total_duration_seconds"?: number | null;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_generation_id": string;
+        };
+        Update: {
+          "attempts"?: number;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "error_message"?: string | null;
+          "file_size_bytes"?: number | null;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "output_url"?: string | null;
+          "provider"?: string | null;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "total_duration_seconds"?: number | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_generation_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "merge_jobs_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "merge_jobs_video_generation_id_fkey";
+            columns: ["video_generation_id"];
+            isOneToOne: true;
+            referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "model_metrics": {
+        Row: {
+          "avg_cost_usd": number | null;
+          "avg_latency_ms": number | null;
+          "created_at": string;
+          "failure_count": number;
+          "id": string;
+          "metric_date": string;
+          "model": string;
+          "provider": string;
+          "request_count": number;
+          "success_count": number;
+          "total_cost_usd": number;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "avg_cost_usd"?: number | null;
+          "avg_latency_ms"?: number | null;
+          "created_at"?: string;
+          "failure_count"?: number;
+          "id"?: string;
+          "metric_date": string;
+          "model": string;
+          "provider": string;
+          "request_count"?: number;
+          "success_count"?: number;
+          "total_cost_usd"?: number;
+          "updated_at"?: string;
+        };
+        Update: {
+          "avg_cost_usd"?: number | null;
+          "avg_latency_ms"?: number | null;
+          "created_at"?: string;
+          "failure_count"?: number;
+          "id"?: string;
+          "metric_date"?: string;
+          "model"?: string;
+          "provider"?: string;
+          "request_count"?: number;
+          "success_count"?: number;
+          "total_cost_usd"?: number;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
+      "nfts": {
+        Row: {
+          "blockchain": Database["public"]["Enums"]["blockchain"];
+          "contract_address": string | null;
+          "created_at": string;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "minted_at": string | null;
+          "status": Database["public"]["Enums"]["nft_status"];
+          "token_id": string | null;
+          "transaction_hash": string | null;
+          "updated_at": string;
+          "user_badge_id": string | null;
+          "user_id": string;
+          "wallet_address": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "blockchain": Database["public"]["Enums"]["blockchain"];
+          "contract_address"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "minted_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["nft_status"];
+          "token_id"?: string | null;
+          "transaction_hash"?: string | null;
+          "updated_at"?: string;
+          "user_badge_id"?: string | null;
+          "user_id": string;
+          "wallet_address"?: string | null;
+        };
+        Update: {
+          "blockchain"?: Database["public"]["Enums"]["blockchain"];
+          "contract_address"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "minted_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["nft_status"];
+          "token_id"?: string | null;
+          "transaction_hash"?: string | null;
+          "updated_at"?: string;
+          "user_badge_id"?: string | null;
+          "user_id"?: string;
+          "wallet_address"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "nfts_user_badge_id_fkey";
+            columns: ["user_badge_id"];
+            isOneToOne: false;
+            referencedRelation: "user_badges";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "nfts_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "plot_overviews": {
+        Row: {
+          "audience": string | null;
+          "book_id": string;
+          "created_at": string;
+          "genre": string | null;
+          "id": string;
+          "logline": string;
+          "metadata": NonNullable<Json>;
+          "model_used": string | null;
+          "setting": string | null;
+          "status": Database["public"]["Enums"]["plot_status"];
+          "story_type": string | null;
+          "themes": (string)[];
+          "tone": string | null;
+          "updated_at": string;
+          "user_edited": boolean;
+          "user_id": string;
+          "version": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "audience"?: string | null;
+          "book_id": string;
+          "created_at"?: string;
+          "genre"?: string | null;
+          "id"?: string;
+          "logline": string;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "setting"?: string | null;
+          "status"?: Database["public"]["Enums"]["plot_status"];
+          "story_type"?: string | null;
+          "themes"?: (string)[];
+          "tone"?: string | null;
+          "updated_at"?: string;
+          "user_edited"?: boolean;
+          "user_id": string;
+          "version"?: number;
+        };
+        Update: {
+          "audience"?: string | null;
+          "book_id"?: string;
+          "created_at"?: string;
+          "genre"?: string | null;
+          "id"?: string;
+          "logline"?: string;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "setting"?: string | null;
+          "status"?: Database["public"]["Enums"]["plot_status"];
+          "story_type"?: string | null;
+          "themes"?: (string)[];
+          "tone"?: string | null;
+          "updated_at"?: string;
+          "user_edited"?: boolean;
+          "user_id"?: string;
+          "version"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "plot_overviews_book_id_fkey";
+            columns: ["book_id"];
+            isOneToOne: false;
+            referencedRelation: "books";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "plot_overviews_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "profiles": {
+        Row: {
+          "avatar_url": string | null;
+          "bio": string | null;
+          "created_at": string;
+          "display_name": string | null;
+          "email": string | null;
+          "email_verified": boolean;
+          "id": string;
+          "onboarding_completed": boolean;
+          "preferred_mode": Database["public"]["Enums"]["user_mode"];
+          "roles": (Database["public"]["Enums"]["app_role"])[];
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "avatar_url"?: string | null;
+          "bio"?: string | null;
+          "created_at"?: string;
+          "display_name"?: string | null;
+          "email"?: string | null;
+          "email_verified"?: boolean;
+          "id": string;
+          "onboarding_completed"?: boolean;
+          "preferred_mode"?: Database["public"]["Enums"]["user_mode"];
+          "roles"?: (Database["public"]["Enums"]["app_role"])[];
+          "updated_at"?: string;
+        };
+        Update: {
+          "avatar_url"?: string | null;
+          "bio"?: string | null;
+          "created_at"?: string;
+          "display_name"?: string | null;
+          "email"?: string | null;
+          "email_verified"?: boolean;
+          "id"?: string;
+          "onboarding_completed"?: boolean;
+          "preferred_mode"?: Database["public"]["Enums"]["user_mode"];
+          "roles"?: (Database["public"]["Enums"]["app_role"])[];
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
+      "scene_descriptions": {
+        Row: {
+          "audio_requirements": string | null;
+          "characters": (string)[];
+          "created_at": string;
+          "dialogue": NonNullable<Json>;
+          "estimated_duration_seconds": number | null;
+          "id": string;
+          "key_actions": (string)[];
+          "location": string;
+          "narration": string | null;
+          "scene_number": number;
+          "script_id": string;
+          "time_of_day": Database["public"]["Enums"]["time_of_day"];
+          "updated_at": string;
+          "visual_description": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "audio_requirements"?: string | null;
+          "characters"?: (string)[];
+          "created_at"?: string;
+          "dialogue"?: NonNullable<Json>;
+          "estimated_duration_seconds"?: number | null;
+          "id"?: string;
+          "key_actions"?: (string)[];
+          "location"?: string;
+          "narration"?: string | null;
+          "scene_number": number;
+          "script_id": string;
+          "time_of_day"?: Database["public"]["Enums"]["time_of_day"];
+          "updated_at"?: string;
+          "visual_description": string;
+        };
+        Update: {
+          "audio_requirements"?: string | null;
+          "characters"?: (string)[];
+          "created_at"?: string;
+          "dialogue"?: NonNullable<Json>;
+          "estimated_duration_seconds"?: number | null;
+          "id"?: string;
+          "key_actions"?: (string)[];
+          "location"?: string;
+          "narration"?: string | null;
+          "scene_number"?: number;
+          "script_id"?: string;
+          "time_of_day"?: Database["public"]["Enums"]["time_of_day"];
+          "updated_at"?: string;
+          "visual_description"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "scene_descriptions_script_id_fkey";
+            columns: ["script_id"];
+            isOneToOne: false;
+            referencedRelation: "scripts";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "scene_videos": {
+        Row: {
+          "attempts": number;
+          "cost_usd": number;
+          "created_at": string;
+          "duration_seconds": number | null;
+          "error_message": string | null;
+          "generation_time_ms": number | null;
+          "id": string;
+          "image_generation_id": string | null;
+          "metadata": NonNullable<Json>;
+          "model_used": string | null;
+          "provider": string | null;
+          "scene_id": string;
+          "scene_number": number;
+          "status": Database["public"]["Enums"]["job_status"];
+          "storage_path": string | null;
+          "updated_at": string;
+          "user_id": string;
+          "video_generation_id": string;
+          "video_url": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "duration_seconds"?: number | null;
+          "error_message"?: string | null;
+          "generation_time_ms"?: number | null;
+          "id"?: string;
+          "image_generation_id"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "provider"?: string | null;
+          "scene_id": string;
+          "scene_number": number;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_generation_id": string;
+          "video_url"?: string | null;
+        };
+        Update: {
+          "attempts"?: number;
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "duration_seconds"?: number | null;
+          "error_message"?: string | null;
+          "generation_time_ms"?: number | null;
+          "id"?: string;
+          "image_generation_id"?: string | null;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "provider"?: string | null;
+          "scene_id"?: string;
+          "scene_number"?: number;
+          "status"?: Database["public"]["Enums"]["job_status"];
+          "storage_path"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_generation_id"?: string;
+          "video_url"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "scene_videos_image_generation_id_fkey";
+            columns: ["image_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "image_generations";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "scene_videos_scene_id_fkey";
+            columns: ["scene_id"];
+            isOneToOne: false;
+            referencedRelation: "scene_descriptions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "scene_videos_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "scene_videos_video_generation_id_fkey";
+            columns: ["video_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "scripts": {
+        Row: {
+          "chapter_id": string;
+          "characters": (string)[];
+          "created_at": string;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "model_used": string | null;
+          "scene_count": number;
+          "script": string;
+          "script_style": Database["public"]["Enums"]["script_style"];
+          "title": string;
+          "updated_at": string;
+          "user_id": string;
+          "version": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "chapter_id": string;
+          "characters"?: (string)[];
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "scene_count"?: number;
+          "script": string;
+          "script_style": Database["public"]["Enums"]["script_style"];
+          "title": string;
+          "updated_at"?: string;
+          "user_id": string;
+          "version"?: number;
+        };
+        Update: {
+          "chapter_id"?: string;
+          "characters"?: (string)[];
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "model_used"?: string | null;
+          "scene_count"?: number;
+          "script"?: string;
+          "script_style"?: Database["public"]["Enums"]["script_style"];
+          "title"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "version"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "scripts_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "scripts_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "subscription_history": {
+        Row: {
+          "change_reason": Database["public"]["Enums"]["change_reason"];
+          "created_at": string;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "new_status": Database["public"]["Enums"]["subscription_status"];
+          "new_tier": Database["public"]["Enums"]["subscription_tier"];
+          "previous_status": Database["public"]["Enums"]["subscription_status"] | null;
+          "previous_tier": Database["public"]["Enums"]["subscription_tier"] | null;
+          "stripe_event_id": string | null;
+          "subscription_id": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "change_reason": Database["public"]["Enums"]["change_reason"];
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "new_status": Database["public"]["Enums"]["subscription_status"];
+          "new_tier": Database["public"]["Enums"]["subscription_tier"];
+          "previous_status"?: Database["public"]["Enums"]["subscription_status"] | null;
+          "previous_tier"?: Database["public"]["Enums"]["subscription_tier"] | null;
+          "stripe_event_id"?: string | null;
+          "subscription_id": string;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "change_reason"?: Database["public"]["Enums"]["change_reason"];
+          "created_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "new_status"?: Database["public"]["Enums"]["subscription_status"];
+          "new_tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "previous_status"?: Database["public"]["Enums"]["subscription_status"] | null;
+          "previous_tier"?: Database["public"]["Enums"]["subscription_tier"] | null;
+          "stripe_event_id"?: string | null;
+          "subscription_id"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "subscription_history_subscription_id_fkey";
+            columns: ["subscription_id"];
+            isOneToOne: false;
+            referencedRelation: "user_subscriptions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "subscription_history_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "usage_logs": {
+        Row: {
+          "cost_usd": number;
+          "created_at": string;
+          "duration_ms": number;
+          "error_message": string | null;
+          "id": string;
+          "idempotency_key": string | null;
+          "input_tokens": number;
+          "metadata": NonNullable<Json>;
+          "model": string;
+          "operation": string;
+          "output_tokens": number;
+          "provider": string;
+          "resource_type": Database["public"]["Enums"]["resource_type"];
+          "success": boolean;
+          "tier": Database["public"]["Enums"]["subscription_tier"];
+          "units": number;
+          "updated_at": string;
+          "user_id": string;
+          "video_generation_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "duration_ms"?: number;
+          "error_message"?: string | null;
+          "id"?: string;
+          "idempotency_key"?: string | null;
+          "input_tokens"?: number;
+          "metadata"?: NonNullable<Json>;
+          "model": string;
+          "operation": string;
+          "output_tokens"?: number;
+          "provider": string;
+          "resource_type": Database["public"]["Enums"]["resource_type"];
+          "success"?: boolean;
+          "tier": Database["public"]["Enums"]["subscription_tier"];
+          "units"?: number;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_generation_id"?: string | null;
+        };
+        Update: {
+          "cost_usd"?: number;
+          "created_at"?: string;
+          "duration_ms"?: number;
+          "error_message"?: string | null;
+          "id"?: string;
+          "idempotency_key"?: string | null;
+          "input_tokens"?: number;
+          "metadata"?: NonNullable<Json>;
+          "model"?: string;
+          "operation"?: string;
+          "output_tokens"?: number;
+          "provider"?: string;
+          "resource_type"?: Database["public"]["Enums"]["resource_type"];
+          "success"?: boolean;
+          "tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "units"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_generation_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "usage_logs_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "usage_logs_video_generation_id_fkey";
+            columns: ["video_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "user_badges": {
+        Row: {
+          "badge_id": string;
+          "created_at": string;
+          "earned_at": string;
+          "id": string;
+          "metadata": NonNullable<Json>;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "badge_id": string;
+          "created_at"?: string;
+          "earned_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "badge_id"?: string;
+          "created_at"?: string;
+          "earned_at"?: string;
+          "id"?: string;
+          "metadata"?: NonNullable<Json>;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "user_badges_badge_id_fkey";
+            columns: ["badge_id"];
+            isOneToOne: false;
+            referencedRelation: "badges";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "user_badges_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "user_progress": {
+        Row: {
+          "books_read": number;
+          "chapters_completed": number;
+          "created_at": string;
+          "current_streak_days": number;
+          "id": string;
+          "last_activity_at": string | null;
+          "level": number;
+          "longest_streak_days": number;
+          "quizzes_completed": number;
+          "total_points": number;
+          "updated_at": string;
+          "user_id": string;
+          "videos_generated": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "books_read"?: number;
+          "chapters_completed"?: number;
+          "created_at"?: string;
+          "current_streak_days"?: number;
+          "id"?: string;
+          "last_activity_at"?: string | null;
+          "level"?: number;
+          "longest_streak_days"?: number;
+          "quizzes_completed"?: number;
+          "total_points"?: number;
+          "updated_at"?: string;
+          "user_id": string;
+          "videos_generated"?: number;
+        };
+        Update: {
+          "books_read"?: number;
+          "chapters_completed"?: number;
+          "created_at"?: string;
+          "current_streak_days"?: number;
+          "id"?: string;
+          "last_activity_at"?: string | null;
+          "level"?: number;
+          "longest_streak_days"?: number;
+          "quizzes_completed"?: number;
+          "total_points"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "videos_generated"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "user_progress_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: true;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "user_roles": {
+        Row: {
+          "created_at": string;
+          "granted_by": string | null;
+          "id": string;
+          "role": Database["public"]["Enums"]["app_role"];
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "granted_by"?: string | null;
+          "id"?: string;
+          "role": Database["public"]["Enums"]["app_role"];
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "created_at"?: string;
+          "granted_by"?: string | null;
+          "id"?: string;
+          "role"?: Database["public"]["Enums"]["app_role"];
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "user_roles_granted_by_fkey";
+            columns: ["granted_by"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "user_roles_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "user_subscriptions": {
+        Row: {
+          "cancel_at_period_end": boolean;
+          "created_at": string;
+          "current_period_end": string;
+          "current_period_start": string;
+          "id": string;
+          "last_synced_at": string | null;
+          "status": Database["public"]["Enums"]["subscription_status"];
+          "stripe_customer_id": string | null;
+          "stripe_price_id": string | null;
+          "stripe_subscription_id": string | null;
+          "tier": Database["public"]["Enums"]["subscription_tier"];
+          "updated_at": string;
+          "user_id": string;
+          "video_count_limit": number;
+          "video_count_used": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "cancel_at_period_end"?: boolean;
+          "created_at"?: string;
+          "current_period_end"?: string;
+          "current_period_start"?: string;
+          "id"?: string;
+          "last_synced_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["subscription_status"];
+          "stripe_customer_id"?: string | null;
+          "stripe_price_id"?: string | null;
+          "stripe_subscription_id"?: string | null;
+          "tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "updated_at"?: string;
+          "user_id": string;
+          "video_count_limit"?: number;
+          "video_count_used"?: number;
+        };
+        Update: {
+          "cancel_at_period_end"?: boolean;
+          "created_at"?: string;
+          "current_period_end"?: string;
+          "current_period_start"?: string;
+          "id"?: string;
+          "last_synced_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["subscription_status"];
+          "stripe_customer_id"?: string | null;
+          "stripe_price_id"?: string | null;
+          "stripe_subscription_id"?: string | null;
+          "tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_count_limit"?: number;
+          "video_count_used"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "user_subscriptions_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: true;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "video_generations": {
+        Row: {
+          "chapter_id": string;
+          "completed_at": string | null;
+          "completed_scenes": number;
+          "created_at": string;
+          "current_step": Database["public"]["Enums"]["pipeline_step"] | null;
+          "duration_seconds": number | null;
+          "error_message": string | null;
+          "id": string;
+          "last_completed_step": Database["public"]["Enums"]["pipeline_step"] | null;
+          "pipeline_metadata": NonNullable<Json>;
+          "progress_percentage": number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "script_id": string | null;
+          "script_style": Database["public"]["Enums"]["script_style"];
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["generation_status"];
+          "storage_path": string | null;
+          "total_cost_usd": number;
+          "total_scenes": number;
+          "updated_at": string;
+          "user_id": string;
+          "video_url": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "chapter_id": string;
+          "completed_at"?: string | null;
+          "completed_scenes"?: number;
+          "created_at"?: string;
+          "current_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
+          "duration_seconds"?: number | null;
+          "error_message"?: string | null;
+          "id"?: string;
+          "last_completed_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
+          "pipeline_metadata"?: NonNullable<Json>;
+          "progress_percentage"?: number;
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "script_id"?: string | null;
+          "script_style": Database["public"]["Enums"]["script_style"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["generation_status"];
+          "storage_path"?: string | null;
+          "total_cost_usd"?: number;
+          "total_scenes"?: number;
+          "updated_at"?: string;
+          "user_id": string;
+          "video_url"?: string | null;
+        };
+        Update: {
+          "chapter_id"?: string;
+          "completed_at"?: string | null;
+          "completed_scenes"?: number;
+          "created_at"?: string;
+          "current_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
+          "duration_seconds"?: number | null;
+          "error_message"?: string | null;
+          "id"?: string;
+          "last_completed_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
+          "pipeline_metadata"?: NonNullable<Json>;
+          "progress_percentage"?: number;
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "script_id"?: string | null;
+          "script_style"?: Database["public"]["Enums"]["script_style"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["generation_status"];
+          "storage_path"?: string | null;
+          "total_cost_usd"?: number;
+          "total_scenes"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "video_url"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "video_generations_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "video_generations_script_id_fkey";
+            columns: ["script_id"];
+            isOneToOne: false;
+            referencedRelation: "scripts";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "video_generations_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+    };
+    Views: {
+      [_ in never]: never;
+    };
+    Functions: {
+      "cancel_video_generation": { Args: { "generation_id": string }; Returns: string };
+      "confirm_book_structure": { Args: { "book_id": string; "structure": Json }; Returns: number };
+      "generate_plot_overview": { Args: { "book_id": string }; Returns: number };
+      "grant_role": {
+        Args: { "granted": Database["public"]["Enums"]["app_role"]; "target_user": string };
+        Returns: undefined;
+      };
+      "match_chapters": {
+        Args: { "book_id"?: string; "match_count"?: number; "query_embedding": string };
+        Returns: {
+          "book_title": string;
+          "chapter_id": string;
+          "chapter_number": number;
+          "similarity": number;
+          "title": string;
+        }[];
+      };
+      "process_book": { Args: { "book_id": string }; Returns: string };
+      "retry_video_generation": { Args: { "generation_id": string }; Returns: string };
+      "revoke_role": {
+        Args: { "revoked": Database["public"]["Enums"]["app_role"]; "target_user": string };
+        Returns: undefined;
+      };
+      "start_video_generation": {
+        Args: {
+          "chapter_id": string;
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "script_style"?: Database["public"]["Enums"]["script_style"];
+        };
+        Returns: string;
+      };
+      "subscription_tiers": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "max_resolution": string;
+          "monthly_price_usd": number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "stripe_lookup_key": string;
+          "tier": Database["public"]["Enums"]["subscription_tier"];
+          "video_count_limit": number;
+        }[];
+      };
+      "verify_email": { Args: { "token": string }; Returns: boolean };
+    };
+    Enums: {
+      "app_role": "user" | "author" | "admin" | "superadmin";
+      "archetype_category": "campbell" | "jung";
+      "audio_type": "narration" | "dialogue" | "music" | "sound_effect";
+      "badge_category": "reading" | "learning" | "creation" | "community" | "milestone";
+      "badge_rarity": "common" | "uncommon" | "rare" | "epic" | "legendary";
+      "blockchain": "ethereum" | "polygon" | "base" | "solana";
+      "book_status": "draft" | "processing" | "ready" | "failed" | "published";
+      "book_type": "learning" | "entertainment";
+      "change_reason": "upgrade" | "downgrade" | "cancel" | "renewal" | "payment_failed" | "reactivation";
+      "extraction_method": "toc" | "ai" | "manual";
+      "generation_status": "queued" | "processing" | "completed" | "failed" | "cancelled";
+      "image_type": "scene" | "character" | "cover";
+      "job_status": "pending" | "processing" | "completed" | "failed" | "cancelled";
+      "nft_status": "pending" | "minting" | "minted" | "failed" | "transferred";
+      "pipeline_step": "script" | "images" | "audio" | "video" | "lipsync" | "merge";
+      "plot_status": "active" | "archived";
+      "quality_tier": "basic" | "standard" | "premium" | "professional";
+      "resource_type": "text" | "embedding" | "image" | "audio" | "video" | "lipsync" | "merge";
+      "script_style": "cinematic" | "narration" | "educational";
+      "structure_type": "chapters" | "parts_and_chapters" | "sections" | "fixed_parts";
+      "subscription_status": "active" | "trialing" | "past_due" | "cancelled" | "incomplete" | "unpaid";
+      "subscription_tier": "free" | "basic" | "standard" | "premium" | "professional" | "enterprise";
+      "time_of_day": "dawn" | "morning" | "noon" | "afternoon" | "evening" | "night" | "unspecified";
+      "user_mode": "explorer" | "creator";
+    };
+    CompositeTypes: {
+      [_ in never]: never;
+    };
+  };
+};
+
+type DatabaseWithoutInternals = Omit<Database, "__InternalSupabase">;
+
+type DefaultSchema = DatabaseWithoutInternals[Extract<keyof Database, "public">];
+
+export type Tables<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals;
+  } ? keyof (
+      & DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+      & DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"]
+    )
+    : never = never,
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals } ? (
+    & DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    & DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"]
+  )[TableName] extends {
+    Row: infer R;
+  } ? R
+  : never
+  : DefaultSchemaTableNameOrOptions extends keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    ? (DefaultSchema["Tables"] & DefaultSchema["Views"])[DefaultSchemaTableNameOrOptions] extends {
+      Row: infer R;
+    } ? R
+    : never
+  : never;
+
+export type TablesInsert<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals;
+  } ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never,
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+    Insert: infer I;
+  } ? I
+  : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+    ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Insert: infer I;
+    } ? I
+    : never
+  : never;
+
+export type TablesUpdate<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals;
+  } ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never,
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+    Update: infer U;
+  } ? U
+  : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+    ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Update: infer U;
+    } ? U
+    : never
+  : never;
+
+export type Enums<
+  DefaultSchemaEnumNameOrOptions extends
+    | keyof DefaultSchema["Enums"]
+    | { schema: keyof DatabaseWithoutInternals },
+  EnumName extends DefaultSchemaEnumNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals;
+  } ? keyof DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"]
+    : never = never,
+> = DefaultSchemaEnumNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"][EnumName]
+  : DefaultSchemaEnumNameOrOptions extends keyof DefaultSchema["Enums"]
+    ? DefaultSchema["Enums"][DefaultSchemaEnumNameOrOptions]
+  : never;
+
+export type CompositeTypes<
+  PublicCompositeTypeNameOrOptions extends
+    | keyof DefaultSchema["CompositeTypes"]
+    | { schema: keyof DatabaseWithoutInternals },
+  CompositeTypeName extends PublicCompositeTypeNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals;
+  } ? keyof DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"]
+    : never = never,
+> = PublicCompositeTypeNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"][CompositeTypeName]
+  : PublicCompositeTypeNameOrOptions extends keyof DefaultSchema["CompositeTypes"]
+    ? DefaultSchema["CompositeTypes"][PublicCompositeTypeNameOrOptions]
+  : never;
+
+export const Constants = {
+  "public": {
+    Enums: {
+      "app_role": ["user", "author", "admin", "superadmin"],
+      "archetype_category": ["campbell", "jung"],
+      "audio_type": ["narration", "dialogue", "music", "sound_effect"],
+      "badge_category": ["reading", "learning", "creation", "community", "milestone"],
+      "badge_rarity": ["common", "uncommon", "rare", "epic", "legendary"],
+      "blockchain": ["ethereum", "polygon", "base", "solana"],
+      "book_status": ["draft", "processing", "ready", "failed", "published"],
+      "book_type": ["learning", "entertainment"],
+      "change_reason": ["upgrade", "downgrade", "cancel", "renewal", "payment_failed", "reactivation"],
+      "extraction_method": ["toc", "ai", "manual"],
+      "generation_status": ["queued", "processing", "completed", "failed", "cancelled"],
+      "image_type": ["scene", "character", "cover"],
+      "job_status": ["pending", "processing", "completed", "failed", "cancelled"],
+      "nft_status": ["pending", "minting", "minted", "failed", "transferred"],
+      "pipeline_step": ["script", "images", "audio", "video", "lipsync", "merge"],
+      "plot_status": ["active", "archived"],
+      "quality_tier": ["basic", "standard", "premium", "professional"],
+      "resource_type": ["text", "embedding", "image", "audio", "video", "lipsync", "merge"],
+      "script_style": ["cinematic", "narration", "educational"],
+      "structure_type": ["chapters", "parts_and_chapters", "sections", "fixed_parts"],
+      "subscription_status": ["active", "trialing", "past_due", "cancelled", "incomplete", "unpaid"],
+      "subscription_tier": ["free", "basic", "standard", "premium", "professional", "enterprise"],
+      "time_of_day": ["dawn", "morning", "noon", "afternoon", "evening", "night", "unspecified"],
+      "user_mode": ["explorer", "creator"],
+    },
+  },
+} as const;
