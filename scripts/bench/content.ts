@@ -72,7 +72,10 @@ async function ingestBench() {
 }
 
 // A corpus with topics, so neighbours exist: each document mixes its topic's words with noise.
-const VOCABULARY = Array.from({ length: 6000 }, (_, i) => `w${i.toString(36)}x`);
+// Letter-only words ending in "o" (no stemming rule touches them), so every one is a real term.
+const letters = (n: number): string =>
+  (n < 26 ? "" : letters(Math.floor(n / 26) - 1)) + String.fromCharCode(97 + (n % 26));
+const VOCABULARY = Array.from({ length: 6000 }, (_, i) => `k${letters(i)}o`);
 function rng(seed: number) {
   let state = seed >>> 0;
   return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;

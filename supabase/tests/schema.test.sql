@@ -102,7 +102,7 @@ select is((select indexdef from pg_indexes where indexname = 'plot_overviews_one
 -- The ANN index.
 select is((select am.amname from pg_class i join pg_am am on am.oid = i.relam
            where i.relname = 'chapter_embeddings_embedding_hnsw_idx'), 'hnsw', 'embeddings have an HNSW index');
-select ok((select indexdef ~ 'vector_cosine_ops' from pg_indexes where indexname = 'chapter_embeddings_embedding_hnsw_idx'),
+select ok((select indexdef ~ 'halfvec_cosine_ops' from pg_indexes where indexname = 'chapter_embeddings_embedding_hnsw_idx'),
   'the ANN index uses cosine distance');
 
 -- Foreign key actions.

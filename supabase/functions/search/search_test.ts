@@ -97,9 +97,9 @@ Deno.test("the ANN search (private.nearest_chunks' query) uses the HNSW index", 
           explain (format text)
           select e.chapter_id from public.chapter_embeddings e
           where e.user_id::text = ${userId}::text
-          order by e.embedding operator(extensions.<=>) ${
-          vectorLiteral(vectors[0])
-        }::extensions.vector limit 40`;
+          order by e.embedding::extensions.halfvec(1536) operator(extensions.<=>)
+            ${vectorLiteral(vectors[0])}::extensions.vector(1536)::extensions.halfvec(1536)
+          limit 40`;
       });
       assert.match(
         plan.map((r) => r["QUERY PLAN"]).join("\n"),
