@@ -12,25 +12,25 @@ as $$
 declare
   written integer;
 begin
+  -- One pass over the day: per user and resource type, and per user (distinct videos need that level).
   with day_usage as (
-    select l.user_id, l.resource_type, pg_catalog.sum(l.cost_usd) as cost, pg_catalog.count(*) as requests,
+    select l.user_id, l.resource_type, grouping(l.resource_type) = 1 as user_total,
+      pg_catalog.sum(l.cost_usd) as cost, pg_catalog.count(*) as requests,
       pg_catalog.count(distinct l.video_generation_id) as videos
     from public.usage_logs l
     where l.created_at >= p_day::timestamptz and l.created_at < (p_day + 1)::timestamptz
-    group by l.user_id, l.resource_type
+    group by grouping sets ((l.user_id, l.resource_type), (l.user_id))
   ), per_user as (
-    select d.user_id, pg_catalog.sum(d.cost) as total, pg_catalog.sum(d.requests)::integer as requests,
-      pg_catalog.jsonb_object_agg(d.resource_type, d.cost) as by_resource
+    select d.user_id,
+      pg_catalog.max(d.cost) filter (where d.user_total) as total,
+      pg_catalog.max(d.requests) filter (where d.user_total)::integer as requests,
+      pg_catalog.max(d.videos) filter (where d.user_total)::integer as videos,
+      pg_catalog.jsonb_object_agg(d.resource_type, d.cost) filter (where not d.user_total) as by_resource
     from day_usage d group by d.user_id
-  ), videos as (
-    select l.user_id, pg_catalog.count(distinct l.video_generation_id)::integer as n
-    from public.usage_logs l
-    where l.created_at >= p_day::timestamptz and l.created_at < (p_day + 1)::timestamptz
-    group by l.user_id
   ), upserted as (
     insert into public.cost_aggregations (user_id, period_date, total_cost_usd, request_count, video_count, cost_by_resource)
-    select p.user_id, p_day, p.total, p.requests, v.n, p.by_resource
-    from per_user p join videos v on v.user_id = p.user_id
+    select p.user_id, p_day, p.total, p.requests, p.videos, p.by_resource
+    from per_user p
     on conflict (user_id, period_date) do update
       set total_cost_usd = excluded.total_cost_usd, request_count = excluded.request_count,
           video_count = excluded.video_count, cost_by_resource = excluded.cost_by_resource
