@@ -31,12 +31,3 @@ export async function requireUser(req: Request): Promise<string> {
   }
   return payload.sub;
 }
-
-/** Reads a JSON body or answers 400. */
-export async function readJson<T>(req: Request): Promise<T> {
-  try {
-    return await req.json() as T;
-  } catch {
-    throw new HttpError(400, "the request body must be JSON", "bad_request");
-  }
-}

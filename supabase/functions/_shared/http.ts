@@ -29,6 +29,15 @@ export function errorResponse(error: unknown): Response {
   return json({ error: message, code: "internal_error" }, 500);
 }
 
+/** Reads a JSON body or answers 400. */
+export async function readJson<T>(req: Request): Promise<T> {
+  try {
+    return await req.json() as T;
+  } catch {
+    throw new HttpError(400, "the request body must be JSON", "bad_request");
+  }
+}
+
 /** Wraps a handler: answers CORS preflight and turns thrown errors into JSON. */
 export function handle(handler: (req: Request) => Promise<Response>) {
   return async (req: Request): Promise<Response> => {

@@ -1,8 +1,8 @@
-import { readJson, requireUser } from "../_shared/auth.ts";
+import { requireUser } from "../_shared/auth.ts";
 import { stripeClient } from "../_shared/billing/stripe.ts";
 import { sql } from "../_shared/db.ts";
 import { config } from "../_shared/env.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { type CheckoutRequest, createCheckout } from "./checkout.ts";
 
 Deno.serve(handle(async (req) => {

@@ -1,6 +1,6 @@
-import { readJson, requireUser } from "../_shared/auth.ts";
+import { requireUser } from "../_shared/auth.ts";
 import { sql } from "../_shared/db.ts";
-import { handle, HttpError, json } from "../_shared/http.ts";
+import { handle, HttpError, json, readJson } from "../_shared/http.ts";
 import { stageDeps } from "../_shared/pipeline/deps.ts";
 import { generateScript, type GenerateScriptRequest } from "./generate.ts";
 

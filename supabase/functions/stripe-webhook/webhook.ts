@@ -13,15 +13,6 @@ export interface WebhookDeps {
   log?: (line: string) => void;
 }
 
-const HANDLED = new Set([
-  "checkout.session.completed",
-  "customer.subscription.created",
-  "customer.subscription.updated",
-  "customer.subscription.deleted",
-  "invoice.paid",
-  "invoice.payment_failed",
-]);
-
 const at = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000) : null);
 const idOf = (
   value: string | { id: string } | null | undefined,
@@ -112,15 +103,14 @@ export async function handleStripeWebhook(req: Request, deps: WebhookDeps): Prom
     const [{ seen }] = await tx<{ seen: boolean }[]>`
       select exists (select 1 from private.stripe_events where id = ${event.id}) as seen`;
     if (seen) return { duplicate: true, outcome: "duplicate" };
-    let outcome = HANDLED.has(event.type) ? "" : "ignored";
+    // applyEvent answers "ignored" for types it does not handle.
+    let outcome: string;
     let detail: string | null = null;
-    if (outcome === "") {
-      try {
-        outcome = await tx.savepoint((sp) => applyEvent(sp as unknown as Sql, event));
-      } catch (error) {
-        outcome = "unmatched";
-        detail = (error as Error).message;
-      }
+    try {
+      outcome = await tx.savepoint((sp) => applyEvent(sp as unknown as Sql, event));
+    } catch (error) {
+      outcome = "unmatched";
+      detail = (error as Error).message;
     }
     await tx`select private.record_stripe_event(${event.id}, ${event.type}, ${
       at(event.created)

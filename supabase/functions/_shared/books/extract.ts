@@ -422,19 +422,18 @@ async function fromPdf(bytes: Uint8Array): Promise<ExtractedBook> {
 
 /** Drops page numbers and running headers or footers (a short line repeated on most pages). */
 export function stripRunningLines(pages: string[]): string[] {
-  const seen = new Map<string, number>();
-  for (const page of pages) {
-    for (const line of new Set(page.split("\n").map((l) => l.trim()).filter(Boolean))) {
-      if (line.length <= 60) seen.set(line, (seen.get(line) ?? 0) + 1);
-    }
-  }
   // Across pages: a short line on most of them. In one continuous text: a short title-like line
   // (no sentence punctuation) repeated at least three times.
-  const running = new Set(
-    pages.length >= 3 ? [...seen].filter(([, n]) => n >= pages.length * 0.5).map(([l]) => l) : [],
-  );
-  if (pages.length === 1) {
-    const counts = new Map<string, number>();
+  const running = new Set<string>();
+  const counts = new Map<string, number>();
+  if (pages.length >= 3) {
+    for (const page of pages) {
+      for (const line of new Set(page.split("\n").map((l) => l.trim()).filter(Boolean))) {
+        if (line.length <= 60) counts.set(line, (counts.get(line) ?? 0) + 1);
+      }
+    }
+    for (const [line, n] of counts) if (n >= pages.length * 0.5) running.add(line);
+  } else if (pages.length === 1) {
     for (const line of pages[0].split("\n").map((l) => l.trim())) {
       if (line.length > 0 && line.length <= 60 && !/[.,;:!?"”’)]$/.test(line)) {
         counts.set(line, (counts.get(line) ?? 0) + 1);
