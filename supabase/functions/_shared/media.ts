@@ -72,3 +72,33 @@ export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/** Every scene clip has the same frame rate and codecs, so the merge can join them without re-encoding. */
+export const CLIP_FPS = 25;
+
+/** ffmpeg output arguments for a scene clip of `seconds`: H.264 at CLIP_FPS, mono AAC, fast start. */
+export function clipOutputArgs(seconds: number, outPath: string): string[] {
+  return [
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-crf",
+    "26",
+    "-r",
+    String(CLIP_FPS),
+    "-c:a",
+    "aac",
+    "-b:a",
+    "96k",
+    "-ar",
+    "44100",
+    "-ac",
+    "1",
+    "-t",
+    seconds.toFixed(3),
+    "-movflags",
+    "+faststart",
+    outPath,
+  ];
+}

@@ -14,6 +14,8 @@ export interface StoredObject {
 export interface Storage {
   put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject>;
   get(bucket: string, path: string): Promise<Uint8Array>;
+  /** A URL that lets a hosted service fetch the object for a while without credentials. */
+  signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
 }
 
 function objectUrl(baseUrl: string, bucket: string, path: string): string {
@@ -52,6 +54,11 @@ export class LocalStorage implements Storage {
   async get(bucket: string, path: string): Promise<Uint8Array> {
     return await Deno.readFile(this.filePath(bucket, path));
   }
+
+  /** The local runner serves objects without a token; only services on this machine can reach it. */
+  signedUrl(bucket: string, path: string): Promise<string> {
+    return Promise.resolve(objectUrl(this.baseUrl, bucket, path));
+  }
 }
 
 /** Supabase Storage through its REST API with the service role key (upsert on the same path). */
@@ -84,5 +91,17 @@ export class SupabaseStorage implements Storage {
     );
     if (!res.ok) throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
+  }
+
+  async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {
+    const base = `${this.baseUrl.replace(/\/$/, "")}/storage/v1`;
+    const res = await fetch(`${base}/object/sign/${bucket}/${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ expiresIn: expiresInSeconds }),
+    });
+    if (!res.ok) throw new Error(`signing ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
+    const { signedURL } = await res.json() as { signedURL: string };
+    return `${base}${signedURL}`;
   }
 }

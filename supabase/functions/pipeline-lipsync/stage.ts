@@ -1,6 +1,12 @@
 /** Lipsync stage: sync each scene clip with its dialogue; records a job per scene video. */
 import { withTempDir } from "../_shared/media.ts";
-import { download, mediaPath, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import {
+  mediaInput,
+  mediaPath,
+  resolutionFor,
+  type StageDeps,
+  unitFolder,
+} from "../_shared/pipeline/deps.ts";
 import type { StepHandler } from "../_shared/pipeline/worker.ts";
 
 interface Stored {
@@ -14,8 +20,14 @@ export function lipsyncStage(deps: StageDeps): StepHandler {
     const clip = context.clip as Stored;
     const audio = context.audio as Stored;
     return await withTempDir(async (dir) => {
-      const clipFile = await download(deps.storage, clip.storage_path, `${dir}/clip.mp4`);
-      const synced = await deps.providers.lipsync.sync(clipFile, audio.storage_path, `${dir}/synced.mp4`);
+      const [width, height] = resolutionFor(context.quality_tier);
+      const synced = await deps.providers.lipsync.sync({
+        clip: await mediaInput(deps.storage, clip.storage_path, `${dir}/clip.mp4`),
+        audio: await mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        outPath: `${dir}/synced.mp4`,
+        width,
+        height,
+      });
       const stored = synced.applied
         ? await deps.storage.put(
           "media",

@@ -1,6 +1,12 @@
 /** Video stage: one clip per scene from its image and its audio track. */
 import { withTempDir } from "../_shared/media.ts";
-import { download, mediaPath, resolutionFor, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import {
+  mediaInput,
+  mediaPath,
+  resolutionFor,
+  type StageDeps,
+  unitFolder,
+} from "../_shared/pipeline/deps.ts";
 import type { StepHandler } from "../_shared/pipeline/worker.ts";
 import { PermanentError } from "../_shared/errors.ts";
 
@@ -10,7 +16,7 @@ interface Stored {
 
 export function videoStage(deps: StageDeps): StepHandler {
   return async (context) => {
-    const scene = context.scene as { id: string; scene_number: number };
+    const scene = context.scene as { id: string; scene_number: number; visual_description: string };
     const image = context.image as Stored | null;
     const audio = context.audio as Stored | null;
     if (!image?.storage_path || !audio?.storage_path) {
@@ -22,8 +28,9 @@ export function videoStage(deps: StageDeps): StepHandler {
     return await withTempDir(async (dir) => {
       const started = performance.now();
       const clip = await deps.providers.video.animate({
-        imagePath: await download(deps.storage, image.storage_path, `${dir}/image.png`),
-        audioPath: await download(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        image: await mediaInput(deps.storage, image.storage_path, `${dir}/image.png`),
+        audio: await mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        description: scene.visual_description,
         outPath: `${dir}/clip.mp4`,
         width,
         height,

@@ -1,8 +1,8 @@
 /** What every stage needs, chosen from the configuration once per process. */
 import { sql } from "../db.ts";
 import { config } from "../env.ts";
-import { offlineProviders } from "../providers/offline.ts";
-import type { Providers } from "../providers/types.ts";
+import { selectProviders } from "../providers/select.ts";
+import type { MediaInput, Providers } from "../providers/types.ts";
 import { LocalStorage, type Storage, SupabaseStorage } from "../storage.ts";
 
 export interface StageDeps {
@@ -18,7 +18,7 @@ export function stageDeps(): StageDeps {
   const storage = cfg.storageBackend === "supabase"
     ? new SupabaseStorage(cfg.supabaseUrl, cfg.serviceRoleKey!)
     : new LocalStorage(sql(), cfg.localStorageDir, cfg.supabaseUrl);
-  cached = { storage, providers: offlineProviders };
+  cached = { storage, providers: selectProviders(cfg) };
   return cached;
 }
 
@@ -46,4 +46,16 @@ export function resolutionFor(qualityTier: string): [number, number] {
 export async function download(storage: Storage, path: string, file: string): Promise<string> {
   await Deno.writeFile(file, await storage.get("media", path));
   return file;
+}
+
+/** How long a hosted provider may fetch a stage's inputs: longer than any provider's queue. */
+const INPUT_URL_SECONDS = 3600;
+
+/** A stored media object as a stage input: a local copy and a signed URL. */
+export async function mediaInput(storage: Storage, path: string, file: string): Promise<MediaInput> {
+  const [local, url] = await Promise.all([
+    download(storage, path, file),
+    storage.signedUrl("media", path, INPUT_URL_SECONDS),
+  ]);
+  return { path: local, url };
 }

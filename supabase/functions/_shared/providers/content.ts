@@ -6,7 +6,7 @@
 import { config } from "../env.ts";
 import type { UsageCall } from "../pipeline/worker.ts";
 import { type EmbeddingProvider, offlineEmbedder, openaiEmbedder } from "./embeddings.ts";
-import { type Fetch, OpenAIClient } from "./openai.ts";
+import { type Fetch, object, type OpenAIClient, str, strings, textClient } from "./openai.ts";
 import { type ChapterContent, chapterContentByRules } from "./text/learning_rules.ts";
 import {
   generatePlotByRules,
@@ -58,15 +58,6 @@ export const offlineContent: ContentProviders = {
     });
   },
 };
-
-const str = { type: "string" };
-const strings = { type: "array", items: str };
-const object = (properties: Record<string, unknown>) => ({
-  type: "object",
-  additionalProperties: false,
-  required: Object.keys(properties),
-  properties,
-});
 
 const LEARNING_SCHEMA = object({
   summary: str,
@@ -182,20 +173,11 @@ let cached: ContentProviders | undefined;
 
 export function contentProviders(fetchFn: Fetch = fetch): ContentProviders {
   if (cached) return cached;
-  const cfg = config();
-  if (cfg.openaiApiKey) {
-    const client = new OpenAIClient(cfg.openaiApiKey, undefined, fetchFn);
-    cached = hostedContent(client, openaiEmbedder(client));
-  } else if (cfg.openrouterApiKey) {
-    const client = new OpenAIClient(
-      cfg.openrouterApiKey,
-      "https://openrouter.ai/api/v1",
-      fetchFn,
-      "openrouter",
-    );
-    cached = { ...hostedContent(client, offlineEmbedder, "openai/gpt-4o-mini") };
-  } else {
-    cached = offlineContent;
-  }
+  const text = textClient(config(), fetchFn);
+  cached = !text ? offlineContent : hostedContent(
+    text.client,
+    text.provider === "openai" ? openaiEmbedder(text.client) : offlineEmbedder,
+    text.model,
+  );
   return cached;
 }

@@ -1,7 +1,8 @@
 /** Offline providers: real media made on this machine with ffmpeg and espeak-ng. */
-import { probeDuration, run, withTempDir } from "../media.ts";
+import { CLIP_FPS, clipOutputArgs, probeDuration, run, withTempDir } from "../media.ts";
 import { generateScriptByRules } from "./text/script_rules.ts";
 import { wordCount } from "./text/text_utils.ts";
+import { castVoice } from "./voices.ts";
 import type {
   ClipRequest,
   ImageProvider,
@@ -16,7 +17,6 @@ import type {
 
 const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
-const CLIP_FPS = 25;
 
 /** Background and accent colours by time of day (or any mood word). */
 const PALETTES: Record<string, [string, string]> = {
@@ -115,20 +115,10 @@ export const offlineImage: ImageProvider = {
 
 const VOICES = ["en-us+m3", "en-gb+f3", "en-us+f4", "en-gb+m4", "en-us+m7", "en-gb-x-rp+f2"];
 
-function hashOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 /** espeak-ng speech; one stable voice per speaker, a calm voice for the narrator. */
 export const offlineSpeech: SpeechProvider = {
   async speak(text, voice, speakerKey) {
-    const chosen = voice && /^[a-z]{2}/.test(voice)
-      ? voice
-      : speakerKey === "Narrator"
-      ? "en-gb+m1"
-      : VOICES[hashOf(speakerKey) % VOICES.length];
+    const chosen = voice && /^[a-z]{2}/.test(voice) ? voice : castVoice(speakerKey, "en-gb+m1", VOICES);
     const started = performance.now();
     return await withTempDir(async (dir) => {
       await Deno.writeTextFile(`${dir}/line.txt`, text);
@@ -155,7 +145,7 @@ export const offlineSpeech: SpeechProvider = {
 export const offlineVideo: VideoProvider = {
   async animate(request: ClipRequest) {
     const started = performance.now();
-    const audioSeconds = await probeDuration(request.audioPath);
+    const audioSeconds = await probeDuration(request.audio.path);
     const frames = Math.max(1, Math.ceil(audioSeconds * CLIP_FPS));
     await run("ffmpeg", [
       "-hide_banner",
@@ -167,9 +157,9 @@ export const offlineVideo: VideoProvider = {
       "-framerate",
       String(CLIP_FPS),
       "-i",
-      request.imagePath,
+      request.image.path,
       "-i",
-      request.audioPath,
+      request.audio.path,
       "-filter_complex",
       `[0:v]scale=${request.width * 2}:${
         request.height * 2
@@ -178,27 +168,7 @@ export const offlineVideo: VideoProvider = {
       "[v]",
       "-map",
       "1:a",
-      "-c:v",
-      "libx264",
-      "-preset",
-      "veryfast",
-      "-crf",
-      "26",
-      "-r",
-      String(CLIP_FPS),
-      "-c:a",
-      "aac",
-      "-b:a",
-      "96k",
-      "-ar",
-      "44100",
-      "-ac",
-      "1",
-      "-t",
-      audioSeconds.toFixed(3),
-      "-movflags",
-      "+faststart",
-      request.outPath,
+      ...clipOutputArgs(audioSeconds, request.outPath),
     ]);
     const durationSeconds = await probeDuration(request.outPath);
     return {
@@ -217,9 +187,9 @@ export const offlineVideo: VideoProvider = {
 
 /** No lip movement to sync on a still card: the clip passes through, and the job is recorded. */
 export const offlineLipsync: LipsyncProvider = {
-  sync(clipPath) {
+  sync(request) {
     return Promise.resolve({
-      path: clipPath,
+      path: request.clip.path,
       applied: false,
       model: "offline-lipsync-passthrough",
       provider: "offline",

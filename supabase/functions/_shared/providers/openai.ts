@@ -2,9 +2,20 @@
  * A small client for OpenAI's REST API (and OpenRouter, which speaks the same protocol): chat
  * completions with JSON-schema structured output, and embeddings. Errors are classified by status.
  */
+import type { Config } from "../env.ts";
 import { errorForStatus, PermanentError, RetryableError } from "../errors.ts";
 
 export type Fetch = typeof fetch;
+
+/** Pieces of strict JSON schemas for structured output: every property required, nothing extra. */
+export const str = { type: "string" };
+export const strings = { type: "array", items: str };
+export const object = (properties: Record<string, unknown>) => ({
+  type: "object",
+  additionalProperties: false,
+  required: Object.keys(properties),
+  properties,
+});
 
 export interface ChatJsonResult<T> {
   value: T;
@@ -102,4 +113,26 @@ export class OpenAIClient {
       inputTokens: (body.usage as { prompt_tokens: number }).prompt_tokens,
     };
   }
+}
+
+/** The hosted text model the keys allow: OpenAI first, then OpenRouter (same model); none offline. */
+export function textClient(
+  cfg: Pick<Config, "openaiApiKey" | "openrouterApiKey">,
+  fetchFn: Fetch = fetch,
+): { client: OpenAIClient; model: string; provider: "openai" | "openrouter" } | null {
+  if (cfg.openaiApiKey) {
+    return {
+      client: new OpenAIClient(cfg.openaiApiKey, undefined, fetchFn),
+      model: "gpt-4o-mini",
+      provider: "openai",
+    };
+  }
+  if (cfg.openrouterApiKey) {
+    return {
+      client: new OpenAIClient(cfg.openrouterApiKey, "https://openrouter.ai/api/v1", fetchFn, "openrouter"),
+      model: "openai/gpt-4o-mini",
+      provider: "openrouter",
+    };
+  }
+  return null;
 }

@@ -34,9 +34,25 @@ export interface SpeechProvider {
   >;
 }
 
+/** A stored input: a local copy for tools on this machine, a signed URL for hosted services. */
+export interface MediaInput {
+  path: string;
+  url: string;
+}
+
 export interface ClipRequest {
-  imagePath: string;
-  audioPath: string;
+  image: MediaInput;
+  audio: MediaInput;
+  /** What the scene shows, for providers that animate from a prompt. */
+  description: string;
+  outPath: string;
+  width: number;
+  height: number;
+}
+
+export interface LipsyncRequest {
+  clip: MediaInput;
+  audio: MediaInput;
   outPath: string;
   width: number;
   height: number;
@@ -50,7 +66,7 @@ export interface VideoProvider {
 
 export interface LipsyncProvider {
   /** Returns the synced clip's path: a new file, or the input when nothing needed doing. */
-  sync(clipPath: string, audioPath: string, outPath: string): Promise<
+  sync(request: LipsyncRequest): Promise<
     { path: string; applied: boolean; model: string; provider: string; usage: UsageCall[] }
   >;
 }

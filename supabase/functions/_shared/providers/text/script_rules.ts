@@ -380,7 +380,7 @@ export function generateScriptByRules(input: ScriptInput): GeneratedScript {
   };
 }
 
-function formatScript(title: string, scenes: GeneratedScene[], style: ScriptStyle): string {
+export function formatScript(title: string, scenes: GeneratedScene[], style: ScriptStyle): string {
   const out = [title.toUpperCase(), ""];
   for (const s of scenes) {
     if (style === "cinematic") {
@@ -409,7 +409,7 @@ function formatScript(title: string, scenes: GeneratedScene[], style: ScriptStyl
   return out.join("\n").trim() + "\n";
 }
 
-function plotUsage(plot: PlotContext, scenes: GeneratedScene[], characters: CharacterContext[]) {
+export function plotUsage(plot: PlotContext, scenes: GeneratedScene[], characters: CharacterContext[]) {
   const n = scenes.length;
   const cut1 = Math.max(1, Math.round(n / 4));
   const cut2 = Math.max(cut1 + 1, Math.round((3 * n) / 4));
