@@ -96,15 +96,27 @@ function topicText(topic: number, words: number, random: () => number): string {
 // vectors), so the planner can use it; the migration's own index is put back afterwards.
 const HALFVEC = "(embedding::extensions.halfvec(1536)) extensions.halfvec_cosine_ops";
 const HNSW = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 64)`;
+const HNSW_DENSE = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 200)`;
 const IVFFLAT = `using ivfflat (${HALFVEC}) with (lists = LISTS)`;
 /** Index and search settings to compare; nearest_chunks' own settings are changed for each run. */
 const INDEXES: { name: string; create: string; settings: string[] }[] = [
   { name: "hnsw m=16 ef_construction=64, ef_search=40", create: HNSW, settings: ["hnsw.ef_search = 40"] },
   { name: "hnsw m=16 ef_construction=64, ef_search=100", create: HNSW, settings: ["hnsw.ef_search = 100"] },
   {
-    name: "hnsw m=16 ef_construction=64, ef_search=200 (chosen)",
+    name: "hnsw m=16 ef_construction=64, ef_search=200",
     create: HNSW,
     settings: ["hnsw.ef_search = 200"],
+  },
+  { name: "hnsw m=16 ef_construction=64, ef_search=400", create: HNSW, settings: ["hnsw.ef_search = 400"] },
+  {
+    name: "hnsw m=16 ef_construction=200, ef_search=200 (chosen)",
+    create: HNSW_DENSE,
+    settings: ["hnsw.ef_search = 200"],
+  },
+  {
+    name: "hnsw m=16 ef_construction=200, ef_search=400",
+    create: HNSW_DENSE,
+    settings: ["hnsw.ef_search = 400"],
   },
   { name: "ivfflat lists=sqrt(n), probes=10", create: IVFFLAT, settings: ["ivfflat.probes = 10"] },
   { name: "ivfflat lists=sqrt(n), probes=30", create: IVFFLAT, settings: ["ivfflat.probes = 30"] },
