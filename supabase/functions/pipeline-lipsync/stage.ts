@@ -22,8 +22,8 @@ export function lipsyncStage(deps: StageDeps): StepHandler {
     return await withTempDir(async (dir) => {
       const [width, height] = resolutionFor(context.quality_tier);
       const synced = await deps.providers.lipsync.sync({
-        clip: await mediaInput(deps.storage, clip.storage_path, `${dir}/clip.mp4`),
-        audio: await mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        clip: mediaInput(deps.storage, clip.storage_path, `${dir}/clip.mp4`),
+        audio: mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
         outPath: `${dir}/synced.mp4`,
         width,
         height,
@@ -32,7 +32,7 @@ export function lipsyncStage(deps: StageDeps): StepHandler {
         ? await deps.storage.put(
           "media",
           mediaPath(context.user_id, context.generation_id, unitFolder(context.unit), "lipsync.mp4"),
-          await Deno.readFile(synced.path),
+          await Deno.readFile(`${dir}/synced.mp4`),
           "video/mp4",
         )
         : { path: clip.storage_path, url: clip.url };

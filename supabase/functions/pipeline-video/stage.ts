@@ -28,8 +28,8 @@ export function videoStage(deps: StageDeps): StepHandler {
     return await withTempDir(async (dir) => {
       const started = performance.now();
       const clip = await deps.providers.video.animate({
-        image: await mediaInput(deps.storage, image.storage_path, `${dir}/image.png`),
-        audio: await mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        image: mediaInput(deps.storage, image.storage_path, `${dir}/image.png`),
+        audio: mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
         description: scene.visual_description,
         outPath: `${dir}/clip.mp4`,
         width,

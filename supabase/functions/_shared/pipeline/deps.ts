@@ -51,11 +51,12 @@ export async function download(storage: Storage, path: string, file: string): Pr
 /** How long a hosted provider may fetch a stage's inputs: longer than any provider's queue. */
 const INPUT_URL_SECONDS = 3600;
 
-/** A stored media object as a stage input: a local copy and a signed URL. */
-export async function mediaInput(storage: Storage, path: string, file: string): Promise<MediaInput> {
-  const [local, url] = await Promise.all([
-    download(storage, path, file),
-    storage.signedUrl("media", path, INPUT_URL_SECONDS),
-  ]);
-  return { path: local, url };
+/** A stored media object as a stage input, downloaded or signed on first request only. */
+export function mediaInput(storage: Storage, path: string, file: string): MediaInput {
+  let local: Promise<string> | undefined;
+  let signed: Promise<string> | undefined;
+  return {
+    file: () => local ??= download(storage, path, file),
+    url: () => signed ??= storage.signedUrl("media", path, INPUT_URL_SECONDS),
+  };
 }

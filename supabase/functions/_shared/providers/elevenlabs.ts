@@ -2,8 +2,8 @@
  * ElevenLabs text to speech. Asks for raw 16-bit PCM so the WAV every stage expects is a header away,
  * with no decoder; usage is billed per character.
  */
-import { errorForStatus, RetryableError } from "../errors.ts";
-import type { Fetch } from "./openai.ts";
+import { RetryableError } from "../errors.ts";
+import { callProvider, type Fetch } from "./provider_http.ts";
 import type { SpeechProvider } from "./types.ts";
 import { castVoice } from "./voices.ts";
 
@@ -54,21 +54,17 @@ export function elevenlabsSpeech(
     async speak(text, voice, speakerKey) {
       const chosen = voice && VOICE_ID.test(voice) ? voice : castVoice(speakerKey, NARRATOR_VOICE, CAST);
       const started = performance.now();
-      let response: Response;
-      try {
-        response = await fetchFn(
-          `${baseUrl}/v1/text-to-speech/${chosen}?output_format=pcm_${SAMPLE_RATE}`,
-          {
-            method: "POST",
-            headers: { "xi-api-key": apiKey, "Content-Type": "application/json" },
-            body: JSON.stringify({ text, model_id: ELEVENLABS_MODEL }),
-            signal: AbortSignal.timeout(120_000),
-          },
-        );
-      } catch (error) {
-        throw new RetryableError(`elevenlabs unreachable: ${(error as Error).message}`);
-      }
-      if (!response.ok) throw errorForStatus("elevenlabs", response.status, await response.text());
+      const response = await callProvider(
+        "elevenlabs",
+        fetchFn,
+        `${baseUrl}/v1/text-to-speech/${chosen}?output_format=pcm_${SAMPLE_RATE}`,
+        {
+          method: "POST",
+          headers: { "xi-api-key": apiKey, "Content-Type": "application/json" },
+          body: JSON.stringify({ text, model_id: ELEVENLABS_MODEL }),
+        },
+        120_000,
+      );
       const pcm = new Uint8Array(await response.arrayBuffer());
       if (pcm.length < 2 || pcm.length % 2 !== 0) {
         throw new RetryableError(`elevenlabs returned ${pcm.length} bytes, not 16-bit audio`);

@@ -3,9 +3,9 @@
  * ready at once answers "processing" with an eta and a fetch_result URL, polled until it succeeds.
  * Results are URLs, downloaded here and re-encoded to the clip format every stage shares.
  */
-import { errorForStatus, PermanentError, RetryableError } from "../errors.ts";
+import { PermanentError, RetryableError } from "../errors.ts";
 import { CLIP_FPS, clipOutputArgs, probeDuration, run, withTempDir } from "../media.ts";
-import type { Fetch } from "./openai.ts";
+import { callProvider, type Fetch, postJson } from "./provider_http.ts";
 import type { ImageProvider, LipsyncProvider, VideoProvider } from "./types.ts";
 
 interface Answer {
@@ -41,25 +41,8 @@ export class ModelsLabClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  private async post(url: string, body: Record<string, unknown>): Promise<Answer> {
-    let response: Response;
-    try {
-      response = await this.fetchFn(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ key: this.apiKey, ...body }),
-        signal: AbortSignal.timeout(120_000),
-      });
-    } catch (error) {
-      throw new RetryableError(`modelslab unreachable: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    if (!response.ok) throw errorForStatus("modelslab", response.status, text);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new RetryableError(`modelslab answered with invalid JSON: ${text.slice(0, 200)}`);
-    }
+  private post(url: string, body: Record<string, unknown>): Promise<Answer> {
+    return postJson("modelslab", this.fetchFn, url, {}, { key: this.apiKey, ...body }, 120_000);
   }
 
   /** Runs a job to the end and returns its output URLs. */
@@ -87,13 +70,7 @@ export class ModelsLabClient {
   }
 
   async download(url: string): Promise<Uint8Array> {
-    let response: Response;
-    try {
-      response = await this.fetchFn(url, { signal: AbortSignal.timeout(120_000) });
-    } catch (error) {
-      throw new RetryableError(`modelslab output unreachable: ${(error as Error).message}`);
-    }
-    if (!response.ok) throw errorForStatus("modelslab output", response.status, await response.text());
+    const response = await callProvider("modelslab output", this.fetchFn, url, {}, 120_000);
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length === 0) throw new RetryableError(`modelslab output ${url} is empty`);
     return bytes;
@@ -200,7 +177,7 @@ export function modelslabVideo(client: ModelsLabClient): VideoProvider {
       const [width, height] = fitWithin(request.width, request.height, 768);
       const [url] = await client.generate("/v6/video/img2video", {
         model_id: VIDEO_MODEL,
-        init_image: request.image.url,
+        init_image: await request.image.url(),
         prompt: request.description,
         width,
         height,
@@ -211,7 +188,7 @@ export function modelslabVideo(client: ModelsLabClient): VideoProvider {
       const generatedSeconds = await probeDuration(source);
       const durationSeconds = await conformClip(
         source,
-        request.audio.path,
+        await request.audio.file(),
         request.outPath,
         request.width,
         request.height,
@@ -238,21 +215,20 @@ export function modelslabLipsync(client: ModelsLabClient): LipsyncProvider {
       const started = performance.now();
       const [url] = await client.generate("/v7/video-fusion/lip-sync", {
         model_id: "lipsync-2",
-        init_video: request.clip.url,
-        init_audio: request.audio.url,
+        init_video: await request.clip.url(),
+        init_audio: await request.audio.url(),
       });
       const source = `${request.outPath}.source.mp4`;
       await Deno.writeFile(source, await client.download(url));
       const seconds = await conformClip(
         source,
-        request.audio.path,
+        await request.audio.file(),
         request.outPath,
         request.width,
         request.height,
         false,
       );
       return {
-        path: request.outPath,
         applied: true,
         model: "modelslab-lipsync",
         provider: "modelslab",

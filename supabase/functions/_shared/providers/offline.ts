@@ -145,7 +145,8 @@ export const offlineSpeech: SpeechProvider = {
 export const offlineVideo: VideoProvider = {
   async animate(request: ClipRequest) {
     const started = performance.now();
-    const audioSeconds = await probeDuration(request.audio.path);
+    const [imageFile, audioFile] = await Promise.all([request.image.file(), request.audio.file()]);
+    const audioSeconds = await probeDuration(audioFile);
     const frames = Math.max(1, Math.ceil(audioSeconds * CLIP_FPS));
     await run("ffmpeg", [
       "-hide_banner",
@@ -157,9 +158,9 @@ export const offlineVideo: VideoProvider = {
       "-framerate",
       String(CLIP_FPS),
       "-i",
-      request.image.path,
+      imageFile,
       "-i",
-      request.audio.path,
+      audioFile,
       "-filter_complex",
       `[0:v]scale=${request.width * 2}:${
         request.height * 2
@@ -187,9 +188,8 @@ export const offlineVideo: VideoProvider = {
 
 /** No lip movement to sync on a still card: the clip passes through, and the job is recorded. */
 export const offlineLipsync: LipsyncProvider = {
-  sync(request) {
+  sync() {
     return Promise.resolve({
-      path: request.clip.path,
       applied: false,
       model: "offline-lipsync-passthrough",
       provider: "offline",

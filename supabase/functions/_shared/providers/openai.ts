@@ -3,9 +3,10 @@
  * completions with JSON-schema structured output, and embeddings. Errors are classified by status.
  */
 import type { Config } from "../env.ts";
-import { errorForStatus, PermanentError, RetryableError } from "../errors.ts";
+import { PermanentError, RetryableError } from "../errors.ts";
+import { type Fetch, postJson } from "./provider_http.ts";
 
-export type Fetch = typeof fetch;
+export type { Fetch };
 
 /** Pieces of strict JSON schemas for structured output: every property required, nothing extra. */
 export const str = { type: "string" };
@@ -32,25 +33,9 @@ export class OpenAIClient {
     private provider = "openai",
   ) {}
 
-  private async post(path: string, body: unknown): Promise<Record<string, unknown>> {
-    let response: Response;
-    try {
-      response = await this.fetchFn(`${this.baseUrl}${path}`, {
-        method: "POST",
-        headers: { "Authorization": `Bearer ${this.apiKey}`, "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
-      });
-    } catch (error) {
-      throw new RetryableError(`${this.provider} unreachable: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    if (!response.ok) throw errorForStatus(this.provider, response.status, text);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new RetryableError(`${this.provider} answered with invalid JSON: ${text.slice(0, 200)}`);
-    }
+  private post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    const auth = { "Authorization": `Bearer ${this.apiKey}` };
+    return postJson(this.provider, this.fetchFn, `${this.baseUrl}${path}`, auth, body, 60_000);
   }
 
   /** A chat completion whose answer must match `schema` (strict structured output). */

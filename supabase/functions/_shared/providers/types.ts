@@ -34,10 +34,11 @@ export interface SpeechProvider {
   >;
 }
 
-/** A stored input: a local copy for tools on this machine, a signed URL for hosted services. */
+/** A stored input, fetched only in the form a provider asks for: a local file for tools on this
+ * machine, or a signed URL for a hosted service. */
 export interface MediaInput {
-  path: string;
-  url: string;
+  file(): Promise<string>;
+  url(): Promise<string>;
 }
 
 export interface ClipRequest {
@@ -65,9 +66,9 @@ export interface VideoProvider {
 }
 
 export interface LipsyncProvider {
-  /** Returns the synced clip's path: a new file, or the input when nothing needed doing. */
+  /** `applied`: the synced clip was written to `outPath`; otherwise the input clip stands. */
   sync(request: LipsyncRequest): Promise<
-    { path: string; applied: boolean; model: string; provider: string; usage: UsageCall[] }
+    { applied: boolean; model: string; provider: string; usage: UsageCall[] }
   >;
 }
 
