@@ -1,89 +1,85 @@
 -- Reference data and a demo account. Idempotent: `db push --include-seed` may run it again.
 
 -- Character archetypes: Campbell's hero's-journey roles and Jung's twelve character types.
-insert into public.character_archetypes (name, category, description, traits, typical_roles, example_characters)
+insert into public.character_archetypes (name, category, tradition, description, traits, typical_roles, example_characters)
 values
-  ('Hero', 'campbell', 'Leaves the ordinary world, is tested, and returns changed with something of value.',
-    array['courageous', 'determined', 'flawed', 'growing'], array['protagonist'],
-    array['Luke Skywalker', 'Frodo Baggins', 'Katniss Everdeen']),
-  ('Mentor', 'campbell', 'Gives the hero training, a gift or advice, then steps back so the hero can act alone.',
-    array['wise', 'experienced', 'protective', 'demanding'], array['mentor', 'supporting'],
-    array['Obi-Wan Kenobi', 'Gandalf', 'Haymitch Abernathy']),
-  ('Threshold Guardian', 'campbell', 'Blocks the way at the edge of a new world and tests whether the hero is ready.',
-    array['obstinate', 'testing', 'territorial'], array['antagonist', 'minor'],
-    array['the Doorknob in Alice in Wonderland', 'the Sphinx']),
-  ('Herald', 'campbell', 'Announces the change that starts the journey: a message, a person or an event.',
-    array['disruptive', 'urgent', 'catalytic'], array['supporting', 'minor'],
-    array['R2-D2 with Leia''s message', 'Hagrid delivering the letter']),
-  ('Shapeshifter', 'campbell', 'Changes loyalty or face, so the hero cannot be sure who or what they are.',
-    array['ambiguous', 'changeable', 'seductive', 'unreliable'], array['love_interest', 'supporting'],
-    array['Catwoman', 'Severus Snape']),
-  ('Shadow', 'campbell', 'Embodies what the hero fears or rejects; the opposing force of the story.',
-    array['threatening', 'mirror of the hero', 'relentless'], array['antagonist'],
-    array['Darth Vader', 'Sauron', 'President Snow']),
-  ('Trickster', 'campbell', 'Brings mischief and comic relief, and cuts the proud down to size.',
-    array['playful', 'irreverent', 'clever', 'chaotic'], array['sidekick', 'supporting'],
-    array['Loki', 'Puck', 'Bugs Bunny']),
-  ('Ally', 'campbell', 'Travels with the hero, helps with tasks the hero cannot do alone, and humanises them.',
-    array['loyal', 'supportive', 'complementary skills'], array['sidekick', 'deuteragonist'],
-    array['Samwise Gamgee', 'Ron Weasley', 'Chewbacca']),
-  ('Innocent', 'jung', 'Wants to be happy and safe; optimistic, trusting, sometimes naive.',
-    array['optimistic', 'pure', 'trusting'], array['protagonist', 'supporting'],
-    array['Forrest Gump', 'Dorothy Gale']),
-  ('Everyman', 'jung', 'Wants to belong; ordinary, down to earth, and relatable to the reader.',
-    array['realistic', 'empathetic', 'unpretentious'], array['protagonist', 'supporting'],
-    array['Bilbo Baggins', 'Arthur Dent']),
-  ('Warrior', 'jung', 'Proves worth through courage and mastery; fights for what is right.',
-    array['brave', 'disciplined', 'competitive'], array['protagonist', 'deuteragonist'],
-    array['Wonder Woman', 'Achilles']),
-  ('Caregiver', 'jung', 'Protects and cares for others, often at a cost to themselves.',
-    array['compassionate', 'generous', 'selfless'], array['mentor', 'supporting'],
-    array['Molly Weasley', 'Marmee March']),
-  ('Explorer', 'jung', 'Seeks freedom and discovery; restless in the familiar.',
-    array['curious', 'independent', 'restless'], array['protagonist'],
-    array['Indiana Jones', 'Captain Kirk']),
-  ('Rebel', 'jung', 'Breaks rules that no longer work and overturns what is unjust.',
-    array['defiant', 'disruptive', 'free-spirited'], array['protagonist', 'antagonist'],
-    array['Robin Hood', 'Randle McMurphy']),
-  ('Lover', 'jung', 'Seeks intimacy and connection; driven by passion and commitment.',
-    array['passionate', 'devoted', 'sensual'], array['love_interest'],
-    array['Romeo', 'Elizabeth Bennet']),
-  ('Creator', 'jung', 'Makes something of lasting value; imaginative and driven by vision.',
-    array['inventive', 'perfectionist', 'visionary'], array['protagonist', 'supporting'],
-    array['Victor Frankenstein', 'Willy Wonka']),
-  ('Jester', 'jung', 'Lives in the moment with joy and humour, and reveals truth through jokes.',
-    array['funny', 'light-hearted', 'truth-telling'], array['sidekick'],
-    array['Falstaff', 'the Fool in King Lear']),
-  ('Sage', 'jung', 'Seeks truth and understanding, and shares knowledge.',
-    array['wise', 'analytical', 'detached'], array['mentor'],
-    array['Yoda', 'Sherlock Holmes']),
-  ('Magician', 'jung', 'Transforms reality by understanding its laws; makes the impossible happen.',
-    array['visionary', 'charismatic', 'transformative'], array['mentor', 'antagonist'],
-    array['Prospero', 'Merlin']),
-  ('Ruler', 'jung', 'Seeks control and order, and takes responsibility for a realm.',
-    array['commanding', 'responsible', 'organised'], array['antagonist', 'supporting'],
-    array['King Arthur', 'Don Vito Corleone'])
+  ('Hero', 'hero', 'campbell', 'Leaves the ordinary world, is tested, and returns changed with something of value.',
+    '["courageous", "determined", "flawed", "growing"]', '["protagonist"]',
+    'Luke Skywalker, Frodo Baggins, Katniss Everdeen'),
+  ('Mentor', 'mentor', 'campbell', 'Gives the hero training, a gift or advice, then steps back so the hero can act alone.',
+    '["wise", "experienced", "protective", "demanding"]', '["mentor", "supporting"]',
+    'Obi-Wan Kenobi, Gandalf, Haymitch Abernathy'),
+  ('Threshold Guardian', 'threshold_guardian', 'campbell', 'Blocks the way at the edge of a new world and tests whether the hero is ready.',
+    '["obstinate", "testing", "territorial"]', '["antagonist", "minor"]',
+    'the Doorknob in Alice in Wonderland, the Sphinx'),
+  ('Herald', 'herald', 'campbell', 'Announces the change that starts the journey: a message, a person or an event.',
+    '["disruptive", "urgent", "catalytic"]', '["supporting", "minor"]',
+    'R2-D2 with Leia''s message, Hagrid delivering the letter'),
+  ('Shapeshifter', 'shapeshifter', 'campbell', 'Changes loyalty or face, so the hero cannot be sure who or what they are.',
+    '["ambiguous", "changeable", "seductive", "unreliable"]', '["love_interest", "supporting"]',
+    'Catwoman, Severus Snape'),
+  ('Shadow', 'shadow', 'campbell', 'Embodies what the hero fears or rejects; the opposing force of the story.',
+    '["threatening", "mirror of the hero", "relentless"]', '["antagonist"]',
+    'Darth Vader, Sauron, President Snow'),
+  ('Trickster', 'trickster', 'campbell', 'Brings mischief and comic relief, and cuts the proud down to size.',
+    '["playful", "irreverent", "clever", "chaotic"]', '["sidekick", "supporting"]',
+    'Loki, Puck, Bugs Bunny'),
+  ('Ally', 'ally', 'campbell', 'Travels with the hero, helps with tasks the hero cannot do alone, and humanises them.',
+    '["loyal", "supportive", "complementary skills"]', '["sidekick", "deuteragonist"]',
+    'Samwise Gamgee, Ron Weasley, Chewbacca'),
+  ('Innocent', 'hero', 'jung', 'Wants to be happy and safe; optimistic, trusting, sometimes naive.',
+    '["optimistic", "pure", "trusting"]', '["protagonist", "supporting"]',
+    'Forrest Gump, Dorothy Gale'),
+  ('Everyman', 'hero', 'jung', 'Wants to belong; ordinary, down to earth, and relatable to the reader.',
+    '["realistic", "empathetic", "unpretentious"]', '["protagonist", "supporting"]',
+    'Bilbo Baggins, Arthur Dent'),
+  ('Warrior', 'hero', 'jung', 'Proves worth through courage and mastery; fights for what is right.',
+    '["brave", "disciplined", "competitive"]', '["protagonist", "deuteragonist"]',
+    'Wonder Woman, Achilles'),
+  ('Caregiver', 'mentor', 'jung', 'Protects and cares for others, often at a cost to themselves.',
+    '["compassionate", "generous", "selfless"]', '["mentor", "supporting"]',
+    'Molly Weasley, Marmee March'),
+  ('Explorer', 'hero', 'jung', 'Seeks freedom and discovery; restless in the familiar.',
+    '["curious", "independent", "restless"]', '["protagonist"]',
+    'Indiana Jones, Captain Kirk'),
+  ('Rebel', 'hero', 'jung', 'Breaks rules that no longer work and overturns what is unjust.',
+    '["defiant", "disruptive", "free-spirited"]', '["protagonist", "antagonist"]',
+    'Robin Hood, Randle McMurphy'),
+  ('Lover', 'ally', 'jung', 'Seeks intimacy and connection; driven by passion and commitment.',
+    '["passionate", "devoted", "sensual"]', '["love_interest"]',
+    'Romeo, Elizabeth Bennet'),
+  ('Creator', 'hero', 'jung', 'Makes something of lasting value; imaginative and driven by vision.',
+    '["inventive", "perfectionist", "visionary"]', '["protagonist", "supporting"]',
+    'Victor Frankenstein, Willy Wonka'),
+  ('Jester', 'trickster', 'jung', 'Lives in the moment with joy and humour, and reveals truth through jokes.',
+    '["funny", "light-hearted", "truth-telling"]', '["sidekick"]',
+    'Falstaff, the Fool in King Lear'),
+  ('Sage', 'mentor', 'jung', 'Seeks truth and understanding, and shares knowledge.',
+    '["wise", "analytical", "detached"]', '["mentor"]',
+    'Yoda, Sherlock Holmes'),
+  ('Magician', 'mentor', 'jung', 'Transforms reality by understanding its laws; makes the impossible happen.',
+    '["visionary", "charismatic", "transformative"]', '["mentor", "antagonist"]',
+    'Prospero, Merlin'),
+  ('Ruler', 'threshold_guardian', 'jung', 'Seeks control and order, and takes responsibility for a realm.',
+    '["commanding", "responsible", "organised"]', '["antagonist", "supporting"]',
+    'King Arthur, Don Vito Corleone')
 on conflict (name) do nothing;
 
--- Badges: criteria name a metric from user_progress (or an event count) and a threshold.
-insert into public.badges (name, description, category, rarity, criteria, points)
+-- Badges: criteria name a user_progress column, a comparison and a threshold.
+insert into public.badges (name, description, category, rarity, criteria, xp_reward)
 values
-  ('First Chapter', 'Finish reading your first chapter.', 'reading', 'common',
-    '{"metric": "chapters_completed", "operator": ">=", "threshold": 1}', 10),
-  ('Bookworm', 'Finish reading ten books.', 'reading', 'rare',
-    '{"metric": "books_read", "operator": ">=", "threshold": 10}', 100),
-  ('Quiz Whiz', 'Complete twenty-five chapter quizzes.', 'learning', 'uncommon',
+  ('First Book', 'Upload your first book and see its chapters.', 'achievement', 'common',
+    '{"metric": "books_uploaded", "operator": ">=", "threshold": 1}', 10),
+  ('Librarian', 'Upload ten books.', 'milestone', 'rare',
+    '{"metric": "books_uploaded", "operator": ">=", "threshold": 10}', 100),
+  ('Quiz Whiz', 'Complete twenty-five chapter quizzes.', 'skill', 'uncommon',
     '{"metric": "quizzes_completed", "operator": ">=", "threshold": 25}', 50),
-  ('Director''s Chair', 'Generate your first video from a chapter.', 'creation', 'common',
-    '{"metric": "videos_generated", "operator": ">=", "threshold": 1}', 20),
-  ('Studio Mogul', 'Generate one hundred videos.', 'creation', 'epic',
-    '{"metric": "videos_generated", "operator": ">=", "threshold": 100}', 500),
-  ('On a Roll', 'Be active seven days in a row.', 'milestone', 'uncommon',
-    '{"metric": "current_streak_days", "operator": ">=", "threshold": 7}', 40),
-  ('Unstoppable', 'Be active one hundred days in a row.', 'milestone', 'legendary',
-    '{"metric": "longest_streak_days", "operator": ">=", "threshold": 100}', 1000),
-  ('Centurion', 'Earn one thousand points.', 'community', 'rare',
-    '{"metric": "total_points", "operator": ">=", "threshold": 1000}', 0)
+  ('Director''s Chair', 'Create your first video from a chapter.', 'achievement', 'common',
+    '{"metric": "videos_created", "operator": ">=", "threshold": 1}', 20),
+  ('Studio Mogul', 'Create one hundred videos.', 'milestone', 'epic',
+    '{"metric": "videos_created", "operator": ">=", "threshold": 100}', 500),
+  ('Centurion', 'Earn one thousand XP.', 'milestone', 'legendary',
+    '{"metric": "total_xp", "operator": ">=", "threshold": 1000}', 0)
 on conflict (name) do nothing;
 
 -- Demo account (sign-in is up to Auth; locally the row is enough) and its sample book.
@@ -91,11 +87,12 @@ insert into auth.users (id, email, raw_user_meta_data, email_confirmed_at)
 values ('00000000-0000-4000-8000-00000000d3e0', 'demo@litinkai.test', '{"full_name": "Demo Reader"}', now())
 on conflict (id) do nothing;
 
-insert into public.books (id, user_id, title, author, description, book_type, genre, status, total_chapters,
-  word_count, estimated_duration_minutes)
+insert into public.books (id, user_id, title, author, description, book_type, structure_type, genre, status,
+  total_chapters, word_count, estimated_duration_minutes)
 values ('00000000-0000-4000-8000-0000000b0001', '00000000-0000-4000-8000-00000000d3e0',
   'The Lighthouse at Gull Point', 'LitinkAI Sample Press',
-  'A girl, a lighthouse keeper and the storm that tests them both.', 'entertainment', 'adventure', 'ready', 3, 0, 0)
+  'A girl, a lighthouse keeper and the storm that tests them both.', 'entertainment', 'chapters', 'adventure', 'ready',
+  3, 0, 0)
 on conflict (id) do nothing;
 
 insert into public.chapters (id, book_id, chapter_number, title, content)
@@ -144,11 +141,11 @@ on conflict (id) do nothing;
 
 -- Word counts and reading time (238 words per minute) follow from the text.
 update public.chapters c
-set word_count = w.words, duration_minutes = ceil(w.words / 238.0)
+set word_count = w.words, duration = ceil(w.words / 238.0)
 from (select id, array_length(regexp_split_to_array(btrim(content), '\s+'), 1) as words from public.chapters
       where book_id = '00000000-0000-4000-8000-0000000b0001') w
 where c.id = w.id;
 update public.books b
 set word_count = (select sum(word_count) from public.chapters where book_id = b.id),
-    estimated_duration_minutes = (select sum(duration_minutes) from public.chapters where book_id = b.id)
+    estimated_duration_minutes = (select sum(duration) from public.chapters where book_id = b.id)
 where b.id = '00000000-0000-4000-8000-0000000b0001';

@@ -39,7 +39,7 @@ async function ingestBench() {
     await storage.put("books", path, new TextEncoder().encode(text), "text/plain");
     const bookId = await asUser(sql, userId, async (tx) => {
       const [{ id }] =
-        await tx`insert into public.books (title, source_file_path, book_type) values ('Bench', ${path}, 'learning') returning id`;
+        await tx`insert into public.books (title, file_url, book_type) values ('Bench', ${path}, 'learning') returning id`;
       await tx`select public.process_book(${id})`;
       return id;
     });
@@ -58,12 +58,12 @@ async function ingestBench() {
     await runEmbed(sql, offlineEmbedder, { batchSize: 16 });
     const embedMs = performance.now() - embedStarted;
     const [{ n }] = await sql`
-      select count(distinct chapter_id)::integer as n from public.chapter_embeddings e
+      select count(distinct chapter_id)::integer as n from public.chapter_passages e
       join public.chapters c on c.id = e.chapter_id where c.book_id = ${bookId}`;
     console.log(
       `embedding: ${n} chapters of 3,000 words in ${(embedMs / 1000).toFixed(2)} s, ${
         ms(embedMs / n)
-      } per chapter (offline embedder, chunks of 400 words)`,
+      } per chapter (offline embedder, passages of 400 words)`,
     );
   } finally {
     await sql`delete from auth.users where id = ${userId}`;
@@ -92,13 +92,13 @@ function topicText(topic: number, words: number, random: () => number): string {
   return out.join(" ");
 }
 
-// Every variant indexes the expression private.nearest_chunks orders by (half-precision copies of the
+// Every variant indexes the expression private.nearest_passages orders by (half-precision copies of the
 // vectors), so the planner can use it; the migration's own index is put back afterwards.
 const HALFVEC = "(embedding::extensions.halfvec(1536)) extensions.halfvec_cosine_ops";
 const HNSW = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 64)`;
 const HNSW_DENSE = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 200)`;
 const IVFFLAT = `using ivfflat (${HALFVEC}) with (lists = LISTS)`;
-/** Index and search settings to compare; nearest_chunks' own settings are changed for each run. */
+/** Index and search settings to compare; nearest_passages' own settings are changed for each run. */
 const INDEXES: { name: string; create: string; settings: string[] }[] = [
   { name: "hnsw m=16 ef_construction=64, ef_search=40", create: HNSW, settings: ["hnsw.ef_search = 40"] },
   { name: "hnsw m=16 ef_construction=64, ef_search=100", create: HNSW, settings: ["hnsw.ef_search = 100"] },
@@ -121,8 +121,8 @@ const INDEXES: { name: string; create: string; settings: string[] }[] = [
   { name: "ivfflat lists=sqrt(n), probes=10", create: IVFFLAT, settings: ["ivfflat.probes = 10"] },
   { name: "ivfflat lists=sqrt(n), probes=30", create: IVFFLAT, settings: ["ivfflat.probes = 30"] },
 ].filter((index) => !Deno.env.get("BENCH_INDEX") || index.name.includes(Deno.env.get("BENCH_INDEX")!));
-const NEAREST_CHUNKS = "private.nearest_chunks(extensions.vector, uuid, integer)";
-const MIGRATION_INDEX = "chapter_embeddings_embedding_hnsw_idx";
+const NEAREST_PASSAGES = "private.nearest_passages(extensions.vector, uuid, integer)";
+const MIGRATION_INDEX = "chapter_passages_embedding_hnsw_idx";
 
 async function searchBench(size: number) {
   const userId = await benchUser();
@@ -150,8 +150,9 @@ async function searchBench(size: number) {
           vectorLiteral(hashedEmbedding(topicText((start + i) % 250, 60, random)))
         );
         await sql`
-          insert into public.chapter_embeddings (chapter_id, content, content_hash, embedding, model)
-          select id, 'x', 'bench', v::extensions.vector, 'offline-hashed-bow-1536'
+          insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding,
+            embedding_model)
+          select id, 0, 'x', 'bench', v::extensions.vector, 'offline-hashed-bow-1536'
           from unnest(${ids}::uuid[], ${vectors}::text[]) as t (id, v)`;
       }
       console.log(
@@ -159,7 +160,7 @@ async function searchBench(size: number) {
           ((performance.now() - loadStarted) / 1000).toFixed(1)
         } s)`,
       );
-      await sql`analyze public.chapter_embeddings`;
+      await sql`analyze public.chapter_passages`;
       const queries = Array.from(
         { length: 100 },
         (_, i) => vectorLiteral(hashedEmbedding(topicText((i * 7) % 250, 12, random))),
@@ -172,7 +173,7 @@ async function searchBench(size: number) {
             await tx`set local enable_indexscan = off`;
             const rows =
               await tx`select embedding operator(extensions.<=>) ${q}::extensions.vector as distance
-            from public.chapter_embeddings order by 1 limit 10`;
+            from public.chapter_passages order by 1 limit 10`;
             return Number(rows[rows.length - 1].distance);
           }),
         );
@@ -187,7 +188,7 @@ async function searchBench(size: number) {
           await sql.begin(async (tx) => {
             await tx`set local maintenance_work_mem = '2GB'`;
             await tx.unsafe(
-              `create index bench_ann_idx on public.chapter_embeddings ${
+              `create index bench_ann_idx on public.chapter_passages ${
                 index.create.replace("LISTS", String(lists))
               }`,
             );
@@ -196,7 +197,7 @@ async function searchBench(size: number) {
           built = index.create;
         }
         for (const setting of index.settings) {
-          await sql.unsafe(`alter function ${NEAREST_CHUNKS} set ${setting}`);
+          await sql.unsafe(`alter function ${NEAREST_PASSAGES} set ${setting}`);
         }
         const latencies: number[] = [];
         let hits = 0;
@@ -209,10 +210,10 @@ async function searchBench(size: number) {
           });
           hits += got.filter((distance) => distance <= exact[i] + 1e-6).length;
         }
-        const plan = await sql.begin(async (tx) => { // as private.nearest_chunks runs it
+        const plan = await sql.begin(async (tx) => { // as private.nearest_passages runs it
           for (const setting of index.settings) await tx.unsafe(`set local ${setting}`);
           await tx`set local enable_seqscan = off`;
-          const rows = await tx`explain select e.chapter_id from public.chapter_embeddings e
+          const rows = await tx`explain select e.chapter_id from public.chapter_passages e
             where e.user_id::text = ${userId}::text
             order by e.embedding::extensions.halfvec(1536) operator(extensions.<=>)
               ${queries[0]}::extensions.halfvec(1536) limit 40`;
@@ -229,9 +230,9 @@ async function searchBench(size: number) {
       }
       await sql`drop index public.bench_ann_idx`;
     } finally {
-      await sql.unsafe(`alter function ${NEAREST_CHUNKS} set hnsw.ef_search = 200`);
-      await sql.unsafe(`alter function ${NEAREST_CHUNKS} reset ivfflat.probes`);
-      await sql`delete from public.chapter_embeddings e using public.chapters c where c.id = e.chapter_id and c.book_id = ${bookId}`;
+      await sql.unsafe(`alter function ${NEAREST_PASSAGES} set hnsw.ef_search = 200`);
+      await sql.unsafe(`alter function ${NEAREST_PASSAGES} reset ivfflat.probes`);
+      await sql`delete from public.chapter_passages e using public.chapters c where c.id = e.chapter_id and c.book_id = ${bookId}`;
       await sql`drop index if exists public.bench_ann_idx`;
       await sql.unsafe(definition);
     }

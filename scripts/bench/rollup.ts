@@ -15,12 +15,12 @@ const users = (await sql`
 try {
   let started = performance.now();
   await sql`
-    insert into public.usage_logs (user_id, resource_type, provider, model, operation, input_tokens, units, duration_ms,
-      cost_usd, tier, success, created_at)
+    insert into public.usage_logs (user_id, resource_type, provider, model_used, operation, input_tokens, units,
+      duration_seconds, cost_usd, tier_at_time, success, created_at)
     select (${users}::uuid[])[1 + (n % 1000)],
-      (array['text', 'embedding', 'image', 'audio', 'video']::public.resource_type[])[1 + (n % 5)],
+      (array['script', 'embedding', 'image', 'audio', 'video']::public.resource_type[])[1 + (n % 5)],
       'offline', (array['gpt-4o-mini', 'text-embedding-3-small', 'modelslab-flux', 'espeak-ng', 'offline-ffmpeg-motion'])[1 + (n % 5)],
-      'bench', n % 2000, n % 7, 50 + n % 900, (n % 1000) / 100000.0, 'free', n % 50 <> 0,
+      'bench', n % 2000, n % 7, (50 + n % 900) / 1000.0, (n % 1000) / 100000.0, 'free', n % 50 <> 0,
       timestamptz '2026-01-01' + (n::double precision / ${ROWS}) * interval '30 days'
     from generate_series(1, ${ROWS}) n`;
   await sql`analyze public.usage_logs`;
@@ -57,8 +57,8 @@ try {
   for (const row of plan) console.log(`  ${row["QUERY PLAN"]}`);
 } finally {
   const started = performance.now();
-  await sql`delete from public.cost_aggregations where period_date between '2026-01-01' and '2026-01-30'`;
-  await sql`delete from public.model_metrics where metric_date = '2026-01-15'`;
+  await sql`delete from public.cost_aggregations where period_start between '2026-01-01' and '2026-01-30'`;
+  await sql`delete from public.model_metrics where date = '2026-01-15'`;
   await sql`delete from auth.users where id = any(${users})`;
   console.log(`cleaned up in ${seconds(started)} s`);
   await sql.end({ timeout: 5 });

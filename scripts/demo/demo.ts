@@ -58,7 +58,7 @@ async function readProgress(sql: Sql, generationId: string) {
     const [c] = await tx`
       select
         (select count(*)::int from public.image_generations where video_generation_id = ${generationId} and status = 'completed') as images,
-        (select count(distinct scene_id)::int from public.audio_generations where video_generation_id = ${generationId} and status = 'completed') as audio,
+        (select count(distinct scene_description_id)::int from public.audio_generations where video_generation_id = ${generationId} and status = 'completed') as audio,
         (select count(*)::int from public.scene_videos where video_generation_id = ${generationId} and status = 'completed') as video,
         (select count(*)::int from public.lipsync_jobs where video_generation_id = ${generationId} and status = 'completed') as lipsync,
         (select count(*)::int from public.merge_jobs where video_generation_id = ${generationId} and status = 'completed') as merge`;
@@ -105,7 +105,7 @@ async function main() {
     say(`Starting a cinematic video of chapter ${chapterNumber}, "${chapter.title}", as the demo user`);
     const generationId = await asUser(sql, DEMO_USER, async (tx) => {
       const [{ id }] =
-        await tx`select public.start_video_generation(${chapter.id}, 'cinematic', 'basic') as id`;
+        await tx`select public.start_video_generation(${chapter.id}, 'cinematic', 'free') as id`;
       return id as string;
     });
     say(`Generation ${generationId}: progress from video_generations and the job tables`);

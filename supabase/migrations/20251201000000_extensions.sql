@@ -1,5 +1,6 @@
--- Extensions the backend relies on. On hosted Supabase every one is available;
--- the local stack installs them (pgmq may be the project's compatible build).
+-- Extensions, the private schema and the one updated_at trigger every table uses.
+-- On hosted Supabase every extension is available; the local stack installs them (pgmq may be
+-- the project's compatible build).
 create extension if not exists vector with schema extensions;
 create extension if not exists pg_cron with schema pg_catalog;
 create extension if not exists pgmq;
@@ -19,3 +20,16 @@ $$;
 create schema if not exists private;
 revoke all on schema private from public;
 grant usage on schema private to anon, authenticated, service_role;
+
+create or replace function private.set_updated_at()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.updated_at := pg_catalog.now();
+  return new;
+end;
+$$;
+comment on function private.set_updated_at() is 'Trigger: keeps updated_at current on every update.';
+revoke all on function private.set_updated_at() from public, anon, authenticated;

@@ -1,37 +1,37 @@
 -- Scheduled jobs and quotas: rollups against hand-computed sums, idempotent re-runs, who reads the
 -- aggregates, the billing-period reset, the stuck-generation reaper and archive cleanup.
 begin;
-select plan(25);
+select plan(29);
 
 create temp table ids as
   select tests.create_user('ann@billing.test') as ann, tests.create_user('bob@billing.test') as bob,
          tests.create_user('root@billing.test') as root;
 grant select on ids to public;
-insert into public.user_roles (user_id, role) select root, 'superadmin' from ids;
+insert into public.user_roles (user_id, role_name) select root, 'superadmin' from ids;
 
 -- A fixture of usage across two days and two users (costs chosen to sum exactly).
-insert into public.usage_logs (user_id, resource_type, provider, model, operation, cost_usd, duration_ms, tier, success, created_at)
+insert into public.usage_logs (user_id, resource_type, provider, model_used, operation, cost_usd, duration_seconds, tier_at_time, success, created_at)
 select u, r::public.resource_type, 'openai', m, 'op', c, d, 'free', ok, ts::timestamptz
 from (values
-  ((select ann from ids), 'text', 'gpt-4o-mini', 0.010, 100, true, '2026-03-01 08:00+00'),
-  ((select ann from ids), 'text', 'gpt-4o-mini', 0.020, 300, true, '2026-03-01 23:59+00'),
-  ((select ann from ids), 'image', 'modelslab-flux', 0.500, 2000, true, '2026-03-01 12:00+00'),
-  ((select bob from ids), 'text', 'gpt-4o-mini', 0.040, 200, false, '2026-03-01 09:00+00'),
-  ((select ann from ids), 'audio', 'eleven_multilingual_v2', 0.300, 1000, true, '2026-03-02 00:00+00')
+  ((select ann from ids), 'script', 'gpt-4o-mini', 0.010, 0.1, true, '2026-03-01 08:00+00'),
+  ((select ann from ids), 'script', 'gpt-4o-mini', 0.020, 0.3, true, '2026-03-01 23:59+00'),
+  ((select ann from ids), 'image', 'modelslab-flux', 0.500, 2.0, true, '2026-03-01 12:00+00'),
+  ((select bob from ids), 'plot', 'gpt-4o-mini', 0.040, 0.2, false, '2026-03-01 09:00+00'),
+  ((select ann from ids), 'audio', 'eleven_multilingual_v2', 0.300, 1.0, true, '2026-03-02 00:00+00')
 ) as f (u, r, m, c, d, ok, ts);
 
 select is(private.rollup_daily_costs('2026-03-01'), 2, 'the daily rollup writes one row per user with usage');
 select results_eq(
-  $$select total_cost_usd, request_count, cost_by_resource from public.cost_aggregations
-    where user_id = (select ann from ids) and period_date = '2026-03-01'$$,
-  $$values (0.530000::numeric(14, 6), 3, '{"text": 0.030000, "image": 0.500000}'::jsonb)$$,
-  'ann''s day: 0.01 + 0.02 + 0.50, three requests, split by resource type');
-select is((select total_cost_usd from public.cost_aggregations where user_id = (select bob from ids) and period_date = '2026-03-01'),
+  $$select total_cost, request_count, breakdown from public.cost_aggregations
+    where user_id = (select ann from ids) and period_start = '2026-03-01' and period_end = '2026-03-01'$$,
+  $$values (0.530000::numeric(14, 6), 3, '{"script": 0.030000, "image": 0.500000}'::jsonb)$$,
+  'ann''s day (period_start = period_end): 0.01 + 0.02 + 0.50, three requests, split by resource type');
+select is((select total_cost from public.cost_aggregations where user_id = (select bob from ids) and period_start = '2026-03-01'),
   0.040000::numeric(14, 6), 'bob''s day');
-select is((select count(*)::integer from public.cost_aggregations where period_date = '2026-03-02'), 0,
+select is((select count(*)::integer from public.cost_aggregations where period_start = '2026-03-02' or period_end = '2026-03-02'), 0,
   'the next day is not touched (the 00:00 row belongs to 2 March)');
 select lives_ok($$select private.rollup_daily_costs('2026-03-01')$$, 'a day can be rolled up again');
-select is((select count(*)::integer from public.cost_aggregations where period_date = '2026-03-01'), 2,
+select is((select count(*)::integer from public.cost_aggregations where period_start = '2026-03-01'), 2,
   're-running replaces, never duplicates');
 delete from public.usage_logs where user_id = (select bob from ids);
 select private.rollup_daily_costs('2026-03-01');
@@ -41,21 +41,21 @@ select is((select count(*)::integer from public.cost_aggregations where user_id 
 select is(private.rollup_model_metrics('2026-03-01'), 2, 'model metrics: one row per model used that day');
 select results_eq(
   $$select request_count, success_count, failure_count, avg_latency_ms, total_cost_usd from public.model_metrics
-    where model = 'gpt-4o-mini' and metric_date = '2026-03-01'$$,
-  $$values (2, 2, 0, 200.00::numeric(12, 2), 0.030000::numeric(14, 6))$$,
+    where model_name = 'gpt-4o-mini' and date = '2026-03-01'$$,
+  $$values (2, 2, 0, 200::double precision, 0.030000::numeric(14, 6))$$,
   'gpt-4o-mini on 1 March: two calls averaging 200 ms');
 select private.rollup_model_metrics('2026-03-01');
-select is((select count(*)::integer from public.model_metrics where metric_date = '2026-03-01'), 2, 'model rollup is idempotent');
+select is((select count(*)::integer from public.model_metrics where date = '2026-03-01'), 2, 'model rollup is idempotent');
 
 -- Who reads the aggregates.
 select tests.authenticate_as((select ann from ids));
 select is((select count(*)::integer from public.cost_aggregations), 1, 'a user reads their own aggregates');
 select is((select count(*)::integer from public.model_metrics), 0, 'users do not read model metrics');
-select is(tests.try_rows($$update public.cost_aggregations set total_cost_usd = 0$$), 'denied', 'users cannot write aggregates');
+select is(tests.try_rows($$update public.cost_aggregations set total_cost = 0$$), 'denied', 'users cannot write aggregates');
 select tests.authenticate_as((select bob from ids));
 select is((select count(*)::integer from public.cost_aggregations), 0, 'another user reads none of them');
 select tests.authenticate_as((select root from ids));
-select is((select count(*)::integer from public.model_metrics where metric_date = '2026-03-01'), 2, 'superadmins read model metrics');
+select is((select count(*)::integer from public.model_metrics where date = '2026-03-01'), 2, 'superadmins read model metrics');
 select tests.authenticate_as_anon();
 select is((select count(*)::integer from public.cost_aggregations), 0, 'anonymous callers read nothing');
 select tests.clear_authentication();
@@ -86,6 +86,8 @@ delete from pgmq.q_script where message ->> 'generation_id' = (select id::text f
 select results_eq($$select action from private.reap_stuck_generations() where generation_id in
                     (select id from public.video_generations where user_id = (select ann from ids))$$,
   $$values ('requeued 1 units')$$, 'a stuck generation without a message is queued again');
+select is((select status::text from public.video_generations where user_id = (select ann from ids)), 'pending',
+  'a requeued generation no worker has begun stays pending');
 set local session_replication_role = replica;
 update public.video_generations set updated_at = now() - interval '2 hours',
   pipeline_metadata = pipeline_metadata || '{"reaped": 2}' where user_id = (select ann from ids);
@@ -95,6 +97,25 @@ select results_eq($$select action from private.reap_stuck_generations() where ge
   $$values ('failed')$$, 'after two requeues it fails');
 select matches((select error_message from public.video_generations where user_id = (select ann from ids)),
   '^stuck in the script step since .* retry to resume$', 'with a message saying where it was stuck');
+
+-- A subscription Stripe deleted: back on the free tier with status canceled; the free allowance stays usable.
+insert into public.books (id, user_id, title) select '00000000-0000-4000-8000-0000000ff002', bob, 'C' from ids;
+insert into public.chapters (id, book_id, chapter_number, title, content)
+values ('00000000-0000-4000-8000-0000000ff102', '00000000-0000-4000-8000-0000000ff002', 1, 'One', 'Bo.');
+select private.apply_stripe_subscription('evt_billing_1', now() - interval '2 hours', bob, 'cus_billing_bob', 'sub_billing_bob',
+  'price_basic', 'litinkai_basic_monthly', 'active', now() - interval '1 day', now() + interval '29 days', false) from ids;
+select private.apply_stripe_subscription('evt_billing_2', now() - interval '1 hour', bob, 'cus_billing_bob', 'sub_billing_bob',
+  'price_basic', 'litinkai_basic_monthly', 'canceled', null, null, false, true) from ids;
+select results_eq($$select tier::text, status::text, video_count_limit, stripe_subscription_id from public.user_subscriptions
+                    where user_id = (select bob from ids)$$,
+  $$values ('free', 'canceled', 2, null::text)$$, 'a deleted Stripe subscription leaves the free tier, status canceled');
+select results_eq($$select from_tier::text, to_tier::text, change_reason::text from public.subscription_history
+                    where user_id = (select bob from ids) order by effective_date$$,
+  $$values ('free', 'basic', 'upgrade'), ('basic', 'free', 'cancel')$$, 'the history records the upgrade and the cancellation');
+select tests.authenticate_as((select bob from ids));
+select lives_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000ff102')$$,
+  'a canceled user still generates within the free allowance');
+select tests.clear_authentication();
 
 -- Archive cleanup and the schedules.
 select pgmq.send('plot', '{"old": true}');

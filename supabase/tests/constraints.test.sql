@@ -1,6 +1,6 @@
 -- Constraints and foreign key actions: bad values fail with the expected error.
 begin;
-select plan(27);
+select plan(34);
 
 insert into auth.users (id, email) values ('d0000000-0000-4000-8000-00000000000d', 'c@constraints.test');
 insert into public.books (id, user_id, title) values
@@ -19,7 +19,7 @@ insert into public.chapter_scripts (chapter_id, script_id, plot_overview_id, use
 insert into public.video_generations (id, user_id, chapter_id, script_id, script_style) values
   ('d0000000-0000-4000-8000-000000000091', 'd0000000-0000-4000-8000-00000000000d', 'd0000000-0000-4000-8000-0000000000c1',
    'd0000000-0000-4000-8000-0000000000d1', 'cinematic');
-insert into public.scene_videos (id, video_generation_id, scene_id, user_id, scene_number) values
+insert into public.scene_videos (id, video_generation_id, scene_description_id, user_id, scene_number) values
   ('d0000000-0000-4000-8000-000000000095', 'd0000000-0000-4000-8000-000000000091', 'd0000000-0000-4000-8000-0000000000f1',
    'd0000000-0000-4000-8000-00000000000d', 1);
 insert into public.lipsync_jobs (scene_video_id, video_generation_id, user_id) values
@@ -40,19 +40,35 @@ select throws_ok($$update public.books set progress_percentage = -1 where id = '
   '23514', null, 'negative book progress is refused');
 select throws_ok($$update public.user_subscriptions set tier = 'platinum' where user_id = 'd0000000-0000-4000-8000-00000000000d'$$,
   '22P02', null, 'an unknown tier is refused');
-select throws_ok($$insert into public.usage_logs (user_id, resource_type, provider, model, operation, cost_usd, tier)
-    values ('d0000000-0000-4000-8000-00000000000d', 'text', 'p', 'm', 'o', -0.01, 'free')$$,
+select throws_ok($$insert into public.usage_logs (user_id, resource_type, provider, model_used, operation, cost_usd, tier_at_time)
+    values ('d0000000-0000-4000-8000-00000000000d', 'script', 'p', 'm', 'o', -0.01, 'free')$$,
   '23514', null, 'a negative cost is refused');
 select throws_ok($$update public.user_subscriptions set video_count_used = -1 where user_id = 'd0000000-0000-4000-8000-00000000000d'$$,
   '23514', null, 'a negative count is refused');
-select throws_ok($$insert into public.chapter_embeddings (chapter_id, content, content_hash, embedding, model)
-    values ('d0000000-0000-4000-8000-0000000000c1', 'x', 'h', '[1,2,3]', 'm')$$,
-  '22000', null, 'an embedding of the wrong dimension is refused');
-select throws_ok($$insert into public.badges (name, description, category, criteria) values ('Vague', 'd', 'reading', '{}')$$,
+select throws_ok($$insert into public.chapter_embeddings (chapter_id, content_hash, embedding, embedding_model)
+    values ('d0000000-0000-4000-8000-0000000000c1', 'h', '[1,2,3]', 'm')$$,
+  '22000', null, 'a chapter embedding of the wrong dimension is refused');
+select throws_ok($$insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)
+    values ('d0000000-0000-4000-8000-0000000000c1', 0, 'x', 'h', '[1,2,3]', 'm')$$,
+  '22000', null, 'a passage embedding of the wrong dimension is refused');
+select throws_ok($$insert into public.badges (name, description, category, criteria) values ('Vague', 'd', 'achievement', '{}')$$,
   '23514', null, 'a badge without machine-readable criteria is refused');
 select throws_ok($$insert into public.characters (plot_overview_id, book_id, user_id, name)
     values ('d0000000-0000-4000-8000-000000000071', 'd0000000-0000-4000-8000-0000000000b2', 'd0000000-0000-4000-8000-00000000000d', 'Stray')$$,
   '23514', null, 'a character cannot belong to a different book than its plot');
+select throws_ok($$insert into public.characters (plot_overview_id, book_id, user_id, name, archetypes)
+    values ('d0000000-0000-4000-8000-000000000071', 'd0000000-0000-4000-8000-0000000000b1', 'd0000000-0000-4000-8000-00000000000d',
+            'Nobody', jsonb_build_array((select id from public.character_archetypes where name = 'Hero'), gen_random_uuid()))$$,
+  '23503', null, 'a character cannot name an archetype id that does not exist');
+select throws_ok($$insert into public.characters (plot_overview_id, book_id, user_id, name, archetypes)
+    values ('d0000000-0000-4000-8000-000000000071', 'd0000000-0000-4000-8000-0000000000b1', 'd0000000-0000-4000-8000-00000000000d',
+            'Typo', '["hero"]')$$,
+  '23503', null, 'an archetype entry that is not an id is refused');
+insert into public.characters (plot_overview_id, book_id, user_id, name, archetypes)
+values ('d0000000-0000-4000-8000-000000000071', 'd0000000-0000-4000-8000-0000000000b1', 'd0000000-0000-4000-8000-00000000000d',
+        'Mara', jsonb_build_array((select id from public.character_archetypes where name = 'Mentor')));
+select throws_ok($$update public.characters set archetypes = archetypes || to_jsonb(gen_random_uuid()) where name = 'Mara'$$,
+  '23503', null, 'an update cannot add an unknown archetype id either');
 
 -- Uniqueness.
 select throws_ok($$insert into public.plot_overviews (book_id, user_id, version, logline)
@@ -70,26 +86,35 @@ select throws_ok($$insert into public.user_subscriptions (user_id) values ('d000
   '23505', null, 'a second subscription for a user is refused');
 select throws_ok($$insert into public.user_progress (user_id) values ('d0000000-0000-4000-8000-00000000000d')$$,
   '23505', null, 'a second progress row for a user is refused');
-insert into public.model_metrics (model, provider, metric_date) values ('m', 'p', '2026-01-01');
-select throws_ok($$insert into public.model_metrics (model, provider, metric_date) values ('m', 'p', '2026-01-01')$$,
+insert into public.model_metrics (model_name, provider, date) values ('m', 'p', '2026-01-01');
+select throws_ok($$insert into public.model_metrics (model_name, provider, date) values ('m', 'p', '2026-01-01')$$,
   '23505', null, 'a second metrics row for a model and day is refused');
 
 -- Generation status transitions.
 select throws_ok($$update public.video_generations set status = 'completed' where id = 'd0000000-0000-4000-8000-000000000091'$$,
-  '23514', null, 'a queued generation cannot jump to completed');
-update public.video_generations set status = 'processing', progress_percentage = 40 where id = 'd0000000-0000-4000-8000-000000000091';
+  '23514', null, 'a pending generation cannot jump to completed');
+update public.video_generations set status = 'images', progress_percentage = 40 where id = 'd0000000-0000-4000-8000-000000000091';
 update public.video_generations set progress_percentage = 20 where id = 'd0000000-0000-4000-8000-000000000091';
-select is((select progress_percentage from public.video_generations where id = 'd0000000-0000-4000-8000-000000000091'), 40.00,
+select is((select progress_percentage from public.video_generations where id = 'd0000000-0000-4000-8000-000000000091'), 40,
   'progress never decreases');
+update public.video_generations set status = 'merge' where id = 'd0000000-0000-4000-8000-000000000091';
 select throws_ok($$update public.video_generations set status = 'completed' where id = 'd0000000-0000-4000-8000-000000000091'$$,
-  '23514', null, 'a generation cannot complete without its video');
+  '23514', 'new row for relation "video_generations" violates check constraint "video_generations_completed_has_video"',
+  'a generation cannot complete without its video');
+select throws_ok($$update public.video_generations set status = 'failed' where id = 'd0000000-0000-4000-8000-000000000091'$$,
+  '23514', 'new row for relation "video_generations" violates check constraint "video_generations_failed_has_error"',
+  'a generation cannot fail without an error message');
 update public.video_generations set status = 'cancelled' where id = 'd0000000-0000-4000-8000-000000000091';
-select throws_ok($$update public.video_generations set status = 'processing' where id = 'd0000000-0000-4000-8000-000000000091'$$,
+select throws_ok($$update public.video_generations set status = 'script' where id = 'd0000000-0000-4000-8000-000000000091'$$,
   '23514', null, 'a cancelled generation stays cancelled');
 
 -- Foreign key actions.
 select throws_ok($$delete from public.scripts where id = 'd0000000-0000-4000-8000-0000000000d1'$$,
   '23503', null, 'a script a video uses cannot be deleted');
+select throws_ok($$delete from public.character_archetypes where name = 'Mentor'$$,
+  '23503', null, 'an archetype a character uses cannot be deleted');
+select lives_ok($$delete from public.character_archetypes where name = 'Magician'$$,
+  'an archetype no character uses can be deleted');
 delete from public.plot_overviews where id = 'd0000000-0000-4000-8000-000000000071';
 select is((select plot_overview_id from public.chapter_scripts where script_id = 'd0000000-0000-4000-8000-0000000000d1'), null,
   'deleting a plot overview keeps the chapter script and clears its link');

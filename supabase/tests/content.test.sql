@@ -1,15 +1,15 @@
 -- Content RPCs from the outside: processing books, confirming structure, plots, and search limits.
 begin;
-select plan(20);
+select plan(28);
 
 create temp table ids as
   select tests.create_user('owner@content.test') as owner, tests.create_user('other@content.test') as other;
 grant select on ids to public;
-insert into public.books (id, user_id, title, source_file_path)
+insert into public.books (id, user_id, title, file_url)
 select '00000000-0000-4000-8000-0000000dd001', owner, 'Draft', owner || '/draft.txt' from ids;
 insert into public.books (id, user_id, title)
 select '00000000-0000-4000-8000-0000000dd002', owner, 'No file' from ids;
-insert into public.books (id, user_id, title, source_file_path)
+insert into public.books (id, user_id, title, file_url)
 select '00000000-0000-4000-8000-0000000dd003', owner, 'Elsewhere', other || '/stolen.txt' from ids;
 
 select bag_has($$select queue_name from pgmq.list_queues()$$, $$values ('ingest'), ('embed'), ('plot')$$,
@@ -65,8 +65,8 @@ select is((select count(*)::integer from pgmq.q_embed where message ->> 'chapter
 update public.chapters set title = 'Renamed' where id = '00000000-0000-4000-8000-0000000ee001';
 select is((select count(*)::integer from pgmq.q_embed where message ->> 'chapter_id' = '00000000-0000-4000-8000-0000000ee001'),
   1, 'a title change does not re-embed');
-insert into public.chapter_embeddings (chapter_id, content, content_hash, embedding, model)
-values ('00000000-0000-4000-8000-0000000ee001', 'Some text.', 'h', array_fill(0.1, array[1536])::extensions.vector, 'test');
+insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)
+values ('00000000-0000-4000-8000-0000000ee001', 0, 'Some text.', 'h', array_fill(0.1, array[1536])::extensions.vector, 'test');
 select tests.authenticate_as((select owner from ids));
 select is((select count(*)::integer from public.match_chapters(array_fill(0.1, array[1536])::extensions.vector, 5)), 1,
   'the owner finds their chapter');
@@ -76,6 +76,54 @@ select tests.authenticate_as((select other from ids));
 select is((select count(*)::integer from public.match_chapters(array_fill(0.1, array[1536])::extensions.vector, 5)), 0,
   'another user finds nothing');
 select tests.clear_authentication();
+
+-- The embed worker's write: passages, and one chapter vector that is their normalised mean.
+select tests.authenticate_as_service_role();
+select ok(private.save_chapter_embeddings(0, '00000000-0000-4000-8000-0000000ee001',
+    encode(sha256(convert_to('Some text.', 'UTF8')), 'hex'), 'test',
+    jsonb_build_array(
+      jsonb_build_object('passage_index', 0, 'content', 'Some', 'embedding', array_fill(0.3, array[1536])::extensions.vector::text),
+      jsonb_build_object('passage_index', 1, 'content', 'text.', 'embedding', (array_fill(0.1, array[768]) || array_fill(0.5, array[768]))::extensions.vector::text))),
+  'the embed worker saves a chapter''s passages');
+select tests.clear_authentication();
+select results_eq($$select passage_index, content, embedding_model, user_id from public.chapter_passages
+                    where chapter_id = '00000000-0000-4000-8000-0000000ee001' order by passage_index$$,
+  $$select 0, 'Some', 'test', owner from ids union all select 1, 'text.', 'test', owner from ids$$,
+  'the passages replace the old ones in place, owned by the book''s owner');
+select results_eq($$select count(*)::integer, min(passage_count), min(dimension),
+                      bool_and(embedding operator(extensions.<=>)
+                               (array_fill(0.2, array[768]) || array_fill(0.4, array[768]))::extensions.vector < 1e-5),
+                      bool_and(abs(extensions.vector_norm(embedding) - 1) < 1e-5)
+                    from public.chapter_embeddings where chapter_id = '00000000-0000-4000-8000-0000000ee001'$$,
+  $$values (1, 2, 1536, true, true)$$,
+  'one chapter embedding: the unit-length mean of its two passages');
+select tests.authenticate_as_service_role();
+select ok(not private.save_chapter_embeddings(0, '00000000-0000-4000-8000-0000000ee001', 'stale', 'test', '[]'),
+  'a save for content that has since changed is skipped');
+select tests.clear_authentication();
+
+-- Saving a generated script: the new one is the active script of its chapter and style, earlier ones are archived.
+select tests.authenticate_as((select owner from ids));
+select throws_ok($$select private.save_generated_script(auth.uid(), '00000000-0000-4000-8000-0000000ee001', 'cinematic', '{}')$$,
+  '42501', null, 'clients cannot save scripts through the worker function');
+select tests.authenticate_as_service_role();
+select private.save_generated_script(owner, '00000000-0000-4000-8000-0000000ee001', s.style::public.script_style,
+  jsonb_build_object('title', s.title, 'script', 'INT. ROOM', 'model', 'offline-rules-v1', 'characters', '["Ada", "Bo"]'::jsonb,
+    'scenes', '[{"scene_number": 1, "visual_description": "A room.", "characters": ["Ada", "Bo"], "key_actions": ["Ada sits", "Bo leaves"]}]'::jsonb))
+from ids, (values (1, 'narration', 'N1'), (2, 'cinematic', 'C1'), (3, 'cinematic', 'C2')) as s (n, style, title)
+order by s.n;
+select tests.clear_authentication();
+select results_eq($$select script_style::text, version, title, status::text from public.scripts
+                    where chapter_id = '00000000-0000-4000-8000-0000000ee001' order by script_style, version$$,
+  $$values ('cinematic', 1, 'C1', 'archived'), ('cinematic', 2, 'C2', 'active'), ('narration', 1, 'N1', 'active')$$,
+  'a new script archives the earlier active script of its chapter and style only');
+select is((select character_details::jsonb from public.scripts where title = 'C2'),
+  '[{"name": "Ada", "role": null}, {"name": "Bo", "role": null}]'::jsonb,
+  'character_details is a JSON array of names and roles');
+select results_eq($$select d.characters, d.key_actions from public.scene_descriptions d join public.scripts s on s.id = d.script_id
+                    where s.title = 'C2'$$,
+  $$values ('["Ada", "Bo"]'::jsonb, E'Ada sits\nBo leaves')$$,
+  'scene characters are a JSON array and key actions one per line');
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Pipeline orchestration from the outside: queues, the client RPCs and their errors, who may call
 -- the worker functions, and the status guard. The workers themselves are tested in Deno.
 begin;
-select plan(31);
+select plan(40);
 
 create temp table ids as
   select tests.create_user('owner@pipeline.test') as owner, tests.create_user('other@pipeline.test') as other;
@@ -31,19 +31,21 @@ select throws_ok($$select public.start_video_generation('00000000-0000-4000-8000
 
 select tests.authenticate_as((select owner from ids));
 select throws_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000cc001', 'cinematic', 'premium')$$,
-  'LT005', 'quality premium is not included in the free tier (up to basic)', 'quality above the tier is refused');
+  'LT005', 'quality premium is not included in the free tier (up to free)', 'quality above the tier is refused');
 insert into started select 'first', public.start_video_generation('00000000-0000-4000-8000-0000000cc001');
 select tests.clear_authentication();
 
 select results_eq(
   $$select status::text, user_id, script_style::text, quality_tier::text from public.video_generations
     where id = (select id from started where label = 'first')$$,
-  $$select 'queued', owner, 'cinematic', 'basic' from ids$$, 'the generation is queued for its owner');
+  $$select 'pending', owner, 'cinematic', 'free' from ids$$, 'the generation is pending for its owner, at the free quality');
+select is((select current_step::text from public.video_generations where id = (select id from started where label = 'first')),
+  'script', 'its first stage is the script');
 select is((select video_count_used from public.user_subscriptions where user_id = (select owner from ids)), 1,
   'starting counts the video against the quota');
 select is((select (message ->> 'generation_id')::uuid from pgmq.q_script order by msg_id desc limit 1),
   (select id from started where label = 'first'), 'the script stage is enqueued in the same transaction');
-select is((select videos_generated from public.user_progress where user_id = (select owner from ids)), 1,
+select is((select videos_created from public.user_progress where user_id = (select owner from ids)), 1,
   'progress counts the video');
 
 select tests.authenticate_as((select owner from ids));
@@ -71,9 +73,9 @@ select throws_ok(format($$select private.begin_step(%L, 'script', 'script', 1)$$
 select is(tests.try_rows(format($$update public.video_generations set status = 'completed', total_cost_usd = 0
   where id = %L$$, (select id from started where label = 'first'))), 'denied', 'clients cannot write status or cost');
 
--- Cancel refunds the video; cancelled and queued generations cannot be retried.
+-- Cancel refunds the video; cancelled and pending generations cannot be retried.
 select is(public.cancel_video_generation((select id from started where label = 'first')),
-  (select id from started where label = 'first'), 'the owner cancels a queued generation');
+  (select id from started where label = 'first'), 'the owner cancels a pending generation');
 select tests.clear_authentication();
 select is((select status::text from public.video_generations where id = (select id from started where label = 'first')),
   'cancelled', 'the cancelled generation says so');
@@ -81,9 +83,9 @@ select is((select video_count_used from public.user_subscriptions where user_id 
   'cancelling gives the video back to the quota');
 select tests.authenticate_as((select owner from ids));
 select throws_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'first')),
-  'LT004', 'only a queued or running generation can be cancelled; this one is cancelled', 'a cancelled one stays cancelled');
+  'LT004', 'only a pending or running generation can be cancelled; this one is cancelled', 'a cancelled one stays cancelled');
 select throws_ok(format('select public.retry_video_generation(%L)', (select id from started where label = 'second')),
-  'LT004', 'only a failed generation can be retried; this one is queued', 'only failed generations can be retried');
+  'LT004', 'only a failed generation can be retried; this one is pending', 'only failed generations can be retried');
 select tests.clear_authentication();
 
 -- A subscription that is not active blocks new generations.
@@ -93,18 +95,32 @@ select throws_ok($$select public.start_video_generation('00000000-0000-4000-8000
   'your subscription is past_due: update your payment method to generate videos', 'a past-due subscription is refused');
 select tests.clear_authentication();
 
--- The status guard and progress that never goes down.
-select throws_ok(format($$update public.video_generations set status = 'queued' where id = %L$$,
-  (select id from started where label = 'first')), '23514', null, 'a cancelled generation cannot be queued again');
-update public.video_generations set status = 'processing', progress_percentage = 40
-where id = (select id from started where label = 'second');
+-- The status guard: pending -> a stage -> later stages -> merge -> completed; a stage -> failed;
+-- failed -> pending (retry). Progress never goes down.
+select throws_ok(format($$update public.video_generations set status = 'pending' where id = %L$$,
+  (select id from started where label = 'first')), '23514', null, 'a cancelled generation cannot be made pending again');
+select lives_ok(format($$update public.video_generations set status = 'script', progress_percentage = 40 where id = %L$$,
+  (select id from started where label = 'second')), 'a pending generation enters its first stage');
 update public.video_generations set progress_percentage = 10 where id = (select id from started where label = 'second');
 select is((select progress_percentage::integer from public.video_generations where id = (select id from started where label = 'second')),
   40, 'progress never goes down');
+select lives_ok(format($f$do $x$ begin
+    update public.video_generations set status = 'images' where id = %1$L;
+    update public.video_generations set status = 'audio' where id = %1$L;
+    update public.video_generations set status = 'video' where id = %1$L;
+    update public.video_generations set status = 'lipsync' where id = %1$L;
+    update public.video_generations set status = 'merge' where id = %1$L;
+  end $x$$f$, (select id from started where label = 'second')), 'a running generation moves forward stage by stage');
+select throws_ok(format($$update public.video_generations set status = 'images' where id = %L$$,
+  (select id from started where label = 'second')), '23514', null, 'a generation cannot go back to an earlier stage');
+select throws_ok(format($$update public.video_generations set status = 'pending' where id = %L$$,
+  (select id from started where label = 'second')), '23514', null, 'a running generation cannot go back to pending');
 select lives_ok(format($$update public.video_generations set status = 'failed', error_message = 'boom' where id = %L$$,
-  (select id from started where label = 'second')), 'processing may fail');
+  (select id from started where label = 'second')), 'a running generation may fail');
 select throws_ok(format($$update public.video_generations set status = 'completed' where id = %L$$,
   (select id from started where label = 'second')), '23514', null, 'a failed generation cannot jump to completed');
+select throws_ok(format($$update public.video_generations set status = 'script' where id = %L$$,
+  (select id from started where label = 'second')), '23514', null, 'a failed generation resumes only through pending');
 
 -- Retry of a failed generation queues it again from where it stopped.
 update public.user_subscriptions set status = 'active' where user_id = (select owner from ids);
@@ -113,7 +129,17 @@ select lives_ok(format('select public.retry_video_generation(%L)', (select id fr
   'the owner retries a failed generation');
 select tests.clear_authentication();
 select is((select status::text from public.video_generations where id = (select id from started where label = 'second')),
-  'queued', 'the retried generation is queued again');
+  'pending', 'the retried generation is pending again');
+
+-- Only the merge stage completes a generation, and a completed one is final.
+select throws_ok(format($$update public.video_generations set status = 'completed', video_url = 'v.mp4' where id = %L$$,
+  (select id from started where label = 'second')), '23514', null, 'a pending generation cannot complete');
+select lives_ok(format($f$do $x$ begin
+    update public.video_generations set status = 'merge' where id = %1$L;
+    update public.video_generations set status = 'completed', video_url = 'v.mp4' where id = %1$L;
+  end $x$$f$, (select id from started where label = 'second')), 'merge completes a generation that has its video');
+select throws_ok(format($$update public.video_generations set status = 'failed', error_message = 'late' where id = %L$$,
+  (select id from started where label = 'second')), '23514', null, 'a completed generation stays completed');
 
 select * from finish();
 rollback;

@@ -7,19 +7,23 @@ insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-00000000000a', 'owner@rls.test'),
   ('b0000000-0000-4000-8000-00000000000b', 'other@rls.test'),
   ('c0000000-0000-4000-8000-00000000000c', 'admin@rls.test');
-insert into public.user_roles (user_id, role) values ('c0000000-0000-4000-8000-00000000000c', 'superadmin');
+insert into public.user_roles (user_id, role_name) values ('c0000000-0000-4000-8000-00000000000c', 'superadmin');
 
 -- A's content, one row per table, with fixed ids.
 insert into public.books (id, user_id, title) values
   ('a0000000-0000-4000-8000-0000000000b1', 'a0000000-0000-4000-8000-00000000000a', 'Owner book'),
   ('b0000000-0000-4000-8000-0000000000b1', 'b0000000-0000-4000-8000-00000000000b', 'Other book');
-insert into public.book_structure (id, book_id, structure_type, extraction_method) values
-  ('a0000000-0000-4000-8000-000000000051', 'a0000000-0000-4000-8000-0000000000b1', 'chapters', 'toc');
+insert into public.book_structure (id, book_id, extraction_method) values
+  ('a0000000-0000-4000-8000-000000000051', 'a0000000-0000-4000-8000-0000000000b1', 'toc');
 insert into public.chapters (id, book_id, chapter_number, title, content) values
   ('a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-0000000000b1', 1, 'One', 'Text.'),
+  ('a0000000-0000-4000-8000-0000000000c2', 'a0000000-0000-4000-8000-0000000000b1', 2, 'Two', 'More text.'),
   ('b0000000-0000-4000-8000-0000000000c1', 'b0000000-0000-4000-8000-0000000000b1', 1, 'Other', 'Text.');
-insert into public.chapter_embeddings (id, chapter_id, content, content_hash, embedding, model) values
-  ('a0000000-0000-4000-8000-0000000000e1', 'a0000000-0000-4000-8000-0000000000c1', 'Text.', 'h',
+insert into public.chapter_embeddings (id, chapter_id, content_hash, embedding, embedding_model) values
+  ('a0000000-0000-4000-8000-0000000000e1', 'a0000000-0000-4000-8000-0000000000c1', 'h',
+   array_fill(0.1::real, array[1536])::extensions.vector, 'hashed-bow');
+insert into public.chapter_passages (id, chapter_id, passage_index, content, content_hash, embedding, embedding_model) values
+  ('a0000000-0000-4000-8000-0000000000e2', 'a0000000-0000-4000-8000-0000000000c1', 0, 'Text.', 'h',
    array_fill(0.1::real, array[1536])::extensions.vector, 'hashed-bow');
 insert into public.scripts (id, chapter_id, user_id, script_style, title, script) values
   ('a0000000-0000-4000-8000-0000000000d1', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-00000000000a', 'cinematic', 'S1', 'INT.'),
@@ -28,24 +32,24 @@ insert into public.scene_descriptions (id, script_id, scene_number, visual_descr
   ('a0000000-0000-4000-8000-0000000000f1', 'a0000000-0000-4000-8000-0000000000d1', 1, 'A lighthouse.');
 insert into public.plot_overviews (id, book_id, user_id, logline) values
   ('a0000000-0000-4000-8000-000000000071', 'a0000000-0000-4000-8000-0000000000b1', 'a0000000-0000-4000-8000-00000000000a', 'A keeper.');
-insert into public.characters (id, plot_overview_id, book_id, user_id, name, archetype_id) values
+insert into public.characters (id, plot_overview_id, book_id, user_id, name, archetypes) values
   ('a0000000-0000-4000-8000-000000000072', 'a0000000-0000-4000-8000-000000000071', 'a0000000-0000-4000-8000-0000000000b1',
-   'a0000000-0000-4000-8000-00000000000a', 'Mara', (select id from public.character_archetypes where name = 'Hero'));
+   'a0000000-0000-4000-8000-00000000000a', 'Mara', jsonb_build_array((select id from public.character_archetypes where name = 'Hero')));
 insert into public.chapter_scripts (id, chapter_id, script_id, plot_overview_id, user_id) values
   ('a0000000-0000-4000-8000-000000000073', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-0000000000d1',
    'a0000000-0000-4000-8000-000000000071', 'a0000000-0000-4000-8000-00000000000a');
 insert into public.video_generations (id, user_id, chapter_id, script_id, script_style) values
   ('a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000c1',
    'a0000000-0000-4000-8000-0000000000d1', 'cinematic');
-insert into public.image_generations (id, user_id, video_generation_id, scene_id, image_type, subject_key, prompt) values
-  ('a0000000-0000-4000-8000-000000000092', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-000000000091',
-   'a0000000-0000-4000-8000-0000000000f1', 'scene', 'scene:1', 'A lighthouse');
+insert into public.image_generations (id, chapter_id, user_id, video_generation_id, scene_description_id, image_type, scene_number, prompt) values
+  ('a0000000-0000-4000-8000-000000000092', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-00000000000a',
+   'a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-0000000000f1', 'scene', 1, 'A lighthouse');
 insert into public.image_generation_retries (id, image_generation_id, attempt_number, error_message) values
   ('a0000000-0000-4000-8000-000000000093', 'a0000000-0000-4000-8000-000000000092', 1, 'timeout');
-insert into public.audio_generations (id, user_id, video_generation_id, scene_id, audio_type, text_content) values
-  ('a0000000-0000-4000-8000-000000000094', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-000000000091',
-   'a0000000-0000-4000-8000-0000000000f1', 'narration', 'Once.');
-insert into public.scene_videos (id, video_generation_id, scene_id, user_id, scene_number) values
+insert into public.audio_generations (id, chapter_id, user_id, video_generation_id, scene_description_id, audio_type, text_content) values
+  ('a0000000-0000-4000-8000-000000000094', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-00000000000a',
+   'a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-0000000000f1', 'narration', 'Once.');
+insert into public.scene_videos (id, video_generation_id, scene_description_id, user_id, scene_number) values
   ('a0000000-0000-4000-8000-000000000095', 'a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-0000000000f1',
    'a0000000-0000-4000-8000-00000000000a', 1);
 insert into public.lipsync_jobs (id, scene_video_id, video_generation_id, user_id) values
@@ -56,19 +60,19 @@ insert into public.merge_jobs (id, video_generation_id, user_id) values
 insert into public.merge_assets (id, merge_job_id, scene_video_id, asset_type, asset_url, sequence_order) values
   ('a0000000-0000-4000-8000-000000000098', 'a0000000-0000-4000-8000-000000000097', 'a0000000-0000-4000-8000-000000000095',
    'video', 'a/1.mp4', 0);
-insert into public.subscription_history (id, user_id, subscription_id, new_tier, new_status, change_reason)
+insert into public.subscription_history (id, user_id, subscription_id, to_tier, new_status, change_reason)
   select 'a0000000-0000-4000-8000-0000000000a1', user_id, id, 'standard', 'active', 'upgrade'
   from public.user_subscriptions where user_id = 'a0000000-0000-4000-8000-00000000000a';
-insert into public.usage_logs (id, user_id, resource_type, provider, model, operation, cost_usd, tier) values
-  ('a0000000-0000-4000-8000-0000000000a2', 'a0000000-0000-4000-8000-00000000000a', 'text', 'offline', 'rules', 'script', 0.01, 'free');
-insert into public.cost_aggregations (id, user_id, period_date, total_cost_usd) values
-  ('a0000000-0000-4000-8000-0000000000a3', 'a0000000-0000-4000-8000-00000000000a', current_date, 0.01);
-insert into public.model_metrics (id, model, provider, metric_date, request_count, success_count) values
+insert into public.usage_logs (id, user_id, resource_type, provider, model_used, operation, cost_usd, tier_at_time) values
+  ('a0000000-0000-4000-8000-0000000000a2', 'a0000000-0000-4000-8000-00000000000a', 'script', 'offline', 'rules', 'script', 0.01, 'free');
+insert into public.cost_aggregations (id, user_id, period_start, period_end, total_cost) values
+  ('a0000000-0000-4000-8000-0000000000a3', 'a0000000-0000-4000-8000-00000000000a', current_date, current_date, 0.01);
+insert into public.model_metrics (id, model_name, provider, date, request_count, success_count) values
   ('a0000000-0000-4000-8000-0000000000a4', 'rules', 'offline', current_date, 1, 1);
 insert into public.user_badges (id, user_id, badge_id) values
-  ('a0000000-0000-4000-8000-0000000000a5', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Chapter'));
-insert into public.nfts (id, user_id, user_badge_id, blockchain) values
-  ('a0000000-0000-4000-8000-0000000000a6', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000a5', 'polygon');
+  ('a0000000-0000-4000-8000-0000000000a5', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Book'));
+insert into public.nfts (id, user_id, badge_id, blockchain) values
+  ('a0000000-0000-4000-8000-0000000000a6', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Book'), 'polygon');
 select private.issue_email_verification('a0000000-0000-4000-8000-00000000000a');
 
 -- What the product lets each party do, per table. row_id is A's row (or the reference row).
@@ -93,19 +97,22 @@ select s.tbl, s.row_id, s.update_set,
 from (values
   ('profiles', 'a0000000-0000-4000-8000-00000000000a'::uuid, 'display_name = ''x''', null::text, false, true, false, true, false, true),
   ('user_roles', (select id from public.user_roles where user_id = 'a0000000-0000-4000-8000-00000000000a'), 'updated_at = pg_catalog.now()',
-    'insert into public.user_roles (user_id, role) values (''%1$s'', ''superadmin'')', false, true, false, false, false, true),
+    'insert into public.user_roles (user_id, role_name) values (''%1$s'', ''superadmin'')', false, true, false, false, false, true),
   ('email_verifications', (select id from public.email_verifications where user_id = 'a0000000-0000-4000-8000-00000000000a'),
     'verified_at = pg_catalog.now()', null, false, true, false, false, false, true),
   ('books', 'a0000000-0000-4000-8000-0000000000b1', 'title = ''x''',
     'insert into public.books (user_id, title) values (''%1$s'', ''New'')', false, true, true, true, true, true),
   ('book_structure', 'a0000000-0000-4000-8000-000000000051', 'confirmed_at = pg_catalog.now()',
-    'insert into public.book_structure (book_id, structure_type, extraction_method) values (''a0000000-0000-4000-8000-0000000000b1'', ''chapters'', ''manual'')',
+    'insert into public.book_structure (book_id, extraction_method) values (''a0000000-0000-4000-8000-0000000000b1'', ''manual'')',
     false, true, false, false, false, true),
   ('chapters', 'a0000000-0000-4000-8000-0000000000c1', 'title = ''x''',
     'insert into public.chapters (book_id, chapter_number, title) values (''a0000000-0000-4000-8000-0000000000b1'', 99, ''New'')',
     false, true, true, true, true, true),
-  ('chapter_embeddings', 'a0000000-0000-4000-8000-0000000000e1', 'content = ''x''',
-    'insert into public.chapter_embeddings (chapter_id, chunk_index, content, content_hash, embedding, model) values (''a0000000-0000-4000-8000-0000000000c1'', 7, ''x'', ''h'', pg_catalog.array_fill(0.2::real, array[1536])::extensions.vector, ''m'')',
+  ('chapter_embeddings', 'a0000000-0000-4000-8000-0000000000e1', 'embedding_model = ''x''',
+    'insert into public.chapter_embeddings (chapter_id, content_hash, embedding, embedding_model) values (''a0000000-0000-4000-8000-0000000000c2'', ''h'', pg_catalog.array_fill(0.2::real, array[1536])::extensions.vector, ''m'')',
+    false, true, true, true, true, true),
+  ('chapter_passages', 'a0000000-0000-4000-8000-0000000000e2', 'content = ''x''',
+    'insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model) values (''a0000000-0000-4000-8000-0000000000c1'', 7, ''x'', ''h'', pg_catalog.array_fill(0.2::real, array[1536])::extensions.vector, ''m'')',
     false, true, true, true, true, true),
   ('scripts', 'a0000000-0000-4000-8000-0000000000d2', 'title = ''x''',
     'insert into public.scripts (chapter_id, user_id, script_style, title, script) values (''a0000000-0000-4000-8000-0000000000c1'', ''%1$s'', ''educational'', ''T'', ''S'')',
@@ -120,7 +127,7 @@ from (values
     'insert into public.characters (plot_overview_id, book_id, user_id, name) values (''a0000000-0000-4000-8000-000000000071'', ''a0000000-0000-4000-8000-0000000000b1'', ''%1$s'', ''Elias'')',
     false, true, true, true, true, true),
   ('character_archetypes', (select id from public.character_archetypes where name = 'Hero'), 'description = ''x''',
-    'insert into public.character_archetypes (name, category, description) values (''Newcomer'', ''jung'', ''d'')',
+    'insert into public.character_archetypes (name, category, tradition, description) values (''Newcomer'', ''hero'', ''jung'', ''d'')',
     true, true, false, false, false, false),
   ('chapter_scripts', 'a0000000-0000-4000-8000-000000000073', 'plot_enhanced = true',
     'insert into public.chapter_scripts (chapter_id, script_id, user_id) values (''a0000000-0000-4000-8000-0000000000c1'', ''a0000000-0000-4000-8000-0000000000d2'', ''%1$s'')',
@@ -135,17 +142,17 @@ from (values
   ('merge_assets', 'a0000000-0000-4000-8000-000000000098', 'asset_url = ''x''', null, false, true, false, false, false, true),
   ('user_subscriptions', (select id from public.user_subscriptions where user_id = 'a0000000-0000-4000-8000-00000000000a'),
     'video_count_limit = 1000', null, false, true, false, false, false, true),
-  ('subscription_history', 'a0000000-0000-4000-8000-0000000000a1', 'new_tier = ''enterprise''', null, false, true, false, false, false, true),
+  ('subscription_history', 'a0000000-0000-4000-8000-0000000000a1', 'to_tier = ''enterprise''', null, false, true, false, false, false, true),
   ('usage_logs', 'a0000000-0000-4000-8000-0000000000a2', 'cost_usd = 0', null, false, true, false, false, false, true),
-  ('cost_aggregations', 'a0000000-0000-4000-8000-0000000000a3', 'total_cost_usd = 0', null, false, true, false, false, false, true),
+  ('cost_aggregations', 'a0000000-0000-4000-8000-0000000000a3', 'total_cost = 0', null, false, true, false, false, false, true),
   ('model_metrics', 'a0000000-0000-4000-8000-0000000000a4', 'total_cost_usd = 0', null, false, false, false, false, false, true),
-  ('badges', (select id from public.badges where name = 'First Chapter'), 'description = ''x''',
-    'insert into public.badges (name, description, category, criteria) values (''New'', ''d'', ''reading'', ''{"metric": "x", "threshold": 1}'')',
+  ('badges', (select id from public.badges where name = 'First Book'), 'description = ''x''',
+    'insert into public.badges (name, description, category, criteria) values (''New'', ''d'', ''achievement'', ''{"metric": "x", "threshold": 1}'')',
     true, true, false, false, false, false),
-  ('user_badges', 'a0000000-0000-4000-8000-0000000000a5', 'metadata = ''{"x": 1}''', null, false, true, false, false, false, true),
+  ('user_badges', 'a0000000-0000-4000-8000-0000000000a5', 'earning_context = ''{"x": 1}''', null, false, true, false, false, false, true),
   ('nfts', 'a0000000-0000-4000-8000-0000000000a6', 'wallet_address = ''0x0''', null, false, true, false, false, false, true),
   ('user_progress', (select id from public.user_progress where user_id = 'a0000000-0000-4000-8000-00000000000a'),
-    'total_points = 1000', null, false, true, false, false, false, true)
+    'total_xp = 1000', null, false, true, false, false, false, true)
 ) as s (tbl, row_id, update_set, insert_sql, anon_reads, owner_reads, owner_inserts, owner_updates, owner_deletes, service_deletes);
 
 create function pg_temp.attempt(t spec, command text, actor uuid)
@@ -164,7 +171,7 @@ grant execute on function pg_temp.attempt(spec, text, uuid) to anon, authenticat
 select plan(
   (select count(*)::integer * 15 from spec)  -- 4 anon, 4 other user, 4 owner, 3 service role
   + 1                                           -- every public table has a spec row
-  + 15                                          -- the extra cases below
+  + 18                                          -- the extra cases below
 );
 
 select is(
@@ -193,6 +200,10 @@ select is(pg_temp.attempt(s, 'insert', 'a0000000-0000-4000-8000-00000000000a'), 
 select is(tests.try_rows($$insert into public.scripts (chapter_id, user_id, script_style, title, script)
     values ('a0000000-0000-4000-8000-0000000000c1', 'b0000000-0000-4000-8000-00000000000b', 'narration', 'T', 'S')$$),
   'denied', 'another user cannot attach their own script to the owner''s chapter');
+select is(tests.try_rows($$insert into public.chapter_passages (chapter_id, user_id, passage_index, content, content_hash, embedding, embedding_model)
+    values ('a0000000-0000-4000-8000-0000000000c1', 'b0000000-0000-4000-8000-00000000000b', 8, 'x', 'h',
+            pg_catalog.array_fill(0.3::real, array[1536])::extensions.vector, 'm')$$),
+  'denied', 'another user cannot add a passage to the owner''s chapter, even naming themselves as its owner');
 select ok(pg_temp.attempt(s, 'update', 'b0000000-0000-4000-8000-00000000000b') in ('0', 'denied'),
   format('another user cannot update the owner''s row in %s', s.tbl)) from spec s order by s.tbl;
 select ok(pg_temp.attempt(s, 'delete', 'b0000000-0000-4000-8000-00000000000b') in ('0', 'denied'),
@@ -223,8 +234,10 @@ from spec s order by s.tbl;
 
 -- Extra cases.
 select tests.authenticate_as('a0000000-0000-4000-8000-00000000000a');
-select is(tests.try_rows('select token_hash from public.email_verifications'), 'denied',
+select is(tests.try_rows('select token from public.email_verifications'), 'denied',
   'the owner cannot read verification token hashes');
+select is(tests.try_rows('select id, user_id, email, expires_at, verified, verified_at, created_at, updated_at from public.email_verifications'),
+  '1', 'the owner reads the state of their verification, without the token');
 select is(tests.try_rows($$update public.chapters set book_id = 'b0000000-0000-4000-8000-0000000000b1' where id = 'a0000000-0000-4000-8000-0000000000c1'$$),
   'denied', 'the owner cannot move a chapter into another user''s book');
 select is(tests.try_rows($$update public.books set status = 'ready' where id = 'a0000000-0000-4000-8000-0000000000b1'$$),
@@ -233,7 +246,7 @@ select is(tests.try_rows($$update public.video_generations set status = 'complet
   'denied', 'the owner cannot write a generation''s status');
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '0', 'a user reads no model metrics');
 select tests.clear_authentication();
-update public.video_generations set status = 'processing' where id = 'a0000000-0000-4000-8000-000000000091';
+update public.video_generations set status = 'script' where id = 'a0000000-0000-4000-8000-000000000091';
 update public.video_generations set status = 'cancelled' where id = 'a0000000-0000-4000-8000-000000000091';
 select tests.authenticate_as('a0000000-0000-4000-8000-00000000000a');
 select is(tests.try_rows($$delete from public.video_generations where id = 'a0000000-0000-4000-8000-000000000091'$$),
@@ -241,7 +254,8 @@ select is(tests.try_rows($$delete from public.video_generations where id = 'a000
 
 select tests.authenticate_as('c0000000-0000-4000-8000-00000000000c');
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '1', 'a superadmin reads model metrics');
-select is(tests.try_rows($$insert into public.badges (name, description, category, criteria) values ('Admin badge', 'd', 'community', '{"metric": "x", "threshold": 1}')$$),
+select is(tests.try_rows($$select 1 from public.chapter_passages$$), '0', 'a superadmin reads no one else''s passages');
+select is(tests.try_rows($$insert into public.badges (name, description, category, criteria) values ('Admin badge', 'd', 'skill', '{"metric": "x", "threshold": 1}')$$),
   '1', 'a superadmin adds a badge');
 select is(tests.try_rows($$update public.character_archetypes set description = 'x' where name = 'Hero'$$),
   '1', 'a superadmin edits an archetype');

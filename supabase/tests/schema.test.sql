@@ -1,16 +1,16 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(67);
+select plan(91);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
-  'books', 'book_structure', 'chapters', 'chapter_embeddings', 'scripts', 'scene_descriptions',
+  'books', 'book_structure', 'chapters', 'chapter_embeddings', 'chapter_passages', 'scripts', 'scene_descriptions',
   'plot_overviews', 'characters', 'character_archetypes', 'chapter_scripts',
   'image_generations', 'image_generation_retries', 'audio_generations', 'video_generations', 'scene_videos',
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
   'badges', 'user_badges', 'nfts', 'user_progress'
-], 'public has exactly the 30 tables of the ERD');
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
@@ -54,38 +54,60 @@ select is((select array_agg(tablename || ': ' || policyname) from pg_policies
 
 -- Key columns and types.
 select col_type_is('public', 'chapter_embeddings', 'embedding', 'extensions', 'vector(1536)', 'embeddings have 1536 dimensions');
+select col_type_is('public', 'chapter_passages', 'embedding', 'extensions', 'vector(1536)', 'passage embeddings have 1536 dimensions');
+select col_type_is('public', 'profiles', 'roles', 'jsonb', 'profiles.roles is a JSON array of role names');
+select col_type_is('public', 'scripts', 'status', 'script_status', 'scripts have a draft/active/archived status');
+select col_type_is('public', 'characters', 'archetypes', 'jsonb', 'characters name their archetypes in a JSON array');
+select is((select attgenerated::text from pg_attribute where attrelid = 'public.email_verifications'::regclass and attname = 'verified'),
+  's', 'email_verifications.verified is a stored generated column');
+select is((select attgenerated::text from pg_attribute where attrelid = 'public.image_generations'::regclass and attname = 'subject_key'),
+  's', 'image_generations.subject_key is a stored generated column');
 select col_is_pk('public', 'profiles', 'id', 'profiles are keyed by the auth user id');
 select fk_ok('public', 'profiles', 'id', 'auth', 'users', 'id');
-select col_type_is('public', 'video_generations', 'progress_percentage', 'numeric(5,2)', 'progress is numeric(5,2)');
+select col_type_is('public', 'video_generations', 'progress_percentage', 'integer', 'progress is an integer percentage');
 select col_type_is('public', 'usage_logs', 'cost_usd', 'numeric(12,6)', 'costs are exact decimals');
 select col_not_null('public', 'chapters', 'content', 'a chapter always has content');
-select col_not_null('public', 'usage_logs', 'model', 'a usage log names its model');
+select col_not_null('public', 'usage_logs', 'model_used', 'a usage log names its model');
 select col_type_is('public', 'user_subscriptions', 'tier', 'subscription_tier', 'subscriptions use the tier enum');
 select col_type_is('public', 'audio_generations', 'duration_ms', 'integer', 'audio length is in milliseconds');
 
 -- Enumerations.
 select enum_has_labels('public', 'book_type', array['learning', 'entertainment']);
-select enum_has_labels('public', 'structure_type', array['chapters', 'parts_and_chapters', 'sections', 'fixed_parts']);
-select enum_has_labels('public', 'book_status', array['draft', 'processing', 'ready', 'failed', 'published']);
-select enum_has_labels('public', 'user_mode', array['explorer', 'creator']);
-select enum_has_labels('public', 'app_role', array['user', 'author', 'admin', 'superadmin']);
+select enum_has_labels('public', 'book_structure_type', array['linear', 'chapters', 'mixed']);
+select enum_has_labels('public', 'book_status', array['draft', 'processing', 'ready', 'failed']);
+select enum_has_labels('public', 'user_mode', array['learning', 'creator', 'entertainment']);
+select enum_has_labels('public', 'app_role', array['user', 'creator', 'author', 'admin', 'superadmin']);
 select enum_has_labels('public', 'script_style', array['cinematic', 'narration', 'educational']);
+select enum_has_labels('public', 'script_status', array['draft', 'active', 'archived']);
+select enum_has_labels('public', 'archetype_category',
+  array['hero', 'mentor', 'ally', 'herald', 'trickster', 'shapeshifter', 'threshold_guardian', 'shadow']);
+select enum_has_labels('public', 'plot_status', array['active', 'archived', 'deleted']);
+select enum_has_labels('public', 'generation_method', array['openrouter', 'manual', 'openai', 'offline']);
+select enum_has_labels('public', 'character_role',
+  array['protagonist', 'antagonist', 'supporting', 'minor', 'deuteragonist', 'mentor', 'love_interest', 'sidekick']);
 select enum_has_labels('public', 'time_of_day', array['dawn', 'morning', 'noon', 'afternoon', 'evening', 'night', 'unspecified']);
 select enum_has_labels('public', 'image_type', array['scene', 'character', 'cover']);
 select enum_has_labels('public', 'audio_type', array['narration', 'dialogue', 'music', 'sound_effect']);
-select enum_has_labels('public', 'generation_status', array['queued', 'processing', 'completed', 'failed', 'cancelled']);
-select enum_has_labels('public', 'job_status', array['pending', 'processing', 'completed', 'failed', 'cancelled']);
+select enum_has_labels('public', 'generation_status',
+  array['pending', 'script', 'images', 'audio', 'video', 'lipsync', 'merge', 'completed', 'failed', 'cancelled']);
+select hasnt_type('public', 'job_status', 'job_status is gone: each job table has its own status enum');
+select enum_has_labels('public', 'media_job_status', array['pending', 'in_progress', 'completed', 'failed']);
+select enum_has_labels('public', 'scene_video_status', array['pending', 'generating', 'completed', 'failed']);
+select enum_has_labels('public', 'processing_status', array['pending', 'processing', 'completed', 'failed']);
+select enum_has_labels('public', 'merge_type', array['auto', 'manual']);
+select enum_has_labels('public', 'merge_asset_type', array['video', 'audio', 'image', 'subtitle']);
 select enum_has_labels('public', 'pipeline_step', array['script', 'images', 'audio', 'video', 'lipsync', 'merge']);
-select enum_has_labels('public', 'quality_tier', array['basic', 'standard', 'premium', 'professional']);
+select enum_has_labels('public', 'quality_tier', array['free', 'basic', 'standard', 'premium', 'professional']);
 select enum_has_labels('public', 'subscription_tier', array['free', 'basic', 'standard', 'premium', 'professional', 'enterprise']);
-select enum_has_labels('public', 'subscription_status', array['active', 'trialing', 'past_due', 'cancelled', 'incomplete', 'unpaid']);
+select enum_has_labels('public', 'subscription_status', array['active', 'trialing', 'past_due', 'canceled', 'incomplete', 'unpaid']);
 select enum_has_labels('public', 'change_reason', array['upgrade', 'downgrade', 'cancel', 'renewal', 'payment_failed', 'reactivation']);
-select enum_has_labels('public', 'resource_type', array['text', 'embedding', 'image', 'audio', 'video', 'lipsync', 'merge']);
-select enum_has_labels('public', 'badge_category', array['reading', 'learning', 'creation', 'community', 'milestone']);
+select enum_has_labels('public', 'resource_type',
+  array['script', 'image', 'audio', 'video', 'plot', 'embedding', 'lipsync', 'merge', 'content']);
+select enum_has_labels('public', 'badge_category', array['achievement', 'milestone', 'skill']);
 select enum_has_labels('public', 'badge_rarity', array['common', 'uncommon', 'rare', 'epic', 'legendary']);
-select enum_has_labels('public', 'blockchain', array['ethereum', 'polygon', 'base', 'solana']);
-select enum_has_labels('public', 'nft_status', array['pending', 'minting', 'minted', 'failed', 'transferred']);
-select enum_has_labels('public', 'extraction_method', array['toc', 'ai', 'manual']);
+select enum_has_labels('public', 'blockchain', array['algorand', 'polygon']);
+select enum_has_labels('public', 'nft_status', array['pending', 'minting', 'minted', 'failed']);
+select enum_has_labels('public', 'extraction_method', array['ai', 'manual', 'toc']);
 
 -- Uniqueness the ERD names.
 select col_is_unique('public', 'book_structure', 'book_id', 'one structure per book');
@@ -93,7 +115,12 @@ select col_is_unique('public', 'chapters', array['book_id', 'chapter_number'], '
 select col_is_unique('public', 'merge_jobs', 'video_generation_id', 'one merge job per generation');
 select col_is_unique('public', 'lipsync_jobs', 'scene_video_id', 'one lipsync job per scene video');
 select col_is_unique('public', 'user_subscriptions', 'user_id', 'one subscription per user');
-select col_is_unique('public', 'model_metrics', array['model', 'metric_date'], 'one metrics row per model and day');
+select col_is_unique('public', 'model_metrics', array['model_name', 'date'], 'one metrics row per model and day');
+select col_is_unique('public', 'chapter_embeddings', 'chapter_id', 'one embedding per chapter');
+select col_is_unique('public', 'chapter_passages', array['chapter_id', 'passage_index'], 'passage numbers are unique per chapter');
+select col_is_unique('public', 'user_roles', array['user_id', 'role_name'], 'a role is granted to a user once');
+select col_is_unique('public', 'cost_aggregations', array['user_id', 'period_start', 'period_end'], 'one rollup per user and period');
+select col_is_unique('public', 'nfts', array['user_id', 'badge_id', 'blockchain'], 'a badge is minted once per chain');
 select col_is_unique('public', 'user_progress', 'user_id', 'one progress row per user');
 select is((select indexdef from pg_indexes where indexname = 'plot_overviews_one_active_per_book'),
   'CREATE UNIQUE INDEX plot_overviews_one_active_per_book ON public.plot_overviews USING btree (book_id) WHERE (status = ''active''::plot_status)',
@@ -101,8 +128,8 @@ select is((select indexdef from pg_indexes where indexname = 'plot_overviews_one
 
 -- The ANN index.
 select is((select am.amname from pg_class i join pg_am am on am.oid = i.relam
-           where i.relname = 'chapter_embeddings_embedding_hnsw_idx'), 'hnsw', 'embeddings have an HNSW index');
-select ok((select indexdef ~ 'halfvec_cosine_ops' from pg_indexes where indexname = 'chapter_embeddings_embedding_hnsw_idx'),
+           where i.relname = 'chapter_passages_embedding_hnsw_idx'), 'hnsw', 'passages have an HNSW index');
+select ok((select indexdef ~ 'halfvec_cosine_ops' from pg_indexes where indexname = 'chapter_passages_embedding_hnsw_idx'),
   'the ANN index uses cosine distance');
 
 -- Foreign key actions.
@@ -117,8 +144,13 @@ select is((select action from fk_actions where tbl = 'chapter_scripts' and col =
 select is((select action from fk_actions where tbl = 'chapters' and col = 'book_id'), 'c'::"char", 'chapters cascade with their book');
 select is((select action from fk_actions where tbl = 'books' and col = 'user_id'), 'c'::"char", 'books cascade with their owner');
 select is((select action from fk_actions where tbl = 'profiles' and col = 'id'), 'c'::"char", 'profiles cascade with the auth user');
-select is((select action from fk_actions where tbl = 'characters' and col = 'archetype_id'), 'r'::"char",
-  'an archetype in use cannot be deleted');
+select has_trigger('public', 'character_archetypes', 'character_archetypes_protect_used',
+  'an archetype in use cannot be deleted (trigger)');
+select has_trigger('public', 'characters', 'characters_check_links', 'characters name only existing archetypes (trigger)');
+select fk_ok('public', 'nfts', array['user_id', 'badge_id'], 'public', 'user_badges', array['user_id', 'badge_id'],
+  'only an earned badge can be minted');
+select is((select action from fk_actions where tbl = 'nfts' and col = 'badge_id'), 'r'::"char",
+  'a minted badge cannot be deleted (RESTRICT)');
 
 -- Realtime: the tables clients watch.
 select set_eq(

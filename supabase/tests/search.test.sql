@@ -1,6 +1,6 @@
--- match_chapters over a library large enough for the ANN path (1,000 chunks or more), from the outside.
+-- match_chapters over a library large enough for the ANN path (1,000 passages or more), from the outside.
 begin;
-select plan(9);
+select plan(10);
 
 create temp table ids as
   select tests.create_user('reader@search.test') as owner, tests.create_user('stranger@search.test') as other;
@@ -10,7 +10,7 @@ select '00000000-0000-4000-8000-0000000aa001'::uuid, owner, 'Big library', 'read
 union all select '00000000-0000-4000-8000-0000000aa002'::uuid, owner, 'Short book', 'ready'::public.book_status from ids
 union all select '00000000-0000-4000-8000-0000000aa003'::uuid, other, 'Someone else''s', 'ready'::public.book_status from ids;
 
--- 1,200 chapters with one random chunk each, 3 in a second book, and the stranger's copy of chapter 600.
+-- 1,200 chapters with one random passage each, 3 in a second book, and the stranger's copy of chapter 600.
 insert into public.chapters (id, book_id, chapter_number, title, content)
 select ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, '00000000-0000-4000-8000-0000000aa001'::uuid, n,
        'Chapter ' || n, 'text'
@@ -27,10 +27,10 @@ create temp table vectors as
   from public.chapters c
   where c.book_id in ('00000000-0000-4000-8000-0000000aa001', '00000000-0000-4000-8000-0000000aa002');
 grant select on vectors to public;
-insert into public.chapter_embeddings (chapter_id, content, content_hash, embedding, model)
-select chapter_id, 'text', 'h', embedding, 'test' from vectors;
-insert into public.chapter_embeddings (chapter_id, content, content_hash, embedding, model)
-select '00000000-0000-4000-8002-000000000600', 'text', 'h', embedding, 'test'
+insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)
+select chapter_id, 0, 'text', 'h', embedding, 'test' from vectors;
+insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)
+select '00000000-0000-4000-8002-000000000600', 0, 'text', 'h', embedding, 'test'
 from vectors where chapter_id = '00000000-0000-4000-8000-000000000600';
 
 create temp table query as
@@ -39,9 +39,13 @@ grant select on query to public;
 
 select tests.authenticate_as((select owner from ids));
 select results_eq(
+  $$select chapter_id, count(*) over () from private.nearest_passages((select embedding from query), null, 40) limit 1$$,
+  $$values ('00000000-0000-4000-8000-000000000600'::uuid, 40::bigint)$$,
+  'the ANN half (nearest_passages) returns the asked number of the caller''s passages, nearest first');
+select results_eq(
   $$select chapter_id, round(similarity::numeric, 6) from public.match_chapters((select embedding from query), 10) limit 1$$,
   $$values ('00000000-0000-4000-8000-000000000600'::uuid, 1.000000)$$,
-  'the chapter whose chunk equals the query comes first, with similarity 1');
+  'the chapter whose passage equals the query comes first, with similarity 1');
 select is((select count(*)::integer from public.match_chapters((select embedding from query), 10)), 10,
   'ten chapters are returned when ten are asked for');
 select is(
@@ -53,11 +57,11 @@ select is(
   (select count(*)::integer from public.match_chapters((select embedding from query), 25) m
    where abs(m.similarity - (1 - (select v.embedding operator(extensions.<=>) (select embedding from query)
                                   from vectors v where v.chapter_id = m.chapter_id))) > 1e-6),
-  0, 'similarities are the exact cosine similarities of the chapters'' chunks');
+  0, 'similarities are the exact cosine similarities of the chapters'' passages');
 select is(
   (select count(*)::integer from public.match_chapters((select embedding from query), 100) m
    where m.chapter_id = '00000000-0000-4000-8002-000000000600'),
-  0, 'another user''s identical chunk is never returned');
+  0, 'another user''s identical passage is never returned');
 select results_eq(
   $$select chapter_id from public.match_chapters((select embedding from query), 10, '00000000-0000-4000-8000-0000000aa002')
     order by chapter_id$$,

@@ -8,7 +8,9 @@ export type Database = {
           "attempts": number;
           "audio_type": Database["public"]["Enums"]["audio_type"];
           "audio_url": string | null;
+          "chapter_id": string;
           "character_id": string | null;
+          "completed_at": string | null;
           "cost_usd": number;
           "created_at": string;
           "duration_ms": number | null;
@@ -17,23 +19,29 @@ export type Database = {
           "metadata": NonNullable<Json>;
           "model_used": string | null;
           "provider": string | null;
-          "scene_id": string | null;
+          "scene_description_id": string | null;
+          "scene_number": number | null;
+          "script_id": string | null;
           "sequence_order": number;
           "speaker": string | null;
-          "status": Database["public"]["Enums"]["job_status"];
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["media_job_status"];
           "storage_path": string | null;
           "text_content": string;
           "updated_at": string;
           "user_id": string;
           "video_generation_id": string | null;
           "voice_id": string | null;
+          "voice_settings": NonNullable<Json>;
         };
         ComputedFields: never;
         Insert: {
           "attempts"?: number;
           "audio_type": Database["public"]["Enums"]["audio_type"];
           "audio_url"?: string | null;
+          "chapter_id": string;
           "character_id"?: string | null;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "duration_ms"?: number | null;
@@ -42,22 +50,28 @@ export type Database = {
           "metadata"?: NonNullable<Json>;
           "model_used"?: string | null;
           "provider"?: string | null;
-          "scene_id"?: string | null;
+          "scene_description_id"?: string | null;
+          "scene_number"?: number | null;
+          "script_id"?: string | null;
           "sequence_order"?: number;
           "speaker"?: string | null;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["media_job_status"];
           "storage_path"?: string | null;
           "text_content": string;
           "updated_at"?: string;
           "user_id": string;
           "video_generation_id"?: string | null;
           "voice_id"?: string | null;
+          "voice_settings"?: NonNullable<Json>;
         };
         Update: {
           "attempts"?: number;
           "audio_type"?: Database["public"]["Enums"]["audio_type"];
           "audio_url"?: string | null;
+          "chapter_id"?: string;
           "character_id"?: string | null;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "duration_ms"?: number | null;
@@ -66,18 +80,29 @@ export type Database = {
           "metadata"?: NonNullable<Json>;
           "model_used"?: string | null;
           "provider"?: string | null;
-          "scene_id"?: string | null;
+          "scene_description_id"?: string | null;
+          "scene_number"?: number | null;
+          "script_id"?: string | null;
           "sequence_order"?: number;
           "speaker"?: string | null;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["media_job_status"];
           "storage_path"?: string | null;
           "text_content"?: string;
           "updated_at"?: string;
           "user_id"?: string;
           "video_generation_id"?: string | null;
           "voice_id"?: string | null;
+          "voice_settings"?: NonNullable<Json>;
         };
         Relationships: [
+          {
+            foreignKeyName: "audio_generations_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
           {
             foreignKeyName: "audio_generations_character_id_fkey";
             columns: ["character_id"];
@@ -86,10 +111,17 @@ export type Database = {
             referencedColumns: ["id"];
           },
           {
-            foreignKeyName: "audio_generations_scene_id_fkey";
-            columns: ["scene_id"];
+            foreignKeyName: "audio_generations_scene_description_id_fkey";
+            columns: ["scene_description_id"];
             isOneToOne: false;
             referencedRelation: "scene_descriptions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audio_generations_script_id_fkey";
+            columns: ["script_id"];
+            isOneToOne: false;
+            referencedRelation: "scripts";
             referencedColumns: ["id"];
           },
           {
@@ -114,13 +146,13 @@ export type Database = {
           "created_at": string;
           "criteria": NonNullable<Json>;
           "description": string;
+          "icon_url": string | null;
           "id": string;
-          "image_url": string | null;
           "is_active": boolean;
           "name": string;
-          "points": number;
           "rarity": Database["public"]["Enums"]["badge_rarity"];
           "updated_at": string;
+          "xp_reward": number;
         };
         ComputedFields: never;
         Insert: {
@@ -128,26 +160,26 @@ export type Database = {
           "created_at"?: string;
           "criteria": NonNullable<Json>;
           "description": string;
+          "icon_url"?: string | null;
           "id"?: string;
-          "image_url"?: string | null;
           "is_active"?: boolean;
           "name": string;
-          "points"?: number;
           "rarity"?: Database["public"]["Enums"]["badge_rarity"];
           "updated_at"?: string;
+          "xp_reward"?: number;
         };
         Update: {
           "category"?: Database["public"]["Enums"]["badge_category"];
           "created_at"?: string;
           "criteria"?: NonNullable<Json>;
           "description"?: string;
+          "icon_url"?: string | null;
           "id"?: string;
-          "image_url"?: string | null;
           "is_active"?: boolean;
           "name"?: string;
-          "points"?: number;
           "rarity"?: Database["public"]["Enums"]["badge_rarity"];
           "updated_at"?: string;
+          "xp_reward"?: number;
         };
         Relationships: [];
       };
@@ -157,12 +189,8 @@ export type Database = {
           "confirmed_at": string | null;
           "created_at": string;
           "extraction_method": Database["public"]["Enums"]["extraction_method"];
-          "has_chapters": boolean;
-          "has_parts": boolean;
-          "has_sections": boolean;
           "id": string;
           "structure_data": NonNullable<Json>;
-          "structure_type": Database["public"]["Enums"]["structure_type"];
           "updated_at": string;
         };
         ComputedFields: never;
@@ -171,12 +199,8 @@ export type Database = {
           "confirmed_at"?: string | null;
           "created_at"?: string;
           "extraction_method": Database["public"]["Enums"]["extraction_method"];
-          "has_chapters"?: boolean;
-          "has_parts"?: boolean;
-          "has_sections"?: boolean;
           "id"?: string;
           "structure_data"?: NonNullable<Json>;
-          "structure_type": Database["public"]["Enums"]["structure_type"];
           "updated_at"?: string;
         };
         Update: {
@@ -184,12 +208,8 @@ export type Database = {
           "confirmed_at"?: string | null;
           "created_at"?: string;
           "extraction_method"?: Database["public"]["Enums"]["extraction_method"];
-          "has_chapters"?: boolean;
-          "has_parts"?: boolean;
-          "has_sections"?: boolean;
           "id"?: string;
           "structure_data"?: NonNullable<Json>;
-          "structure_type"?: Database["public"]["Enums"]["structure_type"];
           "updated_at"?: string;
         };
         Relationships: [
@@ -206,10 +226,11 @@ export type Database = {
         Row: {
           "author": string | null;
           "book_type": Database["public"]["Enums"]["book_type"];
-          "cover_image_url": string | null;
+          "cover_url": string | null;
           "created_at": string;
           "description": string | null;
           "estimated_duration_minutes": number | null;
+          "file_url": string | null;
           "genre": string | null;
           "id": string;
           "language": string;
@@ -217,10 +238,10 @@ export type Database = {
           "processing_completed_at": string | null;
           "processing_started_at": string | null;
           "progress_percentage": number;
-          "source_file_path": string | null;
           "source_file_size": number | null;
           "source_file_type": string | null;
           "status": Database["public"]["Enums"]["book_status"];
+          "structure_type": Database["public"]["Enums"]["book_structure_type"];
           "title": string;
           "total_chapters": number;
           "updated_at": string;
@@ -231,10 +252,11 @@ export type Database = {
         Insert: {
           "author"?: string | null;
           "book_type"?: Database["public"]["Enums"]["book_type"];
-          "cover_image_url"?: string | null;
+          "cover_url"?: string | null;
           "created_at"?: string;
           "description"?: string | null;
           "estimated_duration_minutes"?: number | null;
+          "file_url"?: string | null;
           "genre"?: string | null;
           "id"?: string;
           "language"?: string;
@@ -242,10 +264,10 @@ export type Database = {
           "processing_completed_at"?: string | null;
           "processing_started_at"?: string | null;
           "progress_percentage"?: number;
-          "source_file_path"?: string | null;
           "source_file_size"?: number | null;
           "source_file_type"?: string | null;
           "status"?: Database["public"]["Enums"]["book_status"];
+          "structure_type"?: Database["public"]["Enums"]["book_structure_type"];
           "title": string;
           "total_chapters"?: number;
           "updated_at"?: string;
@@ -255,10 +277,11 @@ export type Database = {
         Update: {
           "author"?: string | null;
           "book_type"?: Database["public"]["Enums"]["book_type"];
-          "cover_image_url"?: string | null;
+          "cover_url"?: string | null;
           "created_at"?: string;
           "description"?: string | null;
           "estimated_duration_minutes"?: number | null;
+          "file_url"?: string | null;
           "genre"?: string | null;
           "id"?: string;
           "language"?: string;
@@ -266,10 +289,10 @@ export type Database = {
           "processing_completed_at"?: string | null;
           "processing_started_at"?: string | null;
           "progress_percentage"?: number;
-          "source_file_path"?: string | null;
           "source_file_size"?: number | null;
           "source_file_type"?: string | null;
           "status"?: Database["public"]["Enums"]["book_status"];
+          "structure_type"?: Database["public"]["Enums"]["book_structure_type"];
           "title"?: string;
           "total_chapters"?: number;
           "updated_at"?: string;
@@ -278,7 +301,7 @@ export type Database = {
         };
         Relationships: [
           {
-            foreignKeyName: "books_user_id_fkey";
+            foreignKeyName: "fk_books_user";
             columns: ["user_id"];
             isOneToOne: false;
             referencedRelation: "profiles";
@@ -289,41 +312,38 @@ export type Database = {
       "chapter_embeddings": {
         Row: {
           "chapter_id": string;
-          "chunk_index": number;
-          "content": string;
           "content_hash": string;
           "created_at": string;
-          "dimensions": number;
+          "dimension": number;
           "embedding": string;
+          "embedding_model": string;
           "id": string;
-          "model": string;
+          "passage_count": number;
           "updated_at": string;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "chapter_id": string;
-          "chunk_index"?: number;
-          "content": string;
           "content_hash": string;
           "created_at"?: string;
-          "dimensions"?: number;
+          "dimension"?: number;
           "embedding": string;
+          "embedding_model": string;
           "id"?: string;
-          "model": string;
+          "passage_count"?: number;
           "updated_at"?: string;
           "user_id": string;
         };
         Update: {
           "chapter_id"?: string;
-          "chunk_index"?: number;
-          "content"?: string;
           "content_hash"?: string;
           "created_at"?: string;
-          "dimensions"?: number;
+          "dimension"?: number;
           "embedding"?: string;
+          "embedding_model"?: string;
           "id"?: string;
-          "model"?: string;
+          "passage_count"?: number;
           "updated_at"?: string;
           "user_id"?: string;
         };
@@ -331,12 +351,67 @@ export type Database = {
           {
             foreignKeyName: "chapter_embeddings_chapter_id_fkey";
             columns: ["chapter_id"];
-            isOneToOne: false;
+            isOneToOne: true;
             referencedRelation: "chapters";
             referencedColumns: ["id"];
           },
           {
             foreignKeyName: "chapter_embeddings_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "chapter_passages": {
+        Row: {
+          "chapter_id": string;
+          "content": string;
+          "content_hash": string;
+          "created_at": string;
+          "embedding": string;
+          "embedding_model": string;
+          "id": string;
+          "passage_index": number;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "chapter_id": string;
+          "content": string;
+          "content_hash": string;
+          "created_at"?: string;
+          "embedding": string;
+          "embedding_model": string;
+          "id"?: string;
+          "passage_index": number;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "chapter_id"?: string;
+          "content"?: string;
+          "content_hash"?: string;
+          "created_at"?: string;
+          "embedding"?: string;
+          "embedding_model"?: string;
+          "id"?: string;
+          "passage_index"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "chapter_passages_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "chapter_passages_user_id_fkey";
             columns: ["user_id"];
             isOneToOne: false;
             referencedRelation: "profiles";
@@ -350,14 +425,19 @@ export type Database = {
           "beats": NonNullable<Json>;
           "chapter_id": string;
           "character_arcs": NonNullable<Json>;
+          "character_details": NonNullable<Json>;
           "character_enhanced": boolean;
           "created_at": string;
+          "generation_metadata": NonNullable<Json>;
           "id": string;
           "plot_enhanced": boolean;
           "plot_overview_id": string | null;
+          "scenes": NonNullable<Json>;
           "script_id": string;
+          "status": Database["public"]["Enums"]["plot_status"];
           "updated_at": string;
           "user_id": string;
+          "version": number;
         };
         ComputedFields: never;
         Insert: {
@@ -365,28 +445,38 @@ export type Database = {
           "beats"?: NonNullable<Json>;
           "chapter_id": string;
           "character_arcs"?: NonNullable<Json>;
+          "character_details"?: NonNullable<Json>;
           "character_enhanced"?: boolean;
           "created_at"?: string;
+          "generation_metadata"?: NonNullable<Json>;
           "id"?: string;
           "plot_enhanced"?: boolean;
           "plot_overview_id"?: string | null;
+          "scenes"?: NonNullable<Json>;
           "script_id": string;
+          "status"?: Database["public"]["Enums"]["plot_status"];
           "updated_at"?: string;
           "user_id": string;
+          "version"?: number;
         };
         Update: {
           "acts"?: NonNullable<Json>;
           "beats"?: NonNullable<Json>;
           "chapter_id"?: string;
           "character_arcs"?: NonNullable<Json>;
+          "character_details"?: NonNullable<Json>;
           "character_enhanced"?: boolean;
           "created_at"?: string;
+          "generation_metadata"?: NonNullable<Json>;
           "id"?: string;
           "plot_enhanced"?: boolean;
           "plot_overview_id"?: string | null;
+          "scenes"?: NonNullable<Json>;
           "script_id"?: string;
+          "status"?: Database["public"]["Enums"]["plot_status"];
           "updated_at"?: string;
           "user_id"?: string;
+          "version"?: number;
         };
         Relationships: [
           {
@@ -394,13 +484,6 @@ export type Database = {
             columns: ["chapter_id"];
             isOneToOne: false;
             referencedRelation: "chapters";
-            referencedColumns: ["id"];
-          },
-          {
-            foreignKeyName: "chapter_scripts_plot_overview_id_fkey";
-            columns: ["plot_overview_id"];
-            isOneToOne: false;
-            referencedRelation: "plot_overviews";
             referencedColumns: ["id"];
           },
           {
@@ -417,6 +500,13 @@ export type Database = {
             referencedRelation: "profiles";
             referencedColumns: ["id"];
           },
+          {
+            foreignKeyName: "fk_chapter_scripts_plot";
+            columns: ["plot_overview_id"];
+            isOneToOne: false;
+            referencedRelation: "plot_overviews";
+            referencedColumns: ["id"];
+          },
         ];
       };
       "chapters": {
@@ -426,7 +516,7 @@ export type Database = {
           "chapter_number": number;
           "content": string;
           "created_at": string;
-          "duration_minutes": number;
+          "duration": number;
           "id": string;
           "part_title": string | null;
           "summary": string | null;
@@ -441,7 +531,7 @@ export type Database = {
           "chapter_number": number;
           "content"?: string;
           "created_at"?: string;
-          "duration_minutes"?: number;
+          "duration"?: number;
           "id"?: string;
           "part_title"?: string | null;
           "summary"?: string | null;
@@ -455,7 +545,7 @@ export type Database = {
           "chapter_number"?: number;
           "content"?: string;
           "created_at"?: string;
-          "duration_minutes"?: number;
+          "duration"?: number;
           "id"?: string;
           "part_title"?: string | null;
           "summary"?: string | null;
@@ -465,7 +555,7 @@ export type Database = {
         };
         Relationships: [
           {
-            foreignKeyName: "chapters_book_id_fkey";
+            foreignKeyName: "fk_chapters_book";
             columns: ["book_id"];
             isOneToOne: false;
             referencedRelation: "books";
@@ -478,12 +568,13 @@ export type Database = {
           "category": Database["public"]["Enums"]["archetype_category"];
           "created_at": string;
           "description": string;
-          "example_characters": (string)[];
+          "example_characters": string | null;
           "id": string;
           "is_active": boolean;
           "name": string;
-          "traits": (string)[];
-          "typical_roles": (string)[];
+          "tradition": string;
+          "traits": NonNullable<Json>;
+          "typical_roles": NonNullable<Json>;
           "updated_at": string;
         };
         ComputedFields: never;
@@ -491,44 +582,50 @@ export type Database = {
           "category": Database["public"]["Enums"]["archetype_category"];
           "created_at"?: string;
           "description": string;
-          "example_characters"?: (string)[];
+          "example_characters"?: string | null;
           "id"?: string;
           "is_active"?: boolean;
           "name": string;
-          "traits"?: (string)[];
-          "typical_roles"?: (string)[];
+          "tradition": string;
+          "traits"?: NonNullable<Json>;
+          "typical_roles"?: NonNullable<Json>;
           "updated_at"?: string;
         };
         Update: {
           "category"?: Database["public"]["Enums"]["archetype_category"];
           "created_at"?: string;
           "description"?: string;
-          "example_characters"?: (string)[];
+          "example_characters"?: string | null;
           "id"?: string;
           "is_active"?: boolean;
           "name"?: string;
-          "traits"?: (string)[];
-          "typical_roles"?: (string)[];
+          "tradition"?: string;
+          "traits"?: NonNullable<Json>;
+          "typical_roles"?: NonNullable<Json>;
           "updated_at"?: string;
         };
         Relationships: [];
       };
       "characters": {
         Row: {
-          "archetype_id": string | null;
+          "archetypes": NonNullable<Json>;
           "book_id": string;
           "character_arc": string | null;
           "created_at": string;
+          "generation_method": Database["public"]["Enums"]["generation_method"];
           "ghost": string | null;
           "id": string;
+          "image_generation_prompt": string | null;
+          "image_metadata": NonNullable<Json>;
           "image_url": string | null;
           "lie": string | null;
+          "model_used": string | null;
           "name": string;
           "need": string | null;
           "personality": string | null;
           "physical_description": string | null;
           "plot_overview_id": string;
-          "role": string;
+          "role": Database["public"]["Enums"]["character_role"];
           "updated_at": string;
           "user_edited": boolean;
           "user_id": string;
@@ -537,20 +634,24 @@ export type Database = {
         };
         ComputedFields: never;
         Insert: {
-          "archetype_id"?: string | null;
+          "archetypes"?: NonNullable<Json>;
           "book_id": string;
           "character_arc"?: string | null;
           "created_at"?: string;
+          "generation_method"?: Database["public"]["Enums"]["generation_method"];
           "ghost"?: string | null;
           "id"?: string;
+          "image_generation_prompt"?: string | null;
+          "image_metadata"?: NonNullable<Json>;
           "image_url"?: string | null;
           "lie"?: string | null;
+          "model_used"?: string | null;
           "name": string;
           "need"?: string | null;
           "personality"?: string | null;
           "physical_description"?: string | null;
           "plot_overview_id": string;
-          "role"?: string;
+          "role"?: Database["public"]["Enums"]["character_role"];
           "updated_at"?: string;
           "user_edited"?: boolean;
           "user_id": string;
@@ -558,20 +659,24 @@ export type Database = {
           "want"?: string | null;
         };
         Update: {
-          "archetype_id"?: string | null;
+          "archetypes"?: NonNullable<Json>;
           "book_id"?: string;
           "character_arc"?: string | null;
           "created_at"?: string;
+          "generation_method"?: Database["public"]["Enums"]["generation_method"];
           "ghost"?: string | null;
           "id"?: string;
+          "image_generation_prompt"?: string | null;
+          "image_metadata"?: NonNullable<Json>;
           "image_url"?: string | null;
           "lie"?: string | null;
+          "model_used"?: string | null;
           "name"?: string;
           "need"?: string | null;
           "personality"?: string | null;
           "physical_description"?: string | null;
           "plot_overview_id"?: string;
-          "role"?: string;
+          "role"?: Database["public"]["Enums"]["character_role"];
           "updated_at"?: string;
           "user_edited"?: boolean;
           "user_id"?: string;
@@ -579,13 +684,6 @@ export type Database = {
           "want"?: string | null;
         };
         Relationships: [
-          {
-            foreignKeyName: "characters_archetype_id_fkey";
-            columns: ["archetype_id"];
-            isOneToOne: false;
-            referencedRelation: "character_archetypes";
-            referencedColumns: ["id"];
-          },
           {
             foreignKeyName: "characters_book_id_fkey";
             columns: ["book_id"];
@@ -611,38 +709,41 @@ export type Database = {
       };
       "cost_aggregations": {
         Row: {
-          "cost_by_resource": NonNullable<Json>;
+          "breakdown": NonNullable<Json>;
           "created_at": string;
           "id": string;
-          "period_date": string;
+          "period_end": string;
+          "period_start": string;
           "request_count": number;
-          "total_cost_usd": number;
+          "total_cost": number;
+          "total_videos": number;
           "updated_at": string;
           "user_id": string;
-          "video_count": number;
         };
         ComputedFields: never;
         Insert: {
-          "cost_by_resource"?: NonNullable<Json>;
+          "breakdown"?: NonNullable<Json>;
           "created_at"?: string;
           "id"?: string;
-          "period_date": string;
+          "period_end": string;
+          "period_start": string;
           "request_count"?: number;
-          "total_cost_usd"?: number;
+          "total_cost"?: number;
+          "total_videos"?: number;
           "updated_at"?: string;
           "user_id": string;
-          "video_count"?: number;
         };
         Update: {
-          "cost_by_resource"?: NonNullable<Json>;
+          "breakdown"?: NonNullable<Json>;
           "created_at"?: string;
           "id"?: string;
-          "period_date"?: string;
+          "period_end"?: string;
+          "period_start"?: string;
           "request_count"?: number;
-          "total_cost_usd"?: number;
+          "total_cost"?: number;
+          "total_videos"?: number;
           "updated_at"?: string;
           "user_id"?: string;
-          "video_count"?: number;
         };
         Relationships: [
           {
@@ -660,9 +761,10 @@ export type Database = {
           "email": string;
           "expires_at": string;
           "id": string;
-          "token_hash": string;
+          "token": string;
           "updated_at": string;
           "user_id": string;
+          "verified": boolean | null;
           "verified_at": string | null;
         };
         ComputedFields: never;
@@ -671,9 +773,10 @@ export type Database = {
           "email": string;
           "expires_at": string;
           "id"?: string;
-          "token_hash": string;
+          "token": string;
           "updated_at"?: string;
           "user_id": string;
+          "verified"?: never;
           "verified_at"?: string | null;
         };
         Update: {
@@ -681,9 +784,10 @@ export type Database = {
           "email"?: string;
           "expires_at"?: string;
           "id"?: string;
-          "token_hash"?: string;
+          "token"?: string;
           "updated_at"?: string;
           "user_id"?: string;
+          "verified"?: never;
           "verified_at"?: string | null;
         };
         Relationships: [
@@ -699,36 +803,45 @@ export type Database = {
       "image_generation_retries": {
         Row: {
           "attempt_number": number;
+          "attempted_at": string;
+          "cost_usd": number;
           "created_at": string;
-          "error_message": string;
+          "error_message": string | null;
           "id": string;
           "image_generation_id": string;
           "model_used": string | null;
           "provider": string | null;
           "retryable": boolean;
+          "status": Database["public"]["Enums"]["media_job_status"];
           "updated_at": string;
         };
         ComputedFields: never;
         Insert: {
           "attempt_number": number;
+          "attempted_at"?: string;
+          "cost_usd"?: number;
           "created_at"?: string;
-          "error_message": string;
+          "error_message"?: string | null;
           "id"?: string;
           "image_generation_id": string;
           "model_used"?: string | null;
           "provider"?: string | null;
           "retryable"?: boolean;
+          "status"?: Database["public"]["Enums"]["media_job_status"];
           "updated_at"?: string;
         };
         Update: {
           "attempt_number"?: number;
+          "attempted_at"?: string;
+          "cost_usd"?: number;
           "created_at"?: string;
-          "error_message"?: string;
+          "error_message"?: string | null;
           "id"?: string;
           "image_generation_id"?: string;
           "model_used"?: string | null;
           "provider"?: string | null;
           "retryable"?: boolean;
+          "status"?: Database["public"]["Enums"]["media_job_status"];
           "updated_at"?: string;
         };
         Relationships: [
@@ -743,8 +856,10 @@ export type Database = {
       };
       "image_generations": {
         Row: {
-          "attempts": number;
+          "chapter_id": string;
           "character_id": string | null;
+          "character_name": string | null;
+          "completed_at": string | null;
           "cost_usd": number;
           "created_at": string;
           "error_message": string | null;
@@ -757,10 +872,14 @@ export type Database = {
           "model_used": string | null;
           "prompt": string;
           "provider": string | null;
-          "scene_id": string | null;
-          "status": Database["public"]["Enums"]["job_status"];
+          "retry_count": number;
+          "scene_description_id": string | null;
+          "scene_number": number | null;
+          "script_id": string | null;
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["media_job_status"];
           "storage_path": string | null;
-          "subject_key": string;
+          "subject_key": string | null;
           "updated_at": string;
           "user_id": string;
           "video_generation_id": string | null;
@@ -768,8 +887,10 @@ export type Database = {
         };
         ComputedFields: never;
         Insert: {
-          "attempts"?: number;
+          "chapter_id": string;
           "character_id"?: string | null;
+          "character_name"?: string | null;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "error_message"?: string | null;
@@ -782,18 +903,24 @@ export type Database = {
           "model_used"?: string | null;
           "prompt": string;
           "provider"?: string | null;
-          "scene_id"?: string | null;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "retry_count"?: number;
+          "scene_description_id"?: string | null;
+          "scene_number"?: number | null;
+          "script_id"?: string | null;
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["media_job_status"];
           "storage_path"?: string | null;
-          "subject_key": string;
+          "subject_key"?: never;
           "updated_at"?: string;
           "user_id": string;
           "video_generation_id"?: string | null;
           "width"?: number | null;
         };
         Update: {
-          "attempts"?: number;
+          "chapter_id"?: string;
           "character_id"?: string | null;
+          "character_name"?: string | null;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "error_message"?: string | null;
@@ -806,16 +933,27 @@ export type Database = {
           "model_used"?: string | null;
           "prompt"?: string;
           "provider"?: string | null;
-          "scene_id"?: string | null;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "retry_count"?: number;
+          "scene_description_id"?: string | null;
+          "scene_number"?: number | null;
+          "script_id"?: string | null;
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["media_job_status"];
           "storage_path"?: string | null;
-          "subject_key"?: string;
+          "subject_key"?: never;
           "updated_at"?: string;
           "user_id"?: string;
           "video_generation_id"?: string | null;
           "width"?: number | null;
         };
         Relationships: [
+          {
+            foreignKeyName: "image_generations_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
           {
             foreignKeyName: "image_generations_character_id_fkey";
             columns: ["character_id"];
@@ -824,10 +962,17 @@ export type Database = {
             referencedColumns: ["id"];
           },
           {
-            foreignKeyName: "image_generations_scene_id_fkey";
-            columns: ["scene_id"];
+            foreignKeyName: "image_generations_scene_description_id_fkey";
+            columns: ["scene_description_id"];
             isOneToOne: false;
             referencedRelation: "scene_descriptions";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "image_generations_script_id_fkey";
+            columns: ["script_id"];
+            isOneToOne: false;
+            referencedRelation: "scripts";
             referencedColumns: ["id"];
           },
           {
@@ -849,6 +994,8 @@ export type Database = {
       "lipsync_jobs": {
         Row: {
           "attempts": number;
+          "audio_generation_id": string | null;
+          "completed_at": string | null;
           "cost_usd": number;
           "created_at": string;
           "error_message": string | null;
@@ -860,7 +1007,8 @@ export type Database = {
           "output_video_url": string | null;
           "provider": string | null;
           "scene_video_id": string;
-          "status": Database["public"]["Enums"]["job_status"];
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["processing_status"];
           "updated_at": string;
           "user_id": string;
           "video_generation_id": string;
@@ -868,6 +1016,8 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "attempts"?: number;
+          "audio_generation_id"?: string | null;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "error_message"?: string | null;
@@ -879,13 +1029,16 @@ export type Database = {
           "output_video_url"?: string | null;
           "provider"?: string | null;
           "scene_video_id": string;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
           "updated_at"?: string;
           "user_id": string;
           "video_generation_id": string;
         };
         Update: {
           "attempts"?: number;
+          "audio_generation_id"?: string | null;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "error_message"?: string | null;
@@ -897,12 +1050,20 @@ export type Database = {
           "output_video_url"?: string | null;
           "provider"?: string | null;
           "scene_video_id"?: string;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
           "updated_at"?: string;
           "user_id"?: string;
           "video_generation_id"?: string;
         };
         Relationships: [
+          {
+            foreignKeyName: "lipsync_jobs_audio_generation_id_fkey";
+            columns: ["audio_generation_id"];
+            isOneToOne: false;
+            referencedRelation: "audio_generations";
+            referencedColumns: ["id"];
+          },
           {
             foreignKeyName: "lipsync_jobs_scene_video_id_fkey";
             columns: ["scene_video_id"];
@@ -928,7 +1089,7 @@ export type Database = {
       };
       "merge_assets": {
         Row: {
-          "asset_type": string;
+          "asset_type": Database["public"]["Enums"]["merge_asset_type"];
           "asset_url": string;
           "created_at": string;
           "duration_seconds": number | null;
@@ -936,11 +1097,12 @@ export type Database = {
           "merge_job_id": string;
           "scene_video_id": string | null;
           "sequence_order": number;
+          "transform_params": NonNullable<Json>;
           "updated_at": string;
         };
         ComputedFields: never;
         Insert: {
-          "asset_type": string;
+          "asset_type": Database["public"]["Enums"]["merge_asset_type"];
           "asset_url": string;
           "created_at"?: string;
           "duration_seconds"?: number | null;
@@ -948,10 +1110,11 @@ export type Database = {
           "merge_job_id": string;
           "scene_video_id"?: string | null;
           "sequence_order": number;
+          "transform_params"?: NonNullable<Json>;
           "updated_at"?: string;
         };
         Update: {
-          "asset_type"?: string;
+          "asset_type"?: Database["public"]["Enums"]["merge_asset_type"];
           "asset_url"?: string;
           "created_at"?: string;
           "duration_seconds"?: number | null;
@@ -959,6 +1122,7 @@ export type Database = {
           "merge_job_id"?: string;
           "scene_video_id"?: string | null;
           "sequence_order"?: number;
+          "transform_params"?: NonNullable<Json>;
           "updated_at"?: string;
         };
         Relationships: [
@@ -981,17 +1145,22 @@ export type Database = {
       "merge_jobs": {
         Row: {
           "attempts": number;
+          "completed_at": string | null;
           "cost_usd": number;
           "created_at": string;
           "error_message": string | null;
-          "file_size_bytes": number | null;
+          "ffmpeg_params": NonNullable<Json>;
           "id": string;
+          "input_videos": NonNullable<Json>;
+          "merge_type": Database["public"]["Enums"]["merge_type"];
           "metadata": NonNullable<Json>;
-          "output_url": string | null;
+          "output_duration_ms": number | null;
+          "output_size_bytes": number | null;
+          "output_video_url": string | null;
           "provider": string | null;
-          "status": Database["public"]["Enums"]["job_status"];
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["processing_status"];
           "storage_path": string | null;
-          "total_duration_seconds": number | null;
           "updated_at": string;
           "user_id": string;
           "video_generation_id": string;
@@ -999,34 +1168,44 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "attempts"?: number;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "error_message"?: string | null;
-          "file_size_bytes"?: number | null;
+          "ffmpeg_params"?: NonNullable<Json>;
           "id"?: string;
+          "input_videos"?: NonNullable<Json>;
+          "merge_type"?: Database["public"]["Enums"]["merge_type"];
           "metadata"?: NonNullable<Json>;
-          "output_url"?: string | null;
+          "output_duration_ms"?: number | null;
+          "output_size_bytes"?: number | null;
+          "output_video_url"?: string | null;
           "provider"?: string | null;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
           "storage_path"?: string | null;
-          "total_duration_seconds"?: number | null;
           "updated_at"?: string;
           "user_id": string;
           "video_generation_id": string;
         };
         Update: {
           "attempts"?: number;
+          "completed_at"?: string | null;
           "cost_usd"?: number;
           "created_at"?: string;
           "error_message"?: string | null;
-          "file_size_bytes"?: number | null;
+          "ffmpeg_params"?: NonNullable<Json>;
           "id"?: string;
+          "input_videos"?: NonNullable<Json>;
+          "merge_type"?: Database["public"]["Enums"]["merge_type"];
           "metadata"?: NonNullable<Json>;
-          "output_url"?: string | null;
+          "output_duration_ms"?: number | null;
+          "output_size_bytes"?: number | null;
+          "output_video_url"?: string | null;
           "provider"?: string | null;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
           "storage_path"?: string | null;
-          "total_duration_seconds"?: number | null;
           "updated_at"?: string;
           "user_id"?: string;
           "video_generation_id"?: string;
@@ -1053,10 +1232,10 @@ export type Database = {
           "avg_cost_usd": number | null;
           "avg_latency_ms": number | null;
           "created_at": string;
+          "date": string;
           "failure_count": number;
           "id": string;
-          "metric_date": string;
-          "model": string;
+          "model_name": string;
           "provider": string;
           "request_count": number;
           "success_count": number;
@@ -1068,10 +1247,10 @@ export type Database = {
           "avg_cost_usd"?: number | null;
           "avg_latency_ms"?: number | null;
           "created_at"?: string;
+          "date": string;
           "failure_count"?: number;
           "id"?: string;
-          "metric_date": string;
-          "model": string;
+          "model_name": string;
           "provider": string;
           "request_count"?: number;
           "success_count"?: number;
@@ -1082,10 +1261,10 @@ export type Database = {
           "avg_cost_usd"?: number | null;
           "avg_latency_ms"?: number | null;
           "created_at"?: string;
+          "date"?: string;
           "failure_count"?: number;
           "id"?: string;
-          "metric_date"?: string;
-          "model"?: string;
+          "model_name"?: string;
           "provider"?: string;
           "request_count"?: number;
           "success_count"?: number;
@@ -1096,58 +1275,74 @@ export type Database = {
       };
       "nfts": {
         Row: {
+          "asset_id": string | null;
+          "attributes": NonNullable<Json>;
+          "badge_id": string;
           "blockchain": Database["public"]["Enums"]["blockchain"];
           "contract_address": string | null;
           "created_at": string;
+          "error_message": string | null;
           "id": string;
-          "metadata": NonNullable<Json>;
+          "image_uri": string | null;
+          "metadata_uri": string | null;
           "minted_at": string | null;
           "status": Database["public"]["Enums"]["nft_status"];
-          "token_id": string | null;
-          "transaction_hash": string | null;
+          "transaction_id": string | null;
           "updated_at": string;
-          "user_badge_id": string | null;
           "user_id": string;
           "wallet_address": string | null;
         };
         ComputedFields: never;
         Insert: {
+          "asset_id"?: string | null;
+          "attributes"?: NonNullable<Json>;
+          "badge_id": string;
           "blockchain": Database["public"]["Enums"]["blockchain"];
           "contract_address"?: string | null;
           "created_at"?: string;
+          "error_message"?: string | null;
           "id"?: string;
-          "metadata"?: NonNullable<Json>;
+          "image_uri"?: string | null;
+          "metadata_uri"?: string | null;
           "minted_at"?: string | null;
           "status"?: Database["public"]["Enums"]["nft_status"];
-          "token_id"?: string | null;
-          "transaction_hash"?: string | null;
+          "transaction_id"?: string | null;
           "updated_at"?: string;
-          "user_badge_id"?: string | null;
           "user_id": string;
           "wallet_address"?: string | null;
         };
         Update: {
+          "asset_id"?: string | null;
+          "attributes"?: NonNullable<Json>;
+          "badge_id"?: string;
           "blockchain"?: Database["public"]["Enums"]["blockchain"];
           "contract_address"?: string | null;
           "created_at"?: string;
+          "error_message"?: string | null;
           "id"?: string;
-          "metadata"?: NonNullable<Json>;
+          "image_uri"?: string | null;
+          "metadata_uri"?: string | null;
           "minted_at"?: string | null;
           "status"?: Database["public"]["Enums"]["nft_status"];
-          "token_id"?: string | null;
-          "transaction_hash"?: string | null;
+          "transaction_id"?: string | null;
           "updated_at"?: string;
-          "user_badge_id"?: string | null;
           "user_id"?: string;
           "wallet_address"?: string | null;
         };
         Relationships: [
           {
-            foreignKeyName: "nfts_user_badge_id_fkey";
-            columns: ["user_badge_id"];
+            foreignKeyName: "nfts_badge_id_fkey";
+            columns: ["badge_id"];
+            isOneToOne: false;
+            referencedRelation: "badges";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "nfts_user_badge_fkey";
+            columns: ["user_id", "badge_id"];
             isOneToOne: false;
             referencedRelation: "user_badges";
-            referencedColumns: ["id"];
+            referencedColumns: ["user_id", "badge_id"];
           },
           {
             foreignKeyName: "nfts_user_id_fkey";
@@ -1163,6 +1358,8 @@ export type Database = {
           "audience": string | null;
           "book_id": string;
           "created_at": string;
+          "generation_cost": number;
+          "generation_method": Database["public"]["Enums"]["generation_method"];
           "genre": string | null;
           "id": string;
           "logline": string;
@@ -1171,7 +1368,7 @@ export type Database = {
           "setting": string | null;
           "status": Database["public"]["Enums"]["plot_status"];
           "story_type": string | null;
-          "themes": (string)[];
+          "themes": NonNullable<Json>;
           "tone": string | null;
           "updated_at": string;
           "user_edited": boolean;
@@ -1183,6 +1380,8 @@ export type Database = {
           "audience"?: string | null;
           "book_id": string;
           "created_at"?: string;
+          "generation_cost"?: number;
+          "generation_method"?: Database["public"]["Enums"]["generation_method"];
           "genre"?: string | null;
           "id"?: string;
           "logline": string;
@@ -1191,7 +1390,7 @@ export type Database = {
           "setting"?: string | null;
           "status"?: Database["public"]["Enums"]["plot_status"];
           "story_type"?: string | null;
-          "themes"?: (string)[];
+          "themes"?: NonNullable<Json>;
           "tone"?: string | null;
           "updated_at"?: string;
           "user_edited"?: boolean;
@@ -1202,6 +1401,8 @@ export type Database = {
           "audience"?: string | null;
           "book_id"?: string;
           "created_at"?: string;
+          "generation_cost"?: number;
+          "generation_method"?: Database["public"]["Enums"]["generation_method"];
           "genre"?: string | null;
           "id"?: string;
           "logline"?: string;
@@ -1210,7 +1411,7 @@ export type Database = {
           "setting"?: string | null;
           "status"?: Database["public"]["Enums"]["plot_status"];
           "story_type"?: string | null;
-          "themes"?: (string)[];
+          "themes"?: NonNullable<Json>;
           "tone"?: string | null;
           "updated_at"?: string;
           "user_edited"?: boolean;
@@ -1243,10 +1444,10 @@ export type Database = {
           "email": string | null;
           "email_verified": boolean;
           "id": string;
-          "onboarding_completed": boolean;
-          "preferred_mode": Database["public"]["Enums"]["user_mode"];
-          "roles": (Database["public"]["Enums"]["app_role"])[];
+          "onboarding_complete": boolean;
+          "roles": NonNullable<Json>;
           "updated_at": string;
+          "user_mode": Database["public"]["Enums"]["user_mode"];
         };
         ComputedFields: never;
         Insert: {
@@ -1257,10 +1458,10 @@ export type Database = {
           "email"?: string | null;
           "email_verified"?: boolean;
           "id": string;
-          "onboarding_completed"?: boolean;
-          "preferred_mode"?: Database["public"]["Enums"]["user_mode"];
-          "roles"?: (Database["public"]["Enums"]["app_role"])[];
+          "onboarding_complete"?: boolean;
+          "roles"?: NonNullable<Json>;
           "updated_at"?: string;
+          "user_mode"?: Database["public"]["Enums"]["user_mode"];
         };
         Update: {
           "avatar_url"?: string | null;
@@ -1270,22 +1471,22 @@ export type Database = {
           "email"?: string | null;
           "email_verified"?: boolean;
           "id"?: string;
-          "onboarding_completed"?: boolean;
-          "preferred_mode"?: Database["public"]["Enums"]["user_mode"];
-          "roles"?: (Database["public"]["Enums"]["app_role"])[];
+          "onboarding_complete"?: boolean;
+          "roles"?: NonNullable<Json>;
           "updated_at"?: string;
+          "user_mode"?: Database["public"]["Enums"]["user_mode"];
         };
         Relationships: [];
       };
       "scene_descriptions": {
         Row: {
           "audio_requirements": string | null;
-          "characters": (string)[];
+          "characters": NonNullable<Json>;
           "created_at": string;
           "dialogue": NonNullable<Json>;
           "estimated_duration_seconds": number | null;
           "id": string;
-          "key_actions": (string)[];
+          "key_actions": string;
           "location": string;
           "narration": string | null;
           "scene_number": number;
@@ -1297,12 +1498,12 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "audio_requirements"?: string | null;
-          "characters"?: (string)[];
+          "characters"?: NonNullable<Json>;
           "created_at"?: string;
           "dialogue"?: NonNullable<Json>;
           "estimated_duration_seconds"?: number | null;
           "id"?: string;
-          "key_actions"?: (string)[];
+          "key_actions"?: string;
           "location"?: string;
           "narration"?: string | null;
           "scene_number": number;
@@ -1313,12 +1514,12 @@ export type Database = {
         };
         Update: {
           "audio_requirements"?: string | null;
-          "characters"?: (string)[];
+          "characters"?: NonNullable<Json>;
           "created_at"?: string;
           "dialogue"?: NonNullable<Json>;
           "estimated_duration_seconds"?: number | null;
           "id"?: string;
-          "key_actions"?: (string)[];
+          "key_actions"?: string;
           "location"?: string;
           "narration"?: string | null;
           "scene_number"?: number;
@@ -1342,65 +1543,68 @@ export type Database = {
           "attempts": number;
           "cost_usd": number;
           "created_at": string;
-          "duration_seconds": number | null;
+          "duration_ms": number | null;
           "error_message": string | null;
           "generation_time_ms": number | null;
           "id": string;
           "image_generation_id": string | null;
+          "lipsynced_video_url": string | null;
           "metadata": NonNullable<Json>;
           "model_used": string | null;
           "provider": string | null;
-          "scene_id": string;
+          "scene_description_id": string;
           "scene_number": number;
-          "status": Database["public"]["Enums"]["job_status"];
+          "scene_video_url": string | null;
+          "status": Database["public"]["Enums"]["scene_video_status"];
           "storage_path": string | null;
           "updated_at": string;
           "user_id": string;
           "video_generation_id": string;
-          "video_url": string | null;
         };
         ComputedFields: never;
         Insert: {
           "attempts"?: number;
           "cost_usd"?: number;
           "created_at"?: string;
-          "duration_seconds"?: number | null;
+          "duration_ms"?: number | null;
           "error_message"?: string | null;
           "generation_time_ms"?: number | null;
           "id"?: string;
           "image_generation_id"?: string | null;
+          "lipsynced_video_url"?: string | null;
           "metadata"?: NonNullable<Json>;
           "model_used"?: string | null;
           "provider"?: string | null;
-          "scene_id": string;
+          "scene_description_id": string;
           "scene_number": number;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "scene_video_url"?: string | null;
+          "status"?: Database["public"]["Enums"]["scene_video_status"];
           "storage_path"?: string | null;
           "updated_at"?: string;
           "user_id": string;
           "video_generation_id": string;
-          "video_url"?: string | null;
         };
         Update: {
           "attempts"?: number;
           "cost_usd"?: number;
           "created_at"?: string;
-          "duration_seconds"?: number | null;
+          "duration_ms"?: number | null;
           "error_message"?: string | null;
           "generation_time_ms"?: number | null;
           "id"?: string;
           "image_generation_id"?: string | null;
+          "lipsynced_video_url"?: string | null;
           "metadata"?: NonNullable<Json>;
           "model_used"?: string | null;
           "provider"?: string | null;
-          "scene_id"?: string;
+          "scene_description_id"?: string;
           "scene_number"?: number;
-          "status"?: Database["public"]["Enums"]["job_status"];
+          "scene_video_url"?: string | null;
+          "status"?: Database["public"]["Enums"]["scene_video_status"];
           "storage_path"?: string | null;
           "updated_at"?: string;
           "user_id"?: string;
           "video_generation_id"?: string;
-          "video_url"?: string | null;
         };
         Relationships: [
           {
@@ -1411,8 +1615,8 @@ export type Database = {
             referencedColumns: ["id"];
           },
           {
-            foreignKeyName: "scene_videos_scene_id_fkey";
-            columns: ["scene_id"];
+            foreignKeyName: "scene_videos_scene_description_id_fkey";
+            columns: ["scene_description_id"];
             isOneToOne: false;
             referencedRelation: "scene_descriptions";
             referencedColumns: ["id"];
@@ -1436,14 +1640,17 @@ export type Database = {
       "scripts": {
         Row: {
           "chapter_id": string;
-          "characters": (string)[];
+          "character_details": string;
           "created_at": string;
           "id": string;
+          "linked_script_id": string | null;
           "metadata": NonNullable<Json>;
           "model_used": string | null;
           "scene_count": number;
           "script": string;
           "script_style": Database["public"]["Enums"]["script_style"];
+          "status": Database["public"]["Enums"]["script_status"];
+          "story_type": string | null;
           "title": string;
           "updated_at": string;
           "user_id": string;
@@ -1452,14 +1659,17 @@ export type Database = {
         ComputedFields: never;
         Insert: {
           "chapter_id": string;
-          "characters"?: (string)[];
+          "character_details"?: string;
           "created_at"?: string;
           "id"?: string;
+          "linked_script_id"?: string | null;
           "metadata"?: NonNullable<Json>;
           "model_used"?: string | null;
           "scene_count"?: number;
           "script": string;
           "script_style": Database["public"]["Enums"]["script_style"];
+          "status"?: Database["public"]["Enums"]["script_status"];
+          "story_type"?: string | null;
           "title": string;
           "updated_at"?: string;
           "user_id": string;
@@ -1467,14 +1677,17 @@ export type Database = {
         };
         Update: {
           "chapter_id"?: string;
-          "characters"?: (string)[];
+          "character_details"?: string;
           "created_at"?: string;
           "id"?: string;
+          "linked_script_id"?: string | null;
           "metadata"?: NonNullable<Json>;
           "model_used"?: string | null;
           "scene_count"?: number;
           "script"?: string;
           "script_style"?: Database["public"]["Enums"]["script_style"];
+          "status"?: Database["public"]["Enums"]["script_status"];
+          "story_type"?: string | null;
           "title"?: string;
           "updated_at"?: string;
           "user_id"?: string;
@@ -1482,10 +1695,17 @@ export type Database = {
         };
         Relationships: [
           {
-            foreignKeyName: "scripts_chapter_id_fkey";
+            foreignKeyName: "fk_scripts_chapter";
             columns: ["chapter_id"];
             isOneToOne: false;
             referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "scripts_linked_script_id_fkey";
+            columns: ["linked_script_id"];
+            isOneToOne: false;
+            referencedRelation: "scripts";
             referencedColumns: ["id"];
           },
           {
@@ -1501,14 +1721,15 @@ export type Database = {
         Row: {
           "change_reason": Database["public"]["Enums"]["change_reason"];
           "created_at": string;
+          "effective_date": string;
+          "from_tier": Database["public"]["Enums"]["subscription_tier"] | null;
           "id": string;
           "metadata": NonNullable<Json>;
           "new_status": Database["public"]["Enums"]["subscription_status"];
-          "new_tier": Database["public"]["Enums"]["subscription_tier"];
           "previous_status": Database["public"]["Enums"]["subscription_status"] | null;
-          "previous_tier": Database["public"]["Enums"]["subscription_tier"] | null;
           "stripe_event_id": string | null;
           "subscription_id": string;
+          "to_tier": Database["public"]["Enums"]["subscription_tier"];
           "updated_at": string;
           "user_id": string;
         };
@@ -1516,28 +1737,30 @@ export type Database = {
         Insert: {
           "change_reason": Database["public"]["Enums"]["change_reason"];
           "created_at"?: string;
+          "effective_date"?: string;
+          "from_tier"?: Database["public"]["Enums"]["subscription_tier"] | null;
           "id"?: string;
           "metadata"?: NonNullable<Json>;
           "new_status": Database["public"]["Enums"]["subscription_status"];
-          "new_tier": Database["public"]["Enums"]["subscription_tier"];
           "previous_status"?: Database["public"]["Enums"]["subscription_status"] | null;
-          "previous_tier"?: Database["public"]["Enums"]["subscription_tier"] | null;
           "stripe_event_id"?: string | null;
           "subscription_id": string;
+          "to_tier": Database["public"]["Enums"]["subscription_tier"];
           "updated_at"?: string;
           "user_id": string;
         };
         Update: {
           "change_reason"?: Database["public"]["Enums"]["change_reason"];
           "created_at"?: string;
+          "effective_date"?: string;
+          "from_tier"?: Database["public"]["Enums"]["subscription_tier"] | null;
           "id"?: string;
           "metadata"?: NonNullable<Json>;
           "new_status"?: Database["public"]["Enums"]["subscription_status"];
-          "new_tier"?: Database["public"]["Enums"]["subscription_tier"];
           "previous_status"?: Database["public"]["Enums"]["subscription_status"] | null;
-          "previous_tier"?: Database["public"]["Enums"]["subscription_tier"] | null;
           "stripe_event_id"?: string | null;
           "subscription_id"?: string;
+          "to_tier"?: Database["public"]["Enums"]["subscription_tier"];
           "updated_at"?: string;
           "user_id"?: string;
         };
@@ -1562,19 +1785,20 @@ export type Database = {
         Row: {
           "cost_usd": number;
           "created_at": string;
-          "duration_ms": number;
+          "duration_seconds": number;
           "error_message": string | null;
           "id": string;
           "idempotency_key": string | null;
           "input_tokens": number;
           "metadata": NonNullable<Json>;
-          "model": string;
+          "model_used": string;
           "operation": string;
           "output_tokens": number;
           "provider": string;
           "resource_type": Database["public"]["Enums"]["resource_type"];
+          "subscription_id": string | null;
           "success": boolean;
-          "tier": Database["public"]["Enums"]["subscription_tier"];
+          "tier_at_time": Database["public"]["Enums"]["subscription_tier"];
           "units": number;
           "updated_at": string;
           "user_id": string;
@@ -1584,19 +1808,20 @@ export type Database = {
         Insert: {
           "cost_usd"?: number;
           "created_at"?: string;
-          "duration_ms"?: number;
+          "duration_seconds"?: number;
           "error_message"?: string | null;
           "id"?: string;
           "idempotency_key"?: string | null;
           "input_tokens"?: number;
           "metadata"?: NonNullable<Json>;
-          "model": string;
+          "model_used": string;
           "operation": string;
           "output_tokens"?: number;
           "provider": string;
           "resource_type": Database["public"]["Enums"]["resource_type"];
+          "subscription_id"?: string | null;
           "success"?: boolean;
-          "tier": Database["public"]["Enums"]["subscription_tier"];
+          "tier_at_time": Database["public"]["Enums"]["subscription_tier"];
           "units"?: number;
           "updated_at"?: string;
           "user_id": string;
@@ -1605,25 +1830,33 @@ export type Database = {
         Update: {
           "cost_usd"?: number;
           "created_at"?: string;
-          "duration_ms"?: number;
+          "duration_seconds"?: number;
           "error_message"?: string | null;
           "id"?: string;
           "idempotency_key"?: string | null;
           "input_tokens"?: number;
           "metadata"?: NonNullable<Json>;
-          "model"?: string;
+          "model_used"?: string;
           "operation"?: string;
           "output_tokens"?: number;
           "provider"?: string;
           "resource_type"?: Database["public"]["Enums"]["resource_type"];
+          "subscription_id"?: string | null;
           "success"?: boolean;
-          "tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "tier_at_time"?: Database["public"]["Enums"]["subscription_tier"];
           "units"?: number;
           "updated_at"?: string;
           "user_id"?: string;
           "video_generation_id"?: string | null;
         };
         Relationships: [
+          {
+            foreignKeyName: "usage_logs_subscription_id_fkey";
+            columns: ["subscription_id"];
+            isOneToOne: false;
+            referencedRelation: "user_subscriptions";
+            referencedColumns: ["id"];
+          },
           {
             foreignKeyName: "usage_logs_user_id_fkey";
             columns: ["user_id"];
@@ -1644,9 +1877,10 @@ export type Database = {
         Row: {
           "badge_id": string;
           "created_at": string;
+          "displayed": boolean;
           "earned_at": string;
+          "earning_context": NonNullable<Json>;
           "id": string;
-          "metadata": NonNullable<Json>;
           "updated_at": string;
           "user_id": string;
         };
@@ -1654,18 +1888,20 @@ export type Database = {
         Insert: {
           "badge_id": string;
           "created_at"?: string;
+          "displayed"?: boolean;
           "earned_at"?: string;
+          "earning_context"?: NonNullable<Json>;
           "id"?: string;
-          "metadata"?: NonNullable<Json>;
           "updated_at"?: string;
           "user_id": string;
         };
         Update: {
           "badge_id"?: string;
           "created_at"?: string;
+          "displayed"?: boolean;
           "earned_at"?: string;
+          "earning_context"?: NonNullable<Json>;
           "id"?: string;
-          "metadata"?: NonNullable<Json>;
           "updated_at"?: string;
           "user_id"?: string;
         };
@@ -1688,50 +1924,47 @@ export type Database = {
       };
       "user_progress": {
         Row: {
-          "books_read": number;
-          "chapters_completed": number;
+          "achievements": NonNullable<Json>;
+          "books_uploaded": number;
           "created_at": string;
-          "current_streak_days": number;
           "id": string;
           "last_activity_at": string | null;
           "level": number;
-          "longest_streak_days": number;
           "quizzes_completed": number;
-          "total_points": number;
+          "total_spent_usd": number;
+          "total_xp": number;
           "updated_at": string;
           "user_id": string;
-          "videos_generated": number;
+          "videos_created": number;
         };
         ComputedFields: never;
         Insert: {
-          "books_read"?: number;
-          "chapters_completed"?: number;
+          "achievements"?: NonNullable<Json>;
+          "books_uploaded"?: number;
           "created_at"?: string;
-          "current_streak_days"?: number;
           "id"?: string;
           "last_activity_at"?: string | null;
           "level"?: number;
-          "longest_streak_days"?: number;
           "quizzes_completed"?: number;
-          "total_points"?: number;
+          "total_spent_usd"?: number;
+          "total_xp"?: number;
           "updated_at"?: string;
           "user_id": string;
-          "videos_generated"?: number;
+          "videos_created"?: number;
         };
         Update: {
-          "books_read"?: number;
-          "chapters_completed"?: number;
+          "achievements"?: NonNullable<Json>;
+          "books_uploaded"?: number;
           "created_at"?: string;
-          "current_streak_days"?: number;
           "id"?: string;
           "last_activity_at"?: string | null;
           "level"?: number;
-          "longest_streak_days"?: number;
           "quizzes_completed"?: number;
-          "total_points"?: number;
+          "total_spent_usd"?: number;
+          "total_xp"?: number;
           "updated_at"?: string;
           "user_id"?: string;
-          "videos_generated"?: number;
+          "videos_created"?: number;
         };
         Relationships: [
           {
@@ -1746,26 +1979,29 @@ export type Database = {
       "user_roles": {
         Row: {
           "created_at": string;
+          "granted_at": string;
           "granted_by": string | null;
           "id": string;
-          "role": Database["public"]["Enums"]["app_role"];
+          "role_name": Database["public"]["Enums"]["app_role"];
           "updated_at": string;
           "user_id": string;
         };
         ComputedFields: never;
         Insert: {
           "created_at"?: string;
+          "granted_at"?: string;
           "granted_by"?: string | null;
           "id"?: string;
-          "role": Database["public"]["Enums"]["app_role"];
+          "role_name": Database["public"]["Enums"]["app_role"];
           "updated_at"?: string;
           "user_id": string;
         };
         Update: {
           "created_at"?: string;
+          "granted_at"?: string;
           "granted_by"?: string | null;
           "id"?: string;
-          "role"?: Database["public"]["Enums"]["app_role"];
+          "role_name"?: Database["public"]["Enums"]["app_role"];
           "updated_at"?: string;
           "user_id"?: string;
         };
@@ -1799,6 +2035,7 @@ export type Database = {
           "stripe_price_id": string | null;
           "stripe_subscription_id": string | null;
           "tier": Database["public"]["Enums"]["subscription_tier"];
+          "trial_end": string | null;
           "updated_at": string;
           "user_id": string;
           "video_count_limit": number;
@@ -1817,6 +2054,7 @@ export type Database = {
           "stripe_price_id"?: string | null;
           "stripe_subscription_id"?: string | null;
           "tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "trial_end"?: string | null;
           "updated_at"?: string;
           "user_id": string;
           "video_count_limit"?: number;
@@ -1834,6 +2072,7 @@ export type Database = {
           "stripe_price_id"?: string | null;
           "stripe_subscription_id"?: string | null;
           "tier"?: Database["public"]["Enums"]["subscription_tier"];
+          "trial_end"?: string | null;
           "updated_at"?: string;
           "user_id"?: string;
           "video_count_limit"?: number;
@@ -1925,17 +2164,17 @@ export type Database = {
         };
         Relationships: [
           {
+            foreignKeyName: "fk_video_gen_script";
+            columns: ["script_id"];
+            isOneToOne: false;
+            referencedRelation: "scripts";
+            referencedColumns: ["id"];
+          },
+          {
             foreignKeyName: "video_generations_chapter_id_fkey";
             columns: ["chapter_id"];
             isOneToOne: false;
             referencedRelation: "chapters";
-            referencedColumns: ["id"];
-          },
-          {
-            foreignKeyName: "video_generations_script_id_fkey";
-            columns: ["script_id"];
-            isOneToOne: false;
-            referencedRelation: "scripts";
             referencedColumns: ["id"];
           },
           {
@@ -1997,30 +2236,72 @@ export type Database = {
       "verify_email": { Args: { "token": string }; Returns: boolean };
     };
     Enums: {
-      "app_role": "user" | "author" | "admin" | "superadmin";
-      "archetype_category": "campbell" | "jung";
+      "app_role": "user" | "creator" | "author" | "admin" | "superadmin";
+      "archetype_category":
+        | "hero"
+        | "mentor"
+        | "ally"
+        | "herald"
+        | "trickster"
+        | "shapeshifter"
+        | "threshold_guardian"
+        | "shadow";
       "audio_type": "narration" | "dialogue" | "music" | "sound_effect";
-      "badge_category": "reading" | "learning" | "creation" | "community" | "milestone";
+      "badge_category": "achievement" | "milestone" | "skill";
       "badge_rarity": "common" | "uncommon" | "rare" | "epic" | "legendary";
-      "blockchain": "ethereum" | "polygon" | "base" | "solana";
-      "book_status": "draft" | "processing" | "ready" | "failed" | "published";
+      "blockchain": "algorand" | "polygon";
+      "book_status": "draft" | "processing" | "ready" | "failed";
+      "book_structure_type": "linear" | "chapters" | "mixed";
       "book_type": "learning" | "entertainment";
       "change_reason": "upgrade" | "downgrade" | "cancel" | "renewal" | "payment_failed" | "reactivation";
-      "extraction_method": "toc" | "ai" | "manual";
-      "generation_status": "queued" | "processing" | "completed" | "failed" | "cancelled";
+      "character_role":
+        | "protagonist"
+        | "antagonist"
+        | "supporting"
+        | "minor"
+        | "deuteragonist"
+        | "mentor"
+        | "love_interest"
+        | "sidekick";
+      "extraction_method": "ai" | "manual" | "toc";
+      "generation_method": "openrouter" | "manual" | "openai" | "offline";
+      "generation_status":
+        | "pending"
+        | "script"
+        | "images"
+        | "audio"
+        | "video"
+        | "lipsync"
+        | "merge"
+        | "completed"
+        | "failed"
+        | "cancelled";
       "image_type": "scene" | "character" | "cover";
-      "job_status": "pending" | "processing" | "completed" | "failed" | "cancelled";
-      "nft_status": "pending" | "minting" | "minted" | "failed" | "transferred";
+      "media_job_status": "pending" | "in_progress" | "completed" | "failed";
+      "merge_asset_type": "video" | "audio" | "image" | "subtitle";
+      "merge_type": "auto" | "manual";
+      "nft_status": "pending" | "minting" | "minted" | "failed";
       "pipeline_step": "script" | "images" | "audio" | "video" | "lipsync" | "merge";
-      "plot_status": "active" | "archived";
-      "quality_tier": "basic" | "standard" | "premium" | "professional";
-      "resource_type": "text" | "embedding" | "image" | "audio" | "video" | "lipsync" | "merge";
+      "plot_status": "active" | "archived" | "deleted";
+      "processing_status": "pending" | "processing" | "completed" | "failed";
+      "quality_tier": "free" | "basic" | "standard" | "premium" | "professional";
+      "resource_type":
+        | "script"
+        | "image"
+        | "audio"
+        | "video"
+        | "plot"
+        | "embedding"
+        | "lipsync"
+        | "merge"
+        | "content";
+      "scene_video_status": "pending" | "generating" | "completed" | "failed";
+      "script_status": "draft" | "active" | "archived";
       "script_style": "cinematic" | "narration" | "educational";
-      "structure_type": "chapters" | "parts_and_chapters" | "sections" | "fixed_parts";
-      "subscription_status": "active" | "trialing" | "past_due" | "cancelled" | "incomplete" | "unpaid";
+      "subscription_status": "active" | "trialing" | "past_due" | "canceled" | "incomplete" | "unpaid";
       "subscription_tier": "free" | "basic" | "standard" | "premium" | "professional" | "enterprise";
       "time_of_day": "dawn" | "morning" | "noon" | "afternoon" | "evening" | "night" | "unspecified";
-      "user_mode": "explorer" | "creator";
+      "user_mode": "learning" | "creator" | "entertainment";
     };
     CompositeTypes: {
       [_ in never]: never;
@@ -2128,30 +2409,76 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
     Enums: {
-      "app_role": ["user", "author", "admin", "superadmin"],
-      "archetype_category": ["campbell", "jung"],
+      "app_role": ["user", "creator", "author", "admin", "superadmin"],
+      "archetype_category": [
+        "hero",
+        "mentor",
+        "ally",
+        "herald",
+        "trickster",
+        "shapeshifter",
+        "threshold_guardian",
+        "shadow",
+      ],
       "audio_type": ["narration", "dialogue", "music", "sound_effect"],
-      "badge_category": ["reading", "learning", "creation", "community", "milestone"],
+      "badge_category": ["achievement", "milestone", "skill"],
       "badge_rarity": ["common", "uncommon", "rare", "epic", "legendary"],
-      "blockchain": ["ethereum", "polygon", "base", "solana"],
-      "book_status": ["draft", "processing", "ready", "failed", "published"],
+      "blockchain": ["algorand", "polygon"],
+      "book_status": ["draft", "processing", "ready", "failed"],
+      "book_structure_type": ["linear", "chapters", "mixed"],
       "book_type": ["learning", "entertainment"],
       "change_reason": ["upgrade", "downgrade", "cancel", "renewal", "payment_failed", "reactivation"],
-      "extraction_method": ["toc", "ai", "manual"],
-      "generation_status": ["queued", "processing", "completed", "failed", "cancelled"],
+      "character_role": [
+        "protagonist",
+        "antagonist",
+        "supporting",
+        "minor",
+        "deuteragonist",
+        "mentor",
+        "love_interest",
+        "sidekick",
+      ],
+      "extraction_method": ["ai", "manual", "toc"],
+      "generation_method": ["openrouter", "manual", "openai", "offline"],
+      "generation_status": [
+        "pending",
+        "script",
+        "images",
+        "audio",
+        "video",
+        "lipsync",
+        "merge",
+        "completed",
+        "failed",
+        "cancelled",
+      ],
       "image_type": ["scene", "character", "cover"],
-      "job_status": ["pending", "processing", "completed", "failed", "cancelled"],
-      "nft_status": ["pending", "minting", "minted", "failed", "transferred"],
+      "media_job_status": ["pending", "in_progress", "completed", "failed"],
+      "merge_asset_type": ["video", "audio", "image", "subtitle"],
+      "merge_type": ["auto", "manual"],
+      "nft_status": ["pending", "minting", "minted", "failed"],
       "pipeline_step": ["script", "images", "audio", "video", "lipsync", "merge"],
-      "plot_status": ["active", "archived"],
-      "quality_tier": ["basic", "standard", "premium", "professional"],
-      "resource_type": ["text", "embedding", "image", "audio", "video", "lipsync", "merge"],
+      "plot_status": ["active", "archived", "deleted"],
+      "processing_status": ["pending", "processing", "completed", "failed"],
+      "quality_tier": ["free", "basic", "standard", "premium", "professional"],
+      "resource_type": [
+        "script",
+        "image",
+        "audio",
+        "video",
+        "plot",
+        "embedding",
+        "lipsync",
+        "merge",
+        "content",
+      ],
+      "scene_video_status": ["pending", "generating", "completed", "failed"],
+      "script_status": ["draft", "active", "archived"],
       "script_style": ["cinematic", "narration", "educational"],
-      "structure_type": ["chapters", "parts_and_chapters", "sections", "fixed_parts"],
-      "subscription_status": ["active", "trialing", "past_due", "cancelled", "incomplete", "unpaid"],
+      "subscription_status": ["active", "trialing", "past_due", "canceled", "incomplete", "unpaid"],
       "subscription_tier": ["free", "basic", "standard", "premium", "professional", "enterprise"],
       "time_of_day": ["dawn", "morning", "noon", "afternoon", "evening", "night", "unspecified"],
-      "user_mode": ["explorer", "creator"],
+      "user_mode": ["learning", "creator", "entertainment"],
     },
   },
 } as const;

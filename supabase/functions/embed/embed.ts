@@ -1,7 +1,7 @@
-/** Embed worker: a chapter's chunks embedded and saved with the hash of the content they came from. */
+/** Embed worker: a chapter's passages embedded and saved with the hash of the content they came from. */
 import type { Json, Sql } from "../_shared/db.ts";
 import { consumeQueue, type ConsumerSummary, type QueueMessage } from "../_shared/queue.ts";
-import { chunkForEmbedding, type EmbeddingProvider, vectorLiteral } from "../_shared/providers/embeddings.ts";
+import { type EmbeddingProvider, splitIntoPassages, vectorLiteral } from "../_shared/providers/embeddings.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
 interface ChapterRow {
@@ -24,10 +24,10 @@ export async function embedChapter(
     await sql`select pgmq.delete('embed', ${msg.msg_id}::bigint)`; // the chapter was deleted
     return;
   }
-  const chunks = chunkForEmbedding(chapter.content);
-  const { vectors, usage } = await embedder.embed(chunks);
-  const rows = chunks.map((content, i) => ({
-    chunk_index: i,
+  const passages = splitIntoPassages(chapter.content);
+  const { vectors, usage } = await embedder.embed(passages);
+  const rows = passages.map((content, i) => ({
+    passage_index: i,
     content,
     embedding: vectorLiteral(vectors[i]),
   }));

@@ -21,7 +21,7 @@ export interface IngestDeps {
   content: ContentProviders;
 }
 
-type BookRow = Pick<Tables<"books">, "id" | "user_id" | "status" | "book_type" | "source_file_path">;
+type BookRow = Pick<Tables<"books">, "id" | "user_id" | "status" | "book_type" | "file_url">;
 
 export interface IngestSummary extends ConsumerSummary {
   failures: { book_id: string; error: string }[];
@@ -31,14 +31,14 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
   const { sql, storage, content } = deps;
   const started = performance.now();
   const [book] = await sql<BookRow[]>`
-    select id, user_id, status, book_type, source_file_path from public.books where id = ${msg.message.book_id}`;
+    select id, user_id, status, book_type, file_url from public.books where id = ${msg.message.book_id}`;
   if (!book || book.status !== "processing") {
     await sql`select pgmq.delete('ingest', ${msg.msg_id}::bigint)`;
     return;
   }
   const progress = (pct: number) => sql`select private.set_book_progress(${book.id}, ${pct})`;
-  if (!book.source_file_path) throw new BookFormatError("the book has no uploaded file (source_file_path)");
-  const sourcePath = book.source_file_path;
+  if (!book.file_url) throw new BookFormatError("the book has no uploaded file (file_url)");
+  const sourcePath = book.file_url;
 
   let bytes: Uint8Array;
   try {
@@ -74,7 +74,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
       content: chapter.content,
       summary: result.summary,
       word_count: words,
-      duration_minutes: readingMinutes(words),
+      duration: readingMinutes(words),
       ai_content: result.ai_content,
     };
     done++;

@@ -21,7 +21,7 @@ async function uploadBook(
   await storage.put("books", path, bytes, "application/octet-stream");
   return await asUser(sql, userId, async (tx) => {
     const [{ id }] = await tx<{ id: string }[]>`
-      insert into public.books (title, source_file_path, source_file_size, book_type)
+      insert into public.books (title, file_url, source_file_size, book_type)
       values (${fileName}, ${path}, ${bytes.length}, ${bookType}) returning id`;
     await tx`select public.process_book(${id})`;
     return id;
@@ -91,13 +91,13 @@ Deno.test("fixture books in every format become ready books with the expected ch
       assert.equal(row.progress_percentage, 100);
       assert.ok(row.processing_completed_at >= row.processing_started_at);
       const chapters = await sql`
-        select title, word_count, duration_minutes, summary, ai_content from public.chapters
+        select title, word_count, duration, summary, ai_content from public.chapters
         where book_id = ${ids[name]} order by chapter_number`;
       assert.deepEqual(chapters.map((c) => c.title), book.titles, name);
       assert.equal(row.total_chapters, book.titles.length);
       assert.equal(row.word_count, chapters.reduce((s, c) => s + c.word_count, 0));
       for (const c of chapters) {
-        assert.equal(c.duration_minutes, Math.ceil(c.word_count / 238), "reading minutes at 238 wpm");
+        assert.equal(c.duration, Math.ceil(c.word_count / 238), "reading minutes at 238 wpm");
         assert.equal(c.ai_content.kind, "entertainment");
         assert.ok(c.summary.length > 0);
       }
@@ -173,8 +173,8 @@ Deno.test("bad files fail the book with a clear error and leave no chapters", as
 
     // A failed book can be processed again once a good file is in place.
     const retry = ids["empty.txt"];
-    const [{ source_file_path }] = await sql`select source_file_path from public.books where id = ${retry}`;
-    await storage.put("books", source_file_path, enc("Chapter 1\n\nNow there is text."), "text/plain");
+    const [{ file_url }] = await sql`select file_url from public.books where id = ${retry}`;
+    await storage.put("books", file_url, enc("Chapter 1\n\nNow there is text."), "text/plain");
     await asUser(sql, userId, (tx) => tx`select public.process_book(${retry})`);
     await runIngest({ sql, storage, content: offlineContent });
     const [row] = await sql`select status, metadata, total_chapters from public.books where id = ${retry}`;

@@ -34,13 +34,22 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
       assert.equal(plot.version, 1);
       assert.match(plot.logline, /Mara/);
       assert.ok(plot.themes.length > 0 && plot.story_type && plot.tone && plot.setting && plot.audience);
+      assert.deepEqual(
+        [plot.generation_method, plot.model_used, Number(plot.generation_cost) > 0],
+        ["offline", "offline-rules-v1", true],
+        "how the plot was made and what it cost",
+      );
       const characters = await sql`
-        select c.name, c.role, a.name as archetype, c.want, c.need, c.lie, c.ghost, c.user_id
-        from public.characters c left join public.character_archetypes a on a.id = c.archetype_id
+        select c.name, c.role, a.name as archetype, c.want, c.need, c.lie, c.ghost, c.user_id, c.generation_method
+        from public.characters c
+        left join public.character_archetypes a on c.archetypes = jsonb_build_array(a.id)
         where c.plot_overview_id = ${plot.id} order by c.name`;
       assert.deepEqual(characters.map((c) => c.name), ["Mara", "Tomas"]);
       assert.ok(
-        characters.every((c) => c.archetype && c.want && c.need && c.lie && c.ghost && c.user_id === owner),
+        characters.every((c) =>
+          c.archetype && c.want && c.need && c.lie && c.ghost && c.user_id === owner &&
+          c.generation_method === "offline"
+        ),
       );
 
       // The owner edits a character; regenerating archives version 1 and keeps the edit.
@@ -89,6 +98,23 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
           .id,
       );
       assert.ok(link.acts.length > 0);
+      assert.deepEqual([link.status, link.version, link.scenes.length], ["active", 1, made.scenes]);
+      assert.ok(link.character_details.some((c: { name: string }) => c.name === "Mara"));
+      assert.equal(script.story_type, plot.story_type, "the script carries the plot's story type");
+      assert.ok(JSON.parse(script.character_details).some((c: { name: string }) => c.name === "Mara"));
+
+      // A second script in the same style becomes the active one; the first is archived and linked to it.
+      const again = await generateScript(sql, offlineScript, owner, {
+        chapter_id: chapterIds[0],
+        style: "educational",
+      });
+      const versions2 = await sql`
+        select id, version, status, linked_script_id from public.scripts
+        where chapter_id = ${chapterIds[0]} and script_style = 'educational' order by version`;
+      assert.deepEqual(versions2.map((v) => [v.version, v.status, v.linked_script_id]), [
+        [1, "archived", again.script_id],
+        [2, "active", null],
+      ]);
 
       // Nobody else reads any of it.
       const seen = await asUser(sql, other, async (tx) => {
@@ -106,7 +132,7 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
       assert.deepEqual({ ...seen }, { plots: 0, characters: 0, scripts: 0, links: 0 });
       const [{ usage }] = await sql`
         select count(*)::integer as usage from public.usage_logs where user_id = ${owner} and operation in ('plot', 'script')`;
-      assert.equal(usage, 3, "two plot runs and one script are costed");
+      assert.equal(usage, 4, "two plot runs and two scripts are costed");
     } finally {
       await deleteTestUser(sql, owner);
       await deleteTestUser(sql, other);

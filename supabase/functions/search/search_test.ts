@@ -34,9 +34,21 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
       await createTestBook(sql, other, CHAPTERS); // the same text, someone else's
       await runEmbed(sql, offlineEmbedder);
       const [{ n, model }] = await sql`
-        select count(*)::integer as n, min(model) as model from public.chapter_embeddings where chapter_id = any(${chapterIds})`;
+        select count(*)::integer as n, min(embedding_model) as model from public.chapter_passages
+        where chapter_id = any(${chapterIds})`;
       assert.equal(n, 4);
       assert.equal(model, "offline-hashed-bow-1536");
+      // One vector per chapter too: the normalised mean of its passages (here one passage each).
+      const chapterVectors = await sql`
+        select e.chapter_id, e.dimension, e.passage_count, (e.embedding <=> p.embedding) as distance,
+          vector_norm(e.embedding) as norm
+        from public.chapter_embeddings e join public.chapter_passages p on p.chapter_id = e.chapter_id
+        where e.chapter_id = any(${chapterIds})`;
+      assert.equal(chapterVectors.length, 4);
+      for (const v of chapterVectors) {
+        assert.deepEqual([v.dimension, v.passage_count], [1536, 1]);
+        assert.ok(v.distance < 1e-6 && Math.abs(v.norm - 1) < 1e-6, JSON.stringify(v));
+      }
 
       const { results } = await searchChapters(sql, offlineEmbedder, owner, {
         query: "a lighthouse keeper lights the lamp during storms",
@@ -58,12 +70,12 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
       );
 
       // Re-embedding unchanged content changes nothing; a change re-embeds.
-      const [before] = await sql`select id, updated_at from public.chapter_embeddings where chapter_id = ${
+      const [before] = await sql`select id, updated_at from public.chapter_passages where chapter_id = ${
         chapterIds[0]
       }`;
       await sql`select pgmq.send('embed', ${sql.json({ chapter_id: chapterIds[0] })})`;
       await runEmbed(sql, offlineEmbedder);
-      const [same] = await sql`select id, content_hash from public.chapter_embeddings where chapter_id = ${
+      const [same] = await sql`select id, content_hash from public.chapter_passages where chapter_id = ${
         chapterIds[0]
       }`;
       assert.equal(same.id, before.id, "the row is updated in place, not duplicated");
@@ -72,11 +84,18 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
       }`;
       await runEmbed(sql, offlineEmbedder);
       const [changed] =
-        await sql`select content, content_hash from public.chapter_embeddings where chapter_id = ${
+        await sql`select content, content_hash from public.chapter_passages where chapter_id = ${
           chapterIds[0]
         }`;
       assert.equal(changed.content, "A whale surfaced near the lighthouse.");
       assert.notEqual(changed.content_hash, same.content_hash);
+      const [chapterVector] =
+        await sql`select content_hash from public.chapter_embeddings where chapter_id = ${chapterIds[0]}`;
+      assert.equal(
+        chapterVector.content_hash,
+        changed.content_hash,
+        "the chapter's vector follows its passages",
+      );
     } finally {
       await deleteTestUser(sql, owner);
       await deleteTestUser(sql, other);
@@ -84,7 +103,7 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
   });
 });
 
-Deno.test("the ANN search (private.nearest_chunks' query) uses the HNSW index", async () => {
+Deno.test("the ANN search (private.nearest_passages' query) uses the HNSW index", async () => {
   await withSql(async (sql) => {
     const userId = await createTestUser(sql, "search-plan");
     try {
@@ -95,7 +114,7 @@ Deno.test("the ANN search (private.nearest_chunks' query) uses the HNSW index", 
         await tx`set local hnsw.iterative_scan = relaxed_order`;
         return await tx`
           explain (format text)
-          select e.chapter_id from public.chapter_embeddings e
+          select e.chapter_id from public.chapter_passages e
           where e.user_id::text = ${userId}::text
           order by e.embedding::extensions.halfvec(1536) operator(extensions.<=>)
             ${vectorLiteral(vectors[0])}::extensions.vector(1536)::extensions.halfvec(1536)
@@ -103,7 +122,7 @@ Deno.test("the ANN search (private.nearest_chunks' query) uses the HNSW index", 
       });
       assert.match(
         plan.map((r) => r["QUERY PLAN"]).join("\n"),
-        /Index Scan using chapter_embeddings_embedding_hnsw_idx/,
+        /Index Scan using chapter_passages_embedding_hnsw_idx/,
       );
     } finally {
       await deleteTestUser(sql, userId);

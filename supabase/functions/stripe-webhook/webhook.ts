@@ -49,7 +49,7 @@ async function applyEvent(tx: Sql, event: Stripe.Event): Promise<string> {
       },
           ${subscription.status}, ${at(item?.current_period_start ?? legacy.current_period_start)},
           ${at(item?.current_period_end ?? legacy.current_period_end)}, ${subscription.cancel_at_period_end},
-          ${event.type === "customer.subscription.deleted"}) as outcome`;
+          ${event.type === "customer.subscription.deleted"}, ${at(subscription.trial_end)}) as outcome`;
       return outcome;
     }
     case "invoice.paid":

@@ -33,7 +33,7 @@ function subscription(
   userId: string,
   status: string,
   periodStart: number,
-  options: { lookup?: string; cancelAtEnd?: boolean } = {},
+  options: { lookup?: string; cancelAtEnd?: boolean; trialEnd?: number } = {},
 ) {
   return {
     id: `sub_${userId.slice(0, 8)}`,
@@ -41,6 +41,7 @@ function subscription(
     customer: `cus_${userId.slice(0, 8)}`,
     status,
     cancel_at_period_end: options.cancelAtEnd ?? false,
+    trial_end: options.trialEnd ?? null,
     metadata: { user_id: userId },
     items: {
       object: "list",
@@ -95,14 +96,15 @@ interface Account {
   cancel_at_period_end: boolean;
   stripe_customer_id: string | null;
   stripe_subscription_id: string | null;
+  trial_end: Date | null;
 }
 
 async function account(sql: Sql, userId: string): Promise<Account & { history: string[] }> {
   const [row] = await sql<Account[]>`
     select tier::text, status::text, video_count_used, video_count_limit, cancel_at_period_end, stripe_customer_id,
-      stripe_subscription_id from public.user_subscriptions where user_id = ${userId}`;
+      stripe_subscription_id, trial_end from public.user_subscriptions where user_id = ${userId}`;
   const history = await sql`
-    select change_reason::text as reason, previous_tier::text as from_tier, new_tier::text as to_tier
+    select change_reason::text as reason, from_tier::text, to_tier::text
     from public.subscription_history where user_id = ${userId} order by created_at, id`;
   return { ...row, history: history.map((h) => `${h.reason}:${h.from_tier}->${h.to_tier}`) };
 }
@@ -120,10 +122,19 @@ Deno.test("free to standard and back to free, with replays and out-of-order even
         metadata: { user_id: userId },
       }, T0);
       assert.equal((await deliver(sql, checkout)).status, 200);
-      const created = event("customer.subscription.created", subscription(userId, "active", T0), T0 + 1);
+      const created = event(
+        "customer.subscription.created",
+        subscription(userId, "active", T0, { trialEnd: T0 + 7 * DAY }),
+        T0 + 1,
+      );
       assert.deepEqual((await deliver(sql, created)).body.outcome, "applied");
       let now = await account(sql, userId);
       assert.deepEqual([now.tier, now.status, now.video_count_limit], ["standard", "active", 30]);
+      assert.equal(
+        now.trial_end?.getTime(),
+        (T0 + 7 * DAY) * 1000,
+        "trial_end comes from Stripe's subscription",
+      );
       assert.equal(now.stripe_customer_id, `cus_${userId.slice(0, 8)}`);
       assert.deepEqual(now.history, ["upgrade:free->standard"]);
 
@@ -172,7 +183,7 @@ Deno.test("free to standard and back to free, with replays and out-of-order even
       now = await account(sql, userId);
       assert.deepEqual([now.tier, now.status, now.video_count_limit, now.stripe_subscription_id], [
         "free",
-        "active",
+        "canceled",
         2,
         null,
       ]);

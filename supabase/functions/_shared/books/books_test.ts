@@ -46,7 +46,7 @@ Deno.test("chapter words, parts, prologue and epilogue", async () => {
     "Part Two: The Storm",
     "Part Two: The Storm",
   ]);
-  assert.equal(structure.structureType, "parts_and_chapters");
+  assert.equal(structure.structureType, "mixed");
 });
 
 Deno.test("roman numerals alone on a line are headings when there are several", async () => {

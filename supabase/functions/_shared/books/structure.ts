@@ -13,7 +13,8 @@ export interface DetectedChapter {
 }
 
 export interface DetectedStructure {
-  structureType: "chapters" | "parts_and_chapters" | "sections" | "fixed_parts";
+  /** books.structure_type: chapters in one level, parts (or volumes) of chapters, or no markers at all. */
+  structureType: "chapters" | "mixed" | "linear";
   extractionMethod: "toc" | "ai";
   detector: string;
   hasParts: boolean;
@@ -94,7 +95,7 @@ export function detectStructure(book: ExtractedBook): DetectedStructure {
   const fromToc = book.toc?.filter((s) => s.content.trim() !== "") ?? [];
   const structure = fromToc.length > 0
     ? {
-      structureType: fromToc.some((s) => s.partTitle) ? "parts_and_chapters" as const : "chapters" as const,
+      structureType: fromToc.some((s) => s.partTitle) ? "mixed" as const : "chapters" as const,
       extractionMethod: "toc" as const,
       detector: book.tocSource ?? "toc",
       hasParts: fromToc.some((s) => s.partTitle),
@@ -176,7 +177,7 @@ function byHeadings(text: string): DetectedStructure | null {
   if (withText.length === 0) return null;
   const hasParts = withText.some((c) => c.partTitle !== null);
   return {
-    structureType: hasParts ? "parts_and_chapters" : "chapters",
+    structureType: hasParts ? "mixed" : "chapters",
     extractionMethod: "ai",
     detector: romanIsHeading ? "roman_numeral_headings" : "chapter_headings",
     hasParts,
@@ -201,7 +202,7 @@ function byFixedParts(text: string): DetectedStructure {
     parts[parts.length - 2].push(...parts.pop()!);
   }
   return {
-    structureType: "fixed_parts",
+    structureType: "linear",
     extractionMethod: "ai",
     detector: "fixed_parts",
     hasParts: false,

@@ -24,7 +24,7 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
       }]);
       const generationId = await asUser(sql, userId, async (tx) => {
         const [{ id }] = await tx<{ id: string }[]>`
-          select public.start_video_generation(${chapterIds[0]}, 'cinematic', 'basic') as id`;
+          select public.start_video_generation(${chapterIds[0]}, 'cinematic', 'free') as id`;
         return id;
       });
       const storage = new LocalStorage(sql, storageDir, "http://127.0.0.1:54321");
@@ -61,7 +61,7 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
           (select count(*)::int from public.scene_descriptions where script_id = ${generation.script_id}) as scenes,
           (select count(*)::int from public.image_generations where video_generation_id = ${generationId} and image_type = 'scene' and status = 'completed') as scene_images,
           (select count(*)::int from public.image_generations where video_generation_id = ${generationId} and image_type = 'character' and status = 'completed') as portraits,
-          (select count(distinct scene_id)::int from public.audio_generations where video_generation_id = ${generationId} and status = 'completed') as scenes_with_audio,
+          (select count(distinct scene_description_id)::int from public.audio_generations where video_generation_id = ${generationId} and status = 'completed') as scenes_with_audio,
           (select count(*)::int from public.audio_generations where video_generation_id = ${generationId} and audio_type = 'dialogue') as dialogue_lines,
           (select count(*)::int from public.scene_videos where video_generation_id = ${generationId} and status = 'completed') as clips,
           (select count(*)::int from public.lipsync_jobs where video_generation_id = ${generationId} and status = 'completed') as lipsyncs,

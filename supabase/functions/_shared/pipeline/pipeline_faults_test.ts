@@ -52,7 +52,7 @@ async function start(sql: Sql, userId: string, chapterId: string): Promise<strin
   return await asUser(sql, userId, async (tx) => {
     const [{ id }] = await tx<
       { id: string }[]
-    >`select public.start_video_generation(${chapterId}, 'cinematic', 'basic') as id`;
+    >`select public.start_video_generation(${chapterId}, 'cinematic', 'free') as id`;
     return id;
   });
 }
@@ -84,8 +84,8 @@ Deno.test("a worker that dies mid-stage leaves its message to be redone, with no
     const status = await drivePipeline(sql, generationId, { handlers });
     assert.equal(status, "completed");
     const [redone] = await sql`
-      select attempts from public.image_generations where video_generation_id = ${generationId} and subject_key = ${msg.message.unit}`;
-    assert.equal(redone.attempts, 2, "the abandoned unit was read again after its visibility timeout");
+      select retry_count from public.image_generations where video_generation_id = ${generationId} and subject_key = ${msg.message.unit}`;
+    assert.equal(redone.retry_count, 1, "the abandoned unit was read again after its visibility timeout");
     const counts = await rowCounts(sql, generationId);
     const [{ units }] = await sql`
       select count(*)::int as units from private.pipeline_units where generation_id = ${generationId} and step = 'images'`;
@@ -119,10 +119,10 @@ Deno.test("a provider failing twice then succeeding completes, with the attempts
     const status = await drivePipeline(sql, generationId, { handlers: flaky, baseBackoffSeconds: 1 });
     assert.equal(status, "completed");
     const [image] = await sql`
-      select id, attempts, status from public.image_generations
+      select id, retry_count, status from public.image_generations
       where video_generation_id = ${generationId} and subject_key = 'scene:1'`;
-    assert.deepEqual({ attempts: image.attempts, status: image.status }, {
-      attempts: 3,
+    assert.deepEqual({ retry_count: image.retry_count, status: image.status }, {
+      retry_count: 2,
       status: "completed",
     });
     const retries = await sql`
@@ -319,7 +319,7 @@ Deno.test("scenes finishing at the same moment start the next stage exactly once
       select private.fail_step(0, ${generationId}, 'images', 'scene:1', 'late error', false, 9) as late`;
     assert.equal(late, "stale");
     const [generation] = await sql`select status from public.video_generations where id = ${generationId}`;
-    assert.equal(generation.status, "processing", "a late failure report does not fail the generation");
+    assert.equal(generation.status, "audio", "a late failure report does not fail the generation");
     await sql`delete from pgmq.q_audio where message->>'generation_id' = ${generationId}`;
   });
 });

@@ -65,8 +65,8 @@ export function openaiEmbedder(client: OpenAIClient, model = "text-embedding-3-s
   };
 }
 
-/** Paragraph-aligned chunks of at most about `maxWords` words, each embedded on its own. */
-export function chunkForEmbedding(content: string, maxWords = 400): string[] {
+/** Paragraph-aligned passages of at most about `maxWords` words, each embedded on its own. */
+export function splitIntoPassages(content: string, maxWords = 400): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let words = 0;

@@ -1,32 +1,38 @@
--- Accounts: profiles, roles and email verification.
-create type public.app_role as enum ('user', 'author', 'admin', 'superadmin');
-create type public.user_mode as enum ('explorer', 'creator');
+-- Accounts: profiles, roles, email verification, and the setup of every new auth user.
+create type public.app_role as enum ('user', 'creator', 'author', 'admin', 'superadmin');
+create type public.user_mode as enum ('learning', 'creator', 'entertainment');
 
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
+  -- Synced from auth.users. Nullable: Supabase users who sign in by phone have no email.
   email text,
   display_name text,
   avatar_url text,
   bio text,
-  preferred_mode public.user_mode not null default 'explorer',
-  roles public.app_role[] not null default '{}',
+  -- Array of role strings, derived from user_roles by a trigger (clients cannot write it).
+  roles jsonb not null default '["user"]',
+  user_mode public.user_mode not null default 'learning',
   email_verified boolean not null default false,
-  onboarding_completed boolean not null default false,
+  onboarding_complete boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  constraint idx_profiles_email unique (email),
+  constraint profiles_roles_is_array check (jsonb_typeof(roles) = 'array'),
   constraint profiles_display_name_length check (char_length(display_name) <= 100),
   constraint profiles_bio_length check (char_length(bio) <= 2000)
 );
 comment on table public.profiles is 'One row per auth user: public profile, mode and roles (roles derived from user_roles).';
+create index idx_profiles_roles on public.profiles using gin (roles);
 
 create table public.user_roles (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
-  role public.app_role not null,
+  role_name public.app_role not null,
+  granted_at timestamptz not null default now(),
   granted_by uuid references public.profiles (id) on delete set null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint user_roles_user_role_key unique (user_id, role)
+  constraint user_roles_user_role_key unique (user_id, role_name)
 );
 comment on table public.user_roles is 'Roles granted to users; the source of truth for profiles.roles.';
 create index user_roles_granted_by_idx on public.user_roles (granted_by);
@@ -35,13 +41,15 @@ create table public.email_verifications (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
   email text not null,
-  token_hash text not null,
+  -- The SHA-256 of the token sent to the user: the token itself is never stored.
+  token text not null,
   expires_at timestamptz not null,
+  verified boolean generated always as (verified_at is not null) stored,
   verified_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint email_verifications_token_hash_key unique (token_hash),
-  constraint email_verifications_token_hash_format check (token_hash ~ '^[0-9a-f]{64}$'),
+  constraint email_verifications_token_key unique (token),
+  constraint email_verifications_token_is_sha256 check (token ~ '^[0-9a-f]{64}$'),
   constraint email_verifications_expiry_after_creation check (expires_at > created_at)
 );
 comment on table public.email_verifications is 'Pending and used email verification tokens, stored as SHA-256 hashes only.';
@@ -63,8 +71,8 @@ set search_path = ''
 as $$
 begin
   new.roles := coalesce(
-    (select pg_catalog.array_agg(r.role order by r.role) from public.user_roles r where r.user_id = new.id),
-    '{}'
+    (select pg_catalog.jsonb_agg(r.role_name order by r.role_name) from public.user_roles r where r.user_id = new.id),
+    '[]'
   );
   return new;
 end;
@@ -98,7 +106,7 @@ security definer
 set search_path = ''
 as $$
   select exists (
-    select 1 from public.user_roles r where r.user_id = (select auth.uid()) and r.role = wanted
+    select 1 from public.user_roles r where r.user_id = (select auth.uid()) and r.role_name = wanted
   )
 $$;
 revoke all on function private.has_role(public.app_role) from public;
@@ -128,9 +136,9 @@ begin
   if not exists (select 1 from public.profiles p where p.id = target_user) then
     raise exception 'no user with id %', target_user using errcode = 'P0002';
   end if;
-  insert into public.user_roles (user_id, role, granted_by)
+  insert into public.user_roles (user_id, role_name, granted_by)
   values (target_user, granted, (select auth.uid()))
-  on conflict (user_id, role) do nothing;
+  on conflict (user_id, role_name) do nothing;
 end;
 $$;
 comment on function public.grant_role(uuid, public.app_role) is 'Superadmin RPC: give a user a role.';
@@ -148,7 +156,7 @@ begin
   if revoked = 'user' then
     raise exception 'the base role "user" cannot be revoked' using errcode = '22023';
   end if;
-  delete from public.user_roles r where r.user_id = target_user and r.role = revoked;
+  delete from public.user_roles r where r.user_id = target_user and r.role_name = revoked;
 end;
 $$;
 comment on function public.revoke_role(uuid, public.app_role) is 'Superadmin RPC: take a role away from a user.';
@@ -167,7 +175,7 @@ as $$
 declare
   token text := pg_catalog.encode(extensions.gen_random_bytes(32), 'hex');
 begin
-  insert into public.email_verifications (user_id, email, token_hash, expires_at)
+  insert into public.email_verifications (user_id, email, token, expires_at)
   select p.id, p.email, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8')), 'hex'),
     pg_catalog.now() + valid_for
   from public.profiles p where p.id = target_user;
@@ -190,13 +198,13 @@ declare
   verification public.email_verifications;
 begin
   select * into verification from public.email_verifications v
-  where v.token_hash = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8')), 'hex')
+  where v.token = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(verify_email.token, 'UTF8')), 'hex')
     and v.user_id = (select auth.uid())
   for update;
   if not found then
     raise exception 'verification token is not valid for this user' using errcode = 'P0002';
   end if;
-  if verification.verified_at is not null then
+  if verification.verified then
     return true;
   end if;
   if verification.expires_at < pg_catalog.now() then
@@ -211,6 +219,52 @@ comment on function public.verify_email(text) is 'RPC: redeem an email verificat
 revoke all on function public.verify_email(text) from public, anon;
 grant execute on function public.verify_email(text) to authenticated;
 
+-- Every new auth user gets a profile, the base role, a free subscription and a progress record
+-- (the subscription and progress tables are defined with billing and rewards).
+create or replace function private.handle_new_user()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  free_limit integer := (select t.video_count_limit from public.subscription_tiers() t where t.tier = 'free');
+begin
+  insert into public.profiles (id, email, display_name)
+  values (
+    new.id,
+    new.email,
+    coalesce(nullif(new.raw_user_meta_data ->> 'full_name', ''), nullif(new.raw_user_meta_data ->> 'name', ''),
+      pg_catalog.split_part(new.email, '@', 1))
+  );
+  insert into public.user_roles (user_id, role_name) values (new.id, 'user');
+  insert into public.user_subscriptions (user_id, tier, status, video_count_limit)
+  values (new.id, 'free', 'active', free_limit);
+  insert into public.user_progress (user_id) values (new.id);
+  return new;
+end;
+$$;
+revoke all on function private.handle_new_user() from public, anon, authenticated;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function private.handle_new_user();
+
+-- Keep profiles.email in step with the auth email.
+create or replace function private.handle_user_email_change()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.profiles set email = new.email, email_verified = false where id = new.id;
+  return new;
+end;
+$$;
+revoke all on function private.handle_user_email_change() from public, anon, authenticated;
+create trigger on_auth_user_email_changed after update of email on auth.users
+  for each row when (old.email is distinct from new.email)
+  execute function private.handle_user_email_change();
+
 -- Row level security
 alter table public.profiles enable row level security;
 alter table public.user_roles enable row level security;
@@ -218,10 +272,10 @@ alter table public.email_verifications enable row level security;
 
 -- Clients may change only these profile columns; roles and verification are the backend's.
 revoke insert, update, delete on public.profiles from anon, authenticated;
-grant update (display_name, avatar_url, bio, preferred_mode, onboarding_completed) on public.profiles to authenticated;
+grant update (display_name, avatar_url, bio, user_mode, onboarding_complete) on public.profiles to authenticated;
 revoke insert, update, delete on public.user_roles, public.email_verifications from anon, authenticated;
 revoke select on public.email_verifications from anon, authenticated;
-grant select (id, user_id, email, expires_at, verified_at, created_at, updated_at)
+grant select (id, user_id, email, expires_at, verified, verified_at, created_at, updated_at)
   on public.email_verifications to authenticated;
 
 create policy "users read their own profile; superadmins read all" on public.profiles

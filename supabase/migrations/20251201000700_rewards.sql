@@ -1,8 +1,8 @@
 -- Rewards: badges (reference data), badges users earned, NFTs minted from them, and progress.
-create type public.badge_category as enum ('reading', 'learning', 'creation', 'community', 'milestone');
+create type public.badge_category as enum ('achievement', 'milestone', 'skill');
 create type public.badge_rarity as enum ('common', 'uncommon', 'rare', 'epic', 'legendary');
-create type public.blockchain as enum ('ethereum', 'polygon', 'base', 'solana');
-create type public.nft_status as enum ('pending', 'minting', 'minted', 'failed', 'transferred');
+create type public.blockchain as enum ('algorand', 'polygon');
+create type public.nft_status as enum ('pending', 'minting', 'minted', 'failed');
 
 create table public.badges (
   id uuid primary key default gen_random_uuid(),
@@ -10,14 +10,15 @@ create table public.badges (
   description text not null,
   category public.badge_category not null,
   rarity public.badge_rarity not null default 'common',
+  icon_url text,
+  -- Machine-readable: {"metric": <user_progress column>, "operator": ">=", "threshold": n}.
   criteria jsonb not null,
-  image_url text,
-  points integer not null default 0,
+  xp_reward integer not null default 0,
   is_active boolean not null default true,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint badges_name_key unique (name),
-  constraint badges_points_non_negative check (points >= 0),
+  constraint badges_xp_reward_non_negative check (xp_reward >= 0),
   constraint badges_criteria_has_metric check (criteria ? 'metric' and criteria ? 'threshold')
 );
 comment on table public.badges is 'Reference data: badges and the machine-readable criteria that award them.';
@@ -27,56 +28,62 @@ create table public.user_badges (
   user_id uuid not null references public.profiles (id) on delete cascade,
   badge_id uuid not null references public.badges (id) on delete restrict,
   earned_at timestamptz not null default now(),
-  metadata jsonb not null default '{}',
+  earning_context jsonb not null default '{}',
+  displayed boolean not null default true,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint user_badges_user_badge_key unique (user_id, badge_id)
 );
-comment on table public.user_badges is 'Badges a user has earned.';
+comment on table public.user_badges is 'Badges a user has earned, how, and whether the profile shows them.';
 create index user_badges_badge_id_idx on public.user_badges (badge_id);
 
 create table public.nfts (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
-  user_badge_id uuid references public.user_badges (id) on delete set null,
+  badge_id uuid not null references public.badges (id) on delete restrict,
+  -- The chain's id of the token: an Algorand asset id, or `<contract>/<token id>` on Polygon.
+  asset_id text,
   blockchain public.blockchain not null,
-  status public.nft_status not null default 'pending',
   contract_address text,
-  token_id text,
-  transaction_hash text,
+  transaction_id text,
   wallet_address text,
-  metadata jsonb not null default '{}',
+  metadata_uri text,
+  image_uri text,
+  attributes jsonb not null default '{}',
+  status public.nft_status not null default 'pending',
+  error_message text,
   minted_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint nfts_token_key unique (blockchain, contract_address, token_id),
-  constraint nfts_minted_has_token check (status not in ('minted', 'transferred') or (token_id is not null and contract_address is not null))
+  -- Only an earned badge can be minted, once per chain.
+  constraint nfts_user_badge_fkey foreign key (user_id, badge_id) references public.user_badges (user_id, badge_id)
+    on delete cascade,
+  constraint nfts_asset_id_key unique (asset_id),
+  constraint nfts_user_badge_chain_key unique (user_id, badge_id, blockchain),
+  constraint nfts_minted_has_asset check (status <> 'minted' or (asset_id is not null and transaction_id is not null))
 );
-comment on table public.nfts is 'NFTs minted for users (from earned badges), with their on-chain state.';
-create index nfts_user_id_idx on public.nfts (user_id);
-create index nfts_user_badge_id_idx on public.nfts (user_badge_id);
+comment on table public.nfts is 'Earned badges minted as NFTs, with their on-chain identifiers and IPFS metadata.';
+create index nfts_badge_id_idx on public.nfts (badge_id);
 
 create table public.user_progress (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,
-  books_read integer not null default 0,
-  chapters_completed integer not null default 0,
-  quizzes_completed integer not null default 0,
-  videos_generated integer not null default 0,
-  total_points integer not null default 0,
+  total_xp integer not null default 0,
   level integer not null default 1,
-  current_streak_days integer not null default 0,
-  longest_streak_days integer not null default 0,
+  videos_created integer not null default 0,
+  books_uploaded integer not null default 0,
+  quizzes_completed integer not null default 0,
+  total_spent_usd numeric(12, 2) not null default 0,
+  achievements jsonb not null default '{}',
   last_activity_at timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint user_progress_user_id_key unique (user_id),
-  constraint user_progress_counts_non_negative check (books_read >= 0 and chapters_completed >= 0
-    and quizzes_completed >= 0 and videos_generated >= 0 and total_points >= 0
-    and current_streak_days >= 0 and longest_streak_days >= 0),
+  constraint user_progress_counts_non_negative check (total_xp >= 0 and videos_created >= 0 and books_uploaded >= 0
+    and quizzes_completed >= 0 and total_spent_usd >= 0),
   constraint user_progress_level_positive check (level >= 1)
 );
-comment on table public.user_progress is 'Each user''s one progress record: reading, learning, creating, points and streaks.';
+comment on table public.user_progress is 'Each user''s one progress record: XP, level, what they made and learned, and spending.';
 
 create trigger badges_set_updated_at before update on public.badges
   for each row execute function private.set_updated_at();
