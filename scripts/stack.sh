@@ -40,6 +40,9 @@ port = $DB_PORT
 unix_socket_directories = '$SOCKET_DIR'
 shared_preload_libraries = 'pg_cron,pg_stat_statements'
 cron.database_name = '$DB_NAME'
+# pg_cron runs jobs in background workers, not over a TCP connection that would need a password
+cron.use_background_workers = on
+max_worker_processes = 32
 wal_level = logical
 max_connections = 200
 shared_buffers = 512MB
@@ -58,6 +61,18 @@ start_cluster() {
   step "Starting PostgreSQL $(pg_major) on $DB_HOST:$DB_PORT"
   as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 start >/dev/null ||
     die "PostgreSQL did not start: see $LOG_FILE"
+}
+
+# Clusters created before a setting was added get it now (a restart applies it).
+ensure_cluster_settings() {
+  local admin="postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1"
+  if [ "$(psql "$admin" -X -At -c 'show cron.use_background_workers')" != "on" ]; then
+    step "Letting pg_cron run its jobs in background workers (restarting PostgreSQL)"
+    psql "$admin" -X -q -v ON_ERROR_STOP=1 -c "alter system set cron.use_background_workers = on" \
+      -c "alter system set max_worker_processes = 32" >/dev/null
+    as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 restart >/dev/null ||
+      die "PostgreSQL did not restart: see $LOG_FILE"
+  fi
 }
 
 bootstrap() {
@@ -80,6 +95,7 @@ cmd_up() {
   ensure_node_modules
   [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
   start_cluster
+  ensure_cluster_settings
   bootstrap
   push_migrations
   info "ready: DB_URL=$(db_url)"
@@ -109,6 +125,7 @@ cmd_up_quiet_install() {
   ensure_node_modules
   [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
   start_cluster
+  ensure_cluster_settings
 }
 
 cmd_status() {

@@ -55,7 +55,7 @@ async function ingestBench() {
     );
 
     const embedStarted = performance.now();
-    await runEmbed(sql, offlineEmbedder, { batchSize: 16 });
+    await runEmbed(sql, offlineEmbedder);
     const embedMs = performance.now() - embedStarted;
     const [{ n }] = await sql`
       select count(distinct chapter_id)::integer as n from public.chapter_passages e

@@ -143,8 +143,7 @@ async function runRound(sql: Sql, inFlight: number) {
         runWorker(sql, {
           step,
           handler: instant[step],
-          batchSize: 10,
-          concurrency: 3,
+          concurrency: 10,
           onMessage: (outcome, ms) => outcome === "completed" && latencies.push(ms),
         })
       ));

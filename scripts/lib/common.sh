@@ -19,10 +19,27 @@ die() {
   exit 1
 }
 
-# The local cluster lives in the project unless the service user cannot reach it.
+# Every folder from / to $1 can be entered by other accounts (the postgres service account).
+traversable_by_others() {
+  local path="$1" perms
+  while [ -n "$path" ] && [ "$path" != "/" ]; do
+    perms="$(stat -c %A "$path" 2>/dev/null)" || return 1
+    case "${perms:9:1}" in x | t) ;; *) return 1 ;; esac
+    path="$(dirname "$path")"
+  done
+}
+
+# The local cluster lives in the project's .stack folder. As root, PostgreSQL runs as the postgres
+# account; when that account cannot reach the project (a checkout under /root), the cluster lives in
+# the account's own home instead, one folder per checkout.
 stack_dir() {
-  local dir="${LITINKAI_STACK_DIR:-$PROJECT_ROOT/.stack}"
-  printf '%s' "$dir"
+  if [ -n "${LITINKAI_STACK_DIR:-}" ]; then
+    printf '%s' "$LITINKAI_STACK_DIR"
+  elif [ "$(id -u)" -ne 0 ] || traversable_by_others "$PROJECT_ROOT"; then
+    printf '%s' "$PROJECT_ROOT/.stack"
+  else
+    printf '/var/lib/postgresql/litinkai/%s' "$(printf '%s' "$PROJECT_ROOT" | sha256sum | cut -c1-12)"
+  fi
 }
 
 # Newest installed PostgreSQL major version (>= MIN_PG_MAJOR), or empty.

@@ -33,3 +33,13 @@ end;
 $$;
 comment on function private.set_updated_at() is 'Trigger: keeps updated_at current on every update.';
 revoke all on function private.set_updated_at() from public, anon, authenticated;
+
+-- The one retry schedule of every queue: base, 2 x base, 4 x base, ... at most the ceiling (seconds).
+create or replace function private.backoff_seconds(attempt integer, base integer default 3, ceiling integer default 300)
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$ select least(ceiling, base * pg_catalog.power(2, greatest(attempt, 1) - 1)::integer) $$;
+revoke all on function private.backoff_seconds(integer, integer, integer) from public, anon, authenticated;
+grant execute on function private.backoff_seconds(integer, integer, integer) to service_role;

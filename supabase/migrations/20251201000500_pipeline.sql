@@ -1037,7 +1037,7 @@ declare
   generation public.video_generations;
   image_id uuid;
   scene_number integer := case when p_unit like 'scene:%' then pg_catalog.split_part(p_unit, ':', 2)::integer end;
-  backoff integer := least(300, p_base_backoff_seconds * pg_catalog.power(2, greatest(p_attempt, 1) - 1)::integer);
+  backoff integer := private.backoff_seconds(p_attempt, p_base_backoff_seconds);
 begin
   select * into generation from public.video_generations g where g.id = p_generation_id for update;
   if generation.id is null or not private.generation_is_running(generation.status)

@@ -1,11 +1,25 @@
-/** Runs the local media tools (ffmpeg, ffprobe, espeak-ng) with readable errors. */
+/** Runs the local media tools (ffmpeg, ffprobe, espeak-ng) with a time limit and classified errors. */
 import { PermanentError, RetryableError } from "./errors.ts";
 
-export async function run(
-  command: string,
-  args: string[],
-  options: { stdin?: string } = {},
-): Promise<string> {
+export interface RunOptions {
+  stdin?: string;
+  /** The tool is killed after this long (derive it from the input: see `timeLimitFor`). */
+  timeoutMs?: number;
+  /** Aborting kills the tool too (the worker gives up on a message). */
+  signal?: AbortSignal;
+}
+
+/** A generous limit for work on `mediaSeconds` of media: 20 s, plus 3 s per second of media. */
+export function timeLimitFor(mediaSeconds: number): number {
+  return Math.round((20 + 3 * Math.max(0, mediaSeconds)) * 1000);
+}
+
+/** Failures the machine may recover from; any other non-zero exit means the input is unusable. */
+const TRANSIENT =
+  /cannot allocate memory|no space left|resource temporarily unavailable|too many open files/i;
+
+export async function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {
@@ -20,17 +34,63 @@ export async function run(
     }
     throw error;
   }
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  if (code !== 0) {
+  let killedBy: "time limit" | "abort" | undefined;
+  const kill = (why: "time limit" | "abort") => {
+    killedBy ??= why;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(() => kill("time limit"), timeoutMs);
+  const onAbort = () => kill("abort");
+  options.signal?.addEventListener("abort", onAbort);
+  try {
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const { code, signal, stdout, stderr } = await child.output();
     const detail = new TextDecoder().decode(stderr).trim().split("\n").slice(-3).join(" | ");
-    throw new RetryableError(`${command} exited with ${code}: ${detail}`);
+    if (killedBy === "time limit") {
+      throw new RetryableError(
+        `${command} did not finish within its time limit of ${timeoutMs / 1000} s and was stopped`,
+      );
+    }
+    if (killedBy === "abort") {
+      throw new RetryableError(`${command} was stopped: the worker gave up on this step`);
+    }
+    if (signal) throw new RetryableError(`${command} was killed (${signal}): ${detail}`);
+    if (code !== 0) {
+      if (TRANSIENT.test(detail)) {
+        throw new RetryableError(`${command} ran out of resources (exit ${code}): ${detail}`);
+      }
+      throw new PermanentError(`${command} could not process its input (exit ${code}): ${detail}`);
+    }
+    return new TextDecoder().decode(stdout);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
   }
-  return new TextDecoder().decode(stdout);
+}
+
+/**
+ * Decodes a media file once, so a corrupt input fails at once with a clear error instead of making
+ * a later tool fail, or hang (ffmpeg looping a corrupt still image never exits).
+ */
+export async function assertDecodable(path: string, what: string): Promise<void> {
+  try {
+    await run("ffmpeg", ["-v", "error", "-xerror", "-i", path, "-frames:v", "1", "-f", "null", "-"], {
+      timeoutMs: 20_000,
+    });
+  } catch (error) {
+    if (error instanceof PermanentError) {
+      throw new PermanentError(`${what} is corrupt or not a media file: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 /** Duration of a media file in seconds, from ffprobe. */
@@ -43,7 +103,7 @@ export async function probeDuration(path: string): Promise<number> {
     "-of",
     "csv=p=0",
     path,
-  ]);
+  ], { timeoutMs: 20_000 });
   const seconds = Number.parseFloat(out.trim());
   if (!Number.isFinite(seconds)) throw new PermanentError(`ffprobe could not read the duration of ${path}`);
   return seconds;
@@ -59,7 +119,7 @@ export async function probeStreams(path: string): Promise<string[]> {
     "-of",
     "csv=p=0",
     path,
-  ]);
+  ], { timeoutMs: 20_000 });
   return out.trim().split("\n").filter(Boolean);
 }
 

@@ -1,11 +1,13 @@
 /**
- * A consumer for the content queues (ingest, embed, plot): read a batch with a visibility timeout,
- * process with bounded concurrency while a heartbeat extends the timeout, back off retryable
- * errors, and hand permanent ones (or messages read too often) to the queue's failure function.
- * `process` acknowledges the message itself, in the SQL transaction that saves its result.
+ * The one consumer loop every queue worker uses. It keeps up to `concurrency` messages in work and
+ * reads more as soon as a slot frees (long-polling with pgmq.read_with_poll while its budget lasts),
+ * so one slow message never holds up the others. Each message is leased for a short visibility
+ * timeout that is renewed while it works, but never past its time limit: past that limit the work
+ * is aborted (child processes are killed through the signal) and recorded as a retryable failure.
+ * What a message means, and how a failure is recorded, is the caller's: `process` and `fail`.
  */
 import type { Sql } from "./db.ts";
-import { errorMessage, isRetryable } from "./errors.ts";
+import { errorMessage, isRetryable, RetryableError } from "./errors.ts";
 
 export interface QueueMessage<T> {
   msg_id: string;
@@ -13,25 +15,40 @@ export interface QueueMessage<T> {
   message: T;
 }
 
+export type Outcome = "completed" | "retried" | "failed" | "stale";
+
 export interface ConsumerOptions<T> {
   queue: string;
-  process: (msg: QueueMessage<T>) => Promise<void>;
-  /** Records a permanent failure and archives the message. */
-  fail: (msg: QueueMessage<T>, error: string) => Promise<void>;
-  batchSize?: number;
+  /** Does the work and acknowledges the message in the transaction that records its result. */
+  process: (msg: QueueMessage<T>, signal: AbortSignal) => Promise<Outcome>;
+  /** Records a failed attempt (retry later, or fail for good) and says which it was. */
+  fail: (msg: QueueMessage<T>, error: string, retryable: boolean) => Promise<Outcome>;
+  /** Messages in work at once. */
   concurrency?: number;
-  visibilitySeconds?: number;
+  /** Seconds a read message stays hidden; renewed while it works. A dead worker's message returns after this. */
+  leaseSeconds?: number;
+  /** A message's work is aborted after this many seconds. */
+  timeoutSeconds?: number;
+  /** Reads beyond this count mean the worker kept dying on the message: it fails for good. */
   maxAttempts?: number;
-  baseBackoffSeconds?: number;
+  /** Stop reading new messages after this long (hosted functions have a wall clock). */
   budgetMs?: number;
+  /** Wait this long for a message to arrive; 0 returns as soon as the queue has nothing visible. */
+  pollSeconds?: number;
+  pollIntervalMs?: number;
   log?: (line: string) => void;
+  /** Per message: its outcome and the milliseconds it took. */
+  onMessage?: (outcome: Outcome, ms: number) => void;
+  /** After every read, empty or not: the worker is alive. */
+  onPoll?: () => Promise<unknown> | unknown;
 }
 
 export interface ConsumerSummary {
   read: number;
-  done: number;
+  completed: number;
   retried: number;
   failed: number;
+  stale: number;
 }
 
 export async function mapWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -42,57 +59,115 @@ export async function mapWithConcurrency<T>(items: T[], limit: number, fn: (item
   await Promise.all(runners);
 }
 
-/** Exponential backoff with a ceiling: base, 2 x base, 4 x base ... at most 300 s. */
-export function backoffSeconds(attempt: number, base: number): number {
-  return Math.min(300, base * 2 ** Math.max(0, attempt - 1));
+/**
+ * The content queues' failure rule: a retryable error comes back after the shared backoff (SQL's
+ * private.backoff_seconds), anything else, or the last attempt, is recorded for good by `failForGood`.
+ */
+export async function retryOrFail<T>(
+  sql: Sql,
+  queue: string,
+  msg: QueueMessage<T>,
+  retryable: boolean,
+  maxAttempts: number,
+  failForGood: () => Promise<unknown>,
+): Promise<Outcome> {
+  if (retryable && msg.read_ct < maxAttempts) {
+    await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, private.backoff_seconds(${msg.read_ct}))`;
+    return "retried";
+  }
+  await failForGood();
+  return "failed";
 }
 
 export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Promise<ConsumerSummary> {
   const {
     queue,
-    batchSize = 4,
     concurrency = 2,
-    visibilitySeconds = 120,
+    leaseSeconds = 10,
+    timeoutSeconds = 300,
     maxAttempts = 5,
-    baseBackoffSeconds = 3,
     budgetMs = 100_000,
+    pollSeconds = 0,
+    pollIntervalMs = 25,
     log = () => {},
   } = options;
-  const summary: ConsumerSummary = { read: 0, done: 0, retried: 0, failed: 0 };
+  const summary: ConsumerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0 };
   const deadline = Date.now() + budgetMs;
-  while (Date.now() < deadline) {
-    const batch = await sql<QueueMessage<T>[]>`
-      select msg_id, read_ct, message from pgmq.read(${queue}, ${visibilitySeconds}, ${batchSize})`;
-    if (batch.length === 0) break;
-    summary.read += batch.length;
-    await mapWithConcurrency(batch, concurrency, async (msg) => {
-      if (msg.read_ct > maxAttempts) {
-        await options.fail(msg, `read ${msg.read_ct} times without finishing (the worker stopped each time)`);
-        summary.failed++;
-        return;
-      }
-      const heartbeat = setInterval(() => {
-        sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${visibilitySeconds})`.catch(() => {});
-      }, (visibilitySeconds * 1000) / 2);
-      try {
-        await options.process(msg);
-        summary.done++;
-      } catch (error) {
-        const message = errorMessage(error);
-        if (isRetryable(error) && msg.read_ct < maxAttempts) {
-          const delay = backoffSeconds(msg.read_ct, baseBackoffSeconds);
-          await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${delay})`;
-          summary.retried++;
-          log(`${queue} ${msg.msg_id}: retry in ${delay} s: ${message}`);
-        } else {
-          await options.fail(msg, message);
-          summary.failed++;
-          log(`${queue} ${msg.msg_id}: failed: ${message}`);
-        }
-      } finally {
-        clearInterval(heartbeat);
-      }
+  const inFlight = new Set<Promise<void>>();
+
+  const work = async (msg: QueueMessage<T>): Promise<Outcome> => {
+    if (msg.read_ct > maxAttempts) {
+      return await options.fail(
+        msg,
+        `read ${msg.read_ct} times without finishing (the worker stopped each time)`,
+        false,
+      );
+    }
+    const started = Date.now();
+    const limitMs = timeoutSeconds * 1000;
+    const controller = new AbortController();
+    const renew = setInterval(() => {
+      const left = Math.ceil((limitMs - (Date.now() - started)) / 1000);
+      if (left <= 0) return;
+      sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${Math.min(leaseSeconds, left)})`.catch(
+        () => {},
+      );
+    }, (leaseSeconds * 1000) / 3);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new RetryableError(`gave up after ${timeoutSeconds} s (the step's time limit)`));
+      }, limitMs);
     });
+    try {
+      return await Promise.race([options.process(msg, controller.signal), timedOut]);
+    } catch (error) {
+      return await options.fail(msg, errorMessage(error), isRetryable(error));
+    } finally {
+      clearInterval(renew);
+      clearTimeout(timer);
+    }
+  };
+
+  const start = (msg: QueueMessage<T>) => {
+    const began = performance.now();
+    const task = work(msg).then(
+      (outcome) => {
+        summary[outcome]++;
+        options.onMessage?.(outcome, performance.now() - began);
+        log(`${queue} ${msg.msg_id}: ${outcome}`);
+      },
+      (error) => {
+        // Recording the outcome failed (the database went away): the lease expires and it comes back.
+        log(`${queue} ${msg.msg_id}: could not record the outcome: ${errorMessage(error)}`);
+      },
+    ).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
+  while (Date.now() < deadline) {
+    const free = concurrency - inFlight.size;
+    if (free <= 0) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    const wait = Math.min(pollSeconds, Math.floor((deadline - Date.now()) / 1000));
+    const batch = wait > 0
+      ? await sql<QueueMessage<T>[]>`
+          select msg_id, read_ct, message
+          from pgmq.read_with_poll(${queue}, ${leaseSeconds}, ${free}, ${wait}, ${pollIntervalMs})`
+      : await sql<
+        QueueMessage<T>[]
+      >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
+    await options.onPoll?.();
+    summary.read += batch.length;
+    for (const msg of batch) start(msg);
+    if (batch.length === 0 && wait <= 0) {
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight); // what is in work may be all there is
+    }
   }
+  await Promise.all(inFlight);
   return summary;
 }

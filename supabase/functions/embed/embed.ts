@@ -1,6 +1,6 @@
 /** Embed worker: a chapter's passages embedded and saved with the hash of the content they came from. */
 import type { Json, Sql } from "../_shared/db.ts";
-import { consumeQueue, type ConsumerSummary, type QueueMessage } from "../_shared/queue.ts";
+import { consumeQueue, type ConsumerSummary, type QueueMessage, retryOrFail } from "../_shared/queue.ts";
 import { type EmbeddingProvider, splitIntoPassages, vectorLiteral } from "../_shared/providers/embeddings.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
@@ -47,18 +47,23 @@ export async function embedChapter(
 export async function runEmbed(
   sql: Sql,
   embedder: EmbeddingProvider,
-  options: { budgetMs?: number; batchSize?: number } = {},
+  options: { budgetMs?: number; pollSeconds?: number } = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ chapter_id: string }>(sql, {
     queue: "embed",
-    batchSize: options.batchSize ?? 16,
     concurrency: 4,
-    visibilitySeconds: 120,
+    leaseSeconds: 30,
+    timeoutSeconds: 120,
     budgetMs: options.budgetMs,
-    process: (msg) => embedChapter(sql, embedder, msg),
-    fail: async (msg, error) => {
-      console.error(`embedding chapter ${msg.message.chapter_id} failed: ${error}`);
-      await sql`select pgmq.archive('embed', ${msg.msg_id}::bigint)`;
+    pollSeconds: options.pollSeconds,
+    process: async (msg) => {
+      await embedChapter(sql, embedder, msg);
+      return "completed";
     },
+    fail: (msg, error, retryable) =>
+      retryOrFail(sql, "embed", msg, retryable, 5, async () => {
+        console.error(`embedding chapter ${msg.message.chapter_id} failed: ${error}`);
+        await sql`select pgmq.archive('embed', ${msg.msg_id}::bigint)`;
+      }),
   });
 }

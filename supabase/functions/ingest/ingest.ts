@@ -7,7 +7,10 @@ import {
   type ConsumerSummary,
   mapWithConcurrency,
   type QueueMessage,
+  retryOrFail,
 } from "../_shared/queue.ts";
+
+const MAX_ATTEMPTS = 5;
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import type { UsageCall } from "../_shared/pipeline/worker.ts";
 import { findCharacterNames } from "../_shared/providers/text/script_rules.ts";
@@ -113,20 +116,25 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
 
 export async function runIngest(
   deps: IngestDeps,
-  options: { budgetMs?: number } = {},
+  options: { budgetMs?: number; pollSeconds?: number } = {},
 ): Promise<IngestSummary> {
   const failures: IngestSummary["failures"] = [];
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
     queue: "ingest",
-    batchSize: 2,
     concurrency: 1,
-    visibilitySeconds: 300,
+    leaseSeconds: 60,
+    timeoutSeconds: 300,
     budgetMs: options.budgetMs,
-    process: (msg) => ingestBook(deps, msg),
-    fail: async (msg, error) => {
-      failures.push({ book_id: msg.message.book_id, error });
-      await deps.sql`select private.fail_book_ingest(${msg.msg_id}, ${msg.message.book_id}, ${error})`;
+    pollSeconds: options.pollSeconds,
+    process: async (msg) => {
+      await ingestBook(deps, msg);
+      return "completed";
     },
+    fail: (msg, error, retryable) =>
+      retryOrFail(deps.sql, "ingest", msg, retryable, MAX_ATTEMPTS, async () => {
+        failures.push({ book_id: msg.message.book_id, error });
+        await deps.sql`select private.fail_book_ingest(${msg.msg_id}, ${msg.message.book_id}, ${error})`;
+      }),
   });
   return { ...summary, failures };
 }

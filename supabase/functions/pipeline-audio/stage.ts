@@ -1,5 +1,5 @@
 /** Audio stage: narration and each dialogue line of a scene, one voice per speaker, plus the scene track. */
-import { run, withTempDir } from "../_shared/media.ts";
+import { run, timeLimitFor, withTempDir } from "../_shared/media.ts";
 import { mediaPath, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
 import type { StepHandler, UsageCall } from "../_shared/pipeline/worker.ts";
 
@@ -71,7 +71,7 @@ export function audioStage(deps: StageDeps): StepHandler {
         "-ac",
         "1",
         `${dir}/scene.wav`,
-      ]);
+      ], { timeoutMs: timeLimitFor(lines.reduce((sum, l) => sum + l.duration_ms, 0) / 1000) });
       const track = await Deno.readFile(`${dir}/scene.wav`);
       const stored = await deps.storage.put("media", `${folder}/audio.wav`, track, "audio/wav");
       const durationMs = lines.reduce((sum, l) => sum + l.duration_ms, 0) +

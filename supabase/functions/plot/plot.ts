@@ -1,6 +1,6 @@
 /** Plot worker: a new plot overview version with its characters, saved in one transaction. */
 import type { Json, Sql, Tables } from "../_shared/db.ts";
-import { consumeQueue, type ConsumerSummary, type QueueMessage } from "../_shared/queue.ts";
+import { consumeQueue, type ConsumerSummary, type QueueMessage, retryOrFail } from "../_shared/queue.ts";
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
@@ -42,21 +42,25 @@ export async function generatePlot(
 export async function runPlot(
   sql: Sql,
   content: ContentProviders,
-  options: { budgetMs?: number } = {},
+  options: { budgetMs?: number; pollSeconds?: number } = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ book_id: string }>(sql, {
     queue: "plot",
-    batchSize: 2,
     concurrency: 1,
-    visibilitySeconds: 300,
+    leaseSeconds: 60,
+    timeoutSeconds: 300,
     budgetMs: options.budgetMs,
-    process: (msg) => generatePlot(sql, content, msg),
-    fail: async (msg, error) => {
-      await sql.begin(async (tx) => {
-        await tx`update public.books set metadata = metadata || ${sql.json({ plot_error: error })}
-                 where id = ${msg.message.book_id}`;
-        await tx`select pgmq.archive('plot', ${msg.msg_id}::bigint)`;
-      });
+    pollSeconds: options.pollSeconds,
+    process: async (msg) => {
+      await generatePlot(sql, content, msg);
+      return "completed";
     },
+    fail: (msg, error, retryable) =>
+      retryOrFail(sql, "plot", msg, retryable, 5, () =>
+        sql.begin(async (tx) => {
+          await tx`update public.books set metadata = metadata || ${sql.json({ plot_error: error })}
+                   where id = ${msg.message.book_id}`;
+          await tx`select pgmq.archive('plot', ${msg.msg_id}::bigint)`;
+        })),
   });
 }

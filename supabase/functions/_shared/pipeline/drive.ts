@@ -29,7 +29,7 @@ export interface DriveOptions {
   onPass?: (step: PipelineStep, summary: WorkerSummary) => Promise<void> | void;
   maxAttempts?: number;
   baseBackoffSeconds?: number;
-  visibilitySeconds?: number;
+  leaseSeconds?: number;
 }
 
 /** Polls every stage's queue in order until the generation is completed, failed or cancelled. */
@@ -41,7 +41,7 @@ export async function drivePipeline(sql: Sql, generationId: string, options: Dri
         step,
         handler: options.handlers[step],
         concurrency: 2,
-        visibilitySeconds: options.visibilitySeconds ?? 60,
+        leaseSeconds: options.leaseSeconds,
         maxAttempts: options.maxAttempts,
         baseBackoffSeconds: options.baseBackoffSeconds,
       });

@@ -79,7 +79,7 @@ Deno.test("a worker that dies mid-stage leaves its message to be redone, with no
     const [msg] = await sql`select msg_id, read_ct, message from pgmq.read('images', 1, 1)`;
     const [{ context }] = await sql<{ context: StepContext }[]>`
       select private.begin_step(${msg.message.generation_id}, 'images', ${msg.message.unit}, ${msg.read_ct}) as context`;
-    await handlers.images(context);
+    await handlers.images(context, new AbortController().signal);
 
     const status = await drivePipeline(sql, generationId, { handlers });
     assert.equal(status, "completed");
@@ -107,12 +107,12 @@ Deno.test("a provider failing twice then succeeding completes, with the attempts
     let failures = 0;
     const flaky = {
       ...handlers,
-      images: async (context: StepContext) => {
+      images: async (context: StepContext, signal: AbortSignal) => {
         if (context.unit === "scene:1" && failures < 2) {
           failures++;
           throw new RetryableError("ModelsLab answered HTTP 503: overloaded");
         }
-        return await handlers.images(context);
+        return await handlers.images(context, signal);
       },
     };
     const generationId = await start(sql, userId, chapterId);
@@ -142,12 +142,12 @@ Deno.test("a permanent failure fails the generation clearly and retry_video_gene
     let refused = false;
     const refusing = {
       ...handlers,
-      audio: async (context: StepContext) => {
+      audio: async (context: StepContext, signal: AbortSignal) => {
         if (context.unit === "scene:2" && !refused) {
           refused = true;
           throw new PermanentError("ElevenLabs refused the text: policy violation");
         }
-        return await handlers.audio(context);
+        return await handlers.audio(context, signal);
       },
     };
     const generationId = await start(sql, userId, chapterId);
@@ -296,7 +296,6 @@ Deno.test("scenes finishing at the same moment start the next stage exactly once
       const summary = await runWorker(pool, {
         step: "images",
         handler: handlers.images,
-        batchSize: units,
         concurrency: units,
       });
       assert.equal(summary.completed, units);

@@ -4,7 +4,7 @@
  * Results are URLs, downloaded here and re-encoded to the clip format every stage shares.
  */
 import { PermanentError, RetryableError } from "../errors.ts";
-import { CLIP_FPS, clipOutputArgs, probeDuration, run, withTempDir } from "../media.ts";
+import { CLIP_FPS, clipOutputArgs, probeDuration, run, timeLimitFor, withTempDir } from "../media.ts";
 import { callProvider, type Fetch, postJson } from "./provider_http.ts";
 import type { ImageProvider, LipsyncProvider, VideoProvider } from "./types.ts";
 
@@ -100,7 +100,7 @@ async function asPng(bytes: Uint8Array): Promise<Uint8Array> {
       "-frames:v",
       "1",
       `${dir}/image.png`,
-    ]);
+    ], { timeoutMs: timeLimitFor(0) });
     return await Deno.readFile(`${dir}/image.png`);
   });
 }
@@ -132,7 +132,7 @@ async function conformClip(
     "-map",
     "1:a",
     ...clipOutputArgs(seconds, outPath),
-  ]);
+  ], { timeoutMs: timeLimitFor(seconds) });
   return await probeDuration(outPath);
 }
 

@@ -1,5 +1,13 @@
 /** Offline providers: real media made on this machine with ffmpeg and espeak-ng. */
-import { CLIP_FPS, clipOutputArgs, probeDuration, run, withTempDir } from "../media.ts";
+import {
+  assertDecodable,
+  CLIP_FPS,
+  clipOutputArgs,
+  probeDuration,
+  run,
+  timeLimitFor,
+  withTempDir,
+} from "../media.ts";
 import { generateScriptByRules } from "./text/script_rules.ts";
 import { wordCount } from "./text/text_utils.ts";
 import { castVoice } from "./voices.ts";
@@ -96,7 +104,7 @@ export const offlineImage: ImageProvider = {
         "-frames:v",
         "1",
         `${dir}/card.png`,
-      ]);
+      ], { timeoutMs: timeLimitFor(0) });
       return await Deno.readFile(`${dir}/card.png`);
     });
     return {
@@ -122,7 +130,10 @@ export const offlineSpeech: SpeechProvider = {
     const started = performance.now();
     return await withTempDir(async (dir) => {
       await Deno.writeTextFile(`${dir}/line.txt`, text);
-      await run("espeak-ng", ["-v", chosen, "-s", "155", "-w", `${dir}/line.wav`, "-f", `${dir}/line.txt`]);
+      const spokenSeconds = text.split(/\s+/).length / 2.5;
+      await run("espeak-ng", ["-v", chosen, "-s", "155", "-w", `${dir}/line.wav`, "-f", `${dir}/line.txt`], {
+        timeoutMs: timeLimitFor(spokenSeconds),
+      });
       const durationMs = Math.round((await probeDuration(`${dir}/line.wav`)) * 1000);
       return {
         wav: await Deno.readFile(`${dir}/line.wav`),
@@ -146,6 +157,10 @@ export const offlineVideo: VideoProvider = {
   async animate(request: ClipRequest) {
     const started = performance.now();
     const [imageFile, audioFile] = await Promise.all([request.image.file(), request.audio.file()]);
+    await Promise.all([
+      assertDecodable(imageFile, "the scene image"),
+      assertDecodable(audioFile, "the scene audio"),
+    ]);
     const audioSeconds = await probeDuration(audioFile);
     const frames = Math.max(1, Math.ceil(audioSeconds * CLIP_FPS));
     await run("ffmpeg", [
@@ -170,7 +185,7 @@ export const offlineVideo: VideoProvider = {
       "-map",
       "1:a",
       ...clipOutputArgs(audioSeconds, request.outPath),
-    ]);
+    ], { timeoutMs: timeLimitFor(audioSeconds) });
     const durationSeconds = await probeDuration(request.outPath);
     return {
       durationSeconds,
@@ -223,7 +238,7 @@ export const offlineMerge: MergeProvider = {
       "-movflags",
       "+faststart",
       outPath,
-    ]);
+    ], { timeoutMs: timeLimitFor(60 * clipPaths.length) });
     const durationSeconds = await probeDuration(outPath);
     return {
       durationSeconds,
