@@ -11,7 +11,7 @@ import {
   type StepContext,
   type StepHandler,
 } from "../../supabase/functions/_shared/pipeline/worker.ts";
-import { STEPS } from "../../supabase/functions/_shared/pipeline/drive.ts";
+import { stageOrder } from "../pipeline/drive.ts";
 import { percentile } from "./lib/stats.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -136,10 +136,11 @@ async function runRound(sql: Sql, inFlight: number) {
       );
     }
     const latencies: number[] = [];
+    const steps = await stageOrder(sql);
     const started = performance.now();
     let remaining = inFlight;
     while (remaining > 0) {
-      await Promise.all(STEPS.map((step) =>
+      await Promise.all(steps.map((step) =>
         runWorker(sql, {
           step,
           handler: instant[step],

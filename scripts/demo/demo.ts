@@ -11,8 +11,9 @@ const storageDir = Deno.env.get("LOCAL_STORAGE_DIR") ?? `${root}.stack/storage`;
 const DEMO_USER = "00000000-0000-4000-8000-00000000d3e0";
 const DEMO_BOOK = "00000000-0000-4000-8000-0000000b0001";
 const chapterNumber = Number(Deno.args[0] ?? 1);
-const STEPS = ["script", "images", "audio", "video", "lipsync", "merge"] as const;
 const tty = Deno.stdout.isTerminal();
+/** The stages in order, read from private.pipeline_stages when the demo starts. */
+let STEPS: string[] = [];
 
 function say(line: string) {
   console.log(`==> ${line}`);
@@ -91,6 +92,7 @@ async function main() {
   const sql = createSql(dbUrl, { max: 2 });
   let runner: Deno.ChildProcess | undefined;
   try {
+    STEPS = (await sql`select step::text from private.pipeline_stages order by position`).map((r) => r.step);
     const [chapter] = await sql`
       select id, title from public.chapters where book_id = ${DEMO_BOOK} and chapter_number = ${chapterNumber}`;
     if (!chapter) {
@@ -127,7 +129,8 @@ async function main() {
     }
 
     const [g] =
-      await sql`select storage_path, video_url, pipeline_metadata, total_cost_usd from public.video_generations where id = ${generationId}`;
+      await sql`select m.storage_path, g.video_url, g.pipeline_metadata, g.total_cost_usd from public.video_generations g
+                join public.merge_jobs m on m.video_generation_id = g.id where g.id = ${generationId}`;
     const costs = await sql`
       select split_part(idempotency_key, ':', 2) as step, sum(cost_usd)::numeric as cost, count(*)::int as calls
       from public.usage_logs where video_generation_id = ${generationId} group by 1`;

@@ -12,7 +12,6 @@ create table public.profiles (
   -- Array of role strings, derived from user_roles by a trigger (clients cannot write it).
   roles jsonb not null default '["user"]',
   user_mode public.user_mode not null default 'learning',
-  email_verified boolean not null default false,
   onboarding_complete boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -211,7 +210,6 @@ begin
     raise exception 'verification token has expired' using errcode = 'P0001';
   end if;
   update public.email_verifications set verified_at = pg_catalog.now() where id = verification.id;
-  update public.profiles set email_verified = true where id = verification.user_id;
   return true;
 end;
 $$;
@@ -248,7 +246,8 @@ revoke all on function private.handle_new_user() from public, anon, authenticate
 create trigger on_auth_user_created after insert on auth.users
   for each row execute function private.handle_new_user();
 
--- Keep profiles.email in step with the auth email.
+-- Keep profiles.email in step with the auth email. A verification belongs to the address it was
+-- sent to (email_verifications.email), so a new address is unverified until its own token is redeemed.
 create or replace function private.handle_user_email_change()
 returns trigger
 language plpgsql
@@ -256,7 +255,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  update public.profiles set email = new.email, email_verified = false where id = new.id;
+  update public.profiles set email = new.email where id = new.id;
   return new;
 end;
 $$;

@@ -257,7 +257,7 @@ revoke all on function private.protect_used_archetype() from public, anon, authe
 create trigger character_archetypes_protect_used before delete on public.character_archetypes
   for each row execute function private.protect_used_archetype();
 
--- A client's change to a plot or character marks it as edited by the user.
+-- A client's change to a plot or character (or a character the client adds) marks it as the user's.
 create or replace function private.mark_user_edited()
 returns trigger
 language plpgsql
@@ -271,10 +271,37 @@ begin
 end;
 $$;
 revoke all on function private.mark_user_edited() from public, anon, authenticated;
+-- A plot a client writes is the book's next version (clients do not choose versions).
+create or replace function private.next_plot_version()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user = 'authenticated' then
+    new.version := coalesce((select pg_catalog.max(p.version) from public.plot_overviews p where p.book_id = new.book_id), 0) + 1;
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.next_plot_version() from public, anon, authenticated;
+create trigger plot_overviews_next_version before insert on public.plot_overviews
+  for each row execute function private.next_plot_version();
 create trigger plot_overviews_mark_user_edited before update on public.plot_overviews
   for each row execute function private.mark_user_edited();
-create trigger characters_mark_user_edited before update on public.characters
+create trigger characters_mark_user_edited before insert or update on public.characters
   for each row execute function private.mark_user_edited();
+
+-- What the workers write (how a plot was generated, what it cost, its version) is not the client's to set.
+revoke insert, update on public.plot_overviews, public.characters from anon, authenticated;
+grant insert (id, book_id, user_id, logline, themes, story_type, genre, tone, audience, setting, status, metadata)
+  on public.plot_overviews to authenticated;
+grant update (logline, themes, story_type, genre, tone, audience, setting, status, metadata)
+  on public.plot_overviews to authenticated;
+grant insert (id, plot_overview_id, book_id, user_id, name, role, character_arc, physical_description, personality,
+  archetypes, want, need, lie, ghost, voice_id, image_url) on public.characters to authenticated;
+grant update (name, role, character_arc, physical_description, personality, archetypes, want, need, lie, ghost,
+  voice_id, image_url) on public.characters to authenticated;
 
 alter table public.scripts enable row level security;
 alter table public.scene_descriptions enable row level security;
@@ -287,11 +314,13 @@ create policy "owners read their scripts" on public.scripts
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "owners add scripts to their chapters" on public.scripts
   for insert to authenticated
-  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids()));
+  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids())
+    and (linked_script_id is null or linked_script_id in (select private.owned_script_ids())));
 create policy "owners edit their scripts" on public.scripts
   for update to authenticated
   using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids()));
+  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids())
+    and (linked_script_id is null or linked_script_id in (select private.owned_script_ids())));
 create policy "owners delete their scripts" on public.scripts
   for delete to authenticated using (user_id = (select auth.uid()));
 
@@ -344,11 +373,15 @@ create policy "owners read their chapter scripts" on public.chapter_scripts
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "owners add chapter scripts" on public.chapter_scripts
   for insert to authenticated
-  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids()));
+  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids())
+    and (plot_overview_id is null or plot_overview_id in (select p.id from public.plot_overviews p
+                                                          where p.user_id = (select auth.uid()))));
 create policy "owners edit their chapter scripts" on public.chapter_scripts
   for update to authenticated
   using (user_id = (select auth.uid()))
-  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids()));
+  with check (user_id = (select auth.uid()) and chapter_id in (select private.owned_chapter_ids())
+    and (plot_overview_id is null or plot_overview_id in (select p.id from public.plot_overviews p
+                                                          where p.user_id = (select auth.uid()))));
 create policy "owners delete their chapter scripts" on public.chapter_scripts
   for delete to authenticated using (user_id = (select auth.uid()));
 
@@ -433,7 +466,7 @@ begin
     p_overview ->> 'story_type', p_overview ->> 'genre', p_overview ->> 'tone', p_overview ->> 'audience',
     p_overview ->> 'setting', method, p_overview ->> 'model',
     (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
-     where l.idempotency_key like 'plot:' || p_msg_id || ':%'),
+     where l.user_id = book.user_id and l.idempotency_key like 'plot:' || p_msg_id || ':%'),
     coalesce(p_overview -> 'metadata', '{}'))
   returning id into new_id;
 
@@ -500,10 +533,15 @@ begin
               where s.chapter_id = p_chapter_id and s.script_style = p_style), 1),
     p_metadata)
   returning id into new_script_id;
-  update public.scripts s
-  set status = 'archived',
-      linked_script_id = case when plot_usage is not null then new_script_id else s.linked_script_id end
-  where s.chapter_id = p_chapter_id and s.script_style = p_style and s.id <> new_script_id and s.status = 'active';
+  with archived as (
+    update public.scripts s
+    set status = 'archived',
+        linked_script_id = case when plot_usage is not null then new_script_id else s.linked_script_id end
+    where s.chapter_id = p_chapter_id and s.script_style = p_style and s.id <> new_script_id and s.status = 'active'
+    returning s.id
+  )
+  update public.chapter_scripts x set status = 'archived'
+  where x.script_id in (select a.id from archived a) and x.status = 'active';
 
   insert into public.scene_descriptions (script_id, scene_number, location, time_of_day, characters, key_actions,
     visual_description, audio_requirements, dialogue, narration, estimated_duration_seconds)

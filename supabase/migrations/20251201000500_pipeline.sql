@@ -3,7 +3,7 @@
 create type public.pipeline_step as enum ('script', 'images', 'audio', 'video', 'lipsync', 'merge');
 -- While a generation runs, its status is the stage it is in; pending until the first worker takes it.
 create type public.generation_status as enum ('pending', 'script', 'images', 'audio', 'video', 'lipsync', 'merge',
-  'completed', 'failed', 'cancelled');
+  'completed', 'failed', 'canceled');
 -- Image and audio jobs.
 create type public.media_job_status as enum ('pending', 'in_progress', 'completed', 'failed');
 create type public.scene_video_status as enum ('pending', 'generating', 'completed', 'failed');
@@ -28,8 +28,6 @@ create table public.video_generations (
   current_step public.pipeline_step,
   error_message text,
   video_url text,
-  storage_path text,
-  duration_seconds numeric(10, 2),
   quality_tier public.quality_tier not null default 'free',
   total_cost_usd numeric(12, 6) not null default 0,
   pipeline_metadata jsonb not null default '{}',
@@ -43,7 +41,6 @@ create table public.video_generations (
   constraint check_progress check (progress_percentage >= 0 and progress_percentage <= 100),
   constraint video_generations_scene_counts check (total_scenes >= 0 and completed_scenes between 0 and total_scenes),
   constraint video_generations_cost_non_negative check (total_cost_usd >= 0),
-  constraint video_generations_duration_non_negative check (duration_seconds >= 0),
   constraint video_generations_completed_has_video check (status <> 'completed' or video_url is not null),
   constraint video_generations_failed_has_error check (status <> 'failed' or error_message is not null)
 );
@@ -54,7 +51,7 @@ create index video_generations_script_id_idx on public.video_generations (script
 create index idx_video_gens_status on public.video_generations (status) where status <> 'completed';
 -- Only one running generation per chapter and style.
 create unique index video_generations_one_running_per_chapter_style on public.video_generations (chapter_id, script_style)
-  where status not in ('completed', 'failed', 'cancelled');
+  where status not in ('completed', 'failed', 'canceled');
 
 create table public.image_generations (
   id uuid primary key default gen_random_uuid(),
@@ -260,12 +257,10 @@ create table public.merge_assets (
   asset_url text not null,
   sequence_order integer not null,
   transform_params jsonb not null default '{}',
-  duration_seconds numeric(10, 2),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint merge_assets_order_key unique (merge_job_id, asset_type, sequence_order),
-  constraint merge_assets_sequence_non_negative check (sequence_order >= 0),
-  constraint merge_assets_duration_non_negative check (duration_seconds >= 0)
+  constraint merge_assets_sequence_non_negative check (sequence_order >= 0)
 );
 comment on table public.merge_assets is 'The ordered inputs of a merge job.';
 create index merge_assets_scene_video_id_idx on public.merge_assets (scene_video_id);
@@ -288,7 +283,7 @@ create trigger merge_assets_set_updated_at before update on public.merge_assets
   for each row execute function private.set_updated_at();
 
 -- A generation moves forward through its stages; progress never goes down. pending -> a stage;
--- a stage -> a later stage; merge -> completed; pending or a stage -> failed or cancelled; and a
+-- a stage -> a later stage; merge -> completed; pending or a stage -> failed or canceled; and a
 -- failed generation back to pending (retry).
 create or replace function private.guard_generation_status()
 returns trigger
@@ -299,10 +294,10 @@ declare
   running constant public.generation_status[] := array['script', 'images', 'audio', 'video', 'lipsync', 'merge'];
 begin
   if new.status is distinct from old.status and not (
-    (old.status = 'pending' and (new.status = any (running) or new.status in ('failed', 'cancelled'))) or
+    (old.status = 'pending' and (new.status = any (running) or new.status in ('failed', 'canceled'))) or
     (old.status = any (running) and new.status = any (running) and new.status > old.status) or
     (old.status = 'merge' and new.status = 'completed') or
-    (old.status = any (running) and new.status in ('failed', 'cancelled')) or
+    (old.status = any (running) and new.status in ('failed', 'canceled')) or
     (old.status = 'failed' and new.status = 'pending')
   ) then
     raise exception 'video generation %: illegal status change from % to %', old.id, old.status, new.status
@@ -315,6 +310,40 @@ $$;
 revoke all on function private.guard_generation_status() from public, anon, authenticated;
 create trigger video_generations_guard_status before update on public.video_generations
   for each row execute function private.guard_generation_status();
+
+-- A generation that fails or is canceled leaves no job row looking busy: what had not finished is
+-- marked failed, with the reason.
+create or replace function private.close_unfinished_jobs()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  reason text := case new.status when 'canceled' then 'the generation was canceled'
+    else 'the generation failed: ' || new.error_message end;
+begin
+  update public.image_generations j set status = 'failed', error_message = coalesce(j.error_message, reason),
+    completed_at = pg_catalog.now()
+  where j.video_generation_id = new.id and j.status in ('pending', 'in_progress');
+  update public.audio_generations j set status = 'failed', error_message = coalesce(j.error_message, reason),
+    completed_at = pg_catalog.now()
+  where j.video_generation_id = new.id and j.status in ('pending', 'in_progress');
+  update public.scene_videos j set status = 'failed', error_message = coalesce(j.error_message, reason)
+  where j.video_generation_id = new.id and j.status in ('pending', 'generating');
+  update public.lipsync_jobs j set status = 'failed', error_message = coalesce(j.error_message, reason),
+    completed_at = pg_catalog.now()
+  where j.video_generation_id = new.id and j.status in ('pending', 'processing');
+  update public.merge_jobs j set status = 'failed', error_message = coalesce(j.error_message, reason),
+    completed_at = pg_catalog.now()
+  where j.video_generation_id = new.id and j.status in ('pending', 'processing');
+  return null;
+end;
+$$;
+revoke all on function private.close_unfinished_jobs() from public, anon, authenticated;
+create trigger video_generations_close_unfinished_jobs after update of status on public.video_generations
+  for each row when (new.status in ('failed', 'canceled') and old.status is distinct from new.status)
+  execute function private.close_unfinished_jobs();
 
 -- Row level security: owners read; only the pipeline's functions write.
 alter table public.video_generations enable row level security;
@@ -335,7 +364,7 @@ create policy "owners read their video generations" on public.video_generations
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "owners delete their finished video generations" on public.video_generations
   for delete to authenticated
-  using (user_id = (select auth.uid()) and status in ('completed', 'failed', 'cancelled'));
+  using (user_id = (select auth.uid()) and status in ('completed', 'failed', 'canceled'));
 create policy "owners read their images" on public.image_generations
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "owners read their image retries" on public.image_generation_retries
@@ -363,15 +392,53 @@ alter publication supabase_realtime add table
   public.lipsync_jobs,
   public.merge_jobs;
 
--- Queues and units --------------------------------------------------------------------------------
-select pgmq.create(q) from unnest(array['script', 'images', 'audio', 'video', 'lipsync', 'merge']) as q
-where not exists (select 1 from pgmq.list_queues() l where l.queue_name = q);
+-- The engine ---------------------------------------------------------------------------------------
+-- Stages are data: one row each in private.pipeline_stages. The engine below is the same for every
+-- stage; what differs lives in the stage's own migration (`..._stage_<step>.sql`) as four functions:
+--   private.stage_<step>_units(generation)            the units of work, e.g. 'scene:2'
+--   private.stage_<step>_begin(generation, unit, n)   what the worker needs; marks the unit's job row started
+--   private.stage_<step>_record(generation, unit, o)  writes the outputs; returns the id of the job row paid for
+--   private.stage_<step>_fail(generation, unit, e, final)  records a failed attempt on the job row
+-- Adding a stage: a row here, that migration, and a worker function (supabase/functions/pipeline-<step>).
 
--- One row per unit of work of a stage (the chapter, a scene, a character portrait, the final merge).
+create table private.pipeline_stages (
+  step public.pipeline_step primary key,
+  position integer not null,
+  -- Share of progress_percentage the stage's units make up (the weights add up to 100).
+  weight numeric(5, 2) not null,
+  -- The job table whose cost_usd the stage's usage is written to (null: the stage has none).
+  job_table text,
+  -- A unit's time limit: the worker aborts it, the reaper looks at a generation without progress this long.
+  timeout_seconds integer not null,
+  -- How long a read message stays hidden; the worker renews it while it works (a dead worker's returns).
+  lease_seconds integer not null default 10,
+  max_attempts integer not null default 5,
+  backoff_base_seconds integer not null default 3,
+  backoff_max_seconds integer not null default 300,
+  -- Units one worker works on at once.
+  concurrency integer not null default 2,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint pipeline_stages_position_key unique (position),
+  constraint pipeline_stages_weight_range check (weight >= 0 and weight <= 100),
+  constraint pipeline_stages_limits_positive check (timeout_seconds > 0 and lease_seconds > 0 and max_attempts > 0
+    and backoff_base_seconds > 0 and backoff_max_seconds >= backoff_base_seconds and concurrency > 0),
+  constraint pipeline_stages_lease_within_timeout check (lease_seconds <= timeout_seconds)
+);
+comment on table private.pipeline_stages is 'The pipeline''s stages: order, progress weight, limits and retry policy.';
+create trigger pipeline_stages_set_updated_at before update on private.pipeline_stages
+  for each row execute function private.set_updated_at();
+alter table private.pipeline_stages enable row level security;
+
+-- One row per unit of work of a stage: 'chapter', 'scene:<n>', 'character:<name>' or 'final'.
 create table private.pipeline_units (
   generation_id uuid not null references public.video_generations (id) on delete cascade,
   step public.pipeline_step not null,
   unit_key text not null,
+  scene_number integer generated always as
+    (case when unit_key like 'scene:%' then pg_catalog.split_part(unit_key, ':', 2)::integer end) stored,
+  character_name text generated always as
+    (case when unit_key like 'character:%' then pg_catalog.substr(unit_key, 11) end) stored,
   status public.processing_status not null default 'pending',
   attempts integer not null default 0,
   result jsonb not null default '{}',
@@ -381,43 +448,41 @@ create table private.pipeline_units (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   primary key (generation_id, step, unit_key),
-  constraint pipeline_units_attempts_non_negative check (attempts >= 0)
+  constraint pipeline_units_attempts_non_negative check (attempts >= 0),
+  constraint pipeline_units_key_known check (unit_key in ('chapter', 'final') or unit_key ~ '^scene:[1-9][0-9]*$'
+    or unit_key ~ '^character:.+$')
 );
 comment on table private.pipeline_units is 'Units of work per generation and stage; their completion drives the pipeline.';
 create trigger pipeline_units_set_updated_at before update on private.pipeline_units
   for each row execute function private.set_updated_at();
 alter table private.pipeline_units enable row level security;
 
-create or replace function private.stage_weight(step public.pipeline_step)
-returns numeric
+create or replace function private.pipeline_stage(p_step public.pipeline_step)
+returns private.pipeline_stages
 language sql
-immutable
+stable
+security definer
 set search_path = ''
-as $$
-  select case step when 'script' then 10 when 'images' then 25 when 'audio' then 20
-    when 'video' then 25 when 'lipsync' then 10 when 'merge' then 10 end::numeric
-$$;
+as $$ select s from private.pipeline_stages s where s.step = p_step $$;
 
-create or replace function private.next_step(step public.pipeline_step)
+create or replace function private.first_step()
 returns public.pipeline_step
 language sql
-immutable
+stable
+security definer
 set search_path = ''
-as $$
-  select case step when 'script' then 'images' when 'images' then 'audio' when 'audio' then 'video'
-    when 'video' then 'lipsync' when 'lipsync' then 'merge' end::public.pipeline_step
-$$;
+as $$ select s.step from private.pipeline_stages s order by s.position limit 1 $$;
 
--- How long a stage may sit without progress before the reaper looks at it.
-create or replace function private.step_timeout(p_step public.pipeline_step)
-returns interval
+create or replace function private.next_step(p_step public.pipeline_step)
+returns public.pipeline_step
 language sql
-immutable
+stable
+security definer
 set search_path = ''
 as $$
-  select case p_step when 'script' then interval '10 minutes' when 'images' then interval '15 minutes'
-    when 'audio' then interval '15 minutes' when 'video' then interval '30 minutes'
-    when 'lipsync' then interval '30 minutes' else interval '15 minutes' end
+  select s.step from private.pipeline_stages s
+  where s.position > (select c.position from private.pipeline_stages c where c.step = p_step)
+  order by s.position limit 1
 $$;
 
 create or replace function private.generation_is_running(status public.generation_status)
@@ -425,7 +490,87 @@ returns boolean
 language sql
 immutable
 set search_path = ''
-as $$ select status not in ('completed', 'failed', 'cancelled') $$;
+as $$ select status not in ('completed', 'failed', 'canceled') $$;
+
+-- Calls a stage's own function `private.stage_<step>_<part>` with the given arguments.
+create or replace function private.stage_function(p_step public.pipeline_step, p_part text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$ select pg_catalog.format('private.%I', 'stage_' || p_step || '_' || p_part) $$;
+
+-- Creates the units of a stage and sends one message per unit not yet completed. The generation's
+-- status follows its stage once a worker has started it (a pending generation stays pending).
+create or replace function private.enqueue_stage(p_generation_id uuid, p_step public.pipeline_step)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  generation public.video_generations;
+  units text[];
+  pending text[];
+begin
+  select * into generation from public.video_generations g where g.id = p_generation_id;
+  execute pg_catalog.format('select array(select %s($1))', private.stage_function(p_step, 'units'))
+    into units using generation;
+  insert into private.pipeline_units (generation_id, step, unit_key)
+  select p_generation_id, p_step, u from unnest(units) u
+  on conflict do nothing;
+  select array_agg(u.unit_key order by u.unit_key) into pending from private.pipeline_units u
+  where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed';
+
+  update public.video_generations g
+  set current_step = p_step,
+      status = case when g.status = 'pending' then g.status else p_step::text::public.generation_status end,
+      pipeline_metadata = pg_catalog.jsonb_set(
+        g.pipeline_metadata, array['stages', p_step::text],
+        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb)
+          || pg_catalog.jsonb_build_object('units', pg_catalog.cardinality(units),
+               'queued_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'queued_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())))
+      )
+  where g.id = p_generation_id;
+
+  perform pgmq.send_batch(p_step::text, array(
+    select pg_catalog.jsonb_build_object('generation_id', p_generation_id, 'step', p_step, 'unit', u)
+    from unnest(coalesce(pending, '{}')) u));
+  return coalesce(pg_catalog.cardinality(pending), 0);
+end;
+$$;
+
+-- Progress: the weights of the stages done, plus the current stage's weight times its share of
+-- completed units. Scenes completed and the total cost follow the job rows.
+create or replace function private.refresh_progress(p_generation_id uuid)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  generation public.video_generations;
+  done_weight numeric := 0;
+  current_fraction numeric := 0;
+begin
+  select * into generation from public.video_generations g where g.id = p_generation_id;
+  select coalesce(pg_catalog.sum(s.weight), 0) into done_weight from private.pipeline_stages s
+  where s.position <= (select c.position from private.pipeline_stages c where c.step = generation.last_completed_step);
+  if generation.current_step is not null and generation.current_step is distinct from generation.last_completed_step then
+    select coalesce(pg_catalog.count(*) filter (where u.status = 'completed')::numeric / nullif(pg_catalog.count(*), 0), 0)
+    into current_fraction
+    from private.pipeline_units u where u.generation_id = p_generation_id and u.step = generation.current_step;
+    done_weight := done_weight + (private.pipeline_stage(generation.current_step)).weight * current_fraction;
+  end if;
+  update public.video_generations g
+  set progress_percentage = least(pg_catalog.round(done_weight)::integer, 100),
+      completed_scenes = (select pg_catalog.count(*) from public.scene_videos v
+                          where v.video_generation_id = p_generation_id and v.status = 'completed'),
+      total_cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
+                        where l.video_generation_id = p_generation_id)
+  where g.id = p_generation_id;
+end;
+$$;
 
 -- Characters that get a portrait: the plot's main characters, else the script's most present speakers.
 create or replace function private.main_characters(p_generation_id uuid)
@@ -455,104 +600,18 @@ as $$
   limit 4
 $$;
 
--- Creates the units of a stage and sends one message per unit not yet completed. The generation's
--- status follows its stage once a worker has started it (a pending generation stays pending).
-create or replace function private.enqueue_stage(p_generation_id uuid, p_step public.pipeline_step)
-returns integer
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  generation public.video_generations;
-  units text[];
-  pending text[];
-begin
-  select * into generation from public.video_generations g where g.id = p_generation_id;
-  units := case p_step
-    when 'script' then array['chapter']
-    when 'merge' then array['final']
-    when 'images' then
-      array(select 'scene:' || s.scene_number from public.scene_descriptions s
-            where s.script_id = generation.script_id order by s.scene_number)
-      || array(select 'character:' || c.name from private.main_characters(p_generation_id) c)
-    else array(select 'scene:' || s.scene_number from public.scene_descriptions s
-               where s.script_id = generation.script_id order by s.scene_number)
-  end;
-  insert into private.pipeline_units (generation_id, step, unit_key)
-  select p_generation_id, p_step, u from unnest(units) u
-  on conflict do nothing;
-  select array_agg(u.unit_key order by u.unit_key) into pending from private.pipeline_units u
-  where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed';
-
-  update public.video_generations g
-  set current_step = p_step,
-      status = case when g.status = 'pending' then g.status else p_step::text::public.generation_status end,
-      pipeline_metadata = pg_catalog.jsonb_set(
-        g.pipeline_metadata, array['stages', p_step::text],
-        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb)
-          || pg_catalog.jsonb_build_object('units', pg_catalog.cardinality(units),
-               'queued_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'queued_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())))
-      )
-  where g.id = p_generation_id;
-
-  perform pgmq.send_batch(p_step::text, array(
-    select pg_catalog.jsonb_build_object('generation_id', p_generation_id, 'step', p_step, 'unit', u)
-    from unnest(coalesce(pending, '{}')) u));
-  return coalesce(pg_catalog.cardinality(pending), 0);
-end;
-$$;
-
-create or replace function private.refresh_progress(p_generation_id uuid)
-returns void
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  generation public.video_generations;
-  done_weight numeric := 0;
-  current_fraction numeric := 0;
-  s public.pipeline_step;
-begin
-  select * into generation from public.video_generations g where g.id = p_generation_id;
-  if generation.last_completed_step is not null then
-    foreach s in array enum_range(null::public.pipeline_step) loop
-      exit when s > generation.last_completed_step;
-      done_weight := done_weight + private.stage_weight(s);
-    end loop;
-  end if;
-  if generation.current_step is not null
-     and (generation.last_completed_step is null or generation.current_step > generation.last_completed_step) then
-    select coalesce(pg_catalog.count(*) filter (where u.status = 'completed')::numeric / nullif(pg_catalog.count(*), 0), 0)
-    into current_fraction
-    from private.pipeline_units u where u.generation_id = p_generation_id and u.step = generation.current_step;
-    done_weight := done_weight + private.stage_weight(generation.current_step) * current_fraction;
-  end if;
-  update public.video_generations g
-  set progress_percentage = least(pg_catalog.round(done_weight)::integer, 100),
-      completed_scenes = (select pg_catalog.count(*) from public.scene_videos v
-                          where v.video_generation_id = p_generation_id and v.status = 'completed'),
-      total_cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
-                        where l.video_generation_id = p_generation_id)
-  where g.id = p_generation_id;
-end;
-$$;
-
--- What one unit's provider calls cost (usage is keyed `<generation>:<step>:<unit>:<n>`).
-create or replace function private.unit_cost(p_generation_id uuid, p_step public.pipeline_step, p_unit text)
-returns numeric
-language plpgsql
+-- The units of the stages that work scene by scene.
+create or replace function private.scene_units(generation public.video_generations)
+returns setof text
+language sql
 stable
 security definer
 set search_path = ''
 as $$
-begin
-  return (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
-          where l.video_generation_id = p_generation_id
-            and l.idempotency_key like p_generation_id || ':' || p_step || ':' || p_unit || ':%');
-end;
+  select 'scene:' || s.scene_number from public.scene_descriptions s
+  where s.script_id = generation.script_id order by s.scene_number
 $$;
+
 
 -- Client RPCs ---------------------------------------------------------------------------------------
 
@@ -611,7 +670,7 @@ begin
   values (caller, start_video_generation.chapter_id, start_video_generation.script_style,
           start_video_generation.quality_tier, '{"stages": {}}')
   returning id into new_id;
-  perform private.enqueue_stage(new_id, 'script');
+  perform private.enqueue_stage(new_id, private.first_step());
   return new_id;
 end;
 $$;
@@ -651,7 +710,12 @@ begin
   if generation.status <> 'failed' then
     raise exception 'only a failed generation can be retried; this one is %', generation.status using errcode = 'LT004';
   end if;
-  resume_at := coalesce(generation.current_step, 'script');
+  if exists (select 1 from public.video_generations g where g.chapter_id = generation.chapter_id
+             and g.script_style = generation.script_style and private.generation_is_running(g.status)) then
+    raise exception 'a % video of this chapter is already being generated', generation.script_style
+      using errcode = 'LT003';
+  end if;
+  resume_at := coalesce(generation.current_step, private.first_step());
   update private.pipeline_units u set status = 'pending', last_error = null
   where u.generation_id = generation.id and u.step = resume_at and u.status = 'failed';
   update public.video_generations g
@@ -676,10 +740,10 @@ declare
   generation public.video_generations := private.owned_generation_for_update(generation_id);
 begin
   if not private.generation_is_running(generation.status) then
-    raise exception 'only a pending or running generation can be cancelled; this one is %', generation.status
+    raise exception 'only a pending or running generation can be canceled; this one is %', generation.status
       using errcode = 'LT004';
   end if;
-  update public.video_generations g set status = 'cancelled', completed_at = pg_catalog.now() where g.id = generation.id;
+  update public.video_generations g set status = 'canceled', completed_at = pg_catalog.now() where g.id = generation.id;
   update public.user_subscriptions s set video_count_used = greatest(s.video_count_used - 1, 0)
   where s.user_id = generation.user_id;
   return generation.id;
@@ -693,11 +757,11 @@ grant execute on function public.start_video_generation(uuid, public.script_styl
   public.retry_video_generation(uuid), public.cancel_video_generation(uuid) to authenticated, service_role;
 
 -- Worker steps ------------------------------------------------------------------------------------
--- Each is called by a stage function with the message it read; complete and fail delete, archive
+-- Each is called by a stage's worker with the message it read; complete and fail delete, archive
 -- or delay that message in the same transaction as the rows they write.
 
--- What a worker needs to do one unit, or null when the message is stale (cancelled, already done,
--- or from a stage the generation has left). Marks the unit's job row as started.
+-- What a worker needs to do one unit, or null when the message is stale (canceled, already done,
+-- or from a stage the generation has left).
 create or replace function private.begin_step(
   p_generation_id uuid,
   p_step public.pipeline_step,
@@ -712,25 +776,19 @@ as $$
 declare
   generation public.video_generations;
   unit private.pipeline_units;
-  scene public.scene_descriptions;
-  subscription_tier public.subscription_tier;
-  clip public.scene_videos;
-  context jsonb;
-  character_name text;
+  own_context jsonb;
 begin
   select * into generation from public.video_generations g where g.id = p_generation_id for update;
   if not found or not private.generation_is_running(generation.status) or generation.current_step is distinct from p_step then
     return null;
   end if;
-  select * into unit from private.pipeline_units u
-  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit;
-  if not found or unit.status = 'completed' then
+  update private.pipeline_units u
+  set status = 'processing', attempts = u.attempts + 1, started_at = coalesce(u.started_at, pg_catalog.clock_timestamp())
+  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit and u.status <> 'completed'
+  returning * into unit;
+  if not found then
     return null;
   end if;
-
-  update private.pipeline_units u
-  set status = 'processing', attempts = greatest(u.attempts, p_attempt), started_at = coalesce(u.started_at, pg_catalog.clock_timestamp())
-  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit;
   update public.video_generations g
   set status = p_step::text::public.generation_status,
       started_at = coalesce(g.started_at, pg_catalog.clock_timestamp()),
@@ -738,209 +796,23 @@ begin
         coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb) || pg_catalog.jsonb_build_object(
           'started_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'started_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())),
           'attempts', greatest(coalesce((g.pipeline_metadata -> 'stages' -> p_step::text ->> 'attempts')::integer, 0), p_attempt)))
-  where g.id = p_generation_id;
+  where g.id = p_generation_id
+  returning * into generation;
 
-  select s.tier into subscription_tier from public.user_subscriptions s where s.user_id = generation.user_id;
-  context := pg_catalog.jsonb_build_object(
+  execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'begin'))
+    into own_context using generation, unit, p_attempt;
+  return pg_catalog.jsonb_build_object(
     'generation_id', generation.id, 'user_id', generation.user_id, 'step', p_step, 'unit', p_unit,
     'attempt', p_attempt, 'script_style', generation.script_style, 'quality_tier', generation.quality_tier,
-    'subscription_tier', subscription_tier, 'script_id', generation.script_id);
-
-  if p_step = 'script' then
-    context := context || (
-      select pg_catalog.jsonb_build_object(
-        'chapter', pg_catalog.jsonb_build_object('id', c.id, 'number', c.chapter_number, 'title', c.title, 'content', c.content),
-        'book', pg_catalog.jsonb_build_object('id', b.id, 'title', b.title, 'book_type', b.book_type),
-        'book_text', pg_catalog.left((select pg_catalog.string_agg(x.content, E'\n\n' order by x.chapter_number)
-                                      from public.chapters x where x.book_id = b.id), 200000),
-        'plot', (select pg_catalog.to_jsonb(p) - 'metadata' from public.plot_overviews p
-                 where p.book_id = b.id and p.status = 'active'),
-        'characters', coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', ch.id, 'name', ch.name,
-                   'role', ch.role, 'want', ch.want, 'need', ch.need, 'arc', ch.character_arc) order by ch.name)
-                 from public.characters ch join public.plot_overviews p on p.id = ch.plot_overview_id
-                 where p.book_id = b.id and p.status = 'active'), '[]'))
-      from public.chapters c join public.books b on b.id = c.book_id where c.id = generation.chapter_id);
-  elsif p_unit like 'scene:%' then
-    select * into scene from public.scene_descriptions s
-    where s.script_id = generation.script_id and s.scene_number = pg_catalog.split_part(p_unit, ':', 2)::integer;
-    context := context || pg_catalog.jsonb_build_object('scene', pg_catalog.to_jsonb(scene),
-      'voices', coalesce((select pg_catalog.jsonb_object_agg(ch.name, ch.voice_id) from public.characters ch
-                          join public.chapters c on c.id = generation.chapter_id
-                          join public.plot_overviews p on p.id = ch.plot_overview_id and p.book_id = c.book_id and p.status = 'active'
-                          where ch.voice_id is not null), '{}'),
-      'image', (select u.result from private.pipeline_units u where u.generation_id = generation.id
-                and u.step = 'images' and u.unit_key = p_unit),
-      'audio', (select u.result from private.pipeline_units u where u.generation_id = generation.id
-                and u.step = 'audio' and u.unit_key = p_unit),
-      'clip', (select u.result from private.pipeline_units u where u.generation_id = generation.id
-               and u.step = 'video' and u.unit_key = p_unit));
-    if p_step = 'images' then
-      insert into public.image_generations (chapter_id, script_id, user_id, video_generation_id, scene_description_id,
-        image_type, scene_number, prompt, status, retry_count, started_at)
-      values (generation.chapter_id, generation.script_id, generation.user_id, generation.id, scene.id, 'scene',
-        scene.scene_number, scene.visual_description, 'in_progress', greatest(p_attempt - 1, 0), pg_catalog.clock_timestamp())
-      on conflict (video_generation_id, subject_key) do update
-        set status = 'in_progress', retry_count = excluded.retry_count, error_message = null;
-    elsif p_step = 'video' then
-      insert into public.scene_videos (video_generation_id, scene_description_id, user_id, scene_number, status, attempts)
-      values (generation.id, scene.id, generation.user_id, scene.scene_number, 'generating', p_attempt)
-      on conflict (video_generation_id, scene_number) do update
-        set status = 'generating', attempts = excluded.attempts, error_message = null;
-    elsif p_step = 'lipsync' then
-      select * into clip from public.scene_videos v
-      where v.video_generation_id = generation.id and v.scene_number = scene.scene_number;
-      insert into public.lipsync_jobs (scene_video_id, video_generation_id, user_id, status, input_video_url, attempts,
-        started_at)
-      values (clip.id, generation.id, generation.user_id, 'processing', clip.scene_video_url, p_attempt,
-        pg_catalog.clock_timestamp())
-      on conflict (scene_video_id) do update set status = 'processing', attempts = excluded.attempts, error_message = null;
-    end if;
-  elsif p_unit like 'character:%' then
-    character_name := pg_catalog.substr(p_unit, 11);
-    context := context || (
-      select pg_catalog.jsonb_build_object('character', pg_catalog.jsonb_build_object('name', m.name, 'id', m.character_id,
-        'physical_description', ch.physical_description, 'personality', ch.personality))
-      from private.main_characters(generation.id) m left join public.characters ch on ch.id = m.character_id
-      where m.name = character_name);
-    insert into public.image_generations (chapter_id, script_id, user_id, video_generation_id, character_id, image_type,
-      character_name, prompt, status, retry_count, started_at)
-    values (generation.chapter_id, generation.script_id, generation.user_id, generation.id,
-      (context -> 'character' ->> 'id')::uuid, 'character', character_name, 'Portrait of ' || character_name,
-      'in_progress', greatest(p_attempt - 1, 0), pg_catalog.clock_timestamp())
-    on conflict (video_generation_id, subject_key) do update
-      set status = 'in_progress', retry_count = excluded.retry_count, error_message = null;
-  elsif p_step = 'merge' then
-    context := context || pg_catalog.jsonb_build_object('clips', (
-      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('scene_number', v.scene_number, 'scene_video_id', v.id,
-               'storage_path', coalesce(l.metadata ->> 'storage_path', v.storage_path),
-               'url', coalesce(v.lipsynced_video_url, v.scene_video_url), 'duration_seconds', v.duration_ms / 1000.0)
-             order by v.scene_number)
-      from public.scene_videos v left join public.lipsync_jobs l on l.scene_video_id = v.id and l.status = 'completed'
-      where v.video_generation_id = generation.id));
-    insert into public.merge_jobs (video_generation_id, user_id, merge_type, status, input_videos, attempts, started_at)
-    values (generation.id, generation.user_id, 'auto', 'processing',
-      coalesce((select pg_catalog.jsonb_agg(c -> 'url' order by (c ->> 'scene_number')::integer)
-                from pg_catalog.jsonb_array_elements(context -> 'clips') c), '[]'),
-      p_attempt, pg_catalog.clock_timestamp())
-    on conflict (video_generation_id) do update
-      set status = 'processing', input_videos = excluded.input_videos, attempts = excluded.attempts, error_message = null;
-  end if;
-  return context;
+    'subscription_tier', (select s.tier from public.user_subscriptions s where s.user_id = generation.user_id),
+    'script_id', generation.script_id) || coalesce(own_context, '{}');
 end;
 $$;
 
--- Writes a unit's outputs into the product tables (upserts on natural keys: replays change nothing).
--- Called after the unit's usage is recorded, so each job row gets its cost.
-create or replace function private.record_step_outputs(
-  generation public.video_generations,
-  p_step public.pipeline_step,
-  p_unit text,
-  outputs jsonb
-)
-returns void
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  new_script_id uuid;
-  output_scene public.scene_descriptions;
-  clip public.scene_videos;
-  new_merge_job_id uuid;
-  cost numeric := private.unit_cost(generation.id, p_step, p_unit);
-begin
-  if p_unit like 'scene:%' then
-    select * into output_scene from public.scene_descriptions s
-    where s.script_id = generation.script_id and s.scene_number = pg_catalog.split_part(p_unit, ':', 2)::integer;
-  end if;
-
-  if p_step = 'script' then
-    new_script_id := private.save_generated_script(generation.user_id, generation.chapter_id, generation.script_style,
-      outputs, pg_catalog.jsonb_build_object('video_generation_id', generation.id));
-    update public.video_generations g
-    set script_id = new_script_id, total_scenes = pg_catalog.jsonb_array_length(outputs -> 'scenes')
-    where g.id = generation.id;
-
-  elsif p_step = 'images' then
-    update public.image_generations i
-    set status = 'completed', prompt = coalesce(outputs ->> 'prompt', i.prompt), image_url = outputs ->> 'url',
-        storage_path = outputs ->> 'storage_path', width = (outputs ->> 'width')::integer,
-        height = (outputs ->> 'height')::integer, provider = outputs ->> 'provider', model_used = outputs ->> 'model',
-        generation_time_ms = (outputs ->> 'generation_time_ms')::integer, error_message = null, cost_usd = cost,
-        completed_at = pg_catalog.clock_timestamp()
-    where i.video_generation_id = generation.id and i.subject_key = p_unit;
-
-  elsif p_step = 'audio' then
-    insert into public.audio_generations (chapter_id, script_id, scene_description_id, user_id, video_generation_id,
-      character_id, audio_type, scene_number, sequence_order, speaker, text_content, voice_id, voice_settings, status,
-      audio_url, storage_path, duration_ms, provider, model_used, attempts, cost_usd, started_at, completed_at)
-    select generation.chapter_id, generation.script_id, output_scene.id, generation.user_id, generation.id,
-      (select ch.id from public.characters ch join public.chapters c on c.id = generation.chapter_id
-       join public.plot_overviews p on p.id = ch.plot_overview_id and p.book_id = c.book_id and p.status = 'active'
-       where ch.name = l ->> 'speaker' limit 1),
-      (l ->> 'audio_type')::public.audio_type, output_scene.scene_number, (l ->> 'sequence_order')::integer,
-      l ->> 'speaker', l ->> 'text', l ->> 'voice_id', coalesce(l -> 'voice_settings', '{}'), 'completed',
-      l ->> 'url', l ->> 'storage_path', (l ->> 'duration_ms')::integer, outputs ->> 'provider', outputs ->> 'model', 1,
-      -- The scene's cost on its first line (one unit, one bill).
-      case when (l ->> 'sequence_order')::integer = 0 then cost else 0 end,
-      (select u.started_at from private.pipeline_units u where u.generation_id = generation.id and u.step = p_step
-       and u.unit_key = p_unit),
-      pg_catalog.clock_timestamp()
-    from pg_catalog.jsonb_array_elements(outputs -> 'lines') l
-    on conflict (video_generation_id, scene_description_id, sequence_order) do update
-      set status = 'completed', audio_url = excluded.audio_url, storage_path = excluded.storage_path,
-          duration_ms = excluded.duration_ms, text_content = excluded.text_content, cost_usd = excluded.cost_usd,
-          completed_at = excluded.completed_at, error_message = null;
-
-  elsif p_step = 'video' then
-    update public.scene_videos v
-    set image_generation_id = (select i.id from public.image_generations i
-                               where i.video_generation_id = generation.id and i.subject_key = p_unit),
-        status = 'completed', scene_video_url = outputs ->> 'url', storage_path = outputs ->> 'storage_path',
-        duration_ms = pg_catalog.round((outputs ->> 'duration_seconds')::numeric * 1000)::integer,
-        provider = outputs ->> 'provider', model_used = outputs ->> 'model',
-        generation_time_ms = (outputs ->> 'generation_time_ms')::integer, cost_usd = cost, error_message = null
-    where v.video_generation_id = generation.id and v.scene_number = output_scene.scene_number;
-
-  elsif p_step = 'lipsync' then
-    select * into clip from public.scene_videos v
-    where v.video_generation_id = generation.id and v.scene_number = output_scene.scene_number;
-    update public.lipsync_jobs j
-    set status = 'completed', input_video_url = clip.scene_video_url, input_audio_url = outputs ->> 'input_audio_url',
-        output_video_url = outputs ->> 'url', provider = outputs ->> 'provider', model_used = outputs ->> 'model',
-        audio_generation_id = (select a.id from public.audio_generations a
-                               where a.video_generation_id = generation.id and a.scene_description_id = output_scene.id
-                               order by (a.audio_type = 'dialogue') desc, a.sequence_order limit 1),
-        cost_usd = cost, completed_at = pg_catalog.clock_timestamp(), error_message = null,
-        metadata = pg_catalog.jsonb_build_object('storage_path', outputs ->> 'storage_path', 'applied', outputs -> 'applied')
-    where j.scene_video_id = clip.id;
-    update public.scene_videos v set lipsynced_video_url = outputs ->> 'url' where v.id = clip.id;
-
-  elsif p_step = 'merge' then
-    update public.merge_jobs m
-    set status = 'completed', output_video_url = outputs ->> 'url', storage_path = outputs ->> 'storage_path',
-        output_duration_ms = pg_catalog.round((outputs ->> 'duration_seconds')::numeric * 1000)::integer,
-        output_size_bytes = (outputs ->> 'file_size_bytes')::bigint, provider = outputs ->> 'provider',
-        ffmpeg_params = coalesce(outputs -> 'ffmpeg_params', m.ffmpeg_params), cost_usd = cost,
-        completed_at = pg_catalog.clock_timestamp(), error_message = null
-    where m.video_generation_id = generation.id
-    returning m.id into new_merge_job_id;
-    insert into public.merge_assets (merge_job_id, scene_video_id, asset_type, asset_url, sequence_order, duration_seconds)
-    select new_merge_job_id, (a ->> 'scene_video_id')::uuid, 'video', a ->> 'url', (a ->> 'sequence_order')::integer,
-      (a ->> 'duration_seconds')::numeric
-    from pg_catalog.jsonb_array_elements(outputs -> 'assets') a
-    on conflict (merge_job_id, asset_type, sequence_order) do update set asset_url = excluded.asset_url;
-    update public.video_generations g
-    set video_url = outputs ->> 'url', storage_path = outputs ->> 'storage_path',
-        duration_seconds = (outputs ->> 'duration_seconds')::numeric
-    where g.id = generation.id;
-  end if;
-end;
-$$;
-
--- Completes one unit: usage and cost, outputs, message deleted, next stage started when the stage's
--- last unit completes. A replay (unit already complete, generation moved on) only deletes the
--- message. Returns 'completed', 'stage_completed', 'generation_completed' or 'stale'.
+-- Completes one unit: its outputs (the stage writes them and names the job row they belong to),
+-- its usage, keyed to that job row, and the job row's cost; the message deleted; the next stage
+-- started when this was the stage's last unit. A replay (unit already complete, generation moved
+-- on) only deletes the message. Returns 'completed', 'stage_completed', 'generation_completed' or 'stale'.
 create or replace function private.complete_step(
   p_msg_id bigint,
   p_generation_id uuid,
@@ -956,37 +828,44 @@ set search_path = ''
 as $$
 declare
   generation public.video_generations;
-  unit_status public.processing_status;
-  remaining integer;
+  unit private.pipeline_units;
+  stage private.pipeline_stages := private.pipeline_stage(p_step);
+  job_id uuid;
   call jsonb;
   call_index integer := 0;
+  next public.pipeline_step;
   started jsonb;
 begin
   perform pgmq.delete(p_step::text, p_msg_id);
   select * into generation from public.video_generations g where g.id = p_generation_id for update;
-  select u.status into unit_status from private.pipeline_units u
+  select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   if generation.id is null or generation.status::text <> p_step::text or generation.current_step is distinct from p_step
-     or unit_status is null or unit_status = 'completed' then
+     or unit.status is null or unit.status = 'completed' then
     return 'stale';
   end if;
 
+  execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'record'))
+    into job_id using generation, unit, coalesce(p_outputs, '{}');
   for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
     perform private.record_usage(generation.user_id, generation.id, call ->> 'model', coalesce(call ->> 'operation', p_step::text),
-      format('%s:%s:%s:%s', generation.id, p_step, p_unit, call_index),
+      pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, call_index),
       coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
-      coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0));
+      coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0), true, null, job_id);
     call_index := call_index + 1;
   end loop;
-  perform private.record_step_outputs(generation, p_step, p_unit, p_outputs);
+  if stage.job_table is not null and job_id is not null then
+    execute pg_catalog.format(
+      'update public.%I j set cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
+        where l.job_id = j.id) where j.id = $1', stage.job_table) using job_id;
+  end if;
   update private.pipeline_units u
   set status = 'completed', completed_at = pg_catalog.clock_timestamp(), last_error = null,
       result = coalesce(p_outputs, '{}') - 'lines' - 'scenes' - 'script'
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit;
 
-  select pg_catalog.count(*) into remaining from private.pipeline_units u
-  where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed';
-  if remaining > 0 then
+  if exists (select 1 from private.pipeline_units u
+             where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed') then
     perform private.refresh_progress(p_generation_id);
     return 'completed';
   end if;
@@ -1000,23 +879,24 @@ begin
           'model', coalesce(p_outputs ->> 'model', started ->> 'model')))
   where g.id = p_generation_id;
 
-  if p_step = 'merge' then
+  next := private.next_step(p_step);
+  if next is null then
     perform private.refresh_progress(p_generation_id);
     update public.video_generations g
     set status = 'completed', current_step = null, progress_percentage = 100, completed_at = pg_catalog.clock_timestamp()
     where g.id = p_generation_id;
     return 'generation_completed';
   end if;
-  perform private.enqueue_stage(p_generation_id, private.next_step(p_step));
+  perform private.enqueue_stage(p_generation_id, next);
   perform private.refresh_progress(p_generation_id);
   return 'stage_completed';
 end;
 $$;
 
--- Records a failed attempt. Retryable errors within the attempt limit come back after an
--- exponential backoff (3 s by default, doubling, at most 300 s); the rest archive the message, mark
--- the unit's job row failed, and fail the generation with a readable message. Returns 'retry',
--- 'failed' or 'stale'.
+-- Records a failed attempt on the unit and its job row. A retryable error within the stage's attempt
+-- limit comes back after the stage's backoff; anything else archives the message, marks the job row
+-- failed and fails the generation with a readable message. Returns 'retry', 'failed' or 'stale'.
+-- p_max_attempts and p_base_backoff_seconds override the stage's policy (tests use shorter delays).
 create or replace function private.fail_step(
   p_msg_id bigint,
   p_generation_id uuid,
@@ -1025,8 +905,8 @@ create or replace function private.fail_step(
   p_error text,
   p_retryable boolean,
   p_attempt integer,
-  p_max_attempts integer default 5,
-  p_base_backoff_seconds integer default 3
+  p_max_attempts integer default null,
+  p_base_backoff_seconds integer default null
 )
 returns text
 language plpgsql
@@ -1035,9 +915,9 @@ set search_path = ''
 as $$
 declare
   generation public.video_generations;
-  image_id uuid;
-  scene_number integer := case when p_unit like 'scene:%' then pg_catalog.split_part(p_unit, ':', 2)::integer end;
-  backoff integer := private.backoff_seconds(p_attempt, p_base_backoff_seconds);
+  unit private.pipeline_units;
+  stage private.pipeline_stages := private.pipeline_stage(p_step);
+  final boolean := not p_retryable or p_attempt >= coalesce(p_max_attempts, stage.max_attempts);
 begin
   select * into generation from public.video_generations g where g.id = p_generation_id for update;
   if generation.id is null or not private.generation_is_running(generation.status)
@@ -1045,57 +925,40 @@ begin
     perform pgmq.delete(p_step::text, p_msg_id);
     return 'stale';
   end if;
-  update private.pipeline_units u set last_error = p_error, attempts = greatest(u.attempts, p_attempt)
-  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit;
+  update private.pipeline_units u
+  set last_error = p_error, attempts = greatest(u.attempts, p_attempt),
+      status = case when final then 'failed'::public.processing_status else u.status end
+  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit
+  returning * into unit;
   update public.video_generations g
   set pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text, 'errors'],
     coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'errors', '[]')
       || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('unit', p_unit, 'attempt', p_attempt,
-           'error', p_error, 'at', pg_catalog.clock_timestamp())))
+           'error', p_error, 'retryable', p_retryable, 'at', pg_catalog.clock_timestamp())))
   where g.id = p_generation_id;
-  if p_step = 'images' then
-    select i.id into image_id from public.image_generations i
-    where i.video_generation_id = p_generation_id and i.subject_key = p_unit;
-    if image_id is not null then
-      insert into public.image_generation_retries (image_generation_id, attempt_number, status, error_message, retryable)
-      values (image_id, greatest(p_attempt, 1), 'failed', p_error, p_retryable)
-      on conflict (image_generation_id, attempt_number) do nothing;
-    end if;
+  if unit.unit_key is not null then
+    execute pg_catalog.format('select %s($1, $2, $3, $4, $5)', private.stage_function(p_step, 'fail'))
+      using generation, unit, p_error, p_retryable, final;
   end if;
 
-  if p_retryable and p_attempt < p_max_attempts then
-    perform pgmq.set_vt(p_step::text, p_msg_id, backoff);
+  if not final then
+    perform pgmq.set_vt(p_step::text, p_msg_id, private.backoff_seconds(p_attempt,
+      coalesce(p_base_backoff_seconds, stage.backoff_base_seconds), stage.backoff_max_seconds));
     return 'retry';
   end if;
-
   perform pgmq.archive(p_step::text, p_msg_id);
-  update private.pipeline_units u set status = 'failed'
-  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit;
-  if p_step = 'images' then
-    update public.image_generations i set status = 'failed', error_message = p_error
-    where i.video_generation_id = p_generation_id and i.subject_key = p_unit;
-  elsif p_step = 'video' then
-    update public.scene_videos v set status = 'failed', error_message = p_error
-    where v.video_generation_id = p_generation_id and v.scene_number = fail_step.scene_number;
-  elsif p_step = 'lipsync' then
-    update public.lipsync_jobs j set status = 'failed', error_message = p_error, completed_at = pg_catalog.clock_timestamp()
-    where j.scene_video_id = (select v.id from public.scene_videos v
-                              where v.video_generation_id = p_generation_id and v.scene_number = fail_step.scene_number);
-  elsif p_step = 'merge' then
-    update public.merge_jobs m set status = 'failed', error_message = p_error, completed_at = pg_catalog.clock_timestamp()
-    where m.video_generation_id = p_generation_id;
-  end if;
   update public.video_generations g
   set status = 'failed', completed_at = pg_catalog.clock_timestamp(),
-      error_message = format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error)
+      error_message = pg_catalog.format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error)
   where g.id = p_generation_id;
   return 'failed';
 end;
 $$;
 
--- Generations stuck in a step past its timeout: when their queue holds no message for them (it was
--- lost), the step's unfinished units are queued again, at most twice; otherwise, or after that,
--- the generation fails with a message saying so, and retry_video_generation can resume it.
+-- Generations without progress for longer than their stage's time limit (plus a lease): a lost
+-- message is queued again, a message hidden by a worker that died is made visible again; after the
+-- stage's attempt limit of such revivals the generation fails with a message saying so, and
+-- retry_video_generation can resume it.
 create or replace function private.reap_stuck_generations()
 returns table (generation_id uuid, action text)
 language plpgsql
@@ -1104,32 +967,42 @@ set search_path = ''
 as $$
 declare
   stuck record;
+  hidden bigint[];
   waiting boolean;
-  reaped integer;
 begin
   for stuck in
-    select g.id, g.current_step, g.updated_at, coalesce((g.pipeline_metadata ->> 'reaped')::integer, 0) as reaped
-    from public.video_generations g
-    where private.generation_is_running(g.status) and g.current_step is not null
-      and g.updated_at < pg_catalog.now() - private.step_timeout(g.current_step)
-    for update skip locked
+    select g.id, g.current_step, g.updated_at, coalesce((g.pipeline_metadata ->> 'reaped')::integer, 0) as reaped,
+      s.max_attempts, s.timeout_seconds
+    from public.video_generations g join private.pipeline_stages s on s.step = g.current_step
+    where private.generation_is_running(g.status)
+      and g.updated_at < pg_catalog.now() - pg_catalog.make_interval(secs => s.timeout_seconds + s.lease_seconds)
+    for update of g skip locked
   loop
-    execute pg_catalog.format('select exists (select 1 from pgmq.%I where message ->> ''generation_id'' = $1)',
-      'q_' || stuck.current_step) into waiting using stuck.id::text;
-    if not waiting and stuck.reaped < 2 then
-      reaped := private.enqueue_stage(stuck.id, stuck.current_step);
-      update public.video_generations g
-      set pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('reaped', stuck.reaped + 1)
-      where g.id = stuck.id;
-      generation_id := stuck.id; action := 'requeued ' || reaped || ' units';
-    else
+    if stuck.reaped >= stuck.max_attempts then
       update public.video_generations g
       set status = 'failed', completed_at = pg_catalog.now(),
-          error_message = pg_catalog.format('stuck in the %s step since %s (no progress within %s); retry to resume',
-            stuck.current_step, pg_catalog.to_char(stuck.updated_at, 'YYYY-MM-DD HH24:MI'), private.step_timeout(stuck.current_step))
+          error_message = pg_catalog.format(
+            'stuck in the %s step: no progress since %s although it was revived %s times; retry to resume',
+            stuck.current_step, pg_catalog.to_char(stuck.updated_at, 'YYYY-MM-DD HH24:MI:SS'), stuck.reaped)
       where g.id = stuck.id;
       generation_id := stuck.id; action := 'failed';
+      return next;
+      continue;
     end if;
+    execute pg_catalog.format(
+      'select coalesce(array_agg(msg_id) filter (where vt > pg_catalog.clock_timestamp()), ''{}''), count(*) > 0
+       from pgmq.%I where message ->> ''generation_id'' = $1', 'q_' || stuck.current_step)
+      into hidden, waiting using stuck.id::text;
+    if not waiting then
+      action := 'requeued ' || private.enqueue_stage(stuck.id, stuck.current_step) || ' units';
+    else
+      perform pgmq.set_vt(stuck.current_step::text, m, 0) from unnest(hidden) m;
+      action := 'revived ' || pg_catalog.cardinality(hidden) || ' hidden messages';
+    end if;
+    update public.video_generations g
+    set pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('reaped', stuck.reaped + 1)
+    where g.id = stuck.id;
+    generation_id := stuck.id;
     return next;
   end loop;
 end;
@@ -1138,12 +1011,10 @@ $$;
 revoke all on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
-  private.record_step_outputs(public.video_generations, public.pipeline_step, text, jsonb),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
-  private.unit_cost(uuid, public.pipeline_step, text),
-  private.main_characters(uuid), private.owned_generation_for_update(uuid),
-  private.stage_weight(public.pipeline_step), private.next_step(public.pipeline_step),
-  private.step_timeout(public.pipeline_step), private.generation_is_running(public.generation_status),
+  private.main_characters(uuid), private.scene_units(public.video_generations), private.owned_generation_for_update(uuid),
+  private.pipeline_stage(public.pipeline_step), private.first_step(), private.next_step(public.pipeline_step),
+  private.stage_function(public.pipeline_step, text), private.generation_is_running(public.generation_status),
   private.reap_stuck_generations()
   from public, anon, authenticated;
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
@@ -1151,3 +1022,4 @@ grant execute on function private.begin_step(uuid, public.pipeline_step, text, i
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.reap_stuck_generations()
   to service_role;
+grant select on private.pipeline_stages to service_role;

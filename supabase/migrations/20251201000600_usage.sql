@@ -48,6 +48,9 @@ create table public.usage_logs (
   user_id uuid not null references public.profiles (id) on delete cascade,
   subscription_id uuid references public.user_subscriptions (id) on delete set null,
   video_generation_id uuid references public.video_generations (id) on delete set null,
+  -- The job row this call paid for (an image, a line of audio, a scene video, a lipsync or merge job, a
+  -- script): its cost_usd is the sum of the usage that points at it.
+  job_id uuid,
   resource_type public.resource_type not null,
   provider text not null,
   model_used text not null,
@@ -76,6 +79,7 @@ create index idx_usage_logs_resource on public.usage_logs (resource_type, create
 create index usage_logs_created_at_idx on public.usage_logs (created_at);
 create index usage_logs_subscription_id_idx on public.usage_logs (subscription_id);
 create index usage_logs_video_generation_id_idx on public.usage_logs (video_generation_id);
+create index usage_logs_job_id_idx on public.usage_logs (job_id);
 
 create table public.cost_aggregations (
   id uuid primary key default gen_random_uuid(),
@@ -137,7 +141,22 @@ create policy "owners read their cost rollups" on public.cost_aggregations
 create policy "superadmins read model metrics" on public.model_metrics
   for select to authenticated using ((select private.is_superadmin()));
 
--- Logs one provider call with its cost; a repeated idempotency key changes nothing.
+-- What a call produced: text calls by their operation, every other model by what it does.
+create or replace function private.resource_type_of(p_capability text, p_operation text)
+returns public.resource_type
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when p_capability is not null and p_capability <> 'text' then p_capability
+    when p_operation in ('script', 'plot', 'image', 'video', 'lipsync', 'merge', 'embedding') then p_operation
+    when p_operation = 'speech' then 'audio'
+    else 'content' end::public.resource_type
+$$;
+
+-- Logs one provider call with its cost; a repeated idempotency key changes nothing. A model without a
+-- price is logged at no cost and flagged (health lists it): a missing price never fails the work.
 create or replace function private.record_usage(
   p_user_id uuid,
   p_video_generation_id uuid,
@@ -149,7 +168,8 @@ create or replace function private.record_usage(
   p_units numeric default 0,
   p_duration_ms integer default 0,
   p_success boolean default true,
-  p_error_message text default null
+  p_error_message text default null,
+  p_job_id uuid default null
 )
 returns numeric
 language plpgsql
@@ -158,37 +178,52 @@ set search_path = ''
 as $$
 declare
   price private.model_prices;
-  cost numeric(12, 6);
+  cost numeric(12, 6) := 0;
   subscription public.user_subscriptions;
 begin
   select * into price from private.model_prices m where m.model = p_model;
-  if not found then
-    raise exception 'no price for model "%": add it to private.model_prices', p_model using errcode = 'P0002';
+  if found and p_success then
+    cost := p_input_tokens / 1000.0 * price.usd_per_1k_input_tokens
+      + p_output_tokens / 1000.0 * price.usd_per_1k_output_tokens
+      + coalesce(p_units, 0) * price.usd_per_unit;
+  elsif not found then
+    raise warning 'no price for model "%": logged at no cost; add it to private.model_prices', p_model;
   end if;
-  cost := case when p_success then
-      p_input_tokens / 1000.0 * price.usd_per_1k_input_tokens
-    + p_output_tokens / 1000.0 * price.usd_per_1k_output_tokens
-    + coalesce(p_units, 0) * price.usd_per_unit
-    else 0 end;
   select * into subscription from public.user_subscriptions s where s.user_id = p_user_id;
-  insert into public.usage_logs (user_id, subscription_id, video_generation_id, resource_type, provider, model_used,
-    operation, input_tokens, output_tokens, units, duration_seconds, cost_usd, tier_at_time, success, error_message,
-    idempotency_key)
-  values (p_user_id, subscription.id, p_video_generation_id,
-    case when price.capability <> 'text' then price.capability
-         when p_operation in ('script', 'plot') then p_operation
-         else 'content' end::public.resource_type,
-    price.provider, p_model, p_operation, coalesce(p_input_tokens, 0), coalesce(p_output_tokens, 0),
+  insert into public.usage_logs (user_id, subscription_id, video_generation_id, job_id, resource_type, provider,
+    model_used, operation, input_tokens, output_tokens, units, duration_seconds, cost_usd, tier_at_time, success,
+    error_message, idempotency_key, metadata)
+  values (p_user_id, subscription.id, p_video_generation_id, p_job_id, private.resource_type_of(price.capability, p_operation),
+    coalesce(price.provider, 'unknown'), p_model, p_operation, coalesce(p_input_tokens, 0), coalesce(p_output_tokens, 0),
     coalesce(p_units, 0), coalesce(p_duration_ms, 0) / 1000.0, cost, coalesce(subscription.tier, 'free'), p_success,
-    p_error_message, p_idempotency_key)
+    p_error_message, p_idempotency_key,
+    case when price.model is null then '{"missing_price": true}'::jsonb else '{}'::jsonb end)
   on conflict (idempotency_key) do nothing;
   return cost;
 end;
 $$;
-revoke all on function private.record_usage(uuid, uuid, text, text, text, integer, integer, numeric, integer, boolean, text)
+revoke all on function private.record_usage(uuid, uuid, text, text, text, integer, integer, numeric, integer, boolean, text, uuid),
+  private.resource_type_of(text, text)
   from public, anon, authenticated;
-grant execute on function private.record_usage(uuid, uuid, text, text, text, integer, integer, numeric, integer, boolean, text)
+grant execute on function private.record_usage(uuid, uuid, text, text, text, integer, integer, numeric, integer, boolean, text, uuid)
   to service_role;
+
+-- Models used without a price (shown by the health function): their calls were logged at no cost.
+create or replace function private.models_missing_prices(p_since interval default interval '7 days')
+returns table (model_used text, calls bigint, last_used_at timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select l.model_used, pg_catalog.count(*), pg_catalog.max(l.created_at)
+  from public.usage_logs l
+  where l.created_at > pg_catalog.now() - p_since and l.metadata ? 'missing_price'
+    and not exists (select 1 from private.model_prices m where m.model = l.model_used)
+  group by l.model_used order by 1
+$$;
+revoke all on function private.models_missing_prices(interval) from public, anon, authenticated;
+grant execute on function private.models_missing_prices(interval) to service_role;
 
 -- Rollups -----------------------------------------------------------------------------------------
 
@@ -204,10 +239,11 @@ declare
   written integer;
 begin
   -- One pass over the day: per user and resource type, and per user (distinct videos need that level).
+  -- A video counts on the day it was finished: the day its merge was paid for.
   with day_usage as (
     select l.user_id, l.resource_type, grouping(l.resource_type) = 1 as user_total,
       pg_catalog.sum(l.cost_usd) as cost, pg_catalog.count(*) as requests,
-      pg_catalog.count(distinct l.video_generation_id) as videos
+      pg_catalog.count(distinct l.video_generation_id) filter (where l.resource_type = 'merge') as videos
     from public.usage_logs l
     where l.created_at >= p_day::timestamptz and l.created_at < (p_day + 1)::timestamptz
     group by grouping sets ((l.user_id, l.resource_type), (l.user_id))

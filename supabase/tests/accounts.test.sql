@@ -83,7 +83,8 @@ select throws_ok($$select public.verify_email((select value from token))$$, 'P00
 select tests.authenticate_as((select reader from ids));
 select throws_ok($$select public.verify_email('not-a-token')$$, 'P0002', null, 'a wrong token is refused');
 select ok(public.verify_email((select value from token)), 'the user redeems their token');
-select ok((select email_verified from public.profiles where id = (select auth.uid())), 'the profile is marked verified');
+select ok((select exists (select 1 from public.email_verifications v join public.profiles p on p.id = v.user_id
+  and p.email = v.email where v.user_id = (select auth.uid()) and v.verified)), 'the current address is verified');
 select ok((select verified and verified_at is not null from public.email_verifications where user_id = (select auth.uid())),
   'the redeemed verification reads as verified, with its verified_at');
 select tests.authenticate_as_anon();

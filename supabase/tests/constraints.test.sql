@@ -104,9 +104,9 @@ select throws_ok($$update public.video_generations set status = 'completed' wher
 select throws_ok($$update public.video_generations set status = 'failed' where id = 'd0000000-0000-4000-8000-000000000091'$$,
   '23514', 'new row for relation "video_generations" violates check constraint "video_generations_failed_has_error"',
   'a generation cannot fail without an error message');
-update public.video_generations set status = 'cancelled' where id = 'd0000000-0000-4000-8000-000000000091';
+update public.video_generations set status = 'canceled' where id = 'd0000000-0000-4000-8000-000000000091';
 select throws_ok($$update public.video_generations set status = 'script' where id = 'd0000000-0000-4000-8000-000000000091'$$,
-  '23514', null, 'a cancelled generation stays cancelled');
+  '23514', null, 'a canceled generation stays canceled');
 
 -- Foreign key actions.
 select throws_ok($$delete from public.scripts where id = 'd0000000-0000-4000-8000-0000000000d1'$$,

@@ -73,17 +73,17 @@ select throws_ok(format($$select private.begin_step(%L, 'script', 'script', 1)$$
 select is(tests.try_rows(format($$update public.video_generations set status = 'completed', total_cost_usd = 0
   where id = %L$$, (select id from started where label = 'first'))), 'denied', 'clients cannot write status or cost');
 
--- Cancel refunds the video; cancelled and pending generations cannot be retried.
+-- Cancel refunds the video; canceled and pending generations cannot be retried.
 select is(public.cancel_video_generation((select id from started where label = 'first')),
   (select id from started where label = 'first'), 'the owner cancels a pending generation');
 select tests.clear_authentication();
 select is((select status::text from public.video_generations where id = (select id from started where label = 'first')),
-  'cancelled', 'the cancelled generation says so');
+  'canceled', 'the canceled generation says so');
 select is((select video_count_used from public.user_subscriptions where user_id = (select owner from ids)), 1,
   'cancelling gives the video back to the quota');
 select tests.authenticate_as((select owner from ids));
 select throws_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'first')),
-  'LT004', 'only a pending or running generation can be cancelled; this one is cancelled', 'a cancelled one stays cancelled');
+  'LT004', 'only a pending or running generation can be canceled; this one is canceled', 'a canceled one stays canceled');
 select throws_ok(format('select public.retry_video_generation(%L)', (select id from started where label = 'second')),
   'LT004', 'only a failed generation can be retried; this one is pending', 'only failed generations can be retried');
 select tests.clear_authentication();
@@ -98,7 +98,7 @@ select tests.clear_authentication();
 -- The status guard: pending -> a stage -> later stages -> merge -> completed; a stage -> failed;
 -- failed -> pending (retry). Progress never goes down.
 select throws_ok(format($$update public.video_generations set status = 'pending' where id = %L$$,
-  (select id from started where label = 'first')), '23514', null, 'a cancelled generation cannot be made pending again');
+  (select id from started where label = 'first')), '23514', null, 'a canceled generation cannot be made pending again');
 select lives_ok(format($$update public.video_generations set status = 'script', progress_percentage = 40 where id = %L$$,
   (select id from started where label = 'second')), 'a pending generation enters its first stage');
 update public.video_generations set progress_percentage = 10 where id = (select id from started where label = 'second');

@@ -121,7 +121,7 @@ from (values
     'insert into public.scene_descriptions (script_id, scene_number, visual_description) values (''a0000000-0000-4000-8000-0000000000d1'', 99, ''v'')',
     false, true, true, true, true, true),
   ('plot_overviews', 'a0000000-0000-4000-8000-000000000071', 'logline = ''x''',
-    'insert into public.plot_overviews (book_id, user_id, version, status, logline) values (''a0000000-0000-4000-8000-0000000000b1'', ''%1$s'', 99, ''archived'', ''L'')',
+    'insert into public.plot_overviews (book_id, user_id, status, logline) values (''a0000000-0000-4000-8000-0000000000b1'', ''%1$s'', ''archived'', ''L'')',
     false, true, true, true, true, true),
   ('characters', 'a0000000-0000-4000-8000-000000000072', 'personality = ''x''',
     'insert into public.characters (plot_overview_id, book_id, user_id, name) values (''a0000000-0000-4000-8000-000000000071'', ''a0000000-0000-4000-8000-0000000000b1'', ''%1$s'', ''Elias'')',
@@ -247,10 +247,10 @@ select is(tests.try_rows($$update public.video_generations set status = 'complet
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '0', 'a user reads no model metrics');
 select tests.clear_authentication();
 update public.video_generations set status = 'script' where id = 'a0000000-0000-4000-8000-000000000091';
-update public.video_generations set status = 'cancelled' where id = 'a0000000-0000-4000-8000-000000000091';
+update public.video_generations set status = 'canceled' where id = 'a0000000-0000-4000-8000-000000000091';
 select tests.authenticate_as('a0000000-0000-4000-8000-00000000000a');
 select is(tests.try_rows($$delete from public.video_generations where id = 'a0000000-0000-4000-8000-000000000091'$$),
-  '1', 'the owner deletes a finished (cancelled) generation');
+  '1', 'the owner deletes a finished (canceled) generation');
 
 select tests.authenticate_as('c0000000-0000-4000-8000-00000000000c');
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '1', 'a superadmin reads model metrics');

@@ -89,7 +89,7 @@ select enum_has_labels('public', 'time_of_day', array['dawn', 'morning', 'noon',
 select enum_has_labels('public', 'image_type', array['scene', 'character', 'cover']);
 select enum_has_labels('public', 'audio_type', array['narration', 'dialogue', 'music', 'sound_effect']);
 select enum_has_labels('public', 'generation_status',
-  array['pending', 'script', 'images', 'audio', 'video', 'lipsync', 'merge', 'completed', 'failed', 'cancelled']);
+  array['pending', 'script', 'images', 'audio', 'video', 'lipsync', 'merge', 'completed', 'failed', 'canceled']);
 select hasnt_type('public', 'job_status', 'job_status is gone: each job table has its own status enum');
 select enum_has_labels('public', 'media_job_status', array['pending', 'in_progress', 'completed', 'failed']);
 select enum_has_labels('public', 'scene_video_status', array['pending', 'generating', 'completed', 'failed']);

@@ -1092,7 +1092,6 @@ export type Database = {
           "asset_type": Database["public"]["Enums"]["merge_asset_type"];
           "asset_url": string;
           "created_at": string;
-          "duration_seconds": number | null;
           "id": string;
           "merge_job_id": string;
           "scene_video_id": string | null;
@@ -1105,7 +1104,6 @@ export type Database = {
           "asset_type": Database["public"]["Enums"]["merge_asset_type"];
           "asset_url": string;
           "created_at"?: string;
-          "duration_seconds"?: number | null;
           "id"?: string;
           "merge_job_id": string;
           "scene_video_id"?: string | null;
@@ -1117,7 +1115,6 @@ export type Database = {
           "asset_type"?: Database["public"]["Enums"]["merge_asset_type"];
           "asset_url"?: string;
           "created_at"?: string;
-          "duration_seconds"?: number | null;
           "id"?: string;
           "merge_job_id"?: string;
           "scene_video_id"?: string | null;
@@ -1442,7 +1439,6 @@ export type Database = {
           "created_at": string;
           "display_name": string | null;
           "email": string | null;
-          "email_verified": boolean;
           "id": string;
           "onboarding_complete": boolean;
           "roles": NonNullable<Json>;
@@ -1456,7 +1452,6 @@ export type Database = {
           "created_at"?: string;
           "display_name"?: string | null;
           "email"?: string | null;
-          "email_verified"?: boolean;
           "id": string;
           "onboarding_complete"?: boolean;
           "roles"?: NonNullable<Json>;
@@ -1469,7 +1464,6 @@ export type Database = {
           "created_at"?: string;
           "display_name"?: string | null;
           "email"?: string | null;
-          "email_verified"?: boolean;
           "id"?: string;
           "onboarding_complete"?: boolean;
           "roles"?: NonNullable<Json>;
@@ -1790,6 +1784,7 @@ export type Database = {
           "id": string;
           "idempotency_key": string | null;
           "input_tokens": number;
+          "job_id": string | null;
           "metadata": NonNullable<Json>;
           "model_used": string;
           "operation": string;
@@ -1813,6 +1808,7 @@ export type Database = {
           "id"?: string;
           "idempotency_key"?: string | null;
           "input_tokens"?: number;
+          "job_id"?: string | null;
           "metadata"?: NonNullable<Json>;
           "model_used": string;
           "operation": string;
@@ -1835,6 +1831,7 @@ export type Database = {
           "id"?: string;
           "idempotency_key"?: string | null;
           "input_tokens"?: number;
+          "job_id"?: string | null;
           "metadata"?: NonNullable<Json>;
           "model_used"?: string;
           "operation"?: string;
@@ -2095,7 +2092,6 @@ export type Database = {
           "completed_scenes": number;
           "created_at": string;
           "current_step": Database["public"]["Enums"]["pipeline_step"] | null;
-          "duration_seconds": number | null;
           "error_message": string | null;
           "id": string;
           "last_completed_step": Database["public"]["Enums"]["pipeline_step"] | null;
@@ -2106,7 +2102,6 @@ export type Database = {
           "script_style": Database["public"]["Enums"]["script_style"];
           "started_at": string | null;
           "status": Database["public"]["Enums"]["generation_status"];
-          "storage_path": string | null;
           "total_cost_usd": number;
           "total_scenes": number;
           "updated_at": string;
@@ -2120,7 +2115,6 @@ export type Database = {
           "completed_scenes"?: number;
           "created_at"?: string;
           "current_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
-          "duration_seconds"?: number | null;
           "error_message"?: string | null;
           "id"?: string;
           "last_completed_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
@@ -2131,7 +2125,6 @@ export type Database = {
           "script_style": Database["public"]["Enums"]["script_style"];
           "started_at"?: string | null;
           "status"?: Database["public"]["Enums"]["generation_status"];
-          "storage_path"?: string | null;
           "total_cost_usd"?: number;
           "total_scenes"?: number;
           "updated_at"?: string;
@@ -2144,7 +2137,6 @@ export type Database = {
           "completed_scenes"?: number;
           "created_at"?: string;
           "current_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
-          "duration_seconds"?: number | null;
           "error_message"?: string | null;
           "id"?: string;
           "last_completed_step"?: Database["public"]["Enums"]["pipeline_step"] | null;
@@ -2155,7 +2147,6 @@ export type Database = {
           "script_style"?: Database["public"]["Enums"]["script_style"];
           "started_at"?: string | null;
           "status"?: Database["public"]["Enums"]["generation_status"];
-          "storage_path"?: string | null;
           "total_cost_usd"?: number;
           "total_scenes"?: number;
           "updated_at"?: string;
@@ -2275,7 +2266,7 @@ export type Database = {
         | "merge"
         | "completed"
         | "failed"
-        | "cancelled";
+        | "canceled";
       "image_type": "scene" | "character" | "cover";
       "media_job_status": "pending" | "in_progress" | "completed" | "failed";
       "merge_asset_type": "video" | "audio" | "image" | "subtitle";
@@ -2450,7 +2441,7 @@ export const Constants = {
         "merge",
         "completed",
         "failed",
-        "cancelled",
+        "canceled",
       ],
       "image_type": ["scene", "character", "cover"],
       "media_job_status": ["pending", "in_progress", "completed", "failed"],

@@ -1,51 +1,55 @@
-/** Audio stage: narration and each dialogue line of a scene, one voice per speaker, plus the scene track. */
+/** Audio stage: the scene's lines (planned in SQL) spoken, one voice per speaker, plus the scene track. */
 import { run, timeLimitFor, withTempDir } from "../_shared/media.ts";
 import { mediaPath, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import { PermanentError } from "../_shared/errors.ts";
 import type { StepHandler, UsageCall } from "../_shared/pipeline/worker.ts";
 
-interface SceneRow {
-  id: string;
-  narration: string | null;
-  visual_description: string;
-  dialogue: { speaker: string; line: string }[];
+/** A line to speak, as begin_step planned it (and recorded it as an audio row in progress). */
+interface PlannedLine {
+  sequence_order: number;
+  audio_type: "narration" | "dialogue";
+  speaker: string;
+  text: string;
+  voice_id: string | null;
+}
+
+/** What the audio stage returns for a scene: each line's file, and the scene track. */
+export interface AudioOutputs {
+  lines: {
+    sequence_order: number;
+    voice_id: string;
+    storage_path: string;
+    url: string;
+    duration_ms: number;
+  }[];
+  storage_path: string;
+  url: string;
+  duration_ms: number;
+  provider: string;
+  model: string;
 }
 
 const GAP_SECONDS = 0.25;
 
 export function audioStage(deps: StageDeps): StepHandler {
   return async (context) => {
-    const scene = context.scene as SceneRow;
-    const voices = (context.voices ?? {}) as Record<string, string>;
+    const planned = (context.lines ?? []) as PlannedLine[];
+    if (planned.length === 0) throw new PermanentError(`${context.unit} has nothing to speak`);
     const folder = mediaPath(context.user_id, context.generation_id, unitFolder(context.unit));
-    const script = [
-      ...(scene.narration ? [{ speaker: "Narrator", line: scene.narration, type: "narration" }] : []),
-      ...scene.dialogue.map((d) => ({ speaker: d.speaker, line: d.line, type: "dialogue" })),
-    ];
-    if (script.length === 0) {
-      script.push({ speaker: "Narrator", line: scene.visual_description, type: "narration" });
-    }
-
     return await withTempDir(async (dir) => {
       const usage: UsageCall[] = [];
-      const lines = [];
+      const lines: AudioOutputs["lines"] = [];
       let model = "";
       let provider = "";
-      for (const [i, item] of script.entries()) {
-        const speech = await deps.providers.speech.speak(
-          item.line,
-          voices[item.speaker] ?? null,
-          item.speaker,
-        );
+      for (const [i, item] of planned.entries()) {
+        const speech = await deps.providers.speech.speak(item.text, item.voice_id, item.speaker);
         await Deno.writeFile(`${dir}/line-${i}.wav`, speech.wav);
         const stored = await deps.storage.put("media", `${folder}/line-${i}.wav`, speech.wav, "audio/wav");
         usage.push(...speech.usage);
         model = speech.model;
         provider = speech.provider;
         lines.push({
-          sequence_order: i,
-          audio_type: item.type,
-          speaker: item.speaker,
-          text: item.line,
+          sequence_order: item.sequence_order,
           voice_id: speech.voice,
           storage_path: stored.path,
           url: stored.url,
@@ -76,18 +80,15 @@ export function audioStage(deps: StageDeps): StepHandler {
       const stored = await deps.storage.put("media", `${folder}/audio.wav`, track, "audio/wav");
       const durationMs = lines.reduce((sum, l) => sum + l.duration_ms, 0) +
         Math.round(lines.length * GAP_SECONDS * 1000);
-      return {
-        outputs: {
-          scene_id: (scene as { id: string }).id,
-          lines,
-          storage_path: stored.path,
-          url: stored.url,
-          duration_ms: durationMs,
-          provider,
-          model,
-        },
-        usage,
+      const outputs: AudioOutputs = {
+        lines,
+        storage_path: stored.path,
+        url: stored.url,
+        duration_ms: durationMs,
+        provider,
+        model,
       };
+      return { outputs: { ...outputs }, usage };
     });
   };
 }

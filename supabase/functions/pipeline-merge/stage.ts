@@ -36,11 +36,11 @@ export function mergeStage(deps: StageDeps): StepHandler {
           file_size_bytes: bytes.length,
           provider: merged.provider,
           model: merged.model,
+          ffmpeg_params: merged.params,
           assets: clips.map((c, i) => ({
             scene_video_id: c.scene_video_id,
             url: c.storage_path,
             sequence_order: i,
-            duration_seconds: c.duration_seconds,
           })),
         },
         usage: merged.usage,

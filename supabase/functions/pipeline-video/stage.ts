@@ -43,7 +43,6 @@ export function videoStage(deps: StageDeps): StepHandler {
       );
       return {
         outputs: {
-          scene_id: scene.id,
           scene_number: scene.scene_number,
           storage_path: stored.path,
           url: stored.url,

@@ -37,6 +37,17 @@ export interface StepContext {
 /** Does one unit's work; `signal` aborts when the worker gives up on it (its time limit). */
 export type StepHandler = (context: StepContext, signal: AbortSignal) => Promise<StepResult>;
 
+/** A stage's row of private.pipeline_stages: its limits and retry policy. */
+export interface StageSettings {
+  step: PipelineStep;
+  concurrency: number;
+  lease_seconds: number;
+  timeout_seconds: number;
+  max_attempts: number;
+  backoff_base_seconds: number;
+}
+
+/** Options default to the stage's row of private.pipeline_stages; tests override some. */
 export interface WorkerOptions {
   step: PipelineStep;
   handler: StepHandler;
@@ -68,7 +79,13 @@ interface StepMessage {
 
 /** Consumes one stage's queue: begin_step, the handler, then complete_step or fail_step. */
 export async function runWorker(sql: Sql, options: WorkerOptions): Promise<WorkerSummary> {
-  const { step, handler, maxAttempts = 5, baseBackoffSeconds = 3 } = options;
+  const { step, handler } = options;
+  const [stage] = await sql<StageSettings[]>`
+    select step, concurrency, lease_seconds, timeout_seconds, max_attempts, backoff_base_seconds
+    from private.pipeline_stages where step = ${step}`;
+  if (!stage) throw new Error(`no stage "${step}" in private.pipeline_stages`);
+  const maxAttempts = options.maxAttempts ?? stage.max_attempts;
+  const baseBackoffSeconds = options.baseBackoffSeconds ?? stage.backoff_base_seconds;
   const fail = async (
     msg: QueueMessage<StepMessage>,
     error: string,
@@ -100,9 +117,9 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     queue: step,
     process,
     fail,
-    concurrency: options.concurrency,
-    leaseSeconds: options.leaseSeconds,
-    timeoutSeconds: options.timeoutSeconds,
+    concurrency: options.concurrency ?? stage.concurrency,
+    leaseSeconds: options.leaseSeconds ?? stage.lease_seconds,
+    timeoutSeconds: options.timeoutSeconds ?? stage.timeout_seconds,
     maxAttempts,
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,

@@ -244,6 +244,7 @@ export const offlineMerge: MergeProvider = {
       durationSeconds,
       model: "ffmpeg-concat",
       provider: "offline",
+      params: { demuxer: "concat", codec: "copy", movflags: "+faststart", inputs: clipPaths.length },
       usage: [{
         model: "ffmpeg-concat",
         operation: "merge",

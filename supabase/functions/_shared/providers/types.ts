@@ -73,8 +73,15 @@ export interface LipsyncProvider {
 }
 
 export interface MergeProvider {
+  /** `params` records how the clips were joined (merge_jobs.ffmpeg_params). */
   concat(clipPaths: string[], outPath: string): Promise<
-    { durationSeconds: number; model: string; provider: string; usage: UsageCall[] }
+    {
+      durationSeconds: number;
+      model: string;
+      provider: string;
+      params: Record<string, unknown>;
+      usage: UsageCall[];
+    }
   >;
 }
 

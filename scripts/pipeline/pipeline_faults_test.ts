@@ -1,9 +1,9 @@
 /** Failure handling of the pipeline: dead workers, flaky and refusing providers, races, other users. */
 import assert from "node:assert/strict";
-import { createSql, type Sql } from "../db.ts";
-import { PermanentError, RetryableError } from "../errors.ts";
-import { offlineProviders } from "../providers/offline.ts";
-import { LocalStorage } from "../storage.ts";
+import { createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
+import { PermanentError, RetryableError } from "../../supabase/functions/_shared/errors.ts";
+import { offlineProviders } from "../../supabase/functions/_shared/providers/offline.ts";
+import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
 import {
   asUser,
   createTestBook,
@@ -12,9 +12,9 @@ import {
   SAMPLE_CHAPTER,
   testDatabaseUrl,
   withSql,
-} from "../testing.ts";
+} from "../../supabase/functions/_shared/testing.ts";
 import { drivePipeline, stageHandlers } from "./drive.ts";
-import { runWorker, type StepContext } from "./worker.ts";
+import { runWorker, type StepContext } from "../../supabase/functions/_shared/pipeline/worker.ts";
 
 interface Fixture {
   sql: Sql;
@@ -206,7 +206,7 @@ Deno.test("20 concurrent start_video_generation calls against a limit of 3 start
   });
 });
 
-Deno.test("a cancelled generation is refunded and its queued work is dropped", async () => {
+Deno.test("a canceled generation is refunded and its queued work is dropped", async () => {
   await withFixture("cancel", async ({ sql, userId, chapterId, handlers }) => {
     const generationId = await start(sql, userId, chapterId);
     await asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`);
@@ -215,7 +215,7 @@ Deno.test("a cancelled generation is refunded and its queued work is dropped", a
     const [row] = await sql`
       select g.status, g.script_id, s.video_count_used from public.video_generations g
       join public.user_subscriptions s on s.user_id = g.user_id where g.id = ${generationId}`;
-    assert.deepEqual({ ...row }, { status: "cancelled", script_id: null, video_count_used: 0 });
+    assert.deepEqual({ ...row }, { status: "canceled", script_id: null, video_count_used: 0 });
     await assert.rejects(
       asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`),
       (e: { code?: string }) => e.code === "LT004",

@@ -1,15 +1,26 @@
 /** Runs the stage workers in this process until a generation finishes: for tests, the demo and benchmarks. */
-import type { Sql } from "../db.ts";
-import type { StageDeps } from "./deps.ts";
-import { type PipelineStep, runWorker, type StepHandler, type WorkerSummary } from "./worker.ts";
-import { scriptStage } from "../../pipeline-script/stage.ts";
-import { imagesStage } from "../../pipeline-images/stage.ts";
-import { audioStage } from "../../pipeline-audio/stage.ts";
-import { videoStage } from "../../pipeline-video/stage.ts";
-import { lipsyncStage } from "../../pipeline-lipsync/stage.ts";
-import { mergeStage } from "../../pipeline-merge/stage.ts";
+import type { Sql } from "../../supabase/functions/_shared/db.ts";
+import type { StageDeps } from "../../supabase/functions/_shared/pipeline/deps.ts";
+import {
+  type PipelineStep,
+  runWorker,
+  type StepHandler,
+  type WorkerSummary,
+} from "../../supabase/functions/_shared/pipeline/worker.ts";
+import { scriptStage } from "../../supabase/functions/pipeline-script/stage.ts";
+import { imagesStage } from "../../supabase/functions/pipeline-images/stage.ts";
+import { audioStage } from "../../supabase/functions/pipeline-audio/stage.ts";
+import { videoStage } from "../../supabase/functions/pipeline-video/stage.ts";
+import { lipsyncStage } from "../../supabase/functions/pipeline-lipsync/stage.ts";
+import { mergeStage } from "../../supabase/functions/pipeline-merge/stage.ts";
 
-export const STEPS: PipelineStep[] = ["script", "images", "audio", "video", "lipsync", "merge"];
+/** The stages in order, from private.pipeline_stages. */
+export async function stageOrder(sql: Sql): Promise<PipelineStep[]> {
+  const rows = await sql<
+    { step: PipelineStep }[]
+  >`select step from private.pipeline_stages order by position`;
+  return rows.map((r) => r.step);
+}
 
 export function stageHandlers(deps: StageDeps): Record<PipelineStep, StepHandler> {
   return {
@@ -32,11 +43,12 @@ export interface DriveOptions {
   leaseSeconds?: number;
 }
 
-/** Polls every stage's queue in order until the generation is completed, failed or cancelled. */
+/** Polls every stage's queue in order until the generation is completed, failed or canceled. */
 export async function drivePipeline(sql: Sql, generationId: string, options: DriveOptions): Promise<string> {
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  const steps = await stageOrder(sql);
   while (Date.now() < deadline) {
-    for (const step of STEPS) {
+    for (const step of steps) {
       const summary = await runWorker(sql, {
         step,
         handler: options.handlers[step],
@@ -51,7 +63,7 @@ export async function drivePipeline(sql: Sql, generationId: string, options: Dri
       { status: string }[]
     >`select status from public.video_generations where id = ${generationId}`;
     if (!row) throw new Error(`generation ${generationId} disappeared`);
-    if (["completed", "failed", "cancelled"].includes(row.status)) return row.status;
+    if (["completed", "failed", "canceled"].includes(row.status)) return row.status;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`generation ${generationId} did not finish within ${options.timeoutMs ?? 300_000} ms`);
