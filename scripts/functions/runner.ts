@@ -1,8 +1,9 @@
 /**
  * Local stand-in for Supabase's Edge Runtime and for pg_cron + pg_net:
  * serves every function in supabase/functions behind one gateway
- * (http://127.0.0.1:54321/functions/v1/<name>) and invokes the queue workers
- * on the schedule stored in the database (private.edge_function_schedules).
+ * (http://127.0.0.1:54321/functions/v1/<name>), restarts a function process that exits (with
+ * backoff), and keeps every queue worker listed in private.edge_function_schedules invoked: a new
+ * invocation as soon as the last one returns, so a worker is always long-polling its queue.
  */
 import { createSql } from "../../supabase/functions/_shared/db.ts";
 
@@ -17,7 +18,10 @@ interface Served {
   name: string;
   port: number;
   child: Deno.ChildProcess;
+  restarts: number;
 }
+
+let stopping = false;
 
 function log(message: string) {
   console.log(`[runner ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -37,8 +41,8 @@ async function discoverFunctions(): Promise<string[]> {
   return names.sort();
 }
 
-function serveFunction(name: string, port: number): Served {
-  const child = new Deno.Command(Deno.execPath(), {
+function spawnFunction(name: string, port: number): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", `${functionsDir}/${name}/index.ts`],
     cwd: root,
     env: {
@@ -50,7 +54,29 @@ function serveFunction(name: string, port: number): Served {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  return { name, port, child };
+}
+
+/** Serves a function and restarts its process whenever it exits: 0.5 s, then doubling up to 30 s. */
+function superviseFunction(name: string, port: number): Served {
+  const served: Served = { name, port, child: spawnFunction(name, port), restarts: 0 };
+  const watch = () => {
+    const startedAt = Date.now();
+    served.child.status.then((status) => {
+      if (stopping) return;
+      if (Date.now() - startedAt > 60_000) served.restarts = 0; // it had been healthy for a while
+      const delay = Math.min(30_000, 500 * 2 ** served.restarts);
+      served.restarts++;
+      log(`${name} exited (${status.signal ?? `code ${status.code}`}); restarting in ${delay / 1000} s`);
+      setTimeout(() => {
+        if (stopping) return;
+        served.child = spawnFunction(name, port);
+        log(`${name} restarted (pid ${served.child.pid})`);
+        watch();
+      }, delay);
+    });
+  };
+  watch();
+  return served;
 }
 
 async function waitUntilListening(port: number, timeoutMs = 20_000) {
@@ -82,6 +108,14 @@ async function serveObject(path: string): Promise<Response> {
 
 async function proxy(req: Request, served: Map<string, Served>): Promise<Response> {
   const url = new URL(req.url);
+  if (url.pathname === "/_runner/functions") { // which process serves each function, for tools and tests
+    return Response.json([...served.values()].map((s) => ({
+      name: s.name,
+      pid: s.child.pid,
+      port: s.port,
+      restarts: s.restarts,
+    })));
+  }
   const object = url.pathname.match(/^\/storage\/v1\/object\/(?:authenticated\/|public\/)?(.+)$/);
   if (object) return await serveObject(decodeURIComponent(object[1]));
   const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
@@ -110,36 +144,34 @@ async function readSchedules(): Promise<Schedule[]> {
   }
 }
 
-function startScheduler(
-  schedules: Schedule[],
-  served: Map<string, Served>,
-): ReturnType<typeof setInterval>[] {
-  return schedules.filter((s) => served.has(s.function_name)).map((s) => {
-    let busy = false;
-    return setInterval(async () => {
-      if (busy) return; // one invocation at a time per worker, as pg_net would with a lock
-      busy = true;
-      try {
-        const res = await fetch(`http://127.0.0.1:${gatewayPort}/functions/v1/${s.function_name}`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ trigger: "schedule" }),
-        });
-        await res.body?.cancel();
-        if (!res.ok) log(`${s.function_name}: HTTP ${res.status}`);
-      } catch (error) {
-        log(`${s.function_name}: ${error instanceof Error ? error.message : error}`);
-      } finally {
-        busy = false;
+/** Keeps a worker invoked: each invocation returns when its budget is spent, and the next one starts. */
+async function keepInvoking(schedule: Schedule) {
+  while (!stopping) {
+    let failed = false;
+    try {
+      const res = await fetch(`http://127.0.0.1:${gatewayPort}/functions/v1/${schedule.function_name}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ trigger: "runner" }),
+      });
+      await res.body?.cancel();
+      if (!res.ok) {
+        failed = true;
+        if (!stopping) log(`${schedule.function_name}: HTTP ${res.status}`);
       }
-    }, s.interval_seconds * 1000);
-  });
+    } catch (error) {
+      failed = true;
+      if (!stopping) log(`${schedule.function_name}: ${error instanceof Error ? error.message : error}`);
+    }
+    // A failing worker (its process restarting, say) is asked again after its schedule's interval.
+    if (failed) await new Promise((r) => setTimeout(r, schedule.interval_seconds * 1000));
+  }
 }
 
 async function main() {
   const names = await discoverFunctions();
   log(`starting ${names.length} functions: ${names.join(", ")}`);
-  const served = new Map(names.map((name, i) => [name, serveFunction(name, firstFunctionPort + i)]));
+  const served = new Map(names.map((name, i) => [name, superviseFunction(name, firstFunctionPort + i)]));
   await Promise.all([...served.values()].map((s) => waitUntilListening(s.port)));
 
   const server = Deno.serve(
@@ -148,23 +180,19 @@ async function main() {
   );
   log(`gateway on http://127.0.0.1:${gatewayPort}/functions/v1/<name>`);
 
-  const schedules = await readSchedules();
-  const timers = startScheduler(schedules, served);
+  const schedules = (await readSchedules()).filter((s) => served.has(s.function_name));
+  const workers = schedules.map((s) => keepInvoking(s));
   log(
     schedules.length
-      ? `invoking workers: ${
-        schedules.map((s) => `${s.function_name} every ${s.interval_seconds}s`).join(", ")
-      }`
+      ? `keeping workers polling their queues: ${schedules.map((s) => s.function_name).join(", ")}`
       : "no worker schedules in the database yet",
   );
   log("ready; Ctrl-C stops everything");
 
-  let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     log("stopping");
-    timers.forEach(clearInterval);
     for (const s of served.values()) {
       try {
         s.child.kill("SIGTERM");
@@ -173,6 +201,7 @@ async function main() {
       }
     }
     await Promise.allSettled([...served.values()].map((s) => s.child.status));
+    await Promise.allSettled(workers);
     await server.shutdown();
     Deno.exit(0);
   };

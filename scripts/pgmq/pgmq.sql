@@ -236,12 +236,12 @@ language plpgsql
 as $$
 declare
   stop_at timestamptz := clock_timestamp() + make_interval(secs => max_poll_seconds);
-  found_any boolean;
+  found_count integer;
 begin
   loop
     return query select * from pgmq.read(queue_name, vt, qty, conditional);
-    get diagnostics found_any = row_count;
-    if found_any or clock_timestamp() >= stop_at then
+    get diagnostics found_count = row_count;
+    if found_count > 0 or clock_timestamp() >= stop_at then
       return;
     end if;
     perform pg_sleep(poll_interval_ms / 1000.0);

@@ -16,10 +16,23 @@ create trigger edge_function_schedules_set_updated_at before update on private.e
   for each row execute function private.set_updated_at();
 alter table private.edge_function_schedules enable row level security;
 
-insert into private.edge_function_schedules (function_name, interval_seconds) values
-  ('pipeline-script', 2), ('pipeline-images', 2), ('pipeline-audio', 2),
-  ('pipeline-video', 2), ('pipeline-lipsync', 2), ('pipeline-merge', 2),
-  ('ingest', 2), ('embed', 2), ('plot', 2);
+-- Every pipeline stage's worker, and the content workers.
+insert into private.edge_function_schedules (function_name, interval_seconds)
+select 'pipeline-' || s.step, 2 from private.pipeline_stages s
+union all
+values ('ingest', 2), ('embed', 2), ('plot', 2);
+
+-- A worker invocation says it is alive while it polls its queue (at most once a second).
+create table private.worker_heartbeats (
+  function_name text primary key,
+  beat_at timestamptz not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+comment on table private.worker_heartbeats is 'When each queue worker last polled: a live worker is not invoked again.';
+create trigger worker_heartbeats_set_updated_at before update on private.worker_heartbeats
+  for each row execute function private.set_updated_at();
+alter table private.worker_heartbeats enable row level security;
 
 -- Hosted Supabase: needs two Vault secrets, `project_url` and `service_role_key` (see README).
 create or replace function private.invoke_edge_function(function_name text)
@@ -37,6 +50,12 @@ begin
   select decrypted_secret into service_key from vault.decrypted_secrets where name = 'service_role_key';
   if project_url is null or service_key is null then
     raise warning 'vault secrets project_url and service_role_key are needed to invoke %', function_name;
+    return null;
+  end if;
+  -- A worker that polled in the last 15 seconds is still reading its queue: no second invocation.
+  if exists (select 1 from private.worker_heartbeats h
+             where h.function_name = invoke_edge_function.function_name
+               and h.beat_at > pg_catalog.now() - interval '15 seconds') then
     return null;
   end if;
   execute 'select net.http_post(url := $1, headers := $2, body := $3, timeout_milliseconds := 5000)'

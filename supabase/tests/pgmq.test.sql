@@ -2,7 +2,7 @@
 -- so it passes on the real extension and on the project's compatible one.
 begin;
 create extension if not exists dblink with schema extensions;
-select plan(47);
+select plan(48);
 
 select has_function('pgmq', fn, 'pgmq.' || fn || ' exists')
 from unnest(array['create', 'drop_queue', 'send', 'send_batch', 'read', 'read_with_poll', 'pop',
@@ -70,6 +70,9 @@ select is((select total_messages from pgmq.metrics('pgtap_basic')), 7::bigint,
 -- read_with_poll waits at most max_poll_seconds on an empty queue
 select is((select count(*) from pgmq.read_with_poll('pgtap_basic', 30, 1, 1, 100)), 0::bigint,
   'read_with_poll returns nothing from an empty queue after polling');
+select pgmq.send_batch('pgtap_basic', array['{"n": 8}', '{"n": 9}', '{"n": 10}']::jsonb[]);
+select is((select array_agg((message ->> 'n')::integer order by msg_id) from pgmq.read_with_poll('pgtap_basic', 30, 5, 1, 100)),
+  array[8, 9, 10], 'read_with_poll returns every visible message up to qty at once');
 
 select ok(pgmq.drop_queue('pgtap_basic'), 'drop_queue returns true');
 select hasnt_table('pgmq', 'q_pgtap_basic', 'drop_queue removes the queue table');

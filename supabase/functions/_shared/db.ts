@@ -22,7 +22,7 @@ export function createSql(url: string, options: { max?: number } = {}): Sql {
 let shared: Sql | undefined;
 
 export function sql(): Sql {
-  shared ??= createSql(config().databaseUrl);
+  shared ??= createSql(config().databaseUrl, { max: 8 });
   return shared;
 }
 

@@ -24,6 +24,20 @@ export interface Config {
   stripeWebhookSecret?: string;
   /** The web app's base URL, for Stripe's success, cancel and return links. */
   appUrl: string;
+  /** How long one invocation of a queue worker keeps reading (hosted functions have a wall clock). */
+  workerBudgetSeconds: number;
+  /** How long a worker waits for a message before reading again (long-polling). */
+  workerPollSeconds: number;
+}
+
+function seconds(env: Env, name: string, fallback: number): number {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) {
+    throw new ConfigError(`${name} must be a number of seconds, not "${value}"`);
+  }
+  return parsed;
 }
 
 type Env = Pick<typeof Deno.env, "get">;
@@ -89,6 +103,8 @@ export function loadConfig(env: Env = Deno.env): Config {
     stripeSecretKey: optional(env, "STRIPE_SECRET_KEY"),
     stripeWebhookSecret: optional(env, "STRIPE_WEBHOOK_SECRET"),
     appUrl: optional(env, "APP_URL") ?? "http://localhost:3000",
+    workerBudgetSeconds: seconds(env, "WORKER_BUDGET_SECONDS", 50),
+    workerPollSeconds: seconds(env, "WORKER_POLL_SECONDS", 5),
   };
 }
 

@@ -47,7 +47,7 @@ export async function embedChapter(
 export async function runEmbed(
   sql: Sql,
   embedder: EmbeddingProvider,
-  options: { budgetMs?: number; pollSeconds?: number } = {},
+  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ chapter_id: string }>(sql, {
     queue: "embed",
@@ -56,6 +56,7 @@ export async function runEmbed(
     timeoutSeconds: 120,
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
+    onPoll: options.onPoll,
     process: async (msg) => {
       await embedChapter(sql, embedder, msg);
       return "completed";

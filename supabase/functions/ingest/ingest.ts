@@ -116,7 +116,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
 
 export async function runIngest(
   deps: IngestDeps,
-  options: { budgetMs?: number; pollSeconds?: number } = {},
+  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
 ): Promise<IngestSummary> {
   const failures: IngestSummary["failures"] = [];
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
@@ -126,6 +126,7 @@ export async function runIngest(
     timeoutSeconds: 300,
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
+    onPoll: options.onPoll,
     process: async (msg) => {
       await ingestBook(deps, msg);
       return "completed";

@@ -1,9 +1,10 @@
 import { sql } from "../_shared/db.ts";
-import { handle, json } from "../_shared/http.ts";
 import { stageDeps } from "../_shared/pipeline/deps.ts";
 import { runWorker } from "../_shared/pipeline/worker.ts";
+import { serveWorker } from "../_shared/serve_worker.ts";
 import { lipsyncStage } from "./stage.ts";
 
-Deno.serve(
-  handle(async () => json(await runWorker(sql(), { step: "lipsync", handler: lipsyncStage(stageDeps()) }))),
+serveWorker(
+  "pipeline-lipsync",
+  (run) => runWorker(sql(), { step: "lipsync", handler: lipsyncStage(stageDeps()), ...run }),
 );

@@ -1,6 +1,6 @@
 import { sql } from "../_shared/db.ts";
-import { handle, json } from "../_shared/http.ts";
 import { contentProviders } from "../_shared/providers/content.ts";
+import { serveWorker } from "../_shared/serve_worker.ts";
 import { runPlot } from "./plot.ts";
 
-Deno.serve(handle(async () => json(await runPlot(sql(), contentProviders()))));
+serveWorker("plot", (run) => runPlot(sql(), contentProviders(), run));

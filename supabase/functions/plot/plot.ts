@@ -42,7 +42,7 @@ export async function generatePlot(
 export async function runPlot(
   sql: Sql,
   content: ContentProviders,
-  options: { budgetMs?: number; pollSeconds?: number } = {},
+  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ book_id: string }>(sql, {
     queue: "plot",
@@ -51,6 +51,7 @@ export async function runPlot(
     timeoutSeconds: 300,
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
+    onPoll: options.onPoll,
     process: async (msg) => {
       await generatePlot(sql, content, msg);
       return "completed";
