@@ -75,6 +75,17 @@ ensure_cluster_settings() {
   fi
 }
 
+# pg_cron's scheduler stops for good when its database is dropped (a reset does that): restart
+# PostgreSQL then, and the scheduler waits for the recreated database's pg_cron extension.
+ensure_cron_scheduler() {
+  local admin="postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1"
+  if [ "$(psql "$admin" -X -At -c "select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher'")" = "0" ]; then
+    step "Restarting PostgreSQL so that pg_cron's scheduler runs again"
+    as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 restart >/dev/null ||
+      die "PostgreSQL did not restart: see $LOG_FILE"
+  fi
+}
+
 bootstrap() {
   step "Applying the Supabase bootstrap (roles, auth, storage, realtime publication)"
   run_psql -f "$PROJECT_ROOT/scripts/sql/bootstrap.sql" >/dev/null
@@ -96,6 +107,7 @@ cmd_up() {
   [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
   start_cluster
   ensure_cluster_settings
+  ensure_cron_scheduler
   bootstrap
   push_migrations
   info "ready: DB_URL=$(db_url)"
@@ -115,6 +127,7 @@ cmd_reset() {
   step "Dropping and recreating database $DB_NAME"
   psql "postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1" -X -q -v ON_ERROR_STOP=1 \
     -c "drop database if exists $DB_NAME with (force)" -c "create database $DB_NAME" >/dev/null
+  ensure_cron_scheduler
   bootstrap
   push_migrations
   info "ready: DB_URL=$(db_url)"

@@ -322,3 +322,52 @@ Deno.test("scenes finishing at the same moment start the next stage exactly once
     await sql`delete from pgmq.q_audio where message->>'generation_id' = ${generationId}`;
   });
 });
+
+Deno.test("a corrupt scene image fails that generation on its first attempt while another user's completes", async () => {
+  await withFixture("corrupt", async ({ sql, userId, chapterId, storageDir, handlers }) => {
+    const otherId = await createTestUser(sql, "corrupt-other");
+    try {
+      const { chapterIds } = await createTestBook(sql, otherId, [{
+        title: "The Harbour",
+        content: SAMPLE_CHAPTER,
+      }]);
+      const broken = await start(sql, userId, chapterId);
+      const healthy = await start(sql, otherId, chapterIds[0]);
+      for (const step of ["script", "images", "audio"] as const) {
+        await runWorker(sql, { step, handler: handlers[step] });
+      }
+      // The first user's scene image is damaged in storage (a truncated upload, a bad disk).
+      const [image] = await sql`
+        select storage_path from public.image_generations where video_generation_id = ${broken} and subject_key = 'scene:1'`;
+      const file = `${storageDir}/media/${image.storage_path}`;
+      const bytes = await Deno.readFile(file);
+      await Deno.writeFile(file, bytes.subarray(0, Math.floor(bytes.length / 3)));
+
+      // Both generations' video units go to one worker with two slots at once.
+      const summary = await runWorker(sql, { step: "video", handler: handlers.video, concurrency: 2 });
+      assert.equal(summary.failed, 1, JSON.stringify(summary));
+      const [failed] =
+        await sql`select status, error_message from public.video_generations where id = ${broken}`;
+      assert.equal(failed.status, "failed");
+      assert.match(
+        failed.error_message,
+        /^video stage failed for scene:1 after 1 attempt\(s\): the scene image is corrupt/,
+      );
+      const [clip] = await sql`
+        select status, error_message from public.scene_videos where video_generation_id = ${broken} and scene_number = 1`;
+      assert.equal(clip.status, "failed");
+      assert.match(clip.error_message, /the scene image is corrupt/);
+      const busy = await sql`
+        select count(*)::int as n from public.scene_videos where video_generation_id = ${broken} and status = 'generating'`;
+      assert.equal(busy[0].n, 0, "no job row of the failed generation looks busy");
+
+      assert.equal(
+        await drivePipeline(sql, healthy, { handlers }),
+        "completed",
+        "the other user's video is made",
+      );
+    } finally {
+      await deleteTestUser(sql, otherId);
+    }
+  });
+});

@@ -14,9 +14,12 @@ export function timeLimitFor(mediaSeconds: number): number {
   return Math.round((20 + 3 * Math.max(0, mediaSeconds)) * 1000);
 }
 
-/** Failures the machine may recover from; any other non-zero exit means the input is unusable. */
-const TRANSIENT =
-  /cannot allocate memory|no space left|resource temporarily unavailable|too many open files/i;
+/**
+ * Failures the machine may recover from; any other non-zero exit means the input is unusable. (Not
+ * "Cannot allocate memory": ffmpeg says that about a corrupt header that claims a huge chunk; a tool
+ * that really runs out of memory is killed by a signal, which is retried.)
+ */
+const TRANSIENT = /no space left|resource temporarily unavailable|too many open files/i;
 
 export async function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 120_000;

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { PermanentError, RetryableError } from "./errors.ts";
+import { assertDecodable, run, timeLimitFor, withTempDir } from "./media.ts";
+import { offlineSpeech, offlineVideo } from "./providers/offline.ts";
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** A file that starts like a real PNG or WAV and then is garbage, as a truncated or damaged upload is. */
+function corrupt(header: number[] | string, bytes = 2000): Uint8Array {
+  const head = typeof header === "string" ? new TextEncoder().encode(header) : new Uint8Array(header);
+  const body = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) body[i] = (i * 7919 + 13) % 251;
+  return new Uint8Array([...head, ...body]);
+}
+
+Deno.test("a tool past its time limit is killed and the error is retryable", async () => {
+  const started = performance.now();
+  await assert.rejects(run("sleep", ["60"], { timeoutMs: 300 }), (error) => {
+    assert.ok(error instanceof RetryableError);
+    assert.match(error.message, /sleep did not finish within its time limit of 0.3 s and was stopped/);
+    return true;
+  });
+  assert.ok(performance.now() - started < 10_000, "it did not wait for the process to finish on its own");
+  assert.equal(timeLimitFor(10), 50_000, "20 s plus 3 s per second of media");
+});
+
+Deno.test("aborting a tool kills it; a missing tool and a failing run are permanent", async () => {
+  const controller = new AbortController();
+  const running = run("sleep", ["60"], { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(running, RetryableError);
+  await assert.rejects(run("no-such-tool-here", []), (error) => {
+    assert.ok(error instanceof PermanentError);
+    assert.match(error.message, /no-such-tool-here is not installed/);
+    return true;
+  });
+  await assert.rejects(run("ffprobe", ["-v", "error", "/no/such/file.wav"]), PermanentError);
+});
+
+Deno.test("corrupt media fails at once and permanently: a damaged PNG, a damaged WAV", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeFile(`${dir}/bad.png`, corrupt(PNG_SIGNATURE));
+    await Deno.writeFile(`${dir}/bad.wav`, corrupt("RIFF\x24\x08\x00\x00WAVEfmt "));
+    await assert.rejects(assertDecodable(`${dir}/bad.png`, "the scene image"), (error) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match(error.message, /^the scene image is corrupt or not a media file/);
+      return true;
+    });
+    await assert.rejects(assertDecodable(`${dir}/bad.wav`, "the scene audio"), PermanentError);
+
+    // The offline video provider checks its inputs before ffmpeg, which would loop a corrupt still forever.
+    const speech = await offlineSpeech.speak("A short line.", null, "Narrator");
+    await Deno.writeFile(`${dir}/good.wav`, speech.wav);
+    const file = (path: string) => ({ file: () => Promise.resolve(path), url: () => Promise.resolve(path) });
+    await assert.rejects(
+      offlineVideo.animate({
+        image: file(`${dir}/bad.png`),
+        audio: file(`${dir}/good.wav`),
+        description: "d",
+        outPath: `${dir}/clip.mp4`,
+        width: 320,
+        height: 180,
+      }),
+      (error) => {
+        assert.ok(error instanceof PermanentError, String(error));
+        assert.match(error.message, /the scene image is corrupt/);
+        return true;
+      },
+    );
+  });
+});
