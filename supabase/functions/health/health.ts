@@ -7,14 +7,26 @@ export interface QueueDepth {
   oldestAgeSeconds: number | null;
 }
 
+export interface WorkerBeat {
+  worker: string;
+  lastPolledSecondsAgo: number;
+}
+
 export interface Health {
   ok: boolean;
   postgres: string;
   extensions: Record<string, string>;
   queues: QueueDepth[];
+  /** When each queue worker last polled its queue. */
+  workers: WorkerBeat[];
+  /** Models used in the last 7 days without a price: their calls were logged at no cost. */
+  modelsWithoutPrice: { model: string; calls: number }[];
 }
 
-/** Reports whether the database answers, which extensions it has, and each queue's depth. */
+/**
+ * Reports whether the database answers, which extensions it has, each queue's depth, when each
+ * worker last polled, and any model used without a price. `ok` is false when a price is missing.
+ */
 export async function checkHealth(sql: Sql): Promise<Health> {
   const [{ version }] = await sql<{ version: string }[]>`select current_setting('server_version') as version`;
   const extensions = await sql<{ extname: string; extversion: string }[]>`
@@ -27,8 +39,13 @@ export async function checkHealth(sql: Sql): Promise<Health> {
       oldest_msg_age_sec: number | null;
     }[]
   >`select queue_name, queue_length, queue_visible_length, oldest_msg_age_sec from pgmq.metrics_all()`;
+  const workers = await sql<{ function_name: string; age: number }[]>`
+    select function_name, extract(epoch from clock_timestamp() - beat_at)::float8 as age
+    from private.worker_heartbeats order by function_name`;
+  const unpriced = await sql<{ model_used: string; calls: string }[]>`
+    select model_used, calls from private.models_missing_prices()`;
   return {
-    ok: true,
+    ok: unpriced.length === 0,
     postgres: version,
     extensions: Object.fromEntries(extensions.map((e) => [e.extname, e.extversion])),
     queues: queues.map((q) => ({
@@ -37,5 +54,10 @@ export async function checkHealth(sql: Sql): Promise<Health> {
       visible: Number(q.queue_visible_length),
       oldestAgeSeconds: q.oldest_msg_age_sec,
     })),
+    workers: workers.map((w) => ({
+      worker: w.function_name,
+      lastPolledSecondsAgo: Math.round(w.age * 10) / 10,
+    })),
+    modelsWithoutPrice: unpriced.map((m) => ({ model: m.model_used, calls: Number(m.calls) })),
   };
 }

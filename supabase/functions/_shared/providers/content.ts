@@ -3,6 +3,7 @@
  * rules and hashed embeddings offline; OpenAI (or OpenRouter for text) with JSON-schema output when
  * a key is set.
  */
+import { MODELS } from "./models.ts";
 import { config } from "../env.ts";
 import type { UsageCall } from "../pipeline/worker.ts";
 import { type EmbeddingProvider, offlineEmbedder, openaiEmbedder } from "./embeddings.ts";
@@ -36,7 +37,7 @@ export const offlineContent: ContentProviders = {
     return Promise.resolve({
       result,
       usage: {
-        model: "offline-rules-v1",
+        model: MODELS.offlineText,
         operation: "chapter_content",
         input_tokens: tokens(content),
         output_tokens: tokens(JSON.stringify(result)),
@@ -50,7 +51,7 @@ export const offlineContent: ContentProviders = {
       overview,
       characters,
       usage: {
-        model: "offline-rules-v1",
+        model: MODELS.offlineText,
         operation: "plot",
         input_tokens: tokens(inputText),
         output_tokens: tokens(JSON.stringify(characters)),
@@ -115,7 +116,7 @@ function excerpt(text: string, maxWords: number): string {
 export function hostedContent(
   client: OpenAIClient,
   embedder: EmbeddingProvider,
-  model = "gpt-4o-mini",
+  model: string = MODELS.openaiText,
 ): ContentProviders {
   return {
     embedder,

@@ -2,13 +2,14 @@
  * ElevenLabs text to speech. Asks for raw 16-bit PCM so the WAV every stage expects is a header away,
  * with no decoder; usage is billed per character.
  */
+import { MODELS } from "./models.ts";
 import { RetryableError } from "../errors.ts";
 import { callProvider, type Fetch } from "./provider_http.ts";
 import type { SpeechProvider } from "./types.ts";
 import { castVoice } from "./voices.ts";
 
 const SAMPLE_RATE = 22050;
-export const ELEVENLABS_MODEL = "eleven_multilingual_v2";
+export const ELEVENLABS_MODEL = MODELS.elevenlabsSpeech;
 
 /** Premade voices anyone's account has: a news-reader narrator, and a cast for the characters. */
 const NARRATOR_VOICE = "onwK4e9ZLuTAKqWW03F9";

@@ -2,6 +2,7 @@
  * Chapter and query embeddings, 1536 dimensions. Offline: feature-hashed counts of word stems and
  * stem pairs, L2-normalised, deterministic. Hosted: OpenAI text-embedding-3-small.
  */
+import { MODELS } from "./models.ts";
 import type { UsageCall } from "../pipeline/worker.ts";
 import type { OpenAIClient } from "./openai.ts";
 import { contentTerms, paragraphsOf, wordCount } from "./text/text_utils.ts";
@@ -42,7 +43,7 @@ export function hashedEmbedding(text: string, dimensions = EMBEDDING_DIMENSIONS)
 }
 
 export const offlineEmbedder: EmbeddingProvider = {
-  model: "offline-hashed-bow-1536",
+  model: MODELS.offlineEmbedding,
   provider: "offline",
   embed(texts) {
     const vectors = texts.map((t) => hashedEmbedding(t));
@@ -54,7 +55,10 @@ export const offlineEmbedder: EmbeddingProvider = {
   },
 };
 
-export function openaiEmbedder(client: OpenAIClient, model = "text-embedding-3-small"): EmbeddingProvider {
+export function openaiEmbedder(
+  client: OpenAIClient,
+  model: string = MODELS.openaiEmbedding,
+): EmbeddingProvider {
   return {
     model,
     provider: "openai",

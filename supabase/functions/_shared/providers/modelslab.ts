@@ -3,6 +3,7 @@
  * ready at once answers "processing" with an eta and a fetch_result URL, polled until it succeeds.
  * Results are URLs, downloaded here and re-encoded to the clip format every stage shares.
  */
+import { MODELS } from "./models.ts";
 import { PermanentError, RetryableError } from "../errors.ts";
 import { CLIP_FPS, clipOutputArgs, probeDuration, run, timeLimitFor, withTempDir } from "../media.ts";
 import { callProvider, type Fetch, postJson } from "./provider_http.ts";
@@ -154,10 +155,10 @@ export function modelslabImage(client: ModelsLabClient): ImageProvider {
       const png = await asPng(await client.download(url));
       return {
         png,
-        model: `modelslab-${IMAGE_MODEL}`,
+        model: MODELS.modelslabImage,
         provider: "modelslab",
         usage: [{
-          model: `modelslab-${IMAGE_MODEL}`,
+          model: MODELS.modelslabImage,
           operation: "image",
           units: 1,
           duration_ms: Math.round(performance.now() - started),
@@ -196,10 +197,10 @@ export function modelslabVideo(client: ModelsLabClient): VideoProvider {
       );
       return {
         durationSeconds,
-        model: "modelslab-image-to-video",
+        model: MODELS.modelslabVideo,
         provider: "modelslab",
         usage: [{
-          model: "modelslab-image-to-video",
+          model: MODELS.modelslabVideo,
           operation: "video",
           units: generatedSeconds,
           duration_ms: Math.round(performance.now() - started),
@@ -230,10 +231,10 @@ export function modelslabLipsync(client: ModelsLabClient): LipsyncProvider {
       );
       return {
         applied: true,
-        model: "modelslab-lipsync",
+        model: MODELS.modelslabLipsync,
         provider: "modelslab",
         usage: [{
-          model: "modelslab-lipsync",
+          model: MODELS.modelslabLipsync,
           operation: "lipsync",
           units: seconds,
           duration_ms: Math.round(performance.now() - started),

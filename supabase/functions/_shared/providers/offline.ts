@@ -1,4 +1,5 @@
 /** Offline providers: real media made on this machine with ffmpeg and espeak-ng. */
+import { MODELS } from "./models.ts";
 import {
   assertDecodable,
   CLIP_FPS,
@@ -58,9 +59,9 @@ export const offlineScript: ScriptProvider = {
     const inputWords = wordCount(input.content);
     return Promise.resolve({
       script,
-      model: "offline-rules-v1",
+      model: MODELS.offlineText,
       usage: [{
-        model: "offline-rules-v1",
+        model: MODELS.offlineText,
         operation: "script",
         input_tokens: Math.ceil(inputWords * 1.3),
         output_tokens: Math.ceil(wordCount(script.script) * 1.3),
@@ -109,10 +110,10 @@ export const offlineImage: ImageProvider = {
     });
     return {
       png,
-      model: "offline-card-renderer",
+      model: MODELS.offlineImage,
       provider: "offline",
       usage: [{
-        model: "offline-card-renderer",
+        model: MODELS.offlineImage,
         operation: "image",
         units: 1,
         duration_ms: Math.round(performance.now() - started),
@@ -139,10 +140,10 @@ export const offlineSpeech: SpeechProvider = {
         wav: await Deno.readFile(`${dir}/line.wav`),
         durationMs,
         voice: chosen,
-        model: "espeak-ng",
+        model: MODELS.offlineSpeech,
         provider: "offline",
         usage: [{
-          model: "espeak-ng",
+          model: MODELS.offlineSpeech,
           operation: "speech",
           units: durationMs / 1000,
           duration_ms: Math.round(performance.now() - started),
@@ -189,10 +190,10 @@ export const offlineVideo: VideoProvider = {
     const durationSeconds = await probeDuration(request.outPath);
     return {
       durationSeconds,
-      model: "offline-ffmpeg-motion",
+      model: MODELS.offlineVideo,
       provider: "offline",
       usage: [{
-        model: "offline-ffmpeg-motion",
+        model: MODELS.offlineVideo,
         operation: "video",
         units: durationSeconds,
         duration_ms: Math.round(performance.now() - started),
@@ -206,9 +207,9 @@ export const offlineLipsync: LipsyncProvider = {
   sync() {
     return Promise.resolve({
       applied: false,
-      model: "offline-lipsync-passthrough",
+      model: MODELS.offlineLipsync,
       provider: "offline",
-      usage: [{ model: "offline-lipsync-passthrough", operation: "lipsync", units: 0 }],
+      usage: [{ model: MODELS.offlineLipsync, operation: "lipsync", units: 0 }],
     });
   },
 };
@@ -242,11 +243,11 @@ export const offlineMerge: MergeProvider = {
     const durationSeconds = await probeDuration(outPath);
     return {
       durationSeconds,
-      model: "ffmpeg-concat",
+      model: MODELS.ffmpegMerge,
       provider: "offline",
       params: { demuxer: "concat", codec: "copy", movflags: "+faststart", inputs: clipPaths.length },
       usage: [{
-        model: "ffmpeg-concat",
+        model: MODELS.ffmpegMerge,
         operation: "merge",
         units: durationSeconds,
         duration_ms: Math.round(performance.now() - started),

@@ -2,6 +2,7 @@
  * A small client for OpenAI's REST API (and OpenRouter, which speaks the same protocol): chat
  * completions with JSON-schema structured output, and embeddings. Errors are classified by status.
  */
+import { MODELS } from "./models.ts";
 import type { Config } from "../env.ts";
 import { PermanentError, RetryableError } from "../errors.ts";
 import { type Fetch, postJson } from "./provider_http.ts";
@@ -108,14 +109,14 @@ export function textClient(
   if (cfg.openaiApiKey) {
     return {
       client: new OpenAIClient(cfg.openaiApiKey, undefined, fetchFn),
-      model: "gpt-4o-mini",
+      model: MODELS.openaiText,
       provider: "openai",
     };
   }
   if (cfg.openrouterApiKey) {
     return {
       client: new OpenAIClient(cfg.openrouterApiKey, "https://openrouter.ai/api/v1", fetchFn, "openrouter"),
-      model: "openai/gpt-4o-mini",
+      model: MODELS.openrouterText,
       provider: "openrouter",
     };
   }
