@@ -75,12 +75,14 @@ ensure_cluster_settings() {
   fi
 }
 
-# pg_cron's scheduler stops for good when its database is dropped (a reset does that): restart
-# PostgreSQL then, and the scheduler waits for the recreated database's pg_cron extension.
+# pg_cron's scheduler stops for good when its database is dropped (a reset does that), and one that
+# started before the database had the pg_cron extension never sees the jobs scheduled after. So once
+# the migrations have created it: restart PostgreSQL when the scheduler is missing, or always (`always`).
 ensure_cron_scheduler() {
   local admin="postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1"
-  if [ "$(psql "$admin" -X -At -c "select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher'")" = "0" ]; then
-    step "Restarting PostgreSQL so that pg_cron's scheduler runs again"
+  if [ "${1:-}" = always ] ||
+    [ "$(psql "$admin" -X -At -c "select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher'")" = "0" ]; then
+    step "Restarting PostgreSQL so that pg_cron's scheduler runs the jobs"
     as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 restart >/dev/null ||
       die "PostgreSQL did not restart: see $LOG_FILE"
   fi
@@ -99,7 +101,9 @@ push_migrations() {
     die "supabase db push failed (output above)"
   fi
   printf '%s\n' "$out" | grep -E '^(Applying|Seeding|Remote database is up to date|Finished)' | sed 's/^/    /' || true
+  if printf '%s\n' "$out" | grep -q '^Applying migration'; then MIGRATIONS_APPLIED=1; fi
 }
+MIGRATIONS_APPLIED=0
 
 cmd_up() {
   bash "$PROJECT_ROOT/scripts/install.sh"
@@ -107,9 +111,9 @@ cmd_up() {
   [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
   start_cluster
   ensure_cluster_settings
-  ensure_cron_scheduler
   bootstrap
   push_migrations
+  if [ "$MIGRATIONS_APPLIED" = 1 ]; then ensure_cron_scheduler always; else ensure_cron_scheduler; fi
   info "ready: DB_URL=$(db_url)"
 }
 
@@ -127,9 +131,9 @@ cmd_reset() {
   step "Dropping and recreating database $DB_NAME"
   psql "postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1" -X -q -v ON_ERROR_STOP=1 \
     -c "drop database if exists $DB_NAME with (force)" -c "create database $DB_NAME" >/dev/null
-  ensure_cron_scheduler
   bootstrap
   push_migrations
+  ensure_cron_scheduler always
   info "ready: DB_URL=$(db_url)"
 }
 
