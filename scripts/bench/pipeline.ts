@@ -1,8 +1,11 @@
 /**
  * Orchestration benchmark: the pipeline with instant fake providers, so what is measured is the
  * SQL state machine and the queues (begin_step, complete_step, fan-out), not media work.
- * Reports per-transition latency (p50, p95) and transitions per second with 1, 10 and 50
- * generations in flight. Not a test: it asserts nothing and prints figures.
+ * 1. Per-transition overhead: a unit's begin_step + complete_step (p50, p95) and transitions per
+ *    second, with the stage workers run pass by pass.
+ * 2. Hand-offs: six long-polling workers (as served), and the time from one stage's completion to
+ *    the next stage's first unit starting (p50, p95), with units per second.
+ * Each with 1, 10 and 50 generations in flight. Not a test: it asserts nothing and prints figures.
  */
 import { asUser, createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import {
@@ -115,26 +118,32 @@ const instant: Record<PipelineStep, StepHandler> = {
     }),
 };
 
-async function runRound(sql: Sql, inFlight: number) {
+/** A user with `inFlight` one-paragraph chapters, each with a generation started. */
+async function startGenerations(sql: Sql, inFlight: number): Promise<{ userId: string; ids: string[] }> {
   const [{ id: userId }] =
     await sql`insert into auth.users (email) values (${`bench-${crypto.randomUUID()}@bench.local`}) returning id`;
+  await sql`update public.user_subscriptions set video_count_limit = 100000 where user_id = ${userId}`;
+  const [{ id: bookId }] =
+    await sql`insert into public.books (user_id, title) values (${userId}, 'Bench') returning id`;
+  const chapters = await sql`
+    insert into public.chapters (book_id, chapter_number, title, content)
+    select ${bookId}, n, 'C' || n, 'Ada works.' from generate_series(1, ${inFlight}) n returning id`;
+  const ids: string[] = [];
+  for (const chapter of chapters) {
+    ids.push(
+      await asUser(
+        sql,
+        userId,
+        async (tx) => (await tx`select public.start_video_generation(${chapter.id}) as id`)[0].id,
+      ),
+    );
+  }
+  return { userId, ids };
+}
+
+async function runRound(sql: Sql, inFlight: number) {
+  const { userId, ids } = await startGenerations(sql, inFlight);
   try {
-    await sql`update public.user_subscriptions set video_count_limit = 100000 where user_id = ${userId}`;
-    const [{ id: bookId }] =
-      await sql`insert into public.books (user_id, title) values (${userId}, 'Bench') returning id`;
-    const chapters = await sql`
-      insert into public.chapters (book_id, chapter_number, title, content)
-      select ${bookId}, n, 'C' || n, 'Ada works.' from generate_series(1, ${inFlight}) n returning id`;
-    const ids: string[] = [];
-    for (const chapter of chapters) {
-      ids.push(
-        await asUser(
-          sql,
-          userId,
-          async (tx) => (await tx`select public.start_video_generation(${chapter.id}) as id`)[0].id,
-        ),
-      );
-    }
     const latencies: number[] = [];
     const steps = await stageOrder(sql);
     const started = performance.now();
@@ -144,38 +153,120 @@ async function runRound(sql: Sql, inFlight: number) {
         runWorker(sql, {
           step,
           handler: instant[step],
-          concurrency: 10,
+          concurrency: 3, // as the figures before the engine's rewrite were measured
           onMessage: (outcome, ms) => outcome === "completed" && latencies.push(ms),
         })
       ));
       [{ remaining }] = await sql`
         select count(*)::int as remaining from public.video_generations where id = any(${ids}) and status <> 'completed'`;
     }
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    return {
-      transitions: latencies.length,
-      seconds,
-      p50: percentile(latencies, 50),
-      p95: percentile(latencies, 95),
-    };
+    return { samples: latencies, seconds: (performance.now() - started) / 1000 };
   } finally {
     await sql`delete from auth.users where id = ${userId}`;
   }
 }
 
+/** Six long-polling workers, each on its own connections, until every generation is completed. */
+async function handoffRound(sql: Sql, inFlight: number) {
+  const steps = await stageOrder(sql);
+  const pools = steps.map(() => createSql(dbUrl, { max: 12 }));
+  const stop = new AbortController();
+  let units = 0;
+  const workers = steps.map((step, i) =>
+    runWorker(pools[i], {
+      step,
+      handler: instant[step],
+      concurrency: 10,
+      pollSeconds: 1,
+      budgetMs: 600_000,
+      stop: stop.signal,
+      onMessage: (outcome) => outcome === "completed" && units++,
+    })
+  );
+  await new Promise((r) => setTimeout(r, 300)); // every worker is polling
+  const started = performance.now();
+  const { userId, ids } = await startGenerations(sql, inFlight);
+  try {
+    for (;;) {
+      const [{ remaining }] = await sql`
+        select count(*)::int as remaining from public.video_generations where id = any(${ids}) and status <> 'completed'`;
+      if (remaining === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // From a stage's last unit completing to the next stage's first unit starting (and from the start
+    // to the script stage's first unit).
+    const [{ handoffs }] = await sql`
+      select array_agg(extract(epoch from ((g.pipeline_metadata -> 'stages' -> s.step::text ->> 'started_at')::timestamptz
+          - coalesce((g.pipeline_metadata -> 'stages' -> p.step::text ->> 'completed_at')::timestamptz, g.created_at)))
+          * 1000) as handoffs
+      from public.video_generations g
+      cross join private.pipeline_stages s
+      left join private.pipeline_stages p on p.position = s.position - 1
+      where g.id = any(${ids})`;
+    return { samples: (handoffs as number[]).map(Number), units, seconds };
+  } finally {
+    stop.abort();
+    await Promise.all(workers);
+    await Promise.all(pools.map((p) => p.end()));
+    await sql`delete from auth.users where id = ${userId}`;
+  }
+}
+
+/** Rounds enough for at least 300 samples at each level (one generation gives 15 transitions). */
+function roundsFor(inFlight: number): number {
+  return Math.ceil(300 / (15 * inFlight));
+}
+
+function summarize(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
 const sql = createSql(dbUrl, { max: 20 });
 try {
   await runRound(sql, 5); // warm-up
-  console.log("pipeline orchestration (instant providers, 3 scenes + 1 portrait per generation)");
-  console.log("  in flight  transitions  wall (s)  p50 (ms)  p95 (ms)  transitions/s");
+  console.log(
+    "per-transition overhead: begin_step + complete_step of a unit (instant providers, 3 scenes + 1 portrait)",
+  );
+  console.log("  in flight  rounds  transitions  p50 (ms)  p95 (ms)  transitions/s");
   for (const inFlight of [1, 10, 50]) {
-    const r = await runRound(sql, inFlight);
+    const rounds = roundsFor(inFlight);
+    const samples: number[] = [];
+    let seconds = 0;
+    for (let i = 0; i < rounds; i++) {
+      const r = await runRound(sql, inFlight);
+      samples.push(...r.samples);
+      seconds += r.seconds;
+    }
+    const { p50, p95 } = summarize(samples);
     console.log(
-      `  ${String(inFlight).padStart(9)}  ${String(r.transitions).padStart(11)}  ${
-        r.seconds.toFixed(2).padStart(8)
-      }  ${r.p50.toFixed(2).padStart(8)}  ${r.p95.toFixed(2).padStart(8)}  ${
-        (r.transitions / r.seconds).toFixed(0).padStart(13)
+      `  ${String(inFlight).padStart(9)}  ${String(rounds).padStart(6)}  ${
+        String(samples.length).padStart(11)
+      }  ${p50.toFixed(2).padStart(8)}  ${p95.toFixed(2).padStart(8)}  ${
+        (samples.length / seconds).toFixed(0).padStart(13)
+      }`,
+    );
+  }
+  console.log("hand-offs with six long-polling workers (as served): a stage's end to the next stage's start");
+  console.log("  in flight  rounds  hand-offs  p50 (ms)  p95 (ms)  units/s");
+  for (const inFlight of [1, 10, 50]) {
+    const rounds = roundsFor(inFlight);
+    const samples: number[] = [];
+    let units = 0;
+    let seconds = 0;
+    for (let i = 0; i < rounds; i++) {
+      const r = await handoffRound(sql, inFlight);
+      samples.push(...r.samples);
+      units += r.units;
+      seconds += r.seconds;
+    }
+    const { p50, p95 } = summarize(samples);
+    console.log(
+      `  ${String(inFlight).padStart(9)}  ${String(rounds).padStart(6)}  ${
+        String(samples.length).padStart(9)
+      }  ${p50.toFixed(1).padStart(8)}  ${p95.toFixed(1).padStart(8)}  ${
+        (units / seconds).toFixed(0).padStart(7)
       }`,
     );
   }

@@ -761,7 +761,8 @@ grant execute on function public.start_video_generation(uuid, public.script_styl
 -- or delay that message in the same transaction as the rows they write.
 
 -- What a worker needs to do one unit, or null when the message is stale (canceled, already done,
--- or from a stage the generation has left).
+-- or from a stage the generation has left). Units of a generation begin in parallel: the generation
+-- row is written (and so locked) only by the first unit of a stage, or a new attempt.
 create or replace function private.begin_step(
   p_generation_id uuid,
   p_step public.pipeline_step,
@@ -778,7 +779,7 @@ declare
   unit private.pipeline_units;
   own_context jsonb;
 begin
-  select * into generation from public.video_generations g where g.id = p_generation_id for update;
+  select * into generation from public.video_generations g where g.id = p_generation_id;
   if not found or not private.generation_is_running(generation.status) or generation.current_step is distinct from p_step then
     return null;
   end if;
@@ -789,15 +790,24 @@ begin
   if not found then
     return null;
   end if;
-  update public.video_generations g
-  set status = p_step::text::public.generation_status,
-      started_at = coalesce(g.started_at, pg_catalog.clock_timestamp()),
-      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
-        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb) || pg_catalog.jsonb_build_object(
-          'started_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'started_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())),
-          'attempts', greatest(coalesce((g.pipeline_metadata -> 'stages' -> p_step::text ->> 'attempts')::integer, 0), p_attempt)))
-  where g.id = p_generation_id
-  returning * into generation;
+  -- Checked first on what was read: an update would wait for other units' locks even when it
+  -- changes nothing.
+  if generation.status::text <> p_step::text
+     or generation.pipeline_metadata -> 'stages' -> p_step::text -> 'started_at' is null
+     or coalesce((generation.pipeline_metadata -> 'stages' -> p_step::text ->> 'attempts')::integer, 0) < p_attempt then
+    update public.video_generations g
+    set status = p_step::text::public.generation_status,
+        started_at = coalesce(g.started_at, pg_catalog.clock_timestamp()),
+        pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
+          coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb) || pg_catalog.jsonb_build_object(
+            'started_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'started_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())),
+            'attempts', greatest(coalesce((g.pipeline_metadata -> 'stages' -> p_step::text ->> 'attempts')::integer, 0), p_attempt)))
+    where g.id = p_generation_id and private.generation_is_running(g.status) and g.current_step = p_step
+    returning * into generation;
+    if not found then
+      return null; -- canceled or moved on meanwhile
+    end if;
+  end if;
 
   execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'begin'))
     into own_context using generation, unit, p_attempt;
@@ -811,8 +821,10 @@ $$;
 
 -- Completes one unit: its outputs (the stage writes them and names the job row they belong to),
 -- its usage, keyed to that job row, and the job row's cost; the message deleted; the next stage
--- started when this was the stage's last unit. A replay (unit already complete, generation moved
--- on) only deletes the message. Returns 'completed', 'stage_completed', 'generation_completed' or 'stale'.
+-- started when this was the stage's last unit. Units of a stage complete in parallel: only the
+-- closing part (progress, and the hand-off to the next stage) holds the generation row's lock. A
+-- replay (unit already complete, generation moved on) only deletes the message.
+-- Returns 'completed', 'stage_completed', 'generation_completed' or 'stale'.
 create or replace function private.complete_step(
   p_msg_id bigint,
   p_generation_id uuid,
@@ -837,7 +849,7 @@ declare
   started jsonb;
 begin
   perform pgmq.delete(p_step::text, p_msg_id);
-  select * into generation from public.video_generations g where g.id = p_generation_id for update;
+  select * into generation from public.video_generations g where g.id = p_generation_id;
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   if generation.id is null or generation.status::text <> p_step::text or generation.current_step is distinct from p_step
@@ -864,6 +876,13 @@ begin
       result = coalesce(p_outputs, '{}') - 'lines' - 'scenes' - 'script'
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit;
 
+  -- The closing part, one unit at a time: is this the stage's last unit? (No key update: the rows
+  -- written above hold key-share locks on the generation through their foreign keys, which a
+  -- for-update lock would wait on, and two units upgrading at once would deadlock.)
+  select * into generation from public.video_generations g where g.id = p_generation_id for no key update;
+  if not private.generation_is_running(generation.status) or generation.current_step is distinct from p_step then
+    return 'stale'; -- canceled or failed meanwhile: the work is recorded (and paid), nothing moves on
+  end if;
   if exists (select 1 from private.pipeline_units u
              where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed') then
     perform private.refresh_progress(p_generation_id);

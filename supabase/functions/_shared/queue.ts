@@ -41,6 +41,8 @@ export interface ConsumerOptions<T> {
   onMessage?: (outcome: Outcome, ms: number) => void;
   /** After every read, empty or not: the worker is alive. */
   onPoll?: () => Promise<unknown> | unknown;
+  /** Stop reading (what is in work finishes) once this aborts: shutting down, or a benchmark's end. */
+  stop?: AbortSignal;
 }
 
 export interface ConsumerSummary {
@@ -146,7 +148,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     inFlight.add(task);
   };
 
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !options.stop?.aborted) {
     const free = concurrency - inFlight.size;
     if (free <= 0) {
       await Promise.race(inFlight);

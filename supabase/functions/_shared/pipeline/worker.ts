@@ -67,6 +67,7 @@ export interface WorkerOptions {
   /** Called per message with its outcome and the milliseconds from reading it to its recorded outcome. */
   onMessage?: (outcome: string, ms: number) => void;
   onPoll?: () => Promise<unknown> | unknown;
+  stop?: AbortSignal;
 }
 
 export type WorkerSummary = ConsumerSummary;
@@ -126,5 +127,6 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     log: options.log,
     onMessage: options.onMessage,
     onPoll: options.onPoll,
+    stop: options.stop,
   });
 }
