@@ -209,9 +209,10 @@ begin
     when pg_catalog.array_position(tier_order, new_tier) > pg_catalog.array_position(tier_order, current.tier) then 'upgrade'
     when pg_catalog.array_position(tier_order, new_tier) < pg_catalog.array_position(tier_order, current.tier) then 'downgrade'
     when renewed then 'renewal'
-    when new_status in ('past_due', 'unpaid') and current.status not in ('past_due', 'unpaid') then 'payment_failed'
-    when new_status in ('active', 'trialing') and current.status not in ('active', 'trialing') then 'reactivation'
-    else null end;
+    when new_status = current.status then null
+    when new_status in ('past_due', 'unpaid', 'incomplete') then 'payment_failed'
+    when new_status in ('active', 'trialing') and current.status in ('active', 'trialing') then 'renewal'
+    else 'reactivation' end;
 
   update public.user_subscriptions s
   set tier = new_tier, status = new_status, video_count_limit = new_limit,
@@ -321,6 +322,7 @@ grant execute on function private.record_stripe_event(text, text, timestamptz, t
 
 -- Safety net for billing periods that ended without a renewal from Stripe (and for the free tier,
 -- which Stripe never renews): the period moves forward to contain now, the video count returns to zero.
+-- A paid plan canceled at its period's end gets no new period (and no new quota) from here.
 create or replace function private.reset_billing_periods()
 returns integer
 language plpgsql
@@ -337,6 +339,8 @@ begin
     from public.user_subscriptions s
     where s.current_period_end <= pg_catalog.now()
       and (s.status in ('active', 'trialing') or (s.status = 'canceled' and s.tier = 'free'))
+      -- A paid plan set to end with its period is Stripe's to end (customer.subscription.deleted).
+      and not (s.cancel_at_period_end and s.tier <> 'free')
     for update
   ), moved as (
     update public.user_subscriptions s

@@ -1,7 +1,7 @@
 -- Scheduled jobs and quotas: rollups against hand-computed sums, idempotent re-runs, who reads the
 -- aggregates, the billing-period reset, the stuck-generation reaper and archive cleanup.
 begin;
-select plan(31);
+select plan(32);
 
 create temp table ids as
   select tests.create_user('ann@billing.test') as ann, tests.create_user('bob@billing.test') as bob,
@@ -70,7 +70,15 @@ select tests.authenticate_as((select ann from ids));
 select throws_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000ff101')$$, 'LT001',
   'video quota used up: 2 of 2 videos this period (tier free)', 'usage past the tier limit is refused');
 select tests.clear_authentication();
+-- A paid plan set to end with its period is left for Stripe to end: no new period, no new quota.
+update public.user_subscriptions set tier = 'standard', video_count_limit = 30, video_count_used = 5,
+  cancel_at_period_end = true, current_period_start = now() - interval '31 days', current_period_end = now() - interval '1 day'
+where user_id = (select bob from ids);
 select is(private.reset_billing_periods() >= 1, true, 'the reset renews periods that ended');
+select results_eq($$select video_count_used, current_period_end < now() from public.user_subscriptions where user_id = (select bob from ids)$$,
+  $$values (5, true)$$, 'a paid plan canceled at its period end gets no new period from the reset');
+update public.user_subscriptions set tier = 'free', video_count_limit = 2, video_count_used = 0, cancel_at_period_end = false,
+  current_period_start = now(), current_period_end = now() + interval '1 month' where user_id = (select bob from ids);
 select results_eq($$select video_count_used, current_period_end > now() from public.user_subscriptions where user_id = (select ann from ids)$$,
   $$values (0, true)$$, 'the count is back to zero in a period that contains now');
 select tests.authenticate_as((select ann from ids));
