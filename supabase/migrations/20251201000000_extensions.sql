@@ -43,3 +43,13 @@ set search_path = ''
 as $$ select least(ceiling, base * pg_catalog.power(2, greatest(attempt, 1) - 1)::integer) $$;
 revoke all on function private.backoff_seconds(integer, integer, integer) from public, anon, authenticated;
 grant execute on function private.backoff_seconds(integer, integer, integer) to service_role;
+
+-- Wakes the workers of a queue after a send (delivered when the transaction commits): a worker
+-- that LISTENs reads at once instead of at its next poll.
+create or replace function private.wake_queue_workers(queue_name text)
+returns void
+language sql
+set search_path = ''
+as $$ select pg_catalog.pg_notify('queue_' || queue_name, '') $$;
+revoke all on function private.wake_queue_workers(text) from public, anon, authenticated;
+grant execute on function private.wake_queue_workers(text) to service_role;

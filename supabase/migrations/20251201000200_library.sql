@@ -286,6 +286,7 @@ begin
       processing_completed_at = null, metadata = b.metadata - 'error'
   where b.id = book.id;
   perform pgmq.send('ingest', pg_catalog.jsonb_build_object('book_id', book.id));
+  perform private.wake_queue_workers('ingest');
   return book.id;
 end;
 $$;
@@ -471,6 +472,7 @@ as $$
 begin
   if pg_catalog.btrim(new.content) <> '' then
     perform pgmq.send('embed', pg_catalog.jsonb_build_object('chapter_id', new.id));
+    perform private.wake_queue_workers('embed');
   end if;
   return null;
 end;

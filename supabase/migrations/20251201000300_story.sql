@@ -408,6 +408,7 @@ begin
   if book.status <> 'ready' then
     raise exception 'book % is %; a plot can be generated once it is ready', book.id, book.status using errcode = 'LT006';
   end if;
+  perform private.wake_queue_workers('plot');
   return (select pgmq.send('plot', pg_catalog.jsonb_build_object('book_id', book.id)));
 end;
 $$;

@@ -536,6 +536,7 @@ begin
   perform pgmq.send_batch(p_step::text, array(
     select pg_catalog.jsonb_build_object('generation_id', p_generation_id, 'step', p_step, 'unit', u)
     from unnest(coalesce(pending, '{}')) u));
+  perform private.wake_queue_workers(p_step::text);
   return coalesce(pg_catalog.cardinality(pending), 0);
 end;
 $$;

@@ -43,6 +43,17 @@ export interface ConsumerOptions<T> {
   onPoll?: () => Promise<unknown> | unknown;
   /** Stop reading (what is in work finishes) once this aborts: shutting down, or a benchmark's end. */
   stop?: AbortSignal;
+  /**
+   * The channel the queue's producers notify when they send (private.wake_queue_workers): the worker
+   * LISTENs and reads at once instead of at its next poll. Where LISTEN is not available (through a
+   * transaction pooler), it long-polls as before.
+   */
+  wakeChannel?: string;
+}
+
+/** The channel a queue's producers notify (private.wake_queue_workers in SQL). */
+export function wakeChannelOf(queue: string): string {
+  return `queue_${queue}`;
 }
 
 export interface ConsumerSummary {
@@ -96,6 +107,28 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
   const summary: ConsumerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0 };
   const deadline = Date.now() + budgetMs;
   const inFlight = new Set<Promise<void>>();
+  let notified = false;
+  let wake: (() => void) | undefined;
+  let listening: { unlisten: () => Promise<void> } | undefined;
+  if (options.wakeChannel && pollSeconds > 0) {
+    try {
+      listening = await sql.listen(options.wakeChannel, () => {
+        notified = true;
+        wake?.();
+      });
+    } catch (error) {
+      log(`${queue}: cannot LISTEN (${errorMessage(error)}); polling instead`);
+    }
+  }
+  /** Waits up to `seconds` for a notification that something was sent. */
+  const nap = (seconds: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, seconds * 1000);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (wake = undefined));
 
   const work = async (msg: QueueMessage<T>): Promise<Outcome> => {
     if (msg.read_ct > maxAttempts) {
@@ -155,6 +188,17 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       continue;
     }
     const wait = Math.min(pollSeconds, Math.floor((deadline - Date.now()) / 1000));
+    if (listening && wait > 0) {
+      notified = false;
+      const batch = await sql<QueueMessage<T>[]>`
+        select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
+      await options.onPoll?.();
+      summary.read += batch.length;
+      for (const msg of batch) start(msg);
+      // Nothing there: sleep until a producer says it sent something (or a second, as a safety net).
+      if (batch.length === 0 && !notified) await nap(Math.min(wait, 1));
+      continue;
+    }
     const batch = wait > 0
       ? await sql<QueueMessage<T>[]>`
           select msg_id, read_ct, message
@@ -171,5 +215,6 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     }
   }
   await Promise.all(inFlight);
+  await listening?.unlisten().catch(() => {});
   return summary;
 }

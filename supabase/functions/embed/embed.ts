@@ -1,6 +1,12 @@
 /** Embed worker: a chapter's passages embedded and saved with the hash of the content they came from. */
 import type { Json, Sql } from "../_shared/db.ts";
-import { consumeQueue, type ConsumerSummary, type QueueMessage, retryOrFail } from "../_shared/queue.ts";
+import {
+  consumeQueue,
+  type ConsumerSummary,
+  type QueueMessage,
+  retryOrFail,
+  wakeChannelOf,
+} from "../_shared/queue.ts";
 import { type EmbeddingProvider, splitIntoPassages, vectorLiteral } from "../_shared/providers/embeddings.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
@@ -51,6 +57,7 @@ export async function runEmbed(
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ chapter_id: string }>(sql, {
     queue: "embed",
+    wakeChannel: wakeChannelOf("embed"),
     concurrency: 4,
     leaseSeconds: 30,
     timeoutSeconds: 120,

@@ -8,6 +8,7 @@ import {
   mapWithConcurrency,
   type QueueMessage,
   retryOrFail,
+  wakeChannelOf,
 } from "../_shared/queue.ts";
 
 const MAX_ATTEMPTS = 5;
@@ -121,6 +122,7 @@ export async function runIngest(
   const failures: IngestSummary["failures"] = [];
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
     queue: "ingest",
+    wakeChannel: wakeChannelOf("ingest"),
     concurrency: 1,
     leaseSeconds: 60,
     timeoutSeconds: 300,

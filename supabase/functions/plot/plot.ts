@@ -1,6 +1,12 @@
 /** Plot worker: a new plot overview version with its characters, saved in one transaction. */
 import type { Json, Sql, Tables } from "../_shared/db.ts";
-import { consumeQueue, type ConsumerSummary, type QueueMessage, retryOrFail } from "../_shared/queue.ts";
+import {
+  consumeQueue,
+  type ConsumerSummary,
+  type QueueMessage,
+  retryOrFail,
+  wakeChannelOf,
+} from "../_shared/queue.ts";
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
@@ -46,6 +52,7 @@ export async function runPlot(
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ book_id: string }>(sql, {
     queue: "plot",
+    wakeChannel: wakeChannelOf("plot"),
     concurrency: 1,
     leaseSeconds: 60,
     timeoutSeconds: 300,

@@ -3,7 +3,13 @@
  * work and complete_step or fail_step after it, each one transaction with the message.
  */
 import type { Json, Sql } from "../db.ts";
-import { consumeQueue, type ConsumerSummary, type Outcome, type QueueMessage } from "../queue.ts";
+import {
+  consumeQueue,
+  type ConsumerSummary,
+  type Outcome,
+  type QueueMessage,
+  wakeChannelOf,
+} from "../queue.ts";
 
 export type PipelineStep = "script" | "images" | "audio" | "video" | "lipsync" | "merge";
 
@@ -116,6 +122,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
   };
   return await consumeQueue<StepMessage>(sql, {
     queue: step,
+    wakeChannel: wakeChannelOf(step),
     process,
     fail,
     concurrency: options.concurrency ?? stage.concurrency,
