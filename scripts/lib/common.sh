@@ -68,7 +68,7 @@ service_user() {
 
 as_service_user() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@") # from /: the postgres account may not enter the checkout
   else
     "$@"
   fi
