@@ -148,6 +148,7 @@ async function readSchedules(): Promise<Schedule[]> {
 async function keepInvoking(schedule: Schedule) {
   while (!stopping) {
     let failed = false;
+    const began = Date.now();
     try {
       const res = await fetch(`http://127.0.0.1:${gatewayPort}/functions/v1/${schedule.function_name}`, {
         method: "POST",
@@ -163,8 +164,10 @@ async function keepInvoking(schedule: Schedule) {
       failed = true;
       if (!stopping) log(`${schedule.function_name}: ${error instanceof Error ? error.message : error}`);
     }
-    // A failing worker (its process restarting, say) is asked again after its schedule's interval.
+    // A failing worker (its process restarting, say) is asked again after its schedule's interval; one
+    // that returns at once (it does not poll) not more often than every quarter of a second.
     if (failed) await new Promise((r) => setTimeout(r, schedule.interval_seconds * 1000));
+    else if (Date.now() - began < 250) await new Promise((r) => setTimeout(r, 250));
   }
 }
 

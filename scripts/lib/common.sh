@@ -34,7 +34,7 @@ traversable_by_others() {
 # the account's own home instead, one folder per checkout.
 stack_dir() {
   if [ -n "${LITINKAI_STACK_DIR:-}" ]; then
-    printf '%s' "$LITINKAI_STACK_DIR"
+    realpath -m "$LITINKAI_STACK_DIR"
   elif [ "$(id -u)" -ne 0 ] || traversable_by_others "$PROJECT_ROOT"; then
     printf '%s' "$PROJECT_ROOT/.stack"
   else

@@ -160,8 +160,23 @@ Deno.test("a permanent failure fails the generation clearly and retry_video_gene
       /^audio stage failed for scene:2 after 1 attempt\(s\): ElevenLabs refused the text/,
     );
     const before = await rowCounts(sql, generationId);
+    const [{ waiting }] = await sql`
+      select count(*)::int as waiting from pgmq.q_audio where message->>'generation_id' = ${generationId}`;
+    assert.equal(
+      waiting,
+      0,
+      "the failed stage's other messages are gone: a retry does not run any unit twice",
+    );
+    const [{ outcome }] = await sql`
+      select private.fail_step(0, ${generationId}, 'images', 'scene:1', 'a late duplicate', false, 1) as outcome`;
+    assert.equal(outcome, "stale", "a failure reported for a completed unit changes nothing");
 
     await asUser(sql, userId, (tx) => tx`select public.retry_video_generation(${generationId})`);
+    const [{ messages, units }] = await sql`
+      select (select count(*)::int from pgmq.q_audio where message->>'generation_id' = ${generationId}) as messages,
+             (select count(*)::int from private.pipeline_units where generation_id = ${generationId}
+                and step = 'audio' and status <> 'completed') as units`;
+    assert.equal(messages, units, "one message per unfinished unit after the retry");
     assert.equal(await drivePipeline(sql, generationId, { handlers: refusing }), "completed");
     const after = await rowCounts(sql, generationId);
     assert.equal(after.scripts, 1, "the script was not generated again");
@@ -210,8 +225,11 @@ Deno.test("a canceled generation is refunded and its queued work is dropped", as
   await withFixture("cancel", async ({ sql, userId, chapterId, handlers }) => {
     const generationId = await start(sql, userId, chapterId);
     await asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`);
+    const [{ waiting }] = await sql`
+      select count(*)::int as waiting from pgmq.q_script where message->>'generation_id' = ${generationId}`;
+    assert.equal(waiting, 0, "canceling removes the generation's queued work");
     const summary = await runWorker(sql, { step: "script", handler: handlers.script });
-    assert.ok(summary.stale >= 1 && summary.completed === 0);
+    assert.equal(summary.completed, 0);
     const [row] = await sql`
       select g.status, g.script_id, s.video_count_used from public.video_generations g
       join public.user_subscriptions s on s.user_id = g.user_id where g.id = ${generationId}`;

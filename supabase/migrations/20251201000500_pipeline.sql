@@ -323,20 +323,27 @@ declare
   reason text := case new.status when 'canceled' then 'the generation was canceled'
     else 'the generation failed: ' || new.error_message end;
 begin
+  -- Rows a unit is completing right now are locked by it: they are skipped, not waited for (waiting
+  -- would deadlock with that unit's wait for the generation row) and end completed.
   update public.image_generations j set status = 'failed', error_message = coalesce(j.error_message, reason),
     completed_at = pg_catalog.now()
-  where j.video_generation_id = new.id and j.status in ('pending', 'in_progress');
+  where j.id in (select x.id from public.image_generations x where x.video_generation_id = new.id
+                 and x.status in ('pending', 'in_progress') for update skip locked);
   update public.audio_generations j set status = 'failed', error_message = coalesce(j.error_message, reason),
     completed_at = pg_catalog.now()
-  where j.video_generation_id = new.id and j.status in ('pending', 'in_progress');
+  where j.id in (select x.id from public.audio_generations x where x.video_generation_id = new.id
+                 and x.status in ('pending', 'in_progress') for update skip locked);
   update public.scene_videos j set status = 'failed', error_message = coalesce(j.error_message, reason)
-  where j.video_generation_id = new.id and j.status in ('pending', 'generating');
+  where j.id in (select x.id from public.scene_videos x where x.video_generation_id = new.id
+                 and x.status in ('pending', 'generating') for update skip locked);
   update public.lipsync_jobs j set status = 'failed', error_message = coalesce(j.error_message, reason),
     completed_at = pg_catalog.now()
-  where j.video_generation_id = new.id and j.status in ('pending', 'processing');
+  where j.id in (select x.id from public.lipsync_jobs x where x.video_generation_id = new.id
+                 and x.status in ('pending', 'processing') for update skip locked);
   update public.merge_jobs j set status = 'failed', error_message = coalesce(j.error_message, reason),
     completed_at = pg_catalog.now()
-  where j.video_generation_id = new.id and j.status in ('pending', 'processing');
+  where j.id in (select x.id from public.merge_jobs x where x.video_generation_id = new.id
+                 and x.status in ('pending', 'processing') for update skip locked);
   return null;
 end;
 $$;
@@ -541,6 +548,25 @@ begin
 end;
 $$;
 
+-- Deletes a generation's messages from a stage's queue (it failed or was canceled: what was
+-- waiting would only be dropped as stale, or run twice beside a retry's fresh messages).
+create or replace function private.drop_stage_messages(p_generation_id uuid, p_step public.pipeline_step)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  ids bigint[];
+begin
+  execute pg_catalog.format('select array_agg(msg_id) from pgmq.%I where message ->> ''generation_id'' = $1',
+    'q_' || p_step) into ids using p_generation_id::text;
+  if ids is not null then
+    perform pgmq.delete(p_step::text, ids);
+  end if;
+end;
+$$;
+
 -- Progress: the weights of the stages done, plus the current stage's weight times its share of
 -- completed units. Scenes completed and the total cost follow the job rows.
 create or replace function private.refresh_progress(p_generation_id uuid)
@@ -565,6 +591,7 @@ begin
   end if;
   update public.video_generations g
   set progress_percentage = least(pg_catalog.round(done_weight)::integer, 100),
+      pipeline_metadata = g.pipeline_metadata - 'reaped', -- progress: the reaper's count starts again
       completed_scenes = (select pg_catalog.count(*) from public.scene_videos v
                           where v.video_generation_id = p_generation_id and v.status = 'completed'),
       total_cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
@@ -689,7 +716,7 @@ declare
 begin
   select * into generation from public.video_generations g
   where g.id = p_generation_id and g.user_id = (select auth.uid())
-  for update;
+  for no key update;
   if not found then
     raise exception 'video generation % not found among yours', p_generation_id using errcode = 'P0002';
   end if;
@@ -722,7 +749,7 @@ begin
   update public.video_generations g
   set status = 'pending', error_message = null, completed_at = null,
       pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('retries',
-        coalesce((g.pipeline_metadata ->> 'retries')::integer, 0) + 1)
+        coalesce((g.pipeline_metadata ->> 'retries')::integer, 0) + 1, 'reaped', 0)
   where g.id = generation.id;
   perform private.enqueue_stage(generation.id, resume_at);
   return generation.id;
@@ -745,6 +772,9 @@ begin
       using errcode = 'LT004';
   end if;
   update public.video_generations g set status = 'canceled', completed_at = pg_catalog.now() where g.id = generation.id;
+  if generation.current_step is not null then
+    perform private.drop_stage_messages(generation.id, generation.current_step);
+  end if;
   update public.user_subscriptions s set video_count_used = greatest(s.video_count_used - 1, 0)
   where s.user_id = generation.user_id;
   return generation.id;
@@ -855,6 +885,16 @@ begin
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   if generation.id is null or generation.status::text <> p_step::text or generation.current_step is distinct from p_step
      or unit.status is null or unit.status = 'completed' then
+    -- The calls were made (and paid for) all the same: logged once, by their idempotency keys.
+    if generation.id is not null then
+      for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
+        perform private.record_usage(generation.user_id, generation.id, call ->> 'model',
+          coalesce(call ->> 'operation', p_step::text), pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, call_index),
+          coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
+          coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0));
+        call_index := call_index + 1;
+      end loop;
+    end if;
     return 'stale';
   end if;
 
@@ -939,14 +979,17 @@ declare
   stage private.pipeline_stages := private.pipeline_stage(p_step);
   final boolean := not p_retryable or p_attempt >= coalesce(p_max_attempts, stage.max_attempts);
 begin
-  select * into generation from public.video_generations g where g.id = p_generation_id for update;
+  -- The unit first, then the generation: the order complete_step takes them in.
+  select * into unit from private.pipeline_units u
+  where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
+  select * into generation from public.video_generations g where g.id = p_generation_id for no key update;
   if generation.id is null or not private.generation_is_running(generation.status)
-     or generation.current_step is distinct from p_step then
+     or generation.current_step is distinct from p_step or unit.status is null or unit.status = 'completed' then
     perform pgmq.delete(p_step::text, p_msg_id);
     return 'stale';
   end if;
   update private.pipeline_units u
-  set last_error = p_error, attempts = greatest(u.attempts, p_attempt),
+  set last_error = p_error,
       status = case when final then 'failed'::public.processing_status else u.status end
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit
   returning * into unit;
@@ -967,6 +1010,8 @@ begin
     return 'retry';
   end if;
   perform pgmq.archive(p_step::text, p_msg_id);
+  -- The generation's other messages of this stage go too: a retry queues its unfinished units afresh.
+  perform private.drop_stage_messages(p_generation_id, p_step);
   update public.video_generations g
   set status = 'failed', completed_at = pg_catalog.clock_timestamp(),
       error_message = pg_catalog.format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error)
@@ -975,10 +1020,12 @@ begin
 end;
 $$;
 
--- Generations without progress for longer than their stage's time limit (plus a lease): a lost
--- message is queued again, a message hidden by a worker that died is made visible again; after the
--- stage's attempt limit of such revivals the generation fails with a message saying so, and
--- retry_video_generation can resume it.
+-- Generations without progress for longer than their stage's time limit (plus a lease) while their
+-- stage's queue holds no message for them: the message was lost (a worker does not hold one longer
+-- than that: its lease runs out when it dies, and it gives up at the time limit). The unfinished units
+-- are queued again; after the stage's attempt limit of such requeues without progress in between, the
+-- generation fails with a message saying where it was stuck, and retry_video_generation can resume
+-- it. A generation whose messages are waiting (a backlog, a retry's backoff) is left alone.
 create or replace function private.reap_stuck_generations()
 returns table (generation_id uuid, action text)
 language plpgsql
@@ -987,38 +1034,31 @@ set search_path = ''
 as $$
 declare
   stuck record;
-  hidden bigint[];
   waiting boolean;
 begin
   for stuck in
     select g.id, g.current_step, g.updated_at, coalesce((g.pipeline_metadata ->> 'reaped')::integer, 0) as reaped,
-      s.max_attempts, s.timeout_seconds
+      s.max_attempts
     from public.video_generations g join private.pipeline_stages s on s.step = g.current_step
     where private.generation_is_running(g.status)
       and g.updated_at < pg_catalog.now() - pg_catalog.make_interval(secs => s.timeout_seconds + s.lease_seconds)
-    for update of g skip locked
+    for no key update of g skip locked
   loop
+    execute pg_catalog.format('select exists (select 1 from pgmq.%I where message ->> ''generation_id'' = $1)',
+      'q_' || stuck.current_step) into waiting using stuck.id::text;
+    continue when waiting;
     if stuck.reaped >= stuck.max_attempts then
       update public.video_generations g
       set status = 'failed', completed_at = pg_catalog.now(),
           error_message = pg_catalog.format(
-            'stuck in the %s step: no progress since %s although it was revived %s times; retry to resume',
+            'stuck in the %s step: no progress since %s although its work was queued again %s times; retry to resume',
             stuck.current_step, pg_catalog.to_char(stuck.updated_at, 'YYYY-MM-DD HH24:MI:SS'), stuck.reaped)
       where g.id = stuck.id;
       generation_id := stuck.id; action := 'failed';
       return next;
       continue;
     end if;
-    execute pg_catalog.format(
-      'select coalesce(array_agg(msg_id) filter (where vt > pg_catalog.clock_timestamp()), ''{}''), count(*) > 0
-       from pgmq.%I where message ->> ''generation_id'' = $1', 'q_' || stuck.current_step)
-      into hidden, waiting using stuck.id::text;
-    if not waiting then
-      action := 'requeued ' || private.enqueue_stage(stuck.id, stuck.current_step) || ' units';
-    else
-      perform pgmq.set_vt(stuck.current_step::text, m, 0) from unnest(hidden) m;
-      action := 'revived ' || pg_catalog.cardinality(hidden) || ' hidden messages';
-    end if;
+    action := 'requeued ' || private.enqueue_stage(stuck.id, stuck.current_step) || ' units';
     update public.video_generations g
     set pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('reaped', stuck.reaped + 1)
     where g.id = stuck.id;
@@ -1033,6 +1073,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
   private.main_characters(uuid), private.scene_units(public.video_generations), private.owned_generation_for_update(uuid),
+  private.drop_stage_messages(uuid, public.pipeline_step),
   private.pipeline_stage(public.pipeline_step), private.first_step(), private.next_step(public.pipeline_step),
   private.stage_function(public.pipeline_step, text), private.generation_is_running(public.generation_status),
   private.reap_stuck_generations()

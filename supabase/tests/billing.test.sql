@@ -96,18 +96,19 @@ select results_eq($$select action from private.reap_stuck_generations() where ge
   $$values ('requeued 1 units')$$, 'a stuck generation without a message is queued again');
 select is((select status::text from public.video_generations where user_id = (select ann from ids)), 'pending',
   'a requeued generation no worker has begun stays pending');
--- A message a dead worker left hidden (its lease far in the future) is made visible again.
+-- A generation whose message is waiting (here hidden, as by a retry's backoff) is left alone.
 update pgmq.q_script set vt = now() + interval '1 day'
 where message ->> 'generation_id' = (select id::text from public.video_generations where user_id = (select ann from ids));
 set local session_replication_role = replica;
 update public.video_generations set updated_at = now() - interval '2 hours' where user_id = (select ann from ids);
 set local session_replication_role = origin;
-select results_eq($$select action from private.reap_stuck_generations() where generation_id in
-                    (select id from public.video_generations where user_id = (select ann from ids))$$,
-  $$values ('revived 1 hidden messages')$$, 'a message hidden by a dead worker is revived');
-select ok((select bool_and(vt <= clock_timestamp()) from pgmq.q_script where message ->> 'generation_id' =
-  (select id::text from public.video_generations where user_id = (select ann from ids))), 'and is visible at once');
--- After the stage's attempt limit of revivals without progress, it fails with a message.
+select is((select count(*)::integer from private.reap_stuck_generations() where generation_id in
+            (select id from public.video_generations where user_id = (select ann from ids))),
+  0, 'a generation whose message is waiting is not touched');
+select is((select status::text from public.video_generations where user_id = (select ann from ids)), 'pending',
+  'and keeps its state');
+-- After the stage's attempt limit of requeues without progress, a generation whose message is lost fails.
+delete from pgmq.q_script where message ->> 'generation_id' = (select id::text from public.video_generations where user_id = (select ann from ids));
 set local session_replication_role = replica;
 update public.video_generations set updated_at = now() - interval '2 hours',
   pipeline_metadata = pipeline_metadata || jsonb_build_object('reaped', (select max_attempts from private.pipeline_stages
@@ -116,9 +117,9 @@ where user_id = (select ann from ids);
 set local session_replication_role = origin;
 select results_eq($$select action from private.reap_stuck_generations() where generation_id in
                     (select id from public.video_generations where user_id = (select ann from ids))$$,
-  $$values ('failed')$$, 'after the attempt limit of revivals it fails');
+  $$values ('failed')$$, 'after the attempt limit of requeues it fails');
 select matches((select error_message from public.video_generations where user_id = (select ann from ids)),
-  '^stuck in the script step: no progress since .* revived 5 times; retry to resume$', 'with a message saying where it was stuck');
+  '^stuck in the script step: no progress since .* queued again 5 times; retry to resume$', 'with a message saying where it was stuck');
 
 -- A subscription Stripe deleted: back on the free tier with status canceled; the free allowance stays usable.
 insert into public.books (id, user_id, title) select '00000000-0000-4000-8000-0000000ff002', bob, 'C' from ids;

@@ -181,40 +181,43 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     inFlight.add(task);
   };
 
-  while (Date.now() < deadline && !options.stop?.aborted) {
-    const free = concurrency - inFlight.size;
-    if (free <= 0) {
-      await Promise.race(inFlight);
-      continue;
-    }
-    const wait = Math.min(pollSeconds, Math.floor((deadline - Date.now()) / 1000));
-    if (listening && wait > 0) {
-      notified = false;
-      const batch = await sql<QueueMessage<T>[]>`
+  try {
+    while (Date.now() < deadline && !options.stop?.aborted) {
+      const free = concurrency - inFlight.size;
+      if (free <= 0) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const wait = Math.min(pollSeconds, Math.floor((deadline - Date.now()) / 1000));
+      if (listening && wait > 0) {
+        notified = false;
+        const batch = await sql<QueueMessage<T>[]>`
         select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
+        await options.onPoll?.();
+        summary.read += batch.length;
+        for (const msg of batch) start(msg);
+        // Nothing there: sleep until a producer says it sent something (or a second, as a safety net).
+        if (batch.length === 0 && !notified) await nap(Math.min(wait, 1));
+        continue;
+      }
+      const batch = wait > 0
+        ? await sql<QueueMessage<T>[]>`
+          select msg_id, read_ct, message
+          from pgmq.read_with_poll(${queue}, ${leaseSeconds}, ${free}, ${wait}, ${pollIntervalMs})`
+        : await sql<
+          QueueMessage<T>[]
+        >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
       await options.onPoll?.();
       summary.read += batch.length;
       for (const msg of batch) start(msg);
-      // Nothing there: sleep until a producer says it sent something (or a second, as a safety net).
-      if (batch.length === 0 && !notified) await nap(Math.min(wait, 1));
-      continue;
+      if (batch.length === 0 && wait <= 0) {
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight); // what is in work may be all there is
+      }
     }
-    const batch = wait > 0
-      ? await sql<QueueMessage<T>[]>`
-          select msg_id, read_ct, message
-          from pgmq.read_with_poll(${queue}, ${leaseSeconds}, ${free}, ${wait}, ${pollIntervalMs})`
-      : await sql<
-        QueueMessage<T>[]
-      >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
-    await options.onPoll?.();
-    summary.read += batch.length;
-    for (const msg of batch) start(msg);
-    if (batch.length === 0 && wait <= 0) {
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight); // what is in work may be all there is
-    }
+  } finally {
+    await Promise.allSettled(inFlight);
+    await listening?.unlisten().catch(() => {});
   }
-  await Promise.all(inFlight);
-  await listening?.unlisten().catch(() => {});
   return summary;
 }
