@@ -1,11 +1,12 @@
 /** Runs the local media tools (ffmpeg, ffprobe, espeak-ng) with a time limit and classified errors. */
 import { PermanentError, RetryableError } from "./errors.ts";
+import { workSignal } from "./work_signal.ts";
 
 export interface RunOptions {
   stdin?: string;
   /** The tool is killed after this long (derive it from the input: see `timeLimitFor`). */
   timeoutMs?: number;
-  /** Aborting kills the tool too (the worker gives up on a message). */
+  /** Aborting kills the tool too; by default the signal of the message being worked on. */
   signal?: AbortSignal;
 }
 
@@ -23,6 +24,10 @@ const TRANSIENT = /no space left|resource temporarily unavailable|too many open 
 
 export async function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const signal = options.signal ?? workSignal();
+  if (signal?.aborted) {
+    throw new RetryableError(`${command} was not started: the worker gave up on this step`);
+  }
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command, {
@@ -48,7 +53,7 @@ export async function run(command: string, args: string[], options: RunOptions =
   };
   const timer = setTimeout(() => kill("time limit"), timeoutMs);
   const onAbort = () => kill("abort");
-  options.signal?.addEventListener("abort", onAbort);
+  signal?.addEventListener("abort", onAbort);
   try {
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
@@ -75,7 +80,7 @@ export async function run(command: string, args: string[], options: RunOptions =
     return new TextDecoder().decode(stdout);
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 

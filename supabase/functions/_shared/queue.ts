@@ -8,6 +8,7 @@
  */
 import type { Sql } from "./db.ts";
 import { errorMessage, isRetryable, RetryableError } from "./errors.ts";
+import { runWithSignal } from "./work_signal.ts";
 
 export interface QueueMessage<T> {
   msg_id: string;
@@ -142,8 +143,9 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     const limitMs = timeoutSeconds * 1000;
     const controller = new AbortController();
     const renew = setInterval(() => {
-      const left = Math.ceil((limitMs - (Date.now() - started)) / 1000);
-      if (left <= 0) return;
+      // Up to the time limit, and a few seconds past it: the failure recorded then sets its own delay.
+      const left = Math.ceil((limitMs - (Date.now() - started)) / 1000) + 5;
+      if (left <= 5) return;
       sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, ${Math.min(leaseSeconds, left)})`.catch(
         () => {},
       );
@@ -156,7 +158,10 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       }, limitMs);
     });
     try {
-      return await Promise.race([options.process(msg, controller.signal), timedOut]);
+      return await Promise.race([
+        runWithSignal(controller.signal, () => options.process(msg, controller.signal)),
+        timedOut,
+      ]);
     } catch (error) {
       return await options.fail(msg, errorMessage(error), isRetryable(error));
     } finally {

@@ -1,5 +1,6 @@
 /** One HTTP call to a hosted provider: network failures and timeouts are retried, error statuses classified. */
 import { errorForStatus, RetryableError } from "../errors.ts";
+import { workSignal } from "../work_signal.ts";
 
 export type Fetch = typeof fetch;
 
@@ -12,7 +13,9 @@ export async function callProvider(
 ): Promise<Response> {
   let response: Response;
   try {
-    response = await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const work = workSignal();
+    response = await fetchFn(url, { ...init, signal: work ? AbortSignal.any([timeout, work]) : timeout });
   } catch (error) {
     throw new RetryableError(`${provider} unreachable: ${(error as Error).message}`);
   }

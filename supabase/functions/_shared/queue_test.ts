@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { run } from "./media.ts";
+import { consumeQueue, type Outcome } from "./queue.ts";
+import { withSql } from "./testing.ts";
+
+Deno.test("a message past its time limit is given up: its tools are killed and the failure is retryable", async () => {
+  await withSql(async (sql) => {
+    await sql`select pgmq.create('queue_probe')`;
+    try {
+      await sql`select pgmq.send('queue_probe', '{"n": 1}')`;
+      let toolError: unknown;
+      const failures: { error: string; retryable: boolean }[] = [];
+      const summary = await consumeQueue<{ n: number }>(sql, {
+        queue: "queue_probe",
+        timeoutSeconds: 1,
+        leaseSeconds: 1,
+        process: async () => {
+          try {
+            await run("sleep", ["30"]); // no signal passed: the message's own is used
+          } catch (error) {
+            toolError = error;
+          }
+          return "completed";
+        },
+        fail: async (msg, error, retryable): Promise<Outcome> => {
+          failures.push({ error, retryable });
+          await sql`select pgmq.delete('queue_probe', ${msg.msg_id}::bigint)`;
+          return "failed";
+        },
+      });
+      assert.deepEqual(failures, [{ error: "gave up after 1 s (the step's time limit)", retryable: true }]);
+      assert.equal(summary.failed, 1);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.match(String(toolError), /sleep was stopped: the worker gave up on this step/);
+    } finally {
+      await sql`select pgmq.drop_queue('queue_probe')`;
+    }
+  });
+});
+
+Deno.test("one slow message does not hold up the others", async () => {
+  await withSql(async (sql) => {
+    await sql`select pgmq.create('queue_probe')`;
+    try {
+      await sql`select pgmq.send_batch('queue_probe', array['{"n": 0}', '{"n": 1}', '{"n": 2}', '{"n": 3}']::jsonb[])`;
+      const finished: number[] = [];
+      await consumeQueue<{ n: number }>(sql, {
+        queue: "queue_probe",
+        concurrency: 2,
+        process: async (msg) => {
+          if (msg.message.n === 0) await new Promise((r) => setTimeout(r, 1500));
+          finished.push(msg.message.n);
+          await sql`select pgmq.delete('queue_probe', ${msg.msg_id}::bigint)`;
+          return "completed";
+        },
+        fail: () => Promise.resolve("failed"),
+      });
+      assert.deepEqual(finished, [1, 2, 3, 0], "the other messages went through the second slot meanwhile");
+    } finally {
+      await sql`select pgmq.drop_queue('queue_probe')`;
+    }
+  });
+});
