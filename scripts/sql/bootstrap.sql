@@ -169,11 +169,10 @@ begin
 end
 $$;
 
--- Supabase's default privileges on public: RLS, not grants, decides access.
+-- Supabase's default privileges on public: RLS, not grants, decides access. Only defaults, for
+-- objects created later: applied again (npm start, stack up), this must never give back what the
+-- migrations revoked on the objects they own.
 grant usage on schema public to anon, authenticated, service_role;
-grant all on all tables in schema public to anon, authenticated, service_role;
-grant all on all functions in schema public to anon, authenticated, service_role;
-grant all on all sequences in schema public to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;

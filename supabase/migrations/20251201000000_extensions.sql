@@ -21,6 +21,10 @@ create schema if not exists private;
 revoke all on schema private from public;
 grant usage on schema private to anon, authenticated, service_role;
 
+-- Row level security does not apply to TRUNCATE, and clients have no use for TRIGGER or REFERENCES
+-- on our tables: the API roles never get them, whatever the platform's default grants say.
+alter default privileges in schema public revoke truncate, trigger, references on tables from anon, authenticated;
+
 create or replace function private.set_updated_at()
 returns trigger
 language plpgsql

@@ -201,14 +201,14 @@ begin
   end if;
   select coalesce(t.video_count_limit, current.video_count_limit) into new_limit
   from public.subscription_tiers() t where t.tier = new_tier;
-  renewed := not p_deleted and p_period_start is not null and p_period_start > current.current_period_start
-             and new_tier = current.tier;
+  -- Only a new billing period resets the video count: a change of plan within one keeps it.
+  renewed := not p_deleted and p_period_start is not null and p_period_start > current.current_period_start;
 
   reason := case
     when new_tier = 'free' and current.tier <> 'free' then 'cancel'
     when pg_catalog.array_position(tier_order, new_tier) > pg_catalog.array_position(tier_order, current.tier) then 'upgrade'
     when pg_catalog.array_position(tier_order, new_tier) < pg_catalog.array_position(tier_order, current.tier) then 'downgrade'
-    when renewed then 'renewal'
+    when renewed and new_tier = current.tier then 'renewal'
     when new_status = current.status then null
     when new_status in ('past_due', 'unpaid', 'incomplete') then 'payment_failed'
     when new_status in ('active', 'trialing') and current.status in ('active', 'trialing') then 'renewal'
@@ -216,7 +216,7 @@ begin
 
   update public.user_subscriptions s
   set tier = new_tier, status = new_status, video_count_limit = new_limit,
-      video_count_used = case when renewed or new_tier <> current.tier then 0 else s.video_count_used end,
+      video_count_used = case when renewed then 0 else s.video_count_used end,
       stripe_customer_id = coalesce(p_customer_id, s.stripe_customer_id),
       stripe_subscription_id = case when p_deleted then null else coalesce(p_subscription_id, s.stripe_subscription_id) end,
       stripe_price_id = case when p_deleted then null else coalesce(p_price_id, s.stripe_price_id) end,

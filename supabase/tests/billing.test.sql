@@ -1,7 +1,7 @@
 -- Scheduled jobs and quotas: rollups against hand-computed sums, idempotent re-runs, who reads the
 -- aggregates, the billing-period reset, the stuck-generation reaper and archive cleanup.
 begin;
-select plan(32);
+select plan(35);
 
 create temp table ids as
   select tests.create_user('ann@billing.test') as ann, tests.create_user('bob@billing.test') as bob,
@@ -120,6 +120,27 @@ select results_eq($$select action from private.reap_stuck_generations() where ge
   $$values ('failed')$$, 'after the attempt limit of requeues it fails');
 select matches((select error_message from public.video_generations where user_id = (select ann from ids)),
   '^stuck in the script step: no progress since .* queued again 5 times; retry to resume$', 'with a message saying where it was stuck');
+
+-- A change of plan within a billing period keeps the videos used; only a new period resets them.
+update public.user_subscriptions set tier = 'standard', video_count_limit = 30, video_count_used = 7,
+  stripe_customer_id = 'cus_billing_root', stripe_subscription_id = 'sub_billing_root', last_synced_at = null,
+  current_period_start = '2026-05-01', current_period_end = '2026-05-31'
+where user_id = (select root from ids);
+select private.apply_stripe_subscription('evt_plan_1', '2026-05-10', root, 'cus_billing_root', 'sub_billing_root',
+  'price_basic', 'litinkai_basic_monthly', 'active', '2026-05-01', '2026-05-31', false) from ids;
+select private.apply_stripe_subscription('evt_plan_2', '2026-05-11', root, 'cus_billing_root', 'sub_billing_root',
+  'price_std', 'litinkai_standard_monthly', 'active', '2026-05-01', '2026-05-31', false) from ids;
+select results_eq($$select tier::text, video_count_used, video_count_limit from public.user_subscriptions
+                    where user_id = (select root from ids)$$,
+  $$values ('standard', 7, 30)$$, 'standard, basic and standard again within one period: 7 videos used stay used');
+select private.apply_stripe_subscription('evt_plan_3', '2026-06-01', root, 'cus_billing_root', 'sub_billing_root',
+  'price_std', 'litinkai_standard_monthly', 'active', '2026-05-31', '2026-06-30', false) from ids;
+select is((select video_count_used from public.user_subscriptions where user_id = (select root from ids)), 0,
+  'a new period starts from zero');
+select results_eq($$select from_tier::text || '->' || to_tier::text || ':' || change_reason from public.subscription_history
+                    where user_id = (select root from ids) order by effective_date$$,
+  $$values ('standard->basic:downgrade'), ('basic->standard:upgrade'), ('standard->standard:renewal')$$,
+  'each change is in the history');
 
 -- A subscription Stripe deleted: back on the free tier with status canceled; the free allowance stays usable.
 insert into public.books (id, user_id, title) select '00000000-0000-4000-8000-0000000ff002', bob, 'C' from ids;

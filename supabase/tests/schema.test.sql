@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(91);
+select plan(92);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -179,6 +179,14 @@ select has_function('public', 'revoke_role', array['uuid', 'app_role']);
 select has_function('public', 'subscription_tiers', 'tiers are defined by one function');
 select has_trigger('auth', 'users', 'on_auth_user_created', 'new auth users are set up by a trigger');
 select has_trigger('public', 'video_generations', 'video_generations_guard_status', 'generation status changes are guarded');
+
+select is(
+  (select array_agg(format('%s %s', c.relname, p.privilege_type) order by c.relname, p.privilege_type)
+   from pg_class c cross join (values ('TRUNCATE'), ('TRIGGER'), ('REFERENCES')) p (privilege_type)
+   cross join (values ('anon'), ('authenticated')) r (role_name)
+   where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+     and has_table_privilege(r.role_name, c.oid, p.privilege_type)),
+  null, 'no client role may truncate a table (RLS does not apply to TRUNCATE), add triggers or reference it');
 
 select * from finish();
 rollback;
