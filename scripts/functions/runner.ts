@@ -5,6 +5,7 @@
  * backoff), and keeps every queue worker listed in private.edge_function_schedules invoked: a new
  * invocation as soon as the last one returns, so a worker is always long-polling its queue.
  */
+import { localServiceRoleToken } from "../../supabase/functions/_shared/auth.ts";
 import { createSql } from "../../supabase/functions/_shared/db.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -144,6 +145,9 @@ async function readSchedules(): Promise<Schedule[]> {
   }
 }
 
+/** The runner invokes the workers as the service role, as the hosted pg_cron job does with Vault's key. */
+const serviceToken = await localServiceRoleToken();
+
 /** Keeps a worker invoked: each invocation returns when its budget is spent, and the next one starts. */
 async function keepInvoking(schedule: Schedule) {
   while (!stopping) {
@@ -152,7 +156,7 @@ async function keepInvoking(schedule: Schedule) {
     try {
       const res = await fetch(`http://127.0.0.1:${gatewayPort}/functions/v1/${schedule.function_name}`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${serviceToken}` },
         body: JSON.stringify({ trigger: "runner" }),
       });
       await res.body?.cancel();

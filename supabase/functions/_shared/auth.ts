@@ -1,12 +1,60 @@
-/** The signed-in user behind a request: verifies the Supabase access token in Authorization. */
-import { createRemoteJWKSet, jwtVerify } from "jose";
-import { authSettings } from "./env.ts";
+/** Who is behind a request: verifies the Supabase token in Authorization (a user's, or the service role's). */
+import { createRemoteJWKSet, jwtVerify, SignJWT } from "jose";
+import { authSettings, LOCAL_JWT_SECRET } from "./env.ts";
 import { HttpError } from "./http.ts";
 
 let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
+function bearer(req: Request): string | undefined {
+  return req.headers.get("Authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+}
+
+async function verify(token: string): Promise<{ sub?: string; role?: unknown }> {
+  const cfg = authSettings();
+  try {
+    if (cfg.jwtSecret) return (await jwtVerify(token, new TextEncoder().encode(cfg.jwtSecret))).payload;
+    jwks ??= createRemoteJWKSet(new URL(`${cfg.supabaseUrl}/auth/v1/.well-known/jwks.json`));
+    return (await jwtVerify(token, jwks)).payload;
+  } catch {
+    throw new HttpError(401, "the access token is invalid or expired: sign in again", "unauthorized");
+  }
+}
+
+/** Constant-time comparison of two strings. */
+function sameSecret(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * Queue workers answer the service role only: the project's service role key (what the hosted
+ * pg_cron job sends from Vault), or a token signed for the role service_role (the local runner's).
+ */
+export async function requireServiceRole(req: Request): Promise<void> {
+  const token = bearer(req);
+  if (!token) throw new HttpError(401, "this worker is invoked with the service role key", "unauthorized");
+  const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
+  if (key && sameSecret(token, key)) return;
+  const payload = await verify(token);
+  if (payload.role !== "service_role") {
+    throw new HttpError(403, "this worker is invoked with the service role key", "forbidden");
+  }
+}
+
+/** A service-role token signed with the local stack's secret, as `supabase start` prints one. */
+export async function localServiceRoleToken(): Promise<string> {
+  return await new SignJWT({ role: "service_role", iss: "supabase-demo" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuedAt()
+    .setExpirationTime("10y")
+    .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
+}
+
 export async function requireUser(req: Request): Promise<string> {
-  const token = req.headers.get("Authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+  const token = bearer(req);
   if (!token) {
     throw new HttpError(
       401,
@@ -14,18 +62,7 @@ export async function requireUser(req: Request): Promise<string> {
       "unauthorized",
     );
   }
-  const cfg = authSettings();
-  let payload: { sub?: string; role?: unknown };
-  try {
-    if (cfg.jwtSecret) {
-      ({ payload } = await jwtVerify(token, new TextEncoder().encode(cfg.jwtSecret)));
-    } else {
-      jwks ??= createRemoteJWKSet(new URL(`${cfg.supabaseUrl}/auth/v1/.well-known/jwks.json`));
-      ({ payload } = await jwtVerify(token, jwks));
-    }
-  } catch {
-    throw new HttpError(401, "the access token is invalid or expired: sign in again", "unauthorized");
-  }
+  const payload = await verify(token);
   if (payload.role !== "authenticated" || !payload.sub) {
     throw new HttpError(403, "this endpoint is for signed-in users", "forbidden");
   }
