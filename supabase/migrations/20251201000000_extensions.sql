@@ -57,3 +57,20 @@ set search_path = ''
 as $$ select pg_catalog.pg_notify('queue_' || queue_name, '') $$;
 revoke all on function private.wake_queue_workers(text) from public, anon, authenticated;
 grant execute on function private.wake_queue_workers(text) to service_role;
+
+-- A Storage object name a client may give: relative, no `.` or `..` segments (also percent-encoded),
+-- no empty segments, backslashes or control characters. Storage would resolve such a name to
+-- another folder (another user's) on the way to its files.
+create or replace function private.is_safe_object_name(name text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select name is not null and name <> '' and pg_catalog.left(name, 1) <> '/'
+    and pg_catalog.strpos(name, E'\\') = 0 and name !~ '(^|/)\.\.?(/|$)' and pg_catalog.strpos(name, '//') = 0
+    and name !~* '%(2e|2f|5c)' and name !~ '[[:cntrl:]]'
+$$;
+revoke all on function private.is_safe_object_name(text) from public;
+revoke all on function private.is_safe_object_name(text) from anon;
+grant execute on function private.is_safe_object_name(text) to authenticated, service_role;

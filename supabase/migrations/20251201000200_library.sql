@@ -33,6 +33,7 @@ create table public.books (
   updated_at timestamptz not null default now(),
   constraint fk_books_user foreign key (user_id) references public.profiles (id) on delete cascade,
   constraint books_title_not_blank check (btrim(title) <> ''),
+  constraint books_file_url_is_object_name check (file_url is null or private.is_safe_object_name(file_url)),
   constraint books_title_length check (char_length(title) <= 500),
   constraint books_source_file_size_non_negative check (source_file_size >= 0),
   constraint books_total_chapters_non_negative check (total_chapters >= 0),

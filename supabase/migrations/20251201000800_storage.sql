@@ -1,5 +1,5 @@
 -- Storage: books (uploads), covers and media (generated images, audio, video), each private.
--- A user reads and writes only under their own `<user_id>/` folder.
+-- A user reads and writes only under their own `<user_id>/` folder, with names that stay in it.
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
 values
   ('books', 'books', false, 52428800, array['text/plain', 'text/markdown', 'application/pdf', 'application/epub+zip',
@@ -14,11 +14,13 @@ create policy "users read files in their own folder" on storage.objects
   using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text));
 create policy "users upload files to their own folder" on storage.objects
   for insert to authenticated
-  with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text));
+  with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
+    and private.is_safe_object_name(name));
 create policy "users replace files in their own folder" on storage.objects
   for update to authenticated
   using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text))
-  with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text));
+  with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
+    and private.is_safe_object_name(name));
 create policy "users delete files in their own folder" on storage.objects
   for delete to authenticated
   using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text));

@@ -1,6 +1,6 @@
 -- Content RPCs from the outside: processing books, confirming structure, plots, and search limits.
 begin;
-select plan(28);
+select plan(33);
 
 create temp table ids as
   select tests.create_user('owner@content.test') as owner, tests.create_user('other@content.test') as other;
@@ -27,6 +27,21 @@ select throws_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd
   'a book without an uploaded file cannot be processed');
 select throws_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd003')$$, '42501', null,
   'a file outside the owner''s folder is refused');
+-- A path that climbs out of the owner's folder is refused however it is spelled, on insert and update.
+select throws_ok(format($$insert into public.books (user_id, title, file_url) values (%L, 'T', %L)$$,
+    (select owner from ids), (select owner || '/../' || other || '/secret.txt' from ids)),
+  '23514', null, 'a file path with a .. segment is refused');
+select throws_ok(format($$insert into public.books (user_id, title, file_url) values (%L, 'T', %L)$$,
+    (select owner from ids), (select owner || '/%2e%2e/' || other || '/secret.txt' from ids)),
+  '23514', null, 'a percent-encoded .. is refused');
+select throws_ok(format($$insert into public.books (user_id, title, file_url) values (%L, 'T', %L)$$,
+    (select owner from ids), (select owner || E'\\..\\' || other || '/secret.txt' from ids)),
+  '23514', null, 'a backslash path is refused');
+select throws_ok(format($$insert into storage.objects (bucket_id, name) values ('books', %L)$$,
+    (select owner || '/../' || other || '/x.txt' from ids)),
+  '42501', null, 'storage refuses an upload whose name leaves the owner''s folder');
+select lives_ok(format($$insert into storage.objects (bucket_id, name) values ('books', %L)$$,
+    (select owner || '/My Book (2nd ed.).epub' from ids)), 'an ordinary name in the owner''s folder is fine');
 select lives_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd001')$$, 'the owner processes a draft');
 select throws_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd001')$$, 'LT006', null,
   'a book already processing is not queued twice');

@@ -3,6 +3,7 @@
  * Both record the object in storage.objects, so paths, URLs and RLS behave the same.
  */
 import type { Sql } from "./db.ts";
+import { PermanentError } from "./errors.ts";
 
 export interface StoredObject {
   bucket: string;
@@ -18,8 +19,23 @@ export interface Storage {
   signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
 }
 
-function objectUrl(baseUrl: string, bucket: string, path: string): string {
-  return `${baseUrl.replace(/\/$/, "")}/storage/v1/object/${bucket}/${path}`;
+/**
+ * Refuses an object name that could leave its folder on the way to Storage or the disk: absolute,
+ * `.` or `..` segments (also percent-encoded), empty segments, backslashes, control characters
+ * (the same rule as private.is_safe_object_name in SQL).
+ */
+export function safeObjectName(path: string): string {
+  const bad = path === "" || path.startsWith("/") || path.includes("\\") || path.includes("//") ||
+    /%(2e|2f|5c)/i.test(path) || [...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) ||
+    path.split("/").some((segment) => segment === "." || segment === "..");
+  if (bad) throw new PermanentError(`"${path}" is not a storage object name this project accepts`);
+  return path;
+}
+
+/** The object's URL, each segment encoded: nothing in a name is resolved on the way. */
+function objectUrl(baseUrl: string, bucket: string, path: string, kind = ""): string {
+  const encoded = safeObjectName(path).split("/").map(encodeURIComponent).join("/");
+  return `${baseUrl.replace(/\/$/, "")}/storage/v1/object/${kind}${bucket}/${encoded}`;
 }
 
 async function recordObject(sql: Sql, bucket: string, path: string, size: number, contentType: string) {
@@ -37,8 +53,7 @@ export class LocalStorage implements Storage {
   constructor(private sql: Sql, private root: string, private baseUrl: string) {}
 
   filePath(bucket: string, path: string): string {
-    if (path.split("/").includes("..")) throw new Error(`invalid storage path ${path}`);
-    return `${this.root}/${bucket}/${path}`;
+    return `${this.root}/${bucket}/${safeObjectName(path)}`;
   }
 
   async put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject> {
@@ -83,19 +98,16 @@ export class SupabaseStorage implements Storage {
   }
 
   async get(bucket: string, path: string): Promise<Uint8Array> {
-    const res = await fetch(
-      `${this.baseUrl.replace(/\/$/, "")}/storage/v1/object/authenticated/${bucket}/${path}`,
-      {
-        headers: { Authorization: `Bearer ${this.serviceKey}` },
-      },
-    );
+    const res = await fetch(objectUrl(this.baseUrl, bucket, path, "authenticated/"), {
+      headers: { Authorization: `Bearer ${this.serviceKey}` },
+    });
     if (!res.ok) throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   }
 
   async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {
     const base = `${this.baseUrl.replace(/\/$/, "")}/storage/v1`;
-    const res = await fetch(`${base}/object/sign/${bucket}/${path}`, {
+    const res = await fetch(objectUrl(this.baseUrl, bucket, path, "sign/"), {
       method: "POST",
       headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": "application/json" },
       body: JSON.stringify({ expiresIn: expiresInSeconds }),
