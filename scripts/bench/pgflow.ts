@@ -7,13 +7,14 @@
  * pgflow: its two-phase worker protocol (read, start_tasks, complete_task). Rounds interleave the two.
  * Hand-off: from one step's completion to the next step's completion; throughput: tasks per second.
  */
-import { asUser, createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
+import { createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import {
   type PipelineStep,
   runWorker,
   type StepHandler,
 } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { stageOrder } from "../pipeline/drive.ts";
+import { benchChapters, startGenerations, waitUntilCompleted } from "./lib/generations.ts";
 import { percentile } from "./lib/stats.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -92,30 +93,12 @@ async function oursRound(sql: Sql, inFlight: number) {
       stop: stop.signal,
     })
   );
-  const [{ id: userId }] =
-    await sql`insert into auth.users (email) values (${`flow-${crypto.randomUUID()}@bench.local`}) returning id`;
+  const { userId, chapterIds } = await benchChapters(sql, inFlight);
   try {
-    await sql`update public.user_subscriptions set video_count_limit = 100000 where user_id = ${userId}`;
-    const [{ id: bookId }] =
-      await sql`insert into public.books (user_id, title) values (${userId}, 'B') returning id`;
-    const chapters = await sql`
-      insert into public.chapters (book_id, chapter_number, title, content)
-      select ${bookId}, n, 'C' || n, 'Ada works.' from generate_series(1, ${inFlight}) n returning id`;
     await new Promise((r) => setTimeout(r, 300)); // every worker is polling
     const started = performance.now();
-    const ids = await asUser(sql, userId, async (tx) => {
-      const out: string[] = [];
-      for (const c of chapters) {
-        out.push((await tx`select public.start_video_generation(${c.id}) as id`)[0].id);
-      }
-      return out;
-    });
-    for (;;) {
-      const [{ remaining }] = await sql`
-        select count(*)::int as remaining from public.video_generations where id = any(${ids}) and status <> 'completed'`;
-      if (remaining === 0) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    const ids = await startGenerations(sql, userId, chapterIds);
+    await waitUntilCompleted(sql, ids);
     const seconds = (performance.now() - started) / 1000;
     const rows = await sql`
       select array_agg(extract(epoch from (g.pipeline_metadata -> 'stages' -> s.step::text ->> 'completed_at')::timestamptz)

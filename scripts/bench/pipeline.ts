@@ -7,7 +7,7 @@
  *    the next stage's first unit starting (p50, p95), with units per second.
  * Each with 1, 10 and 50 generations in flight. Not a test: it asserts nothing and prints figures.
  */
-import { asUser, createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
+import { createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import {
   type PipelineStep,
   runWorker,
@@ -15,6 +15,7 @@ import {
   type StepHandler,
 } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { stageOrder } from "../pipeline/drive.ts";
+import { benchChapters, startGenerations, waitUntilCompleted } from "./lib/generations.ts";
 import { percentile } from "./lib/stats.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -118,34 +119,12 @@ const instant: Record<PipelineStep, StepHandler> = {
     }),
 };
 
-/** A user with `inFlight` one-paragraph chapters, each with a generation started. */
-async function startGenerations(sql: Sql, inFlight: number): Promise<{ userId: string; ids: string[] }> {
-  const [{ id: userId }] =
-    await sql`insert into auth.users (email) values (${`bench-${crypto.randomUUID()}@bench.local`}) returning id`;
-  await sql`update public.user_subscriptions set video_count_limit = 100000 where user_id = ${userId}`;
-  const [{ id: bookId }] =
-    await sql`insert into public.books (user_id, title) values (${userId}, 'Bench') returning id`;
-  const chapters = await sql`
-    insert into public.chapters (book_id, chapter_number, title, content)
-    select ${bookId}, n, 'C' || n, 'Ada works.' from generate_series(1, ${inFlight}) n returning id`;
-  const ids: string[] = [];
-  for (const chapter of chapters) {
-    ids.push(
-      await asUser(
-        sql,
-        userId,
-        async (tx) => (await tx`select public.start_video_generation(${chapter.id}) as id`)[0].id,
-      ),
-    );
-  }
-  return { userId, ids };
-}
-
 /** The six workers' connections, kept across rounds as running workers keep theirs. */
 const workerPools = Array.from({ length: 6 }, () => createSql(dbUrl, { max: 12 }));
 
 async function runRound(sql: Sql, inFlight: number) {
-  const { userId, ids } = await startGenerations(sql, inFlight);
+  const { userId, chapterIds } = await benchChapters(sql, inFlight);
+  const ids = await startGenerations(sql, userId, chapterIds);
   try {
     const latencies: number[] = [];
     const steps = await stageOrder(sql);
@@ -186,16 +165,12 @@ async function handoffRound(sql: Sql, inFlight: number) {
       onMessage: (outcome) => outcome === "completed" && units++,
     })
   );
+  const { userId, chapterIds } = await benchChapters(sql, inFlight);
   await new Promise((r) => setTimeout(r, 300)); // every worker is polling
   const started = performance.now();
-  const { userId, ids } = await startGenerations(sql, inFlight);
+  const ids = await startGenerations(sql, userId, chapterIds);
   try {
-    for (;;) {
-      const [{ remaining }] = await sql`
-        select count(*)::int as remaining from public.video_generations where id = any(${ids}) and status <> 'completed'`;
-      if (remaining === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntilCompleted(sql, ids);
     const seconds = (performance.now() - started) / 1000;
     // From a stage's last unit completing to the next stage's first unit starting (and from the start
     // to the script stage's first unit).
