@@ -766,21 +766,32 @@ set search_path = ''
 as $$
 declare
   generation public.video_generations := private.owned_generation_for_update(generation_id);
+  -- The video goes back to the quota only while nothing billable was made: a script alone is
+  -- free to throw away; images, audio or clips the user can keep are not.
+  refunded boolean;
 begin
   if not private.generation_is_running(generation.status) then
     raise exception 'only a pending or running generation can be canceled; this one is %', generation.status
       using errcode = 'LT004';
   end if;
-  update public.video_generations g set status = 'canceled', completed_at = pg_catalog.now() where g.id = generation.id;
+  refunded := not exists (select 1 from public.usage_logs l where l.video_generation_id = generation.id
+                          and l.resource_type in ('image', 'audio', 'video', 'lipsync', 'merge'));
+  update public.video_generations g
+  set status = 'canceled', completed_at = pg_catalog.now(),
+      pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('refunded', refunded)
+  where g.id = generation.id;
   if generation.current_step is not null then
     perform private.drop_stage_messages(generation.id, generation.current_step);
   end if;
-  update public.user_subscriptions s set video_count_used = greatest(s.video_count_used - 1, 0)
-  where s.user_id = generation.user_id;
+  if refunded then
+    update public.user_subscriptions s set video_count_used = greatest(s.video_count_used - 1, 0)
+    where s.user_id = generation.user_id;
+  end if;
   return generation.id;
 end;
 $$;
-comment on function public.cancel_video_generation(uuid) is 'Client RPC: cancel a pending or running generation (the video is refunded).';
+comment on function public.cancel_video_generation(uuid)
+  is 'Client RPC: cancel a pending or running generation; the video is refunded while no media was made.';
 
 revoke all on function public.start_video_generation(uuid, public.script_style, public.quality_tier),
   public.retry_video_generation(uuid), public.cancel_video_generation(uuid) from public, anon;

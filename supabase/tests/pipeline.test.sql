@@ -1,7 +1,7 @@
 -- Pipeline orchestration from the outside: queues, the client RPCs and their errors, who may call
 -- the worker functions, and the status guard. The workers themselves are tested in Deno.
 begin;
-select plan(40);
+select plan(42);
 
 create temp table ids as
   select tests.create_user('owner@pipeline.test') as owner, tests.create_user('other@pipeline.test') as other;
@@ -87,6 +87,20 @@ select throws_ok(format('select public.cancel_video_generation(%L)', (select id 
 select throws_ok(format('select public.retry_video_generation(%L)', (select id from started where label = 'second')),
   'LT004', 'only a failed generation can be retried; this one is pending', 'only failed generations can be retried');
 select tests.clear_authentication();
+-- Once media was made (here an image was paid for), canceling keeps the video counted: the user keeps the media.
+select tests.authenticate_as((select owner from ids));
+insert into started select 'third', public.start_video_generation('00000000-0000-4000-8000-0000000cc002');
+select tests.clear_authentication();
+select private.record_usage((select owner from ids), (select id from started where label = 'third'), 'offline-card-renderer',
+  'image', 'cancel-test:image', 0, 0, 1);
+select tests.authenticate_as((select owner from ids));
+select lives_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'third')),
+  'the owner cancels a generation that has made an image');
+select tests.clear_authentication();
+select results_eq($$select s.video_count_used, (g.pipeline_metadata ->> 'refunded')::boolean
+                    from public.user_subscriptions s join public.video_generations g on g.user_id = s.user_id
+                    where g.id = (select id from started where label = 'third')$$,
+  $$values (2, false)$$, 'a cancel after media was made is not refunded, and says so');
 
 -- A subscription that is not active blocks new generations.
 update public.user_subscriptions set status = 'past_due' where user_id = (select owner from ids);
