@@ -889,28 +889,22 @@ declare
   call_index integer := 0;
   next public.pipeline_step;
   started jsonb;
+  stale boolean;
 begin
   perform pgmq.delete(p_step::text, p_msg_id);
   select * into generation from public.video_generations g where g.id = p_generation_id;
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
-  if generation.id is null or generation.status::text <> p_step::text or generation.current_step is distinct from p_step
-     or unit.status is null or unit.status = 'completed' then
-    -- The calls were made (and paid for) all the same: logged once, by their idempotency keys.
-    if generation.id is not null then
-      for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
-        perform private.record_usage(generation.user_id, generation.id, call ->> 'model',
-          coalesce(call ->> 'operation', p_step::text), pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, call_index),
-          coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
-          coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0));
-        call_index := call_index + 1;
-      end loop;
-    end if;
+  if generation.id is null then
     return 'stale';
   end if;
-
-  execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'record'))
-    into job_id using generation, unit, coalesce(p_outputs, '{}');
+  stale := generation.status::text <> p_step::text or generation.current_step is distinct from p_step
+    or unit.status is null or unit.status = 'completed';
+  if not stale then
+    execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'record'))
+      into job_id using generation, unit, coalesce(p_outputs, '{}');
+  end if;
+  -- The calls were made (and paid for) even when the unit is stale: logged once, by their keys.
   for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
     perform private.record_usage(generation.user_id, generation.id, call ->> 'model', coalesce(call ->> 'operation', p_step::text),
       pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, call_index),
@@ -918,6 +912,9 @@ begin
       coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0), true, null, job_id);
     call_index := call_index + 1;
   end loop;
+  if stale then
+    return 'stale';
+  end if;
   if stage.job_table is not null and job_id is not null then
     execute pg_catalog.format(
       'update public.%I j set cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l

@@ -194,18 +194,11 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
         continue;
       }
       const wait = Math.min(pollSeconds, Math.floor((deadline - Date.now()) / 1000));
-      if (listening && wait > 0) {
-        notified = false;
-        const batch = await sql<QueueMessage<T>[]>`
-        select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
-        await options.onPoll?.();
-        summary.read += batch.length;
-        for (const msg of batch) start(msg);
-        // Nothing there: sleep until a producer says it sent something (or a second, as a safety net).
-        if (batch.length === 0 && !notified) await nap(Math.min(wait, 1));
-        continue;
-      }
-      const batch = wait > 0
+      // Listening: a plain read, then a nap until a producer says it sent something. Otherwise the
+      // read itself waits (long-polling), or, with no wait left, returns at once.
+      const longPoll = wait > 0 && !listening;
+      notified = false;
+      const batch = longPoll
         ? await sql<QueueMessage<T>[]>`
           select msg_id, read_ct, message
           from pgmq.read_with_poll(${queue}, ${leaseSeconds}, ${free}, ${wait}, ${pollIntervalMs})`
@@ -215,10 +208,13 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       await options.onPoll?.();
       summary.read += batch.length;
       for (const msg of batch) start(msg);
-      if (batch.length === 0 && wait <= 0) {
-        if (inFlight.size === 0) break;
-        await Promise.race(inFlight); // what is in work may be all there is
+      if (batch.length > 0) continue;
+      if (wait > 0) {
+        if (listening && !notified) await nap(Math.min(wait, 1)); // a second at most: the safety net
+        continue;
       }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight); // what is in work may be all there is
     }
   } finally {
     await Promise.allSettled(inFlight);

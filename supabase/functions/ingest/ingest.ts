@@ -92,7 +92,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     structure_type: structure.structureType,
     extraction_method: structure.extractionMethod,
     detector: structure.detector,
-    has_parts: structure.hasParts,
+    has_parts: structure.structureType === "mixed",
     chapters: structure.chapters.map((c, i) => ({
       number: i + 1,
       title: c.title,

@@ -17,7 +17,6 @@ export interface DetectedStructure {
   structureType: "chapters" | "mixed" | "linear";
   extractionMethod: "toc" | "ai";
   detector: string;
-  hasParts: boolean;
   chapters: DetectedChapter[];
 }
 
@@ -98,7 +97,6 @@ export function detectStructure(book: ExtractedBook): DetectedStructure {
       structureType: fromToc.some((s) => s.partTitle) ? "mixed" as const : "chapters" as const,
       extractionMethod: "toc" as const,
       detector: book.tocSource ?? "toc",
-      hasParts: fromToc.some((s) => s.partTitle),
       chapters: fromToc.map((s) => ({
         title: s.title,
         partTitle: s.partTitle ?? null,
@@ -180,7 +178,6 @@ function byHeadings(text: string): DetectedStructure | null {
     structureType: hasParts ? "mixed" : "chapters",
     extractionMethod: "ai",
     detector: romanIsHeading ? "roman_numeral_headings" : "chapter_headings",
-    hasParts,
     chapters: withText,
   };
 }
@@ -205,7 +202,6 @@ function byFixedParts(text: string): DetectedStructure {
     structureType: "linear",
     extractionMethod: "ai",
     detector: "fixed_parts",
-    hasParts: false,
     chapters: parts.map((p, i) => ({ title: `Part ${i + 1}`, partTitle: null, content: p.join("\n\n") })),
   };
 }
