@@ -507,8 +507,40 @@ immutable
 set search_path = ''
 as $$ select pg_catalog.format('private.%I', 'stage_' || p_step || '_' || p_part) $$;
 
--- Creates the units of a stage and sends one message per unit not yet completed. The generation's
--- status follows its stage once a worker has started it (a pending generation stays pending).
+-- Creates the units of a stage and sends one message per unit not yet completed; returns the stage's
+-- entry of pipeline_metadata.stages with its unit count and when it was first queued. The caller
+-- writes the generation row (once, with whatever else it changes).
+create or replace function private.queue_stage_units(generation public.video_generations, p_step public.pipeline_step)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  units text[];
+  pending text[];
+begin
+  execute pg_catalog.format('select array(select %s($1))', private.stage_function(p_step, 'units'))
+    into units using generation;
+  insert into private.pipeline_units (generation_id, step, unit_key)
+  select generation.id, p_step, u from unnest(units) u
+  on conflict do nothing;
+  select array_agg(u.unit_key order by u.unit_key) into pending from private.pipeline_units u
+  where u.generation_id = generation.id and u.step = p_step and u.status <> 'completed';
+  perform pgmq.send_batch(p_step::text, array(
+    select pg_catalog.jsonb_build_object('generation_id', generation.id, 'step', p_step, 'unit', u)
+    from unnest(coalesce(pending, '{}')) u));
+  perform private.wake_queue_workers(p_step::text);
+  return coalesce(generation.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb)
+    || pg_catalog.jsonb_build_object('units', pg_catalog.cardinality(units),
+         'queued_at', coalesce(generation.pipeline_metadata -> 'stages' -> p_step::text -> 'queued_at',
+                               pg_catalog.to_jsonb(pg_catalog.clock_timestamp())));
+end;
+$$;
+
+-- Queues a stage (start, retry, the reaper) and makes it the generation's current step. Its status
+-- follows the stage once a worker has started it (a pending generation stays pending). Returns the
+-- number of messages sent.
 create or replace function private.enqueue_stage(p_generation_id uuid, p_step public.pipeline_step)
 returns integer
 language plpgsql
@@ -517,35 +549,31 @@ set search_path = ''
 as $$
 declare
   generation public.video_generations;
-  units text[];
-  pending text[];
+  entry jsonb;
 begin
   select * into generation from public.video_generations g where g.id = p_generation_id;
-  execute pg_catalog.format('select array(select %s($1))', private.stage_function(p_step, 'units'))
-    into units using generation;
-  insert into private.pipeline_units (generation_id, step, unit_key)
-  select p_generation_id, p_step, u from unnest(units) u
-  on conflict do nothing;
-  select array_agg(u.unit_key order by u.unit_key) into pending from private.pipeline_units u
-  where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed';
-
+  entry := private.queue_stage_units(generation, p_step);
   update public.video_generations g
   set current_step = p_step,
       status = case when g.status = 'pending' then g.status else p_step::text::public.generation_status end,
-      pipeline_metadata = pg_catalog.jsonb_set(
-        g.pipeline_metadata, array['stages', p_step::text],
-        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb)
-          || pg_catalog.jsonb_build_object('units', pg_catalog.cardinality(units),
-               'queued_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'queued_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())))
-      )
+      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text], entry)
   where g.id = p_generation_id;
-
-  perform pgmq.send_batch(p_step::text, array(
-    select pg_catalog.jsonb_build_object('generation_id', p_generation_id, 'step', p_step, 'unit', u)
-    from unnest(coalesce(pending, '{}')) u));
-  perform private.wake_queue_workers(p_step::text);
-  return coalesce(pg_catalog.cardinality(pending), 0);
+  return (select pg_catalog.count(*)::integer from private.pipeline_units u
+          where u.generation_id = p_generation_id and u.step = p_step and u.status <> 'completed');
 end;
+$$;
+
+-- When a stage ran and how often, from its units: written when it completes or fails for good.
+create or replace function private.stage_timing(p_generation_id uuid, p_step public.pipeline_step)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('started_at', pg_catalog.min(u.started_at),
+    'attempts', pg_catalog.max(u.attempts)))
+  from private.pipeline_units u where u.generation_id = p_generation_id and u.step = p_step
 $$;
 
 -- Deletes a generation's messages from a stage's queue (it failed or was canceled: what was
@@ -832,18 +860,12 @@ begin
   if not found then
     return null;
   end if;
-  -- Checked first on what was read: an update would wait for other units' locks even when it
-  -- changes nothing.
-  if generation.status::text <> p_step::text
-     or generation.pipeline_metadata -> 'stages' -> p_step::text -> 'started_at' is null
-     or coalesce((generation.pipeline_metadata -> 'stages' -> p_step::text ->> 'attempts')::integer, 0) < p_attempt then
+  -- A pending generation (just started, or retried) takes its stage's status when a worker starts
+  -- it; otherwise the row is not written here (when and how often a stage ran is taken from its
+  -- units when it closes), so units of a stage begin without waiting on each other.
+  if generation.status::text <> p_step::text then
     update public.video_generations g
-    set status = p_step::text::public.generation_status,
-        started_at = coalesce(g.started_at, pg_catalog.clock_timestamp()),
-        pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
-          coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}'::jsonb) || pg_catalog.jsonb_build_object(
-            'started_at', coalesce(g.pipeline_metadata -> 'stages' -> p_step::text -> 'started_at', pg_catalog.to_jsonb(pg_catalog.clock_timestamp())),
-            'attempts', greatest(coalesce((g.pipeline_metadata -> 'stages' -> p_step::text ->> 'attempts')::integer, 0), p_attempt)))
+    set status = p_step::text::public.generation_status, started_at = coalesce(g.started_at, pg_catalog.clock_timestamp())
     where g.id = p_generation_id and private.generation_is_running(g.status) and g.current_step = p_step
     returning * into generation;
     if not found then
@@ -858,6 +880,51 @@ begin
     'attempt', p_attempt, 'script_style', generation.script_style, 'quality_tier', generation.quality_tier,
     'subscription_tier', (select s.tier from public.user_subscriptions s where s.user_id = generation.user_id),
     'script_id', generation.script_id) || coalesce(own_context, '{}');
+end;
+$$;
+
+-- Reads up to p_quantity messages of a stage and begins each in the same transaction: one round trip
+-- and one commit where a read and a begin_step per message took two. A stale message is deleted here
+-- (begun, no context). Not begun: read too often (the worker fails it), or begin_step raised (the
+-- worker begins it again on its own, so the error is classified as any other).
+create or replace function private.claim_steps(
+  p_step public.pipeline_step,
+  p_lease_seconds integer,
+  p_quantity integer,
+  p_max_attempts integer,
+  p_wait_seconds integer default 0,
+  p_poll_ms integer default 25
+)
+returns table (msg_id bigint, read_ct integer, message jsonb, context jsonb, begun boolean)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  msg record;
+begin
+  for msg in
+    select r.msg_id, r.read_ct, r.message from pgmq.read_with_poll(p_step::text, p_lease_seconds, p_quantity,
+      greatest(p_wait_seconds, 0), p_poll_ms) r
+    where p_wait_seconds > 0
+    union all
+    select r.msg_id, r.read_ct, r.message from pgmq.read(p_step::text, p_lease_seconds, p_quantity) r
+    where p_wait_seconds <= 0
+  loop
+    msg_id := msg.msg_id; read_ct := msg.read_ct; message := msg.message; context := null; begun := false;
+    if msg.read_ct <= p_max_attempts then
+      begin
+        context := private.begin_step((msg.message ->> 'generation_id')::uuid, p_step, msg.message ->> 'unit', msg.read_ct);
+        begun := true;
+        if context is null then
+          perform pgmq.delete(p_step::text, msg.msg_id);
+        end if;
+      exception when others then
+        context := null; begun := false;
+      end;
+    end if;
+    return next;
+  end loop;
 end;
 $$;
 
@@ -888,7 +955,8 @@ declare
   call jsonb;
   call_index integer := 0;
   next public.pipeline_step;
-  started jsonb;
+  queued jsonb;
+  closed jsonb;
   stale boolean;
 begin
   perform pgmq.delete(p_step::text, p_msg_id);
@@ -938,26 +1006,33 @@ begin
     return 'completed';
   end if;
 
-  started := generation.pipeline_metadata -> 'stages' -> p_step::text;
+  -- The stage's last unit: the next stage queued, and the generation written once with all of it.
+  next := private.next_step(p_step);
+  if next is not null then
+    queued := private.queue_stage_units(generation, next);
+  end if;
+  closed := coalesce(generation.pipeline_metadata -> 'stages' -> p_step::text, '{}')
+    || private.stage_timing(p_generation_id, p_step)
+    || pg_catalog.jsonb_build_object('completed_at', pg_catalog.clock_timestamp(),
+         'provider', coalesce(p_outputs ->> 'provider', generation.pipeline_metadata -> 'stages' -> p_step::text ->> 'provider'),
+         'model', coalesce(p_outputs ->> 'model', generation.pipeline_metadata -> 'stages' -> p_step::text ->> 'model'));
   update public.video_generations g
   set last_completed_step = p_step,
-      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
-        coalesce(started, '{}') || pg_catalog.jsonb_build_object('completed_at', pg_catalog.clock_timestamp(),
-          'provider', coalesce(p_outputs ->> 'provider', started ->> 'provider'),
-          'model', coalesce(p_outputs ->> 'model', started ->> 'model')))
+      current_step = next,
+      status = coalesce(next::text, 'completed')::public.generation_status,
+      completed_at = case when next is null then pg_catalog.clock_timestamp() end,
+      progress_percentage = case when next is null then 100 else least(pg_catalog.round(
+        (select pg_catalog.sum(s.weight) from private.pipeline_stages s where s.position <= stage.position))::integer, 100) end,
+      pipeline_metadata = case when next is null
+        then pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text], closed)
+        else pg_catalog.jsonb_set(pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text], closed),
+               array['stages', next::text], queued) end - 'reaped',
+      completed_scenes = (select pg_catalog.count(*) from public.scene_videos v
+                          where v.video_generation_id = p_generation_id and v.status = 'completed'),
+      total_cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
+                        where l.video_generation_id = p_generation_id)
   where g.id = p_generation_id;
-
-  next := private.next_step(p_step);
-  if next is null then
-    perform private.refresh_progress(p_generation_id);
-    update public.video_generations g
-    set status = 'completed', current_step = null, progress_percentage = 100, completed_at = pg_catalog.clock_timestamp()
-    where g.id = p_generation_id;
-    return 'generation_completed';
-  end if;
-  perform private.enqueue_stage(p_generation_id, next);
-  perform private.refresh_progress(p_generation_id);
-  return 'stage_completed';
+  return case when next is null then 'generation_completed' else 'stage_completed' end;
 end;
 $$;
 
@@ -1022,7 +1097,9 @@ begin
   perform private.drop_stage_messages(p_generation_id, p_step);
   update public.video_generations g
   set status = 'failed', completed_at = pg_catalog.clock_timestamp(),
-      error_message = pg_catalog.format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error)
+      error_message = pg_catalog.format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error),
+      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
+        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}') || private.stage_timing(p_generation_id, p_step))
   where g.id = p_generation_id;
   return 'failed';
 end;
@@ -1077,9 +1154,12 @@ end;
 $$;
 
 revoke all on function private.begin_step(uuid, public.pipeline_step, text, integer),
+  private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
+  private.queue_stage_units(public.video_generations, public.pipeline_step),
+  private.stage_timing(uuid, public.pipeline_step),
   private.main_characters(uuid), private.scene_units(public.video_generations), private.owned_generation_for_update(uuid),
   private.drop_stage_messages(uuid, public.pipeline_step),
   private.pipeline_stage(public.pipeline_step), private.first_step(), private.next_step(public.pipeline_step),
@@ -1087,6 +1167,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   private.reap_stuck_generations()
   from public, anon, authenticated;
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
+  private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.reap_stuck_generations()

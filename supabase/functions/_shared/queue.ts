@@ -50,6 +50,11 @@ export interface ConsumerOptions<T> {
    * transaction pooler), it long-polls as before.
    */
   wakeChannel?: string;
+  /**
+   * Reads up to `quantity` messages, waiting up to `waitSeconds` for one (0: at once). Defaults to
+   * pgmq.read / pgmq.read_with_poll; a worker may read and begin its messages in one transaction.
+   */
+  read?: (quantity: number, waitSeconds: number) => Promise<QueueMessage<T>[]>;
 }
 
 /** The channel a queue's producers notify (private.wake_queue_workers in SQL). */
@@ -105,6 +110,15 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     pollIntervalMs = 25,
     log = () => {},
   } = options;
+  const read = options.read ??
+    ((quantity: number, waitSeconds: number) =>
+      waitSeconds > 0
+        ? sql<QueueMessage<T>[]>`
+          select msg_id, read_ct, message
+          from pgmq.read_with_poll(${queue}, ${leaseSeconds}, ${quantity}, ${waitSeconds}, ${pollIntervalMs})`
+        : sql<
+          QueueMessage<T>[]
+        >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${quantity})`);
   const summary: ConsumerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0 };
   const deadline = Date.now() + budgetMs;
   const inFlight = new Set<Promise<void>>();
@@ -196,15 +210,8 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       const wait = Math.min(pollSeconds, Math.floor((deadline - Date.now()) / 1000));
       // Listening: a plain read, then a nap until a producer says it sent something. Otherwise the
       // read itself waits (long-polling), or, with no wait left, returns at once.
-      const longPoll = wait > 0 && !listening;
       notified = false;
-      const batch = longPoll
-        ? await sql<QueueMessage<T>[]>`
-          select msg_id, read_ct, message
-          from pgmq.read_with_poll(${queue}, ${leaseSeconds}, ${free}, ${wait}, ${pollIntervalMs})`
-        : await sql<
-          QueueMessage<T>[]
-        >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${free})`;
+      const batch = await read(free, wait > 0 && !listening ? wait : 0);
       await options.onPoll?.();
       summary.read += batch.length;
       for (const msg of batch) start(msg);

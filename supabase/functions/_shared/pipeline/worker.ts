@@ -84,6 +84,9 @@ interface StepMessage {
   unit: string;
 }
 
+/** A message as private.claim_steps returns it: read, and begun when `begun` (stale: no context). */
+type ClaimedMessage = QueueMessage<StepMessage> & { context?: StepContext | null; begun?: boolean };
+
 /** Consumes one stage's queue: begin_step, the handler, then complete_step or fail_step. */
 export async function runWorker(sql: Sql, options: WorkerOptions): Promise<WorkerSummary> {
   const { step, handler } = options;
@@ -104,14 +107,23 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
                                ${msg.read_ct}, ${maxAttempts}, ${baseBackoffSeconds}) as outcome`;
     return outcome === "retry" ? "retried" : outcome === "failed" ? "failed" : "stale";
   };
-  const process = async (msg: QueueMessage<StepMessage>, signal: AbortSignal): Promise<Outcome> => {
+  const leaseSeconds = options.leaseSeconds ?? stage.lease_seconds;
+  const claim = (quantity: number, waitSeconds: number) =>
+    sql<ClaimedMessage[]>`
+      select msg_id, read_ct, message, context, begun
+      from private.claim_steps(${step}, ${leaseSeconds}, ${quantity}, ${maxAttempts}, ${waitSeconds})`;
+  const begin = async (msg: ClaimedMessage): Promise<StepContext | null> => {
+    if (msg.begun) return msg.context ?? null; // a stale one was deleted by claim_steps
     const { generation_id, unit } = msg.message;
     const [{ context }] = await sql<{ context: StepContext | null }[]>`
       select private.begin_step(${generation_id}, ${step}, ${unit}, ${msg.read_ct}) as context`;
-    if (!context) {
-      await sql`select pgmq.delete(${step}, ${msg.msg_id}::bigint)`;
-      return "stale";
-    }
+    if (!context) await sql`select pgmq.delete(${step}, ${msg.msg_id}::bigint)`;
+    return context;
+  };
+  const process = async (msg: ClaimedMessage, signal: AbortSignal): Promise<Outcome> => {
+    const { generation_id, unit } = msg.message;
+    const context = await begin(msg);
+    if (!context) return "stale";
     const result = await handler(context, signal);
     const [{ outcome }] = await sql<{ outcome: string }[]>`
       select private.complete_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit},
@@ -125,8 +137,9 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     wakeChannel: wakeChannelOf(step),
     process,
     fail,
+    read: claim,
     concurrency: options.concurrency ?? stage.concurrency,
-    leaseSeconds: options.leaseSeconds ?? stage.lease_seconds,
+    leaseSeconds,
     timeoutSeconds: options.timeoutSeconds ?? stage.timeout_seconds,
     maxAttempts,
     budgetMs: options.budgetMs,
