@@ -41,7 +41,7 @@ pgtap_failed="$(sed -n 's/^ *Failed tests: *//p' "$results/pgtap.txt" | tr ',' '
 [ "$pgtap_status" -ne 0 ] && [ "$pgtap_failed" -eq 0 ] && pgtap_failed=1
 
 step "Deno: deno test"
-if SUPABASE_DB_URL="$url" deno_cli test --allow-all --quiet 2>&1 | tee "$results/deno.txt"; then
+if SUPABASE_DB_URL="$url" SUPABASE_URL="${SUPABASE_URL:-http://127.0.0.1:54321}" deno_cli test --allow-all --quiet 2>&1 | tee "$results/deno.txt"; then
   deno_status=0
 else
   deno_status=1

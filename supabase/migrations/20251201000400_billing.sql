@@ -140,6 +140,9 @@ $$;
 -- Tier comes from the price's lookup key through public.subscription_tiers(); a new billing period
 -- resets the video count; every change of tier or status writes subscription_history. A deleted
 -- subscription leaves the user on the free tier with status canceled.
+-- Stripe stamps events to the second, so two events of one second cannot be ordered by their time:
+-- the second of them answers 'tied', and the webhook applies the subscription as Stripe's API returns
+-- it now (p_current), which is the latest state whatever order the events arrived in.
 create or replace function private.apply_stripe_subscription(
   p_event_id text,
   p_event_created timestamptz,
@@ -153,7 +156,8 @@ create or replace function private.apply_stripe_subscription(
   p_period_end timestamptz,
   p_cancel_at_period_end boolean,
   p_deleted boolean default false,
-  p_trial_end timestamptz default null
+  p_trial_end timestamptz default null,
+  p_current boolean default false
 )
 returns text
 language plpgsql
@@ -179,6 +183,9 @@ begin
   end if;
   if current.last_synced_at is not null and p_event_created < current.last_synced_at then
     return 'stale';
+  end if;
+  if current.last_synced_at is not null and p_event_created = current.last_synced_at and not p_current then
+    return 'tied';
   end if;
   -- A deleted subscription that is not the current one (an old one) changes nothing.
   if p_deleted and current.stripe_subscription_id is distinct from p_subscription_id then
@@ -308,14 +315,14 @@ $$;
 revoke all on function private.record_stripe_event(text, text, timestamptz, text, text),
   private.link_stripe_customer(uuid, text, text),
   private.apply_stripe_subscription(text, timestamptz, uuid, text, text, text, text, text, timestamptz, timestamptz, boolean,
-    boolean, timestamptz),
+    boolean, timestamptz, boolean),
   private.mark_stripe_payment_failed(text, timestamptz, text),
   private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz)
   from public, anon, authenticated;
 grant execute on function private.record_stripe_event(text, text, timestamptz, text, text),
   private.link_stripe_customer(uuid, text, text),
   private.apply_stripe_subscription(text, timestamptz, uuid, text, text, text, text, text, timestamptz, timestamptz, boolean,
-    boolean, timestamptz),
+    boolean, timestamptz, boolean),
   private.mark_stripe_payment_failed(text, timestamptz, text),
   private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz)
   to service_role;

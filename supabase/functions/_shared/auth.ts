@@ -9,12 +9,16 @@ function bearer(req: Request): string | undefined {
   return req.headers.get("Authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
 }
 
-async function verify(token: string): Promise<{ sub?: string; role?: unknown }> {
+/** Every token must expire; a user's must also be meant for signed-in users (`aud`). */
+async function verify(token: string, audience?: string): Promise<{ sub?: string; role?: unknown }> {
   const cfg = authSettings();
+  const options = { requiredClaims: ["exp"], audience };
   try {
-    if (cfg.jwtSecret) return (await jwtVerify(token, new TextEncoder().encode(cfg.jwtSecret))).payload;
+    if (cfg.jwtSecret) {
+      return (await jwtVerify(token, new TextEncoder().encode(cfg.jwtSecret), options)).payload;
+    }
     jwks ??= createRemoteJWKSet(new URL(`${cfg.supabaseUrl}/auth/v1/.well-known/jwks.json`));
-    return (await jwtVerify(token, jwks)).payload;
+    return (await jwtVerify(token, jwks, options)).payload;
   } catch {
     throw new HttpError(401, "the access token is invalid or expired: sign in again", "unauthorized");
   }
@@ -62,7 +66,7 @@ export async function requireUser(req: Request): Promise<string> {
       "unauthorized",
     );
   }
-  const payload = await verify(token);
+  const payload = await verify(token, "authenticated");
   if (payload.role !== "authenticated" || !payload.sub) {
     throw new HttpError(403, "this endpoint is for signed-in users", "forbidden");
   }

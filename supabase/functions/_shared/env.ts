@@ -70,10 +70,9 @@ function storageBackend(env: Env): "local" | "supabase" {
 /** The JWT secret every local Supabase stack uses (`supabase start` prints it too). */
 export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 
+/** Only an explicit loopback SUPABASE_URL means the local stack (an unset one does not). */
 function isLocal(env: Env): boolean {
-  return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(
-    optional(env, "SUPABASE_URL") ?? "http://127.0.0.1:54321",
-  );
+  return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(optional(env, "SUPABASE_URL") ?? "");
 }
 
 /** What verifying access tokens needs, without the rest of the configuration. */

@@ -29,13 +29,62 @@ export function errorResponse(error: unknown): Response {
   return json({ error: message, code: "internal_error" }, 500);
 }
 
-/** Reads a JSON body or answers 400. */
-export async function readJson<T>(req: Request): Promise<T> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A request field that must be a uuid (null when absent and `optional`), or 400. */
+export function uuidField(value: unknown, name: string, optional = false): string | null {
+  if (optional && (value === undefined || value === null)) return null;
+  if (typeof value !== "string" || !UUID.test(value)) {
+    throw new HttpError(400, `"${name}" must be a uuid`, "bad_request");
+  }
+  return value;
+}
+
+/** Request bodies are small: JSON requests up to 64 KiB unless a function says otherwise. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+/** Reads the body as text, refusing (413) one larger than `limit` bytes without reading it all. */
+export async function readBody(req: Request, limit: number): Promise<string> {
+  const tooLarge = () =>
+    new HttpError(413, `the request body is limited to ${limit} bytes`, "payload_too_large");
+  const declared = Number(req.headers.get("Content-Length") ?? NaN);
+  if (declared > limit) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Reads a JSON object body (at most `limit` bytes), or answers 400 / 413. */
+export async function readJson<T extends object>(req: Request, limit = JSON_BODY_LIMIT): Promise<T> {
+  const text = await readBody(req, limit);
+  let body: unknown;
   try {
-    return await req.json() as T;
+    body = JSON.parse(text);
   } catch {
     throw new HttpError(400, "the request body must be JSON", "bad_request");
   }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new HttpError(400, "the request body must be a JSON object", "bad_request");
+  }
+  return body as T;
 }
 
 /** Wraps a handler: answers CORS preflight and turns thrown errors into JSON. */

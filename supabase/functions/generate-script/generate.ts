@@ -3,7 +3,7 @@
  * characters when there are any (recorded in chapter_scripts). Ownership is checked under RLS.
  */
 import { asUser, type Json, type Sql } from "../_shared/db.ts";
-import { HttpError } from "../_shared/http.ts";
+import { HttpError, uuidField } from "../_shared/http.ts";
 import type { ScriptProvider } from "../_shared/providers/types.ts";
 import type { CharacterContext, PlotContext, ScriptStyle } from "../_shared/providers/text/script_rules.ts";
 import { recordUsage } from "../_shared/usage.ts";
@@ -25,16 +25,13 @@ export async function generateScript(
   if (!STYLES.includes(style)) {
     throw new HttpError(400, `"style" must be one of ${STYLES.join(", ")}`, "bad_request");
   }
-  if (typeof request.chapter_id !== "string" || !/^[0-9a-f-]{36}$/i.test(request.chapter_id)) {
-    throw new HttpError(400, '"chapter_id" must be a uuid', "bad_request");
-  }
+  const chapterId = uuidField(request.chapter_id, "chapter_id");
   const started = performance.now();
   const context = await asUser(sql, userId, async (tx) => {
     const [chapter] = await tx<
       { id: string; book_id: string; chapter_number: number; title: string; content: string }[]
     >`
-      select id, book_id, chapter_number, title, content from public.chapters where id = ${request
-      .chapter_id as string}`;
+      select id, book_id, chapter_number, title, content from public.chapters where id = ${chapterId}`;
     if (!chapter) return null;
     const [plot] = await tx<PlotContext[]>`
       select id, logline, themes from public.plot_overviews where book_id = ${chapter.book_id} and status = 'active'`;
@@ -45,7 +42,7 @@ export async function generateScript(
     return { chapter, plot: plot ?? null, characters: [...characters] };
   });
   if (!context) {
-    throw new HttpError(404, `chapter ${request.chapter_id} not found among your books`, "not_found");
+    throw new HttpError(404, `chapter ${chapterId} not found among your books`, "not_found");
   }
   const { chapter, plot, characters } = context;
   if (chapter.content.trim() === "") {

@@ -1,6 +1,6 @@
 /** Semantic search over the caller's chapters: embed the query, then match_chapters under their RLS. */
 import { asUser, type Database, type Sql } from "../_shared/db.ts";
-import { HttpError } from "../_shared/http.ts";
+import { HttpError, uuidField } from "../_shared/http.ts";
 import { type EmbeddingProvider, vectorLiteral } from "../_shared/providers/embeddings.ts";
 
 export interface SearchRequest {
@@ -10,8 +10,6 @@ export interface SearchRequest {
 }
 
 export type SearchHit = Database["public"]["Functions"]["match_chapters"]["Returns"][number];
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function searchChapters(
   sql: Sql,
@@ -26,10 +24,7 @@ export async function searchChapters(
   if (!Number.isInteger(matchCount) || matchCount < 1 || matchCount > 100) {
     throw new HttpError(400, '"match_count" must be an integer from 1 to 100', "bad_request");
   }
-  const bookId = request.book_id ?? null;
-  if (bookId !== null && (typeof bookId !== "string" || !UUID.test(bookId))) {
-    throw new HttpError(400, '"book_id" must be a uuid', "bad_request");
-  }
+  const bookId = uuidField(request.book_id, "book_id", true);
   const { vectors } = await embedder.embed([query]);
   const results = await asUser(sql, userId, (tx) =>
     tx<SearchHit[]>`

@@ -130,16 +130,27 @@ Deno.test("the ANN search (private.nearest_passages' query) uses the HNSW index"
   });
 });
 
-Deno.test("functions accept only valid user tokens", async () => {
+Deno.test("functions accept only valid user tokens: signed, expiring, for signed-in users", async () => {
   const key = new TextEncoder().encode(LOCAL_JWT_SECRET);
-  const token = await new SignJWT({ role: "authenticated" }).setProtectedHeader({ alg: "HS256" }).setSubject(
-    "00000000-0000-4000-8000-000000000001",
-  ).setExpirationTime("1h").sign(key);
+  const user = "00000000-0000-4000-8000-000000000001";
+  const sign = (claims: Record<string, unknown>, expires: string | null = "1h") => {
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setSubject(user);
+    return (expires ? jwt.setExpirationTime(expires) : jwt).sign(key);
+  };
   const request = (auth?: string) =>
     new Request("http://x/", { headers: auth ? { Authorization: auth } : {} });
-  assert.equal(await requireUser(request(`Bearer ${token}`)), "00000000-0000-4000-8000-000000000001");
+  const token = await sign({ role: "authenticated", aud: "authenticated" });
+  assert.equal(await requireUser(request(`Bearer ${token}`)), user);
   await assert.rejects(requireUser(request()), /send the user's access token/);
   await assert.rejects(requireUser(request(`Bearer ${token}x`)), /invalid or expired/);
-  const anon = await new SignJWT({ role: "anon" }).setProtectedHeader({ alg: "HS256" }).sign(key);
+  const neverExpires = await sign({ role: "authenticated", aud: "authenticated" }, null);
+  await assert.rejects(requireUser(request(`Bearer ${neverExpires}`)), /invalid or expired/);
+  const expired = await sign({ role: "authenticated", aud: "authenticated" }, "-1m");
+  await assert.rejects(requireUser(request(`Bearer ${expired}`)), /invalid or expired/);
+  const noAudience = await sign({ role: "authenticated" });
+  await assert.rejects(requireUser(request(`Bearer ${noAudience}`)), /invalid or expired/);
+  const otherAudience = await sign({ role: "authenticated", aud: "another-app" });
+  await assert.rejects(requireUser(request(`Bearer ${otherAudience}`)), /invalid or expired/);
+  const anon = await sign({ role: "anon", aud: "authenticated" });
   await assert.rejects(requireUser(request(`Bearer ${anon}`)), /for signed-in users/);
 });

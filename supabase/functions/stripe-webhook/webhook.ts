@@ -3,7 +3,7 @@
  * and the per-subscription last_synced_at make replays and late events harmless), and answers Stripe.
  */
 import type { Sql } from "../_shared/db.ts";
-import { json } from "../_shared/http.ts";
+import { HttpError, json, readBody } from "../_shared/http.ts";
 import { Stripe } from "../_shared/billing/stripe.ts";
 
 export interface WebhookDeps {
@@ -13,12 +13,39 @@ export interface WebhookDeps {
   log?: (line: string) => void;
 }
 
+/** Stripe's events are a few KiB; anything near this is not one. */
+const WEBHOOK_BODY_LIMIT = 512 * 1024;
+
 const at = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000) : null);
 const idOf = (
   value: string | { id: string } | null | undefined,
 ) => (typeof value === "string" ? value : value?.id ?? null);
 
-async function applyEvent(tx: Sql, event: Stripe.Event): Promise<string> {
+/** A subscription as an event (or, with `current`, Stripe's API just now) describes it. */
+async function applySubscription(
+  tx: Sql,
+  event: Stripe.Event,
+  subscription: Stripe.Subscription,
+  deleted: boolean,
+  current: boolean,
+): Promise<string> {
+  const item = subscription.items.data[0];
+  // Newer API versions keep the period on the item, older ones on the subscription.
+  const legacy = subscription as unknown as { current_period_start?: number; current_period_end?: number };
+  const [{ outcome }] = await tx<{ outcome: string }[]>`
+    select private.apply_stripe_subscription(${event.id}, ${at(event.created)}, ${
+    subscription.metadata?.user_id ?? null
+  },
+      ${idOf(subscription.customer)}, ${subscription.id}, ${item?.price.id ?? null}, ${
+    item?.price.lookup_key ?? null
+  },
+      ${subscription.status}, ${at(item?.current_period_start ?? legacy.current_period_start)},
+      ${at(item?.current_period_end ?? legacy.current_period_end)}, ${subscription.cancel_at_period_end},
+      ${deleted}, ${at(subscription.trial_end)}, ${current}) as outcome`;
+  return outcome;
+}
+
+async function applyEvent(tx: Sql, stripe: Stripe, event: Stripe.Event): Promise<string> {
   const created = at(event.created)!;
   switch (event.type) {
     case "checkout.session.completed": {
@@ -34,23 +61,20 @@ async function applyEvent(tx: Sql, event: Stripe.Event): Promise<string> {
     case "customer.subscription.updated":
     case "customer.subscription.deleted": {
       const subscription = event.data.object;
-      const item = subscription.items.data[0];
-      // Newer API versions keep the period on the item, older ones on the subscription.
-      const legacy = subscription as unknown as {
-        current_period_start?: number;
-        current_period_end?: number;
-      };
-      const [{ outcome }] = await tx<{ outcome: string }[]>`
-        select private.apply_stripe_subscription(${event.id}, ${created}, ${
-        subscription.metadata?.user_id ?? null
-      },
-          ${idOf(subscription.customer)}, ${subscription.id}, ${item?.price.id ?? null}, ${
-        item?.price.lookup_key ?? null
-      },
-          ${subscription.status}, ${at(item?.current_period_start ?? legacy.current_period_start)},
-          ${at(item?.current_period_end ?? legacy.current_period_end)}, ${subscription.cancel_at_period_end},
-          ${event.type === "customer.subscription.deleted"}, ${at(subscription.trial_end)}) as outcome`;
-      return outcome;
+      const deleted = event.type === "customer.subscription.deleted";
+      const outcome = await applySubscription(tx, event, subscription, deleted, false);
+      if (outcome !== "tied") return outcome;
+      // Another event of the same second came first: Stripe's current object settles the order.
+      const fresh = await stripe.subscriptions.retrieve(subscription.id).catch((error) => {
+        throw new HttpError(
+          503,
+          `two events of ${subscription.id} share a second and Stripe's API could not be asked which is current (${
+            (error as Error).message
+          }); deliver again later`,
+          "stripe_unavailable",
+        );
+      });
+      return await applySubscription(tx, event, fresh, deleted || fresh.status === "canceled", true);
     }
     case "invoice.paid":
     case "invoice.payment_failed": {
@@ -77,12 +101,13 @@ async function applyEvent(tx: Sql, event: Stripe.Event): Promise<string> {
 export async function handleStripeWebhook(req: Request, deps: WebhookDeps): Promise<Response> {
   const log = deps.log ?? ((line: string) => console.warn(line));
   if (req.method !== "POST") return json({ error: "use POST" }, 405);
+  // Refused before the body is read: unsigned requests cost nothing.
   const signature = req.headers.get("Stripe-Signature");
-  const body = await req.text();
   if (!signature) {
     log("stripe-webhook: rejected a request without a Stripe-Signature header");
     return json({ error: "missing Stripe-Signature header" }, 400);
   }
+  const body = await readBody(req, WEBHOOK_BODY_LIMIT);
   let event: Stripe.Event;
   try {
     event = await deps.stripe.webhooks.constructEventAsync(
@@ -107,8 +132,9 @@ export async function handleStripeWebhook(req: Request, deps: WebhookDeps): Prom
     let outcome: string;
     let detail: string | null = null;
     try {
-      outcome = await tx.savepoint((sp) => applyEvent(sp as unknown as Sql, event));
+      outcome = await tx.savepoint((sp) => applyEvent(sp as unknown as Sql, deps.stripe, event));
     } catch (error) {
+      if (error instanceof HttpError) throw error; // not recorded: Stripe delivers it again
       outcome = "unmatched";
       detail = (error as Error).message;
     }

@@ -5,6 +5,7 @@ import type { Sql } from "../_shared/db.ts";
 import { asUser, createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import { createCheckout } from "../billing-checkout/checkout.ts";
 import { createPortal } from "../billing-portal/portal.ts";
+import { handle } from "../_shared/http.ts";
 import { handleStripeWebhook } from "./webhook.ts";
 
 const SECRET = "whsec_test_litinkai";
@@ -73,17 +74,19 @@ function invoice(userId: string, periodStart: number) {
   };
 }
 
-async function deliver(sql: Sql, payload: string | object, secret = SECRET) {
+async function deliver(sql: Sql, payload: string | object, secret = SECRET, client: Stripe = stripe) {
   const body = typeof payload === "string" ? payload : JSON.stringify(payload);
-  const signature = await stripe.webhooks.generateTestHeaderStringAsync({ payload: body, secret });
+  // Signed by the official SDK, as Stripe signs its deliveries.
+  const signature = await client.webhooks.generateTestHeaderStringAsync({ payload: body, secret });
   const logs: string[] = [];
-  const response = await handleStripeWebhook(
+  const response = await handle((req) =>
+    handleStripeWebhook(req, { sql, stripe: client, webhookSecret: SECRET, log: (line) => logs.push(line) })
+  )(
     new Request("http://localhost/functions/v1/stripe-webhook", {
       method: "POST",
       headers: { "Stripe-Signature": signature },
       body,
     }),
-    { sql, stripe, webhookSecret: SECRET, log: (line) => logs.push(line) },
   );
   return { status: response.status, body: await response.json(), logs };
 }
@@ -226,6 +229,91 @@ Deno.test("cancel_at_period_end keeps the tier until Stripe deletes the subscrip
   });
 });
 
+/** A Stripe client whose API answers GET /v1/subscriptions/:id with the recorded subscription. */
+function stripeWithCurrentSubscription(userId: string, available = true) {
+  const calls: string[] = [];
+  const fetchFn = ((input: string | URL, init?: RequestInit) => {
+    const url = new URL(String(input));
+    calls.push(`${init?.method ?? "GET"} ${url.pathname}`);
+    if (!available) return Promise.reject(new TypeError("network unreachable"));
+    const body = Deno.readTextFileSync(
+      new URL("../_shared/billing/recorded/subscription_retrieve.json", import.meta.url),
+    ).replaceAll("SUBSCRIPTION_ID", `sub_${userId.slice(0, 8)}`).replaceAll(
+      "CUSTOMER_ID",
+      `cus_${userId.slice(0, 8)}`,
+    )
+      .replaceAll("USER_ID", userId);
+    return Promise.resolve(
+      new Response(body, { status: 200, headers: { "Content-Type": "application/json" } }),
+    );
+  }) as typeof fetch;
+  return { client: stripeClient("sk_test_litinkai", fetchFn), calls };
+}
+
+Deno.test("two subscription events of the same second, in either order: Stripe's current object wins", async () => {
+  await withSql(async (sql) => {
+    for (const order of ["reversed", "in order"]) {
+      const userId = await createTestUser(sql, "stripe-tie");
+      try {
+        const api = stripeWithCurrentSubscription(userId);
+        await deliver(sql, event("customer.subscription.created", subscription(userId, "active", T0), T0));
+        // The user asks to cancel at the period's end, then Stripe's second event of that second.
+        const older = event("customer.subscription.updated", subscription(userId, "active", T0), T0 + 40);
+        const newer = event(
+          "customer.subscription.updated",
+          subscription(userId, "active", T0, { cancelAtEnd: true }),
+          T0 + 40,
+        );
+        const deliveries = order === "reversed" ? [newer, older] : [older, newer];
+        const outcomes = [];
+        for (const e of deliveries) outcomes.push((await deliver(sql, e, SECRET, api.client)).body.outcome);
+        assert.deepEqual(outcomes, ["applied", "applied"], order);
+        assert.deepEqual(
+          api.calls,
+          [`GET /v1/subscriptions/sub_${userId.slice(0, 8)}`],
+          "asked once, on the tie",
+        );
+        const now = await account(sql, userId);
+        assert.deepEqual(
+          [now.tier, now.status, now.cancel_at_period_end],
+          ["standard", "active", true],
+          order,
+        );
+      } finally {
+        await deleteTestUser(sql, userId);
+      }
+    }
+  });
+});
+
+Deno.test("a tie that Stripe's API cannot settle now is refused (503) and applied when delivered again", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "stripe-tie-down");
+    try {
+      await deliver(sql, event("customer.subscription.created", subscription(userId, "active", T0), T0));
+      const newer = event(
+        "customer.subscription.updated",
+        subscription(userId, "active", T0, { cancelAtEnd: true }),
+        T0 + 9,
+      );
+      const older = event("customer.subscription.updated", subscription(userId, "active", T0), T0 + 9);
+      assert.equal((await deliver(sql, newer)).body.outcome, "applied");
+      const down = await deliver(sql, older, SECRET, stripeWithCurrentSubscription(userId, false).client);
+      assert.equal(down.status, 503);
+      assert.match(down.body.error, /share a second.*deliver again later/);
+      const [{ recorded }] =
+        await sql`select count(*)::int as recorded from private.stripe_events where id = ${older.id}`;
+      assert.equal(recorded, 0, "not in the ledger, so Stripe's redelivery is applied");
+      assert.equal((await account(sql, userId)).cancel_at_period_end, true, "nothing changed");
+      const again = await deliver(sql, older, SECRET, stripeWithCurrentSubscription(userId).client);
+      assert.equal(again.body.outcome, "applied");
+      assert.equal((await account(sql, userId)).cancel_at_period_end, true);
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
+
 Deno.test("bad signatures, malformed JSON and unknown events are answered and logged; nothing changes", async () => {
   await withSql(async (sql) => {
     const userId = await createTestUser(sql, "stripe-bad");
@@ -250,6 +338,23 @@ Deno.test("bad signatures, malformed JSON and unknown events are answered and lo
         log: () => {},
       });
       assert.equal(unsigned.status, 400);
+      // Refused before its body is read (a body that cannot be read would fail otherwise).
+      let pulled = false;
+      const unreadable = new ReadableStream({
+        pull() {
+          pulled = true;
+          throw new Error("the body was read");
+        },
+      }, { highWaterMark: 0 });
+      const unsignedStream = await handleStripeWebhook(
+        new Request("http://x/", { method: "POST", body: unreadable }),
+        { sql, stripe, webhookSecret: SECRET, log: () => {} },
+      );
+      assert.equal(unsignedStream.status, 400);
+      assert.equal(pulled, false, "an unsigned request's body is never read");
+      const huge = await deliver(sql, JSON.stringify({ padding: "x".repeat(600 * 1024) }));
+      assert.equal(huge.status, 413);
+      assert.match(huge.body.error, /limited to 524288 bytes/);
       assert.deepEqual(await account(sql, userId), before);
       const [{ after }] = await sql`select count(*)::integer as after from private.stripe_events`;
       assert.equal(after, ledger, "rejected requests leave no ledger entry");
