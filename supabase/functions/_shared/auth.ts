@@ -33,6 +33,17 @@ function sameSecret(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** Whether the request carries the service role (its key, or a valid service_role token). */
+export async function hasServiceRole(req: Request): Promise<boolean> {
+  try {
+    await requireServiceRole(req);
+    return true;
+  } catch (error) {
+    if (error instanceof HttpError) return false;
+    throw error;
+  }
+}
+
 /**
  * Queue workers answer the service role only: the project's service role key (what the hosted
  * pg_cron job sends from Vault), or a token signed for the role service_role (the local runner's).

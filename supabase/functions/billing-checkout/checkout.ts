@@ -9,12 +9,24 @@ export interface CheckoutRequest {
   cancel_url?: unknown;
 }
 
-function url(value: unknown, fallback: string, name: string): string {
+/** A return link, which must stay in the web app (APP_URL): Checkout must not send users elsewhere. */
+export function appLink(value: unknown, fallback: string, name: string, appUrl: string): string {
   const chosen = value ?? fallback;
-  if (typeof chosen !== "string" || !/^https?:\/\/\S+$/.test(chosen)) {
-    throw new HttpError(400, `"${name}" must be an http(s) URL`, "bad_request");
+  const app = new URL(appUrl);
+  const base = app.pathname.endsWith("/") ? app.pathname : `${app.pathname}/`;
+  let link: URL | undefined;
+  try {
+    link = typeof chosen === "string" ? new URL(chosen) : undefined;
+  } catch {
+    link = undefined;
   }
-  return chosen;
+  if (
+    !link || link.origin !== app.origin || !(`${link.pathname}/`).startsWith(base) || link.username ||
+    link.password
+  ) {
+    throw new HttpError(400, `"${name}" must be a link under ${app.origin}${base}`, "bad_request");
+  }
+  return chosen as string;
 }
 
 /** The user's Stripe customer: the remembered one, or a new one (idempotent per user). */
@@ -48,12 +60,18 @@ export async function createCheckout(
   if (!tier || !tier.stripe_lookup_key) {
     throw new HttpError(400, '"tier" must be one of basic, standard, premium, professional', "bad_request");
   }
-  const successUrl = url(
+  const successUrl = appLink(
     request.success_url,
-    `${appUrl}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+    `${appUrl.replace(/\/$/, "")}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
     "success_url",
+    appUrl,
   );
-  const cancelUrl = url(request.cancel_url, `${appUrl}/billing/cancelled`, "cancel_url");
+  const cancelUrl = appLink(
+    request.cancel_url,
+    `${appUrl.replace(/\/$/, "")}/billing/cancelled`,
+    "cancel_url",
+    appUrl,
+  );
   const customer = await ensureCustomer(sql, stripe, userId);
   const prices = await stripe.prices.list({ lookup_keys: [tier.stripe_lookup_key], active: true, limit: 1 });
   const price = prices.data[0];

@@ -1,4 +1,6 @@
+import { hasServiceRole } from "../_shared/auth.ts";
 import type { Sql } from "../_shared/db.ts";
+import { json } from "../_shared/http.ts";
 
 export interface QueueDepth {
   queue: string;
@@ -21,6 +23,17 @@ export interface Health {
   workers: WorkerBeat[];
   /** Models used in the last 7 days without a price: their calls were logged at no cost. */
   modelsWithoutPrice: { model: string; calls: number }[];
+}
+
+/** What anyone may know: the database answers. */
+export async function checkLiveness(sql: Sql): Promise<{ ok: boolean }> {
+  const [{ alive }] = await sql<{ alive: boolean }[]>`select true as alive`;
+  return { ok: alive };
+}
+
+/** Liveness for everyone; the details (queues, workers, prices) for the service role only. */
+export async function healthResponse(sql: Sql, req: Request): Promise<Response> {
+  return json(await hasServiceRole(req) ? await checkHealth(sql) : await checkLiveness(sql));
 }
 
 /**

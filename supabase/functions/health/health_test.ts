@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
-import { checkHealth } from "./health.ts";
+import { localServiceRoleToken } from "../_shared/auth.ts";
+import { checkHealth, healthResponse } from "./health.ts";
 
 Deno.test("health reports the extensions and a queue's depth", async () => {
   await withSql(async (sql) => {
@@ -47,5 +48,22 @@ Deno.test("a model without a price is logged at no cost and shows in health, fai
       await deleteTestUser(sql, userId);
     }
     assert.equal((await checkHealth(sql)).modelsWithoutPrice.length, 0, "gone with the user's usage");
+  });
+});
+
+Deno.test("health tells anonymous callers and users only that it is alive; the service role sees the details", async () => {
+  await withSql(async (sql) => {
+    const call = async (authorization?: string) =>
+      await (await healthResponse(
+        sql,
+        new Request("http://localhost/functions/v1/health", {
+          headers: authorization ? { Authorization: authorization } : {},
+        }),
+      )).json();
+    assert.deepEqual(await call(), { ok: true });
+    assert.deepEqual(await call("Bearer not-a-token"), { ok: true });
+    const service = await call(`Bearer ${await localServiceRoleToken()}`);
+    assert.ok(Array.isArray(service.queues) && service.queues.length > 0, "queue depths");
+    assert.ok(Array.isArray(service.workers) && "modelsWithoutPrice" in service);
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from "../_shared/db.ts";
-import { handle, json } from "../_shared/http.ts";
-import { checkHealth } from "./health.ts";
+import { handle } from "../_shared/http.ts";
+import { healthResponse } from "./health.ts";
 
-Deno.serve(handle(async () => json(await checkHealth(sql()))));
+Deno.serve(handle((req) => healthResponse(sql(), req)));

@@ -431,7 +431,37 @@ Deno.test("checkout creates the customer once and a subscription session; portal
         /lookup_keys\[0\]=litinkai_standard_monthly/,
       );
 
-      await createCheckout(sql, client, userId, { tier: "standard" }, "http://localhost:3000");
+      // Return links must stay in the web app: a phishing page as success_url is refused before Stripe is called.
+      const before = calls.length;
+      for (
+        const [field, link] of [
+          ["success_url", "https://evil.example/billing/success"],
+          ["cancel_url", "http://localhost:3000.evil.example/x"],
+          ["success_url", "http://user:pw@localhost:3000/ok"],
+          ["cancel_url", "javascript:alert(1)"],
+        ]
+      ) {
+        await assert.rejects(
+          createCheckout(sql, client, userId, { tier: "standard", [field]: link }, "http://localhost:3000"),
+          new RegExp(`"${field}" must be a link under http://localhost:3000/`),
+        );
+      }
+      await assert.rejects(
+        createCheckout(
+          sql,
+          client,
+          userId,
+          { tier: "standard", success_url: "https://app.example/appx" },
+          "https://app.example/app",
+        ),
+        /must be a link under https:\/\/app.example\/app\//,
+      );
+      assert.equal(calls.length, before, "no Stripe call for a refused link");
+      await createCheckout(sql, client, userId, {
+        tier: "standard",
+        success_url: "http://localhost:3000/billing/done?s={CHECKOUT_SESSION_ID}",
+      }, "http://localhost:3000");
+      assert.match(calls.at(-1)!, /success_url=http%3A%2F%2Flocalhost%3A3000%2Fbilling%2Fdone/);
       assert.equal(
         calls.filter((c) => c.startsWith("POST /v1/customers")).length,
         1,

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { handle, readJson, uuidField } from "./http.ts";
+
+const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
+  new Request("http://localhost/functions/v1/x", { method: "POST", body, headers });
+
+Deno.test("JSON bodies: objects only, bounded in size; errors are 400/413 with a message, never 500", async () => {
+  const echo = handle(async (req) => Response.json(await readJson(req)));
+  const answer = async (req: Request) => {
+    const res = await echo(req);
+    return { status: res.status, body: await res.json() };
+  };
+  assert.deepEqual(await answer(post('{"a": 1}')), { status: 200, body: { a: 1 } });
+  for (const body of ["null", "[1]", '"text"', "3"]) {
+    assert.deepEqual(await answer(post(body)), {
+      status: 400,
+      body: { error: "the request body must be a JSON object", code: "bad_request" },
+    }, body);
+  }
+  assert.equal((await answer(post(null))).status, 400);
+  assert.equal((await answer(post("{"))).body.error, "the request body must be JSON");
+  const big = await answer(post(JSON.stringify({ pad: "x".repeat(70_000) })));
+  assert.deepEqual(big, {
+    status: 413,
+    body: { error: "the request body is limited to 65536 bytes", code: "payload_too_large" },
+  });
+  // A declared length over the limit is refused before reading; a lying one is cut off while reading.
+  assert.equal((await answer(post("{}", { "Content-Length": "10000000" }))).status, 413);
+  let sent = 0;
+  const endless = new ReadableStream({
+    pull(controller) {
+      sent += 16_384;
+      controller.enqueue(new Uint8Array(16_384).fill(32));
+    },
+  });
+  assert.equal((await answer(post(endless))).status, 413);
+  assert.ok(sent < 200_000, `stopped reading after ${sent} bytes`);
+});
+
+Deno.test("uuid fields: a malformed id is a 400 naming the field", () => {
+  assert.equal(
+    uuidField("0b6a4a5e-8d2f-4c53-9a43-5b1f1d2a9c10", "chapter_id"),
+    "0b6a4a5e-8d2f-4c53-9a43-5b1f1d2a9c10",
+  );
+  assert.equal(uuidField(undefined, "book_id", true), null);
+  for (
+    const bad of ["------------------------------------", "x", 7, null, "0b6a4a5e-8d2f-4c53-9a43-5b1f1d2a9c1"]
+  ) {
+    assert.throws(
+      () => uuidField(bad, "chapter_id"),
+      (e: { status?: number; message?: string }) =>
+        e.status === 400 && e.message === '"chapter_id" must be a uuid',
+    );
+  }
+});
