@@ -127,6 +127,9 @@ const MIGRATION_INDEX = "chapter_passages_embedding_hnsw_idx";
 async function searchBench(size: number) {
   const userId = await benchUser();
   const random = rng(size);
+  // Hundreds of searches by one user: above the per-user rate limit, which is not what is measured.
+  const [{ limit }] = await sql`select max_calls as limit from private.rate_limits where action = 'search'`;
+  await sql`update private.rate_limits set max_calls = 1000000 where action = 'search'`;
   try {
     const [{ id: bookId }] =
       await sql`insert into public.books (user_id, title, status) values (${userId}, 'Search bench', 'ready') returning id`;
@@ -237,6 +240,7 @@ async function searchBench(size: number) {
       await sql.unsafe(definition);
     }
   } finally {
+    await sql`update private.rate_limits set max_calls = ${limit} where action = 'search'`;
     await sql`delete from auth.users where id = ${userId}`;
   }
 }

@@ -292,3 +292,83 @@ create policy "users read their own roles; superadmins read all" on public.user_
 create policy "users read the state of their own verifications" on public.email_verifications
   for select to authenticated
   using (user_id = (select auth.uid()));
+
+-- Rate limits --------------------------------------------------------------------------------------
+-- What one user may start per window, whatever client they use: each limited action takes a call
+-- from its window's counter (fixed windows) in the transaction that does the work.
+create table private.rate_limits (
+  action text primary key,
+  max_calls integer not null check (max_calls > 0),
+  per_seconds integer not null check (per_seconds > 0)
+);
+comment on table private.rate_limits is 'Per-user limits of the expensive actions: at most max_calls per per_seconds.';
+alter table private.rate_limits enable row level security;
+insert into private.rate_limits (action, max_calls, per_seconds) values
+  ('process_book', 20, 3600),
+  ('plot', 20, 3600),
+  ('script', 30, 3600),
+  ('search', 60, 60);
+
+create table private.rate_limit_windows (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  action text not null references private.rate_limits (action) on delete cascade,
+  window_start timestamptz not null,
+  calls integer not null default 0,
+  primary key (user_id, action, window_start)
+);
+comment on table private.rate_limit_windows is 'Calls per user, action and window; old windows are purged daily.';
+create index rate_limit_windows_action_idx on private.rate_limit_windows (action);
+create index rate_limit_windows_window_start_idx on private.rate_limit_windows (window_start);
+alter table private.rate_limit_windows enable row level security;
+
+-- Takes one call of p_action for the signed-in user, or refuses with LT008 saying when to try again.
+create or replace function private.take_rate_limit(p_action text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := (select auth.uid());
+  rule private.rate_limits;
+  current_window timestamptz;
+  used integer;
+begin
+  if caller is null then
+    raise exception 'sign in first' using errcode = '42501';
+  end if;
+  select * into strict rule from private.rate_limits r where r.action = p_action;
+  current_window := pg_catalog.to_timestamp(
+    pg_catalog.floor(extract(epoch from pg_catalog.now()) / rule.per_seconds) * rule.per_seconds);
+  insert into private.rate_limit_windows as w (user_id, action, window_start, calls)
+  values (caller, p_action, current_window, 1)
+  on conflict on constraint rate_limit_windows_pkey do update set calls = w.calls + 1
+  returning w.calls into used;
+  if used > rule.max_calls then
+    raise exception 'too many % requests: at most % per % s; try again in % s', p_action, rule.max_calls,
+      rule.per_seconds, pg_catalog.ceil(extract(epoch from current_window
+        + pg_catalog.make_interval(secs => rule.per_seconds) - pg_catalog.now()))::integer
+      using errcode = 'LT008';
+  end if;
+end;
+$$;
+
+create or replace function private.purge_rate_limit_windows()
+returns integer
+language sql
+security definer
+set search_path = ''
+as $$
+  with gone as (
+    delete from private.rate_limit_windows w
+    using private.rate_limits r
+    where r.action = w.action and w.window_start < pg_catalog.now() - pg_catalog.make_interval(secs => r.per_seconds)
+    returning 1
+  )
+  select pg_catalog.count(*)::integer from gone
+$$;
+
+revoke all on private.rate_limits, private.rate_limit_windows from anon, authenticated;
+revoke all on function private.take_rate_limit(text), private.purge_rate_limit_windows() from public, anon;
+grant execute on function private.take_rate_limit(text) to authenticated, service_role;
+grant execute on function private.purge_rate_limit_windows() to service_role;

@@ -267,6 +267,7 @@ begin
   if (select auth.uid()) is null then
     raise exception 'sign in to process books' using errcode = '42501';
   end if;
+  perform private.take_rate_limit('process_book');
   select * into book from public.books b where b.id = process_book.book_id for update;
   if not found or book.user_id <> (select auth.uid()) then
     raise exception 'book % not found among yours', process_book.book_id using errcode = 'P0002';
@@ -582,7 +583,7 @@ create or replace function public.match_chapters(
 )
 returns table (chapter_id uuid, chapter_number integer, title text, book_title text, similarity double precision)
 language plpgsql
-stable
+volatile -- it counts the caller's searches (private.take_rate_limit)
 security invoker
 set search_path = ''
 as $$
@@ -596,6 +597,7 @@ begin
   if caller is null then
     return;
   end if;
+  perform private.take_rate_limit('search');
   select pg_catalog.count(*) >= 1000 into large_library
   from (select 1 from public.chapter_passages p where p.user_id = caller limit 1000) s;
 

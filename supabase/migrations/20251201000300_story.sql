@@ -401,6 +401,7 @@ begin
   if (select auth.uid()) is null then
     raise exception 'sign in to generate plots' using errcode = '42501';
   end if;
+  perform private.take_rate_limit('plot');
   select * into book from public.books b where b.id = generate_plot_overview.book_id;
   if not found or book.user_id <> (select auth.uid()) then
     raise exception 'book % not found among yours', generate_plot_overview.book_id using errcode = 'P0002';

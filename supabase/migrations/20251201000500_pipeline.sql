@@ -983,7 +983,7 @@ begin
   if stale then
     return 'stale';
   end if;
-  if stage.job_table is not null and job_id is not null then
+  if stage.job_table is not null and job_id is not null and call_index > 0 then -- nothing logged, nothing to add
     execute pg_catalog.format(
       'update public.%I j set cost_usd = (select coalesce(pg_catalog.sum(l.cost_usd), 0) from public.usage_logs l
         where l.job_id = j.id) where j.id = $1', stage.job_table) using job_id;

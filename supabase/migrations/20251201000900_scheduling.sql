@@ -132,6 +132,7 @@ begin
     perform cron.schedule('billing-period-reset', '5 * * * *', 'select private.reset_billing_periods()');
     perform cron.schedule('reap-stuck-generations', '* * * * *', 'select private.reap_stuck_generations()');
     perform cron.schedule('purge-queue-archives', '30 3 * * *', 'select private.purge_queue_archives()');
+    perform cron.schedule('purge-rate-limit-windows', '40 * * * *', 'select private.purge_rate_limit_windows()');
   end if;
 end;
 $$;

@@ -167,7 +167,8 @@ select pgmq.archive('plot', (select max(msg_id) from pgmq.q_plot));
 update pgmq.a_plot set archived_at = now() - interval '31 days' where message ->> 'old' = 'true';
 select is(private.purge_queue_archives() >= 1, true, 'archived messages older than 30 days are deleted');
 select bag_has($$select jobname from cron.job$$,
-  $$values ('daily-rollups'), ('billing-period-reset'), ('reap-stuck-generations'), ('purge-queue-archives')$$,
+  $$values ('daily-rollups'), ('billing-period-reset'), ('reap-stuck-generations'), ('purge-queue-archives'),
+    ('purge-rate-limit-windows')$$,
   'the pg_cron jobs are scheduled');
 
 select * from finish();

@@ -25,6 +25,10 @@ export function errorResponse(error: unknown): Response {
     return json({ error: error.message, code: error.code }, error.status);
   }
   const message = error instanceof Error ? error.message : String(error);
+  // The database's rate limit (private.take_rate_limit) is the client's to wait out.
+  if ((error as { code?: unknown } | null)?.code === "LT008") {
+    return json({ error: message, code: "rate_limited" }, 429);
+  }
   console.error(error);
   return json({ error: message, code: "internal_error" }, 500);
 }

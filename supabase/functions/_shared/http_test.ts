@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { handle, readJson, uuidField } from "./http.ts";
+import { asUser, createTestUser, deleteTestUser, withSql } from "./testing.ts";
 
 const post = (body: BodyInit | null, headers: Record<string, string> = {}) =>
   new Request("http://localhost/functions/v1/x", { method: "POST", body, headers });
@@ -52,4 +53,27 @@ Deno.test("uuid fields: a malformed id is a 400 naming the field", () => {
         e.status === 400 && e.message === '"chapter_id" must be a uuid',
     );
   }
+});
+
+Deno.test("the database's rate limit reaches the client as 429 with its message", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "rate-limited");
+    try {
+      await sql`update private.rate_limits set max_calls = 1 where action = 'script'`;
+      const take = handle(async () => {
+        await asUser(sql, userId, (tx) => tx`select private.take_rate_limit('script')`);
+        return Response.json({ ok: true });
+      });
+      assert.equal((await take(post("{}"))).status, 200);
+      const refused = await take(post("{}"));
+      assert.equal(refused.status, 429);
+      assert.match(
+        (await refused.json()).error,
+        /too many script requests: at most 1 per 3600 s; try again in \d+ s/,
+      );
+    } finally {
+      await sql`update private.rate_limits set max_calls = 30 where action = 'script'`;
+      await deleteTestUser(sql, userId);
+    }
+  });
 });

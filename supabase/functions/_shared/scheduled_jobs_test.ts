@@ -10,7 +10,13 @@ Deno.test("pg_cron runs the every-minute reaper on the local stack, and no sched
     const jobs = await sql`select jobname from cron.job order by jobname`;
     assert.deepEqual(
       jobs.map((j) => j.jobname),
-      ["billing-period-reset", "daily-rollups", "purge-queue-archives", "reap-stuck-generations"],
+      [
+        "billing-period-reset",
+        "daily-rollups",
+        "purge-queue-archives",
+        "purge-rate-limit-windows",
+        "reap-stuck-generations",
+      ],
     );
     // The reaper runs at the start of every minute: at most a minute after the database was created.
     const deadline = Date.now() + 75_000;

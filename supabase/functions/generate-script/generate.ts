@@ -28,6 +28,7 @@ export async function generateScript(
   const chapterId = uuidField(request.chapter_id, "chapter_id");
   const started = performance.now();
   const context = await asUser(sql, userId, async (tx) => {
+    await tx`select private.take_rate_limit('script')`;
     const [chapter] = await tx<
       { id: string; book_id: string; chapter_number: number; title: string; content: string }[]
     >`
