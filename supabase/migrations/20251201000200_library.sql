@@ -283,6 +283,12 @@ begin
   if pg_catalog.split_part(book.file_url, '/', 1) <> book.user_id::text then
     raise exception 'the book file must be under your own folder (%/...)', book.user_id using errcode = '42501';
   end if;
+  -- The object must be one this user uploaded (Storage records the uploader as its owner).
+  if not exists (select 1 from storage.objects o where o.bucket_id = 'books' and o.name = book.file_url
+                 and (o.owner_id = book.user_id::text or o.owner = book.user_id)) then
+    raise exception 'books/% is not among your uploads: upload the file, then process the book', book.file_url
+      using errcode = 'P0002';
+  end if;
   update public.books b
   set status = 'processing', progress_percentage = 0, processing_started_at = pg_catalog.now(),
       processing_completed_at = null, metadata = b.metadata - 'error'

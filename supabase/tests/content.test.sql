@@ -1,6 +1,6 @@
 -- Content RPCs from the outside: processing books, confirming structure, plots, and search limits.
 begin;
-select plan(33);
+select plan(35);
 
 create temp table ids as
   select tests.create_user('owner@content.test') as owner, tests.create_user('other@content.test') as other;
@@ -42,6 +42,20 @@ select throws_ok(format($$insert into storage.objects (bucket_id, name) values (
   '42501', null, 'storage refuses an upload whose name leaves the owner''s folder');
 select lives_ok(format($$insert into storage.objects (bucket_id, name) values ('books', %L)$$,
     (select owner || '/My Book (2nd ed.).epub' from ids)), 'an ordinary name in the owner''s folder is fine');
+select throws_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd001')$$, 'P0002',
+  format('books/%s/draft.txt is not among your uploads: upload the file, then process the book', (select owner from ids)),
+  'a file that is not among the owner''s uploads is refused');
+select tests.clear_authentication();
+-- Uploaded by another user (its owner in storage.objects) under the owner's name: still not the owner's.
+insert into storage.objects (bucket_id, name, owner, owner_id)
+select 'books', owner || '/draft.txt', other, other::text from ids;
+select tests.authenticate_as((select owner from ids));
+select throws_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd001')$$, 'P0002', null,
+  'an object someone else uploaded is not read for the owner');
+select tests.clear_authentication();
+update storage.objects set owner = (select owner from ids), owner_id = (select owner::text from ids)
+where bucket_id = 'books' and name = (select owner || '/draft.txt' from ids);
+select tests.authenticate_as((select owner from ids));
 select lives_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd001')$$, 'the owner processes a draft');
 select throws_ok($$select public.process_book('00000000-0000-4000-8000-0000000dd001')$$, 'LT006', null,
   'a book already processing is not queued twice');

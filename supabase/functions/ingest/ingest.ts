@@ -1,6 +1,6 @@
 /** Ingest worker: file -> text -> chapters with summaries and learning content, in one transaction. */
 import type { Json, Sql, Tables } from "../_shared/db.ts";
-import { BookFormatError, extractBook } from "../_shared/books/extract.ts";
+import { BookFormatError, extractBook, type ExtractLimits } from "../_shared/books/extract.ts";
 import { detectStructure } from "../_shared/books/structure.ts";
 import {
   consumeQueue,
@@ -23,6 +23,8 @@ export interface IngestDeps {
   sql: Sql;
   storage: Storage;
   content: ContentProviders;
+  /** What one book may cost to read (size, inflated size, pages, time); defaults in extract.ts. */
+  limits?: Partial<ExtractLimits>;
 }
 
 type BookRow = Pick<Tables<"books">, "id" | "user_id" | "status" | "book_type" | "file_url">;
@@ -34,14 +36,19 @@ export interface IngestSummary extends ConsumerSummary {
 export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: string }>): Promise<void> {
   const { sql, storage, content } = deps;
   const started = performance.now();
-  const [book] = await sql<BookRow[]>`
-    select id, user_id, status, book_type, file_url from public.books where id = ${msg.message.book_id}`;
+  // The file is read only if its owner uploaded it (storage.objects), whatever file_url says now.
+  const [book] = await sql<(BookRow & { uploaded: boolean })[]>`
+    select b.id, b.user_id, b.status, b.book_type, b.file_url,
+      exists (select 1 from storage.objects o where o.bucket_id = 'books' and o.name = b.file_url
+              and (o.owner_id = b.user_id::text or o.owner = b.user_id)) as uploaded
+    from public.books b where b.id = ${msg.message.book_id}`;
   if (!book || book.status !== "processing") {
     await sql`select pgmq.delete('ingest', ${msg.msg_id}::bigint)`;
     return;
   }
   const progress = (pct: number) => sql`select private.set_book_progress(${book.id}, ${pct})`;
   if (!book.file_url) throw new BookFormatError("the book has no uploaded file (file_url)");
+  if (!book.uploaded) throw new BookFormatError(`books/${book.file_url} is not among the owner's uploads`);
   const sourcePath = book.file_url;
 
   let bytes: Uint8Array;
@@ -54,7 +61,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     throw error;
   }
   await progress(10);
-  const extracted = await extractBook(sourcePath, bytes);
+  const extracted = await extractBook(sourcePath, bytes, deps.limits);
   const structure = detectStructure(extracted);
   await progress(30);
 
@@ -123,7 +130,7 @@ export async function runIngest(
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
     queue: "ingest",
     wakeChannel: wakeChannelOf("ingest"),
-    concurrency: 1,
+    concurrency: 2, // a slow book does not hold up the next one (reading yields between pages)
     leaseSeconds: 60,
     timeoutSeconds: 300,
     budgetMs: options.budgetMs,

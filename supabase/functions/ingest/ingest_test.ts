@@ -6,6 +6,8 @@ import { offlineContent } from "../_shared/providers/content.ts";
 import { LocalStorage } from "../_shared/storage.ts";
 import { asUser, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import { runIngest } from "./ingest.ts";
+import { zipSync } from "fflate";
+import { PDFDocument } from "pdf-lib";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -181,6 +183,80 @@ Deno.test("bad files fail the book with a clear error and leave no chapters", as
     assert.equal(row.status, "ready");
     assert.equal(row.total_chapters, 1);
     assert.equal(row.metadata.error, undefined, "the old error is cleared");
+  });
+});
+
+Deno.test("upload bombs fail their own book with a clear error while another user's book is read", async () => {
+  await withIngest(async ({ sql, storage, userId }) => {
+    const other = await createTestUser(sql, "ingest-neighbour");
+    try {
+      // A DOCX whose zip declares 100 bytes and inflates to 64 MiB, and a PDF of 300 blank pages.
+      const zip = zipSync({ "word/document.xml": new Uint8Array(64 * 1024 * 1024).fill(65) });
+      const view = new DataView(zip.buffer);
+      view.setUint32(22, 100, true);
+      for (let at = zip.length - 22; at >= 0; at--) {
+        if (view.getUint32(at, true) === 0x02014b50) {
+          view.setUint32(at + 24, 100, true);
+          break;
+        }
+      }
+      const blank = await PDFDocument.create();
+      for (let i = 0; i < 300; i++) blank.addPage([200, 200]);
+      const bombs = {
+        docx: await uploadBook(sql, storage, userId, "bomb.docx", zip),
+        pdf: await uploadBook(sql, storage, userId, "blank.pdf", await blank.save()),
+      };
+      const good = await uploadBook(
+        sql,
+        storage,
+        other,
+        "good.txt",
+        enc("Chapter 1\n\nA quiet harbour at dawn."),
+      );
+      const summary = await runIngest({
+        sql,
+        storage,
+        content: offlineContent,
+        limits: { maxExpandedBytes: 8 * 1024 * 1024, maxPdfPages: 250 },
+      });
+      assert.deepEqual(
+        [summary.completed, summary.failed, summary.retried],
+        [1, 2, 0],
+        "no retries of a bomb",
+      );
+      const rows =
+        await sql`select id, status::text, metadata -> 'error' ->> 'message' as error from public.books
+        where id = any(${[bombs.docx, bombs.pdf, good]})`;
+      const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
+      assert.equal(byId[good].status, "ready", "the other user's book was read");
+      assert.equal(byId[bombs.docx].status, "failed");
+      assert.match(byId[bombs.docx].error, /DOCX expands to more than 8 MiB when unzipped/);
+      assert.match(byId[bombs.pdf].error, /the PDF has 300 pages; the limit is 250/);
+    } finally {
+      await deleteTestUser(sql, other);
+    }
+  });
+});
+
+Deno.test("the worker reads only an object its owner uploaded, whatever the book row says", async () => {
+  await withIngest(async ({ sql, storage, userId }) => {
+    const other = await createTestUser(sql, "ingest-victim");
+    try {
+      const id = await uploadBook(sql, storage, userId, "mine.txt", enc("Chapter 1\n\nMine."));
+      // The victim's upload, and the book pointed at it behind process_book's back.
+      const secret = `${other}/secret.txt`;
+      await storage.put("books", secret, enc("Chapter 1\n\nThe victim's private notes."), "text/plain");
+      await sql`update public.books set file_url = ${secret} where id = ${id}`;
+      const summary = await runIngest({ sql, storage, content: offlineContent });
+      assert.equal(summary.failed, 1);
+      const [row] =
+        await sql`select status::text, metadata -> 'error' ->> 'message' as error from public.books where id = ${id}`;
+      assert.deepEqual(row, { status: "failed", error: `books/${secret} is not among the owner's uploads` });
+      const [{ n }] = await sql`select count(*)::int as n from public.chapters where book_id = ${id}`;
+      assert.equal(n, 0, "nothing of the victim's file was read");
+    } finally {
+      await deleteTestUser(sql, other);
+    }
   });
 });
 

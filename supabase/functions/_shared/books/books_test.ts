@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { strToU8, zipSync } from "fflate";
-import { BookFormatError, decodeText, extractBook } from "./extract.ts";
+import { BookFormatError, decodeText, extractBook, type ExtractLimits } from "./extract.ts";
 import { detectStructure } from "./structure.ts";
 import { makeDocx, makeEpub, makePdf, prose } from "./test_fixtures.ts";
+import { PDFDocument } from "pdf-lib";
 import { wordCount } from "../providers/text/text_utils.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -127,7 +128,7 @@ Deno.test("bad files are refused with a message a person can act on", async () =
     mimetype: strToU8("application/epub+zip"),
     "big.xhtml": new Uint8Array(3 * 1024 * 1024),
   });
-  const cases: [string, Uint8Array | Promise<Uint8Array>, RegExp, object?][] = [
+  const cases: [string, Uint8Array | Promise<Uint8Array>, RegExp, Partial<ExtractLimits>?][] = [
     ["empty.txt", new Uint8Array(), /the file is empty/],
     ["binary.txt", new Uint8Array(4096).map((_, i) => i % 7 === 0 ? 0 : i % 256), /looks binary/],
     ["broken.pdf", enc("%PDF-1.7\n1 0 obj <<"), /not a valid PDF/],
@@ -135,15 +136,62 @@ Deno.test("bad files are refused with a message a person can act on", async () =
     ["fake.epub", enc("this is not a zip"), /not a valid EPUB: the file is not a readable zip archive/],
     ["bomb.epub", bomb, /expands to more than 1 MiB/, { maxFileBytes: 1e9, maxExpandedBytes: 1024 * 1024 }],
     ["empty.docx", makeDocx([]), /DOCX file contains no text/],
-    ["huge.txt", enc("a".repeat(2048)), /the limit is 0 MiB/, { maxFileBytes: 1024, maxExpandedBytes: 1 }],
+    ["huge.txt", enc("a".repeat(2048)), /the limit is 0 MiB/, { maxFileBytes: 1024 }],
   ];
   for (const [name, bytes, message, limits] of cases) {
     await assert.rejects(
-      extractBook(name, await bytes, limits as never),
+      extractBook(name, await bytes, limits),
       (error: Error) => error instanceof BookFormatError && message.test(error.message),
       name,
     );
   }
+});
+
+/** A zip whose headers declare `declared` bytes for its one entry, whatever it inflates to. */
+function lyingZip(name: string, size: number, declared: number): Uint8Array {
+  const zip = zipSync({ [name]: new Uint8Array(size).fill(65) });
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  view.setUint32(22, declared, true); // local file header: uncompressed size
+  for (let at = zip.length - 22; at >= 0; at--) { // central directory entry
+    if (view.getUint32(at, true) === 0x02014b50) {
+      view.setUint32(at + 24, declared, true);
+      break;
+    }
+  }
+  return zip;
+}
+
+Deno.test("upload bombs: real inflated bytes are counted, page and time limits hold, each with a clear message", async () => {
+  // A DOCX whose zip claims 100 bytes but inflates to 64 MiB: refused at the 8 MiB limit, counted as inflated.
+  const docxBomb = lyingZip("word/document.xml", 64 * 1024 * 1024, 100);
+  assert.ok(docxBomb.length < 200_000, `a small file (${docxBomb.length} bytes)`);
+  await assert.rejects(
+    extractBook("bomb.docx", docxBomb, { maxExpandedBytes: 8 * 1024 * 1024 }),
+    (e: Error) =>
+      e instanceof BookFormatError && /DOCX expands to more than 8 MiB when unzipped/.test(e.message),
+  );
+  const epubBomb = lyingZip("OEBPS/chapter.xhtml", 64 * 1024 * 1024, 100);
+  await assert.rejects(
+    extractBook("bomb.epub", epubBomb, { maxExpandedBytes: 8 * 1024 * 1024 }),
+    /EPUB expands to more than 8 MiB/,
+  );
+
+  // Many blank pages (pdf-lib, as other tools write them): refused by count before any page is read.
+  const blank = await PDFDocument.create();
+  for (let i = 0; i < 300; i++) blank.addPage([200, 200]);
+  const blankPdf = await blank.save();
+  await assert.rejects(
+    extractBook("blank.pdf", blankPdf, { maxPdfPages: 250 }),
+    /the PDF has 300 pages; the limit is 250/,
+  );
+
+  // Reading that takes too long is stopped between pages.
+  const pdf = await makePdf([["One."], ["Two."], ["Three."]]);
+  await assert.rejects(
+    extractBook("slow.pdf", pdf, { maxExtractMs: 0 }),
+    /reading the PDF took longer than 0 s/,
+  );
+  assert.ok((await extractBook("slow.pdf", pdf)).text.includes("Three."), "within the limits it reads");
 });
 
 Deno.test("1,000 chapters are accepted; 1,001 are refused", async () => {

@@ -3,7 +3,7 @@
  * plain text (UTF-8 or Latin-1), Markdown, EPUB (spine, nav or NCX), PDF (text layer, outline)
  * and DOCX (headings). Anything unreadable raises a BookFormatError with a message for the user.
  */
-import { unzipSync } from "fflate";
+import { Unzip, UnzipInflate, zipSync } from "fflate";
 import { XMLParser } from "fast-xml-parser";
 import { getDocumentProxy } from "unpdf";
 import mammoth from "mammoth";
@@ -33,13 +33,19 @@ export interface ExtractedBook {
 
 export interface ExtractLimits {
   maxFileBytes: number;
-  /** Total uncompressed size an EPUB or DOCX may expand to. */
+  /** Total uncompressed size an EPUB or DOCX may expand to, counted as it is inflated. */
   maxExpandedBytes: number;
+  /** Pages a PDF may have. */
+  maxPdfPages: number;
+  /** Milliseconds reading one book's text may take (checked between pages and files). */
+  maxExtractMs: number;
 }
 
 export const DEFAULT_LIMITS: ExtractLimits = {
   maxFileBytes: 50 * 1024 * 1024,
   maxExpandedBytes: 200 * 1024 * 1024,
+  maxPdfPages: 2_000,
+  maxExtractMs: 60_000,
 };
 
 const MIB = 1024 * 1024;
@@ -63,8 +69,9 @@ function startsWith(bytes: Uint8Array, prefix: string): boolean {
 export async function extractBook(
   fileName: string,
   bytes: Uint8Array,
-  limits: ExtractLimits = DEFAULT_LIMITS,
+  overrides: Partial<ExtractLimits> = {},
 ): Promise<ExtractedBook> {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
   if (bytes.length === 0) throw new BookFormatError("the file is empty");
   if (bytes.length > limits.maxFileBytes) {
     throw new BookFormatError(
@@ -74,6 +81,14 @@ export async function extractBook(
     );
   }
   const format = detectFormat(fileName, bytes);
+  const deadline = performance.now() + limits.maxExtractMs;
+  const inTime = () => {
+    if (performance.now() > deadline) {
+      throw new BookFormatError(
+        `reading the ${format.toUpperCase()} took longer than ${limits.maxExtractMs / 1000} s; refusing it`,
+      );
+    }
+  };
   let book: ExtractedBook;
   switch (format) {
     case "txt":
@@ -84,12 +99,14 @@ export async function extractBook(
       break;
     case "epub":
       book = fromEpub(unzipLimited(bytes, "EPUB", limits.maxExpandedBytes));
+      inTime();
       break;
     case "pdf":
-      book = await fromPdf(bytes);
+      book = await fromPdf(bytes, limits.maxPdfPages, inTime);
       break;
     case "docx":
       book = await fromDocx(bytes, limits.maxExpandedBytes);
+      inTime();
       break;
   }
   if (book.text.trim() === "") throw new BookFormatError(`the ${format.toUpperCase()} file contains no text`);
@@ -176,26 +193,71 @@ function sectionsFromHeadings(
 
 // ---------------------------------------------------------------- zip containers (EPUB, DOCX)
 
-function unzipLimited(bytes: Uint8Array, kind: string, maxExpanded: number): Record<string, Uint8Array> {
+/**
+ * Unzips, counting the bytes actually inflated: the sizes a zip declares can lie (a small "bomb"
+ * declares a few bytes and inflates to gigabytes). The archive is fed in small slices, so no slice
+ * inflates to more than about 16 MiB before the count stops it.
+ */
+export function unzipLimited(
+  bytes: Uint8Array,
+  kind: string,
+  maxExpanded: number,
+): Record<string, Uint8Array> {
+  const parts: Record<string, Uint8Array[]> = {};
   let total = 0;
+  let tooLarge = false;
+  let broken = false;
+  const unzip = new Unzip((file) => {
+    if (tooLarge) return;
+    const chunks: Uint8Array[] = (parts[file.name] = []);
+    file.ondata = (error, chunk) => {
+      if (error) {
+        broken = true;
+        return;
+      }
+      total += chunk.length;
+      if (total > maxExpanded) {
+        tooLarge = true;
+        file.terminate();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    try {
+      file.start();
+    } catch {
+      broken = true; // a compression method we cannot read
+    }
+  });
+  unzip.register(UnzipInflate);
+  const SLICE = 16 * 1024;
   try {
-    return unzipSync(bytes, {
-      filter(file) {
-        total += file.originalSize;
-        if (total > maxExpanded) {
-          throw new BookFormatError(
-            `the ${kind} expands to more than ${
-              (maxExpanded / MIB).toFixed(0)
-            } MiB when unzipped; refusing it`,
-          );
-        }
-        return true;
-      },
-    });
-  } catch (error) {
-    if (error instanceof BookFormatError) throw error;
+    for (let at = 0; at < bytes.length && !tooLarge && !broken; at += SLICE) {
+      unzip.push(bytes.subarray(at, at + SLICE), at + SLICE >= bytes.length);
+    }
+  } catch {
+    broken = true;
+  }
+  if (tooLarge) {
+    throw new BookFormatError(
+      `the ${kind} expands to more than ${(maxExpanded / MIB).toFixed(0)} MiB when unzipped; refusing it`,
+    );
+  }
+  const names = Object.keys(parts);
+  if (broken || names.length === 0) {
     throw new BookFormatError(`not a valid ${kind}: the file is not a readable zip archive`);
   }
+  const files: Record<string, Uint8Array> = {};
+  for (const name of names) {
+    const out = new Uint8Array(parts[name].reduce((n, c) => n + c.length, 0));
+    let offset = 0;
+    for (const chunk of parts[name]) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    files[name] = out;
+  }
+  return files;
 }
 
 // ---------------------------------------------------------------- EPUB
@@ -333,7 +395,7 @@ interface OutlineItem {
   items: OutlineItem[];
 }
 
-async function fromPdf(bytes: Uint8Array): Promise<ExtractedBook> {
+async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void): Promise<ExtractedBook> {
   if (!startsWith(bytes, "%PDF-")) {
     throw new BookFormatError("not a valid PDF: the file does not start with %PDF");
   }
@@ -348,8 +410,12 @@ async function fromPdf(bytes: Uint8Array): Promise<ExtractedBook> {
     }
     throw new BookFormatError(`not a valid PDF: ${(error as Error).message}`);
   }
+  if (pdf.numPages > maxPages) {
+    throw new BookFormatError(`the PDF has ${pdf.numPages} pages; the limit is ${maxPages}`);
+  }
   const pages: string[] = [];
   for (let n = 1; n <= pdf.numPages; n++) {
+    inTime();
     const page = await pdf.getPage(n);
     const content = await page.getTextContent();
     let line = "";
@@ -459,7 +525,9 @@ async function fromDocx(bytes: Uint8Array, maxExpanded: number): Promise<Extract
   }
   let html: string;
   try {
-    html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
+    // mammoth unzips again: give it the files as counted above, stored uncompressed, never the original.
+    const checked = zipSync(files, { level: 0 });
+    html = (await mammoth.convertToHtml({ buffer: Buffer.from(checked) })).value;
   } catch (error) {
     throw new BookFormatError(`not a valid DOCX: ${(error as Error).message}`);
   }
