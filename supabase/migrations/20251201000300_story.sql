@@ -42,6 +42,20 @@ create index scripts_linked_script_id_idx on public.scripts (linked_script_id);
 create index idx_scripts_chapter_user on public.scripts (chapter_id, user_id);
 create index idx_scripts_status on public.scripts (status) where status = 'active';
 
+-- At most 40 dialogue lines of at most 500 characters each.
+create or replace function private.dialogue_is_bounded(dialogue jsonb)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_typeof(dialogue) <> 'array' or (pg_catalog.jsonb_array_length(dialogue) <= 40
+    and not exists (select 1 from pg_catalog.jsonb_array_elements(dialogue) d
+                    where pg_catalog.char_length(coalesce(d ->> 'line', '')) > 500))
+$$;
+revoke all on function private.dialogue_is_bounded(jsonb) from public, anon;
+grant execute on function private.dialogue_is_bounded(jsonb) to authenticated, service_role;
+
 create table public.scene_descriptions (
   id uuid primary key default gen_random_uuid(),
   script_id uuid not null references public.scripts (id) on delete cascade,
@@ -63,7 +77,14 @@ create table public.scene_descriptions (
   constraint scene_descriptions_scene_number_positive check (scene_number > 0),
   constraint scene_descriptions_duration_non_negative check (estimated_duration_seconds >= 0),
   constraint scene_descriptions_characters_is_array check (jsonb_typeof(characters) = 'array'),
-  constraint scene_descriptions_dialogue_is_array check (jsonb_typeof(dialogue) = 'array')
+  constraint scene_descriptions_dialogue_is_array check (jsonb_typeof(dialogue) = 'array'),
+  -- What one generation may cost is bounded by what its script may hold, whoever wrote the scenes
+  -- (the script stage, or the owner editing them): at most 60 scenes, each of bounded length.
+  constraint scene_descriptions_scene_number_limit check (scene_number <= 60),
+  constraint scene_descriptions_text_limit check (char_length(visual_description) <= 2000
+    and coalesce(char_length(narration), 0) <= 2000),
+  constraint scene_descriptions_dialogue_limit check (private.dialogue_is_bounded(dialogue)),
+  constraint scene_descriptions_duration_limit check (estimated_duration_seconds <= 600)
 );
 comment on table public.scene_descriptions is 'Scenes of a script: where, when, who, what happens, what it looks and sounds like.';
 

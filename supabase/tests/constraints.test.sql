@@ -1,6 +1,6 @@
 -- Constraints and foreign key actions: bad values fail with the expected error.
 begin;
-select plan(34);
+select plan(39);
 
 insert into auth.users (id, email) values ('d0000000-0000-4000-8000-00000000000d', 'c@constraints.test');
 insert into public.books (id, user_id, title) values
@@ -26,6 +26,24 @@ insert into public.lipsync_jobs (scene_video_id, video_generation_id, user_id) v
   ('d0000000-0000-4000-8000-000000000095', 'd0000000-0000-4000-8000-000000000091', 'd0000000-0000-4000-8000-00000000000d');
 insert into public.merge_jobs (video_generation_id, user_id) values
   ('d0000000-0000-4000-8000-000000000091', 'd0000000-0000-4000-8000-00000000000d');
+
+-- A script's size bounds what one generation may cost, for scenes its owner writes too.
+select tests.authenticate_as('d0000000-0000-4000-8000-00000000000d');
+select lives_ok($$insert into public.scene_descriptions (script_id, scene_number, visual_description, narration, dialogue)
+  values ('d0000000-0000-4000-8000-0000000000d1', 60, 'v', repeat('n', 2000),
+          (select jsonb_agg(jsonb_build_object('speaker', 'A', 'line', repeat('l', 500))) from generate_series(1, 40)))$$,
+  'the owner writes a scene at every limit');
+select throws_ok($$insert into public.scene_descriptions (script_id, scene_number, visual_description)
+  values ('d0000000-0000-4000-8000-0000000000d1', 61, 'v')$$, '23514', null, 'a 61st scene is refused');
+select throws_ok($$insert into public.scene_descriptions (script_id, scene_number, visual_description, narration)
+  values ('d0000000-0000-4000-8000-0000000000d1', 2, 'v', repeat('n', 2001))$$, '23514', null,
+  'narration over 2,000 characters is refused');
+select throws_ok($$update public.scene_descriptions set dialogue =
+    (select jsonb_agg(jsonb_build_object('speaker', 'A', 'line', 'hi')) from generate_series(1, 41))
+  where id = 'd0000000-0000-4000-8000-0000000000f1'$$, '23514', null, 'a 41st dialogue line is refused');
+select throws_ok($$update public.scene_descriptions set dialogue = jsonb_build_array(jsonb_build_object('speaker', 'A', 'line', repeat('l', 501)))
+  where id = 'd0000000-0000-4000-8000-0000000000f1'$$, '23514', null, 'a dialogue line over 500 characters is refused');
+select tests.clear_authentication();
 
 -- Bad values.
 select throws_ok($$insert into public.chapters (book_id, chapter_number, title) values ('d0000000-0000-4000-8000-0000000000b1', 0, 'Zero')$$,

@@ -118,7 +118,7 @@ from (values
     'insert into public.scripts (chapter_id, user_id, script_style, title, script) values (''a0000000-0000-4000-8000-0000000000c1'', ''%1$s'', ''educational'', ''T'', ''S'')',
     false, true, true, true, true, true),
   ('scene_descriptions', 'a0000000-0000-4000-8000-0000000000f1', 'location = ''x''',
-    'insert into public.scene_descriptions (script_id, scene_number, visual_description) values (''a0000000-0000-4000-8000-0000000000d1'', 99, ''v'')',
+    'insert into public.scene_descriptions (script_id, scene_number, visual_description) values (''a0000000-0000-4000-8000-0000000000d1'', 59, ''v'')',
     false, true, true, true, true, true),
   ('plot_overviews', 'a0000000-0000-4000-8000-000000000071', 'logline = ''x''',
     'insert into public.plot_overviews (book_id, user_id, status, logline) values (''a0000000-0000-4000-8000-0000000000b1'', ''%1$s'', ''archived'', ''L'')',

@@ -4,7 +4,13 @@
  */
 import { PermanentError } from "../errors.ts";
 import { object, type OpenAIClient, str, strings } from "./openai.ts";
-import { formatScript, type GeneratedScene, plotUsage, type TimeOfDay } from "./text/script_rules.ts";
+import {
+  boundScenes,
+  formatScript,
+  type GeneratedScene,
+  plotUsage,
+  type TimeOfDay,
+} from "./text/script_rules.ts";
 import type { ScriptProvider } from "./types.ts";
 
 const TIMES: TimeOfDay[] = ["dawn", "morning", "noon", "afternoon", "evening", "night", "unspecified"];
@@ -53,11 +59,11 @@ export function hostedScript(client: OpenAIClient, model: string): ScriptProvide
         SCENES_SCHEMA,
       );
       if (!value.scenes?.length) throw new PermanentError(`${model} wrote no scenes for the chapter`);
-      const scenes: GeneratedScene[] = value.scenes.map((scene, i) => ({
+      const scenes: GeneratedScene[] = boundScenes(value.scenes.map((scene, i) => ({
         ...scene,
         scene_number: i + 1,
         estimated_duration_seconds: Math.max(1, Math.round(scene.estimated_duration_seconds)),
-      }));
+      })));
       const title = `Chapter ${input.chapterNumber}: ${input.chapterTitle}`;
       return {
         script: {

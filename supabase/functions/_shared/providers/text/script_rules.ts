@@ -305,7 +305,41 @@ function extractDialogue(paragraph: string, ctx: SpeakerContext): DialogueLine[]
   return lines;
 }
 
+/** What one script may hold, so one generation's cost is bounded (the same limits are checks in SQL). */
+export const SCRIPT_LIMITS = {
+  scenes: 60,
+  textChars: 2000,
+  dialogueLines: 40,
+  lineChars: 500,
+  sceneSeconds: 600,
+};
+
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2))}…`;
+}
+
+/** Scenes within SCRIPT_LIMITS: at most 60, texts and dialogue clipped, durations capped. */
+export function boundScenes(scenes: GeneratedScene[]): GeneratedScene[] {
+  const L = SCRIPT_LIMITS;
+  return scenes.slice(0, L.scenes).map((scene, i) => ({
+    ...scene,
+    scene_number: i + 1,
+    visual_description: clip(scene.visual_description, L.textChars),
+    narration: clip(scene.narration ?? "", L.textChars),
+    dialogue: scene.dialogue.slice(0, L.dialogueLines).map((d) => ({
+      ...d,
+      line: clip(d.line, L.lineChars),
+    })),
+    estimated_duration_seconds: Math.min(scene.estimated_duration_seconds, L.sceneSeconds),
+  }));
+}
+
 function groupIntoScenes(paragraphs: string[], maxWords = 90): string[][] {
+  // A long chapter gets longer scenes rather than more than the limit allows.
+  // (A group holds up to 1.5 times maxWords, so about total / (1.5 * maxWords) groups.)
+  maxWords = Math.max(maxWords, Math.ceil(wordCount(paragraphs.join(" ")) / (SCRIPT_LIMITS.scenes * 4 / 3)));
   const groups: string[][] = [];
   let current: string[] = [];
   let words = 0;
@@ -337,37 +371,39 @@ export function generateScriptByRules(input: ScriptInput): GeneratedScript {
   let location = "Unspecified";
   let time: TimeOfDay = "unspecified";
 
-  const scenes: GeneratedScene[] = groupIntoScenes(paragraphs).map((group, i) => {
-    const text = group.join(" ");
-    location = detectLocation(text) ?? location;
-    time = detectTime(group[0]) ?? detectTime(text) ?? time;
-    const dialogue = group.flatMap((p) => extractDialogue(p, speakers));
-    const narrativeSentences = sentences(stripQuotes(text)).filter((s) => wordCount(s) >= 3);
-    const present = names.filter((n) => text.includes(n) || dialogue.some((d) => d.speaker === n));
-    const narration = input.style === "cinematic"
-      ? narrativeSentences.slice(0, 2).join(" ")
-      : narrativeSentences.join(" ");
-    const spoken = wordCount(narration) + dialogue.reduce((n, d) => n + wordCount(d.line), 0);
-    const ambience = AMBIENCE.filter(([p]) => p.test(text)).map(([, a]) => a);
-    return {
-      scene_number: i + 1,
-      location,
-      time_of_day: time,
-      characters: present,
-      key_actions: narrativeSentences.slice(0, 3),
-      visual_description: `${location}, ${time === "unspecified" ? "time unknown" : time}. ${
-        narrativeSentences[0] ?? text.slice(0, 160)
-      }`,
-      audio_requirements: [
-        narration ? "narrator voice" : null,
-        dialogue.length ? `dialogue: ${[...new Set(dialogue.map((d) => d.speaker))].join(", ")}` : null,
-        ambience.length ? `ambience: ${ambience.join(", ")}` : null,
-      ].filter(Boolean).join("; "),
-      narration,
-      dialogue,
-      estimated_duration_seconds: Math.max(2, Math.round((spoken / WORDS_PER_SECOND) * 10) / 10),
-    };
-  });
+  const scenes: GeneratedScene[] = boundScenes(
+    groupIntoScenes(paragraphs).map((group, i) => {
+      const text = group.join(" ");
+      location = detectLocation(text) ?? location;
+      time = detectTime(group[0]) ?? detectTime(text) ?? time;
+      const dialogue = group.flatMap((p) => extractDialogue(p, speakers));
+      const narrativeSentences = sentences(stripQuotes(text)).filter((s) => wordCount(s) >= 3);
+      const present = names.filter((n) => text.includes(n) || dialogue.some((d) => d.speaker === n));
+      const narration = input.style === "cinematic"
+        ? narrativeSentences.slice(0, 2).join(" ")
+        : narrativeSentences.join(" ");
+      const spoken = wordCount(narration) + dialogue.reduce((n, d) => n + wordCount(d.line), 0);
+      const ambience = AMBIENCE.filter(([p]) => p.test(text)).map(([, a]) => a);
+      return {
+        scene_number: i + 1,
+        location,
+        time_of_day: time,
+        characters: present,
+        key_actions: narrativeSentences.slice(0, 3),
+        visual_description: `${location}, ${time === "unspecified" ? "time unknown" : time}. ${
+          narrativeSentences[0] ?? text.slice(0, 160)
+        }`,
+        audio_requirements: [
+          narration ? "narrator voice" : null,
+          dialogue.length ? `dialogue: ${[...new Set(dialogue.map((d) => d.speaker))].join(", ")}` : null,
+          ambience.length ? `ambience: ${ambience.join(", ")}` : null,
+        ].filter(Boolean).join("; "),
+        narration,
+        dialogue,
+        estimated_duration_seconds: Math.max(2, Math.round((spoken / WORDS_PER_SECOND) * 10) / 10),
+      };
+    }),
+  );
 
   const title = `Chapter ${input.chapterNumber}: ${input.chapterTitle}`;
   const characters = [...new Set(scenes.flatMap((s) => s.characters))];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findCharacterNames, generateScriptByRules } from "./script_rules.ts";
+import { boundScenes, findCharacterNames, generateScriptByRules, SCRIPT_LIMITS } from "./script_rules.ts";
 
 const chapter = `On the morning Mara arrived at Gull Point, fog lay over the harbour. She carried one bag.
 
@@ -78,5 +78,41 @@ Deno.test("an empty chapter is refused with a clear message", () => {
         style: "narration",
       }),
     /no text to script/,
+  );
+});
+
+Deno.test("a long chapter gets longer scenes, never more than the script limits allow", () => {
+  const paragraph = "Mara walked along the harbour wall and counted the boats that came in with the tide. ";
+  const long = Array.from({ length: 1200 }, (_, i) => `${paragraph.repeat(2)}It was hour ${i}.`).join("\n\n");
+  for (const style of ["cinematic", "educational"] as const) {
+    const script = generateScriptByRules({ chapterTitle: "Long", chapterNumber: 1, content: long, style });
+    assert.ok(script.scenes.length <= SCRIPT_LIMITS.scenes, `${script.scenes.length} scenes (${style})`);
+    assert.ok(
+      script.scenes.length >= SCRIPT_LIMITS.scenes / 2,
+      "the chapter is still spread over many scenes",
+    );
+    for (const scene of script.scenes) {
+      assert.ok(scene.narration.length <= SCRIPT_LIMITS.textChars, `narration of ${scene.narration.length}`);
+      assert.ok(scene.visual_description.length <= SCRIPT_LIMITS.textChars);
+    }
+  }
+  const bounded = boundScenes(Array.from({ length: 70 }, (_, i) => ({
+    scene_number: i + 1,
+    location: "Dock",
+    time_of_day: "night" as const,
+    characters: [],
+    key_actions: [],
+    visual_description: "v".repeat(3000),
+    audio_requirements: "",
+    narration: "word ".repeat(1000),
+    dialogue: Array.from({ length: 50 }, () => ({ speaker: "A", line: "l".repeat(900) })),
+    estimated_duration_seconds: 5000,
+  })));
+  assert.equal(bounded.length, 60);
+  assert.ok(
+    bounded.every((s) =>
+      s.visual_description.length <= 2000 && s.narration.length <= 2000 && s.dialogue.length === 40 &&
+      s.dialogue.every((d) => d.line.length <= 500) && s.estimated_duration_seconds === 600
+    ),
   );
 });
