@@ -7,6 +7,7 @@
  */
 import { localServiceRoleToken } from "../../supabase/functions/_shared/auth.ts";
 import { createSql } from "../../supabase/functions/_shared/db.ts";
+import { serveStorage } from "./storage_gateway.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const functionsDir = `${root}supabase/functions`;
@@ -14,6 +15,7 @@ const gatewayPort = Number(Deno.env.get("FUNCTIONS_PORT") ?? 54321);
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const firstFunctionPort = gatewayPort + 100;
 const storageDir = Deno.env.get("LOCAL_STORAGE_DIR") ?? `${root}.stack/storage`;
+const storageSql = createSql(dbUrl, { max: 2 });
 
 interface Served {
   name: string;
@@ -93,20 +95,6 @@ async function waitUntilListening(port: number, timeoutMs = 20_000) {
   throw new Error(`function on port ${port} did not start within ${timeoutMs / 1000}s`);
 }
 
-const CONTENT_TYPES: Record<string, string> = { png: "image/png", wav: "audio/wav", mp4: "video/mp4" };
-
-/** Local Storage objects, as Supabase Storage would serve them (the runner is a trusted local tool). */
-async function serveObject(path: string): Promise<Response> {
-  if (path.split("/").includes("..")) return Response.json({ error: "invalid path" }, { status: 400 });
-  try {
-    const file = await Deno.open(`${storageDir}/${path}`, { read: true });
-    const type = CONTENT_TYPES[path.split(".").pop() ?? ""] ?? "application/octet-stream";
-    return new Response(file.readable, { headers: { "Content-Type": type } });
-  } catch {
-    return Response.json({ error: `no object at ${path}` }, { status: 404 });
-  }
-}
-
 async function proxy(req: Request, served: Map<string, Served>): Promise<Response> {
   const url = new URL(req.url);
   if (url.pathname === "/_runner/functions") { // which process serves each function, for tools and tests
@@ -117,8 +105,8 @@ async function proxy(req: Request, served: Map<string, Served>): Promise<Respons
       restarts: s.restarts,
     })));
   }
-  const object = url.pathname.match(/^\/storage\/v1\/object\/(?:authenticated\/|public\/)?(.+)$/);
-  if (object) return await serveObject(decodeURIComponent(object[1]));
+  const object = await serveStorage(req, storageSql, storageDir);
+  if (object) return object;
   const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
   const target = match ? served.get(match[1]) : undefined;
   if (!target) {

@@ -2,7 +2,9 @@
  * Object storage with two implementations: Supabase Storage (hosted) and a local folder.
  * Both record the object in storage.objects, so paths, URLs and RLS behave the same.
  */
+import { SignJWT } from "jose";
 import type { Sql } from "./db.ts";
+import { LOCAL_JWT_SECRET } from "./env.ts";
 import { PermanentError } from "./errors.ts";
 
 export interface StoredObject {
@@ -38,6 +40,20 @@ function objectUrl(baseUrl: string, bucket: string, path: string, kind = ""): st
   return `${baseUrl.replace(/\/$/, "")}/storage/v1/object/${kind}${bucket}/${encoded}`;
 }
 
+/** A signed URL's token on the local stack, as Supabase Storage issues one: bucket/path and an expiry. */
+export async function signLocalObjectToken(
+  bucket: string,
+  path: string,
+  expiresInSeconds: number,
+): Promise<string> {
+  return await new SignJWT({ url: `${bucket}/${safeObjectName(path)}` }).setProtectedHeader({
+    alg: "HS256",
+    typ: "JWT",
+  })
+    .setIssuedAt().setExpirationTime(`${Math.max(1, Math.floor(expiresInSeconds))}s`)
+    .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
+}
+
 async function recordObject(sql: Sql, bucket: string, path: string, size: number, contentType: string) {
   const owner = path.split("/")[0];
   await sql`
@@ -70,9 +86,10 @@ export class LocalStorage implements Storage {
     return await Deno.readFile(this.filePath(bucket, path));
   }
 
-  /** The local runner serves objects without a token; only services on this machine can reach it. */
-  signedUrl(bucket: string, path: string): Promise<string> {
-    return Promise.resolve(objectUrl(this.baseUrl, bucket, path));
+  /** A URL the local gateway serves without a token until it expires, as Storage's signed URLs. */
+  async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {
+    const token = await signLocalObjectToken(bucket, path, expiresInSeconds);
+    return `${objectUrl(this.baseUrl, bucket, path, "sign/")}?token=${token}`;
   }
 }
 
