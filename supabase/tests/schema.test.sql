@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(92);
+select plan(94);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -157,6 +157,18 @@ select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
   array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs'],
   'the progress tables are in the supabase_realtime publication');
+-- Realtime does not filter DELETE events by RLS: what a delete sends must be a random id only, so no
+-- published table has replica identity full, and each one's key is a single uuid.
+select is((select array_agg(c.relname::text order by c.relname) from pg_publication_tables t
+           join pg_class c on c.oid = format('%I.%I', t.schemaname, t.tablename)::regclass
+           where t.pubname = 'supabase_realtime' and c.relreplident <> 'd'),
+  null, 'published tables keep the default replica identity (a delete carries the primary key only)');
+select is((select array_agg(t.tablename::text order by t.tablename) from pg_publication_tables t
+           join pg_index i on i.indrelid = format('%I.%I', t.schemaname, t.tablename)::regclass and i.indisprimary
+           where t.pubname = 'supabase_realtime'
+             and (i.indnatts <> 1 or (select a.atttypid from pg_attribute a
+                                      where a.attrelid = i.indrelid and a.attnum = i.indkey[0]) <> 'uuid'::regtype)),
+  null, 'and that key is a single uuid column: a delete event tells nothing but a random id');
 
 -- Security definer functions pin their search path.
 select is((select array_agg(p.oid::regprocedure::text) from pg_proc p
