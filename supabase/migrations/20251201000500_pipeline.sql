@@ -401,7 +401,8 @@ alter publication supabase_realtime add table
 
 -- The engine ---------------------------------------------------------------------------------------
 -- Stages are data: one row each in private.pipeline_stages. The engine below is the same for every
--- stage; what differs lives in the stage's own migration (`..._stage_<step>.sql`) as four functions:
+-- stage; what differs lives in the stage's own migration (`..._stage_<step>.sql`) as four functions,
+-- which the engine calls by that name:
 --   private.stage_<step>_units(generation)            the units of work, e.g. 'scene:2'
 --   private.stage_<step>_begin(generation, unit, n)   what the worker needs; marks the unit's job row started
 --   private.stage_<step>_record(generation, unit, o)  writes the outputs; returns the id of the job row paid for
@@ -499,14 +500,6 @@ immutable
 set search_path = ''
 as $$ select status not in ('completed', 'failed', 'canceled') $$;
 
--- Calls a stage's own function `private.stage_<step>_<part>` with the given arguments.
-create or replace function private.stage_function(p_step public.pipeline_step, p_part text)
-returns text
-language sql
-immutable
-set search_path = ''
-as $$ select pg_catalog.format('private.%I', 'stage_' || p_step || '_' || p_part) $$;
-
 -- Creates the units of a stage and sends one message per unit not yet completed; returns the stage's
 -- entry of pipeline_metadata.stages with its unit count and when it was first queued. The caller
 -- writes the generation row (once, with whatever else it changes).
@@ -520,7 +513,7 @@ declare
   units text[];
   pending text[];
 begin
-  execute pg_catalog.format('select array(select %s($1))', private.stage_function(p_step, 'units'))
+  execute pg_catalog.format('select array(select private.%I($1))', 'stage_' || p_step || '_units')
     into units using generation;
   insert into private.pipeline_units (generation_id, step, unit_key)
   select generation.id, p_step, u from unnest(units) u
@@ -849,8 +842,10 @@ declare
   unit private.pipeline_units;
   own_context jsonb;
 begin
+  -- (The hot path: private.generation_is_running is written out here; a call to a function with its
+  -- own search_path costs more than what it computes.)
   select * into generation from public.video_generations g where g.id = p_generation_id;
-  if not found or not private.generation_is_running(generation.status) or generation.current_step is distinct from p_step then
+  if not found or generation.status in ('completed', 'failed', 'canceled') or generation.current_step is distinct from p_step then
     return null;
   end if;
   update private.pipeline_units u
@@ -866,14 +861,14 @@ begin
   if generation.status::text <> p_step::text then
     update public.video_generations g
     set status = p_step::text::public.generation_status, started_at = coalesce(g.started_at, pg_catalog.clock_timestamp())
-    where g.id = p_generation_id and private.generation_is_running(g.status) and g.current_step = p_step
+    where g.id = p_generation_id and g.status not in ('completed', 'failed', 'canceled') and g.current_step = p_step
     returning * into generation;
     if not found then
       return null; -- canceled or moved on meanwhile
     end if;
   end if;
 
-  execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'begin'))
+  execute pg_catalog.format('select private.%I($1, $2, $3)', 'stage_' || p_step || '_begin')
     into own_context using generation, unit, p_attempt;
   return pg_catalog.jsonb_build_object(
     'generation_id', generation.id, 'user_id', generation.user_id, 'step', p_step, 'unit', p_unit,
@@ -950,7 +945,7 @@ as $$
 declare
   generation public.video_generations;
   unit private.pipeline_units;
-  stage private.pipeline_stages := private.pipeline_stage(p_step);
+  stage private.pipeline_stages;
   job_id uuid;
   call jsonb;
   call_index integer := 0;
@@ -959,7 +954,9 @@ declare
   closed jsonb;
   stale boolean;
 begin
+  -- (The hot path: the registry's helpers are written out as plain queries here.)
   perform pgmq.delete(p_step::text, p_msg_id);
+  select * into stage from private.pipeline_stages s where s.step = p_step;
   select * into generation from public.video_generations g where g.id = p_generation_id;
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
@@ -969,7 +966,7 @@ begin
   stale := generation.status::text <> p_step::text or generation.current_step is distinct from p_step
     or unit.status is null or unit.status = 'completed';
   if not stale then
-    execute pg_catalog.format('select %s($1, $2, $3)', private.stage_function(p_step, 'record'))
+    execute pg_catalog.format('select private.%I($1, $2, $3)', 'stage_' || p_step || '_record')
       into job_id using generation, unit, coalesce(p_outputs, '{}');
   end if;
   -- The calls were made (and paid for) even when the unit is stale: logged once, by their keys.
@@ -997,7 +994,7 @@ begin
   -- written above hold key-share locks on the generation through their foreign keys, which a
   -- for-update lock would wait on, and two units upgrading at once would deadlock.)
   select * into generation from public.video_generations g where g.id = p_generation_id for no key update;
-  if not private.generation_is_running(generation.status) or generation.current_step is distinct from p_step then
+  if generation.status in ('completed', 'failed', 'canceled') or generation.current_step is distinct from p_step then
     return 'stale'; -- canceled or failed meanwhile: the work is recorded (and paid), nothing moves on
   end if;
   if exists (select 1 from private.pipeline_units u
@@ -1007,12 +1004,14 @@ begin
   end if;
 
   -- The stage's last unit: the next stage queued, and the generation written once with all of it.
-  next := private.next_step(p_step);
+  select s.step into next from private.pipeline_stages s where s.position > stage.position order by s.position limit 1;
   if next is not null then
     queued := private.queue_stage_units(generation, next);
   end if;
   closed := coalesce(generation.pipeline_metadata -> 'stages' -> p_step::text, '{}')
-    || private.stage_timing(p_generation_id, p_step)
+    || (select pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('started_at', pg_catalog.min(u.started_at),
+          'attempts', pg_catalog.max(u.attempts)))
+        from private.pipeline_units u where u.generation_id = p_generation_id and u.step = p_step) -- stage_timing
     || pg_catalog.jsonb_build_object('completed_at', pg_catalog.clock_timestamp(),
          'provider', coalesce(p_outputs ->> 'provider', generation.pipeline_metadata -> 'stages' -> p_step::text ->> 'provider'),
          'model', coalesce(p_outputs ->> 'model', generation.pipeline_metadata -> 'stages' -> p_step::text ->> 'model'));
@@ -1083,7 +1082,7 @@ begin
            'error', p_error, 'retryable', p_retryable, 'at', pg_catalog.clock_timestamp())))
   where g.id = p_generation_id;
   if unit.unit_key is not null then
-    execute pg_catalog.format('select %s($1, $2, $3, $4, $5)', private.stage_function(p_step, 'fail'))
+    execute pg_catalog.format('select private.%I($1, $2, $3, $4, $5)', 'stage_' || p_step || '_fail')
       using generation, unit, p_error, p_retryable, final;
   end if;
 
@@ -1163,7 +1162,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   private.main_characters(uuid), private.scene_units(public.video_generations), private.owned_generation_for_update(uuid),
   private.drop_stage_messages(uuid, public.pipeline_step),
   private.pipeline_stage(public.pipeline_step), private.first_step(), private.next_step(public.pipeline_step),
-  private.stage_function(public.pipeline_step, text), private.generation_is_running(public.generation_status),
+  private.generation_is_running(public.generation_status),
   private.reap_stuck_generations()
   from public, anon, authenticated;
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
