@@ -4,6 +4,7 @@
  */
 import { asUser, createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { probeDuration, probeStreams } from "../../supabase/functions/_shared/media.ts";
+import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -159,7 +160,13 @@ async function main() {
     );
     console.log("");
     say(`MP4: ${file}`);
-    say(`${seconds.toFixed(1)} s, ${streams}; served at ${g.video_url} while 'npm start' runs`);
+    // Storage serves it to its owner's token, or to a signed link like this one (valid for an hour).
+    const signed = await new LocalStorage(sql, storageDir, "http://127.0.0.1:54321").signedUrl(
+      "media",
+      g.storage_path,
+      3600,
+    );
+    say(`${seconds.toFixed(1)} s, ${streams}; for an hour at ${signed} while 'npm start' runs`);
     const total = (g.completed_at.getTime() - g.created_at.getTime()) / 1000;
     say(
       `Generation: ${
