@@ -100,6 +100,8 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     extraction_method: structure.extractionMethod,
     detector: structure.detector,
     has_parts: structure.structureType === "mixed",
+    // Title page, contents, copyright, index: kept out of the chapters, recorded here.
+    matter: structure.matter,
     chapters: structure.chapters.map((c, i) => ({
       number: i + 1,
       title: c.title,

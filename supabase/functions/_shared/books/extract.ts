@@ -16,19 +16,35 @@ export class BookFormatError extends PermanentError {
 
 export type BookFormat = "txt" | "md" | "epub" | "pdf" | "docx";
 
-export interface TocSection {
+/** An entry of a book's own table of contents, at an offset of the extracted text. */
+export interface OutlineEntry {
   title: string;
-  content: string;
-  partTitle?: string | null;
+  /** 0 for the outermost level. */
+  depth: number;
+  /** Where the entry's section starts in `ExtractedBook.text`. */
+  start: number;
 }
 
 export interface ExtractedBook {
   format: BookFormat;
   /** The whole text, paragraphs separated by blank lines. */
   text: string;
-  /** Sections from the format's own table of contents, when it has one. */
-  toc: TocSection[] | null;
-  tocSource: string | null;
+  /** The format's own table of contents (EPUB nav or NCX, PDF outline, DOCX or Markdown headings). */
+  outline: OutlineEntry[] | null;
+  outlineSource: string | null;
+}
+
+/** Joins pieces of text with blank lines; returns the text and where each piece starts in it. */
+export function joinPieces(pieces: string[]): { text: string; starts: number[] } {
+  const starts: number[] = [];
+  let text = "";
+  for (const piece of pieces) {
+    const trimmed = piece.trim();
+    if (text !== "" && trimmed !== "") text += "\n\n";
+    starts.push(text.length);
+    text += trimmed;
+  }
+  return { text, starts };
 }
 
 export interface ExtractLimits {
@@ -92,7 +108,7 @@ export async function extractBook(
   let book: ExtractedBook;
   switch (format) {
     case "txt":
-      book = { format, text: normaliseText(decodeText(bytes)), toc: null, tocSource: null };
+      book = { format, text: normaliseText(decodeText(bytes)), outline: null, outlineSource: null };
       break;
     case "md":
       book = fromMarkdown(decodeText(bytes));
@@ -138,57 +154,47 @@ function normaliseText(text: string): string {
 
 function fromMarkdown(source: string): ExtractedBook {
   const text = normaliseText(source);
-  const headings = [...text.matchAll(/^(#{1,3})\s+(.+?)\s*#*$/gm)];
+  const headings = [...text.matchAll(/^(#{1,6})\s+(.+?)\s*#*$/gm)];
   const plain = (s: string) =>
     s.replace(/^#{1,6}\s+/gm, "").replace(/!\[[^\]]*\]\([^)]*\)/g, "").replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
       .replace(/(\*\*|__|\*|_|`)/g, "");
-  if (headings.length === 0) return { format: "md", text: plain(text), toc: null, tocSource: null };
-  const marks = headings.map((m) => ({
-    level: m[1].length,
-    title: plain(m[2]).trim(),
-    start: m.index!,
-    end: m.index! + m[0].length,
-  }));
-  const toc = sectionsFromHeadings(marks, text, plain);
-  return { format: "md", text: plain(text), toc, tocSource: "markdown_headings" };
+  if (headings.length === 0) return { format: "md", text: plain(text), outline: null, outlineSource: null };
+  const cuts = [0, ...headings.map((m) => m.index!)];
+  const joined = joinPieces(cuts.map((at, i) => plain(text.slice(at, cuts[i + 1] ?? text.length))));
+  const top = Math.min(...headings.map((m) => m[1].length));
+  return {
+    format: "md",
+    text: joined.text,
+    outline: headings.map((m, i) => ({
+      title: plain(m[2]).trim(),
+      depth: m[1].length - top,
+      start: joined.starts[i + 1],
+    })),
+    outlineSource: "markdown_headings",
+  };
 }
 
-interface HeadingMark {
-  level: number;
-  title: string;
-  start: number;
-  end: number;
-}
-
-/**
- * Chapters from headings: the shallowest level used at least twice is the chapter level; shallower
- * headings are parts. Text before the first chapter becomes "Front matter" when it has substance.
- */
-function sectionsFromHeadings(
-  marks: HeadingMark[],
-  text: string,
-  clean: (s: string) => string,
-): TocSection[] {
-  const counts = new Map<number, number>();
-  for (const m of marks) counts.set(m.level, (counts.get(m.level) ?? 0) + 1);
-  const levels = [...counts.keys()].sort((a, b) => a - b);
-  const chapterLevel = levels.find((l) => counts.get(l)! >= 2) ?? levels[0];
-  const sections: TocSection[] = [];
-  let part: string | null = null;
-  const front = clean(text.slice(0, marks[0].start)).trim();
-  if (front.split(/\s+/).length >= 30) {
-    sections.push({ title: "Front matter", content: front, partTitle: null });
-  }
-  for (const [i, mark] of marks.entries()) {
-    const next = marks.slice(i + 1).find((m) => m.level <= chapterLevel);
-    const body = clean(text.slice(mark.end, next ? next.start : text.length)).trim();
-    if (mark.level < chapterLevel) {
-      part = mark.title;
-    } else if (mark.level === chapterLevel) {
-      sections.push({ title: mark.title, content: body, partTitle: part });
+/** HTML documents as one text, cut at the given marks; returns where each mark starts in the text. */
+function htmlWithMarks(
+  docs: string[],
+  marks: { doc: number; offset: number }[],
+): { text: string; at: number[] } {
+  const order = marks.map((m, i) => ({ ...m, i })).sort((a, b) => a.doc - b.doc || a.offset - b.offset);
+  const pieces: string[] = [];
+  const pieceOfMark = new Array<number>(marks.length);
+  let k = 0;
+  for (let d = 0; d < docs.length; d++) {
+    let from = 0;
+    while (k < order.length && order[k].doc === d) {
+      pieces.push(htmlToText(docs[d].slice(from, order[k].offset)));
+      from = order[k].offset;
+      pieceOfMark[order[k].i] = pieces.length;
+      k++;
     }
+    pieces.push(htmlToText(docs[d].slice(from)));
   }
-  return sections;
+  const joined = joinPieces(pieces);
+  return { text: joined.text, at: pieceOfMark.map((p) => joined.starts[p]) };
 }
 
 // ---------------------------------------------------------------- zip containers (EPUB, DOCX)
@@ -296,71 +302,78 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
       properties: item.properties ?? "",
     });
   }
-  const spine = asArray(opf?.spine?.itemref).map((ref) => manifest.get(ref.idref)?.href).filter((
-    h,
-  ): h is string => !!h && !!files[h]);
+  // The reading order, without the items the publisher marked as not part of it (linear="no").
+  const spine = asArray(opf?.spine?.itemref).filter((ref) => ref.linear !== "no")
+    .map((ref) => manifest.get(ref.idref)?.href).filter((h): h is string => !!h && !!files[h]);
   if (spine.length === 0) {
     throw new BookFormatError("not a valid EPUB: the spine lists no readable documents");
   }
   const html = spine.map((path) => read(path));
 
-  // The table of contents: EPUB 3 nav document, else the EPUB 2 NCX.
-  let entries: { title: string; href: string }[] = [];
-  let tocSource: string | null = null;
+  // The table of contents with its nesting: EPUB 3 nav document, else the EPUB 2 NCX.
+  let entries: { title: string; href: string; depth: number }[] = [];
+  let source: string | null = null;
   const nav = [...manifest.values()].find((m) => m.properties.split(/\s+/).includes("nav"));
   if (nav && files[nav.href]) {
     const navHtml = read(nav.href);
     const tocNav = navHtml.match(/<nav\b[^>]*type\s*=\s*["']toc["'][^>]*>([\s\S]*?)<\/nav>/i)?.[1] ?? navHtml;
-    entries = [...tocNav.matchAll(/<a\b[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([\s\S]*?)<\/a>/gi)]
-      .map((m) => ({ href: resolvePath(nav.href, m[1]), title: htmlToText(m[2]) }));
-    tocSource = "epub_nav";
+    let depth = -1;
+    for (
+      const m of tocNav.matchAll(
+        /<(\/?)ol\b[^>]*>|<a\b[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([\s\S]*?)<\/a>/gi,
+      )
+    ) {
+      if (m[2] === undefined) depth += m[1] ? -1 : 1;
+      else {entries.push({
+          href: resolvePath(nav.href, m[2]),
+          title: htmlToText(m[3]),
+          depth: Math.max(0, depth),
+        });}
+    }
+    source = "epub_nav";
   } else {
     const ncxId = opf?.spine?.toc;
     const ncx = ncxId
       ? manifest.get(ncxId)
       : [...manifest.values()].find((m) => m.type === "application/x-dtbncx+xml");
     if (ncx && files[ncx.href]) {
-      entries = [
-        ...read(ncx.href).matchAll(
-          /<navPoint\b[\s\S]*?<text>([\s\S]*?)<\/text>[\s\S]*?<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
-        ),
-      ].map((m) => ({ title: htmlToText(m[1]), href: resolvePath(ncx.href, m[2]) }));
-      tocSource = "epub_ncx";
+      let depth = -1;
+      for (
+        const m of read(ncx.href).matchAll(
+          /<(\/?)navPoint\b[^>]*>|<text>([\s\S]*?)<\/text>|<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
+        )
+      ) {
+        if (m[2] !== undefined) entries.push({ title: htmlToText(m[2]), href: "", depth });
+        else if (m[3] !== undefined) {
+          const last = entries.at(-1);
+          if (last && last.href === "") last.href = resolvePath(ncx.href, m[3]);
+        } else depth += m[1] ? -1 : 1;
+      }
+      entries = entries.filter((e) => e.href !== "");
+      source = "epub_ncx";
     }
   }
 
-  // Each entry starts at its document (and anchor) in reading order and runs to the next entry.
-  const starts = entries.map((entry) => {
+  // Each entry starts at its document (and anchor) in reading order; the text is cut there.
+  const marks = entries.map((entry) => {
     const [file, fragment] = entry.href.split("#");
     const doc = spine.indexOf(file);
-    if (doc < 0) return null;
+    if (doc < 0 || entry.title === "") return null; // not in the reading order
     const at = fragment ? html[doc].search(new RegExp(`id\\s*=\\s*["']${escapeRegExp(fragment)}["']`)) : -1;
-    const offset = at < 0 ? 0 : html[doc].lastIndexOf("<", at);
-    return { title: entry.title, doc, offset };
-  }).filter((s): s is { title: string; doc: number; offset: number } => s !== null && s.title !== "")
-    .sort((a, b) => a.doc - b.doc || a.offset - b.offset);
-  const slice = (from: { doc: number; offset: number }, to: { doc: number; offset: number } | undefined) => {
-    const parts: string[] = [];
-    const lastDoc = to ? to.doc : html.length - 1;
-    for (let d = from.doc; d <= lastDoc; d++) {
-      const begin = d === from.doc ? from.offset : 0;
-      const end = to && d === to.doc ? to.offset : html[d].length;
-      if (end > begin) parts.push(html[d].slice(begin, end));
-    }
-    return htmlToText(parts.join("\n"));
-  };
-  const toc = starts.map((start, i) => ({
-    title: start.title,
-    content: slice(start, starts[i + 1]),
-    partTitle: null,
-  }))
-    .filter((s) => s.content.trim() !== "");
-  const text = html.map(htmlToText).join("\n\n");
+    return {
+      title: entry.title,
+      depth: entry.depth,
+      doc,
+      offset: at < 0 ? 0 : html[doc].lastIndexOf("<", at),
+    };
+  }).filter((m): m is { title: string; depth: number; doc: number; offset: number } => m !== null);
+  const { text, at } = htmlWithMarks(html, marks);
+  const outline = marks.map((m, i) => ({ title: m.title, depth: m.depth, start: at[i] }));
   return {
     format: "epub",
     text,
-    toc: toc.length > 0 ? toc : null,
-    tocSource: toc.length > 0 ? tocSource : null,
+    outline: outline.length > 0 ? outline : null,
+    outlineSource: outline.length > 0 ? source : null,
   };
 }
 
@@ -444,9 +457,10 @@ async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void):
       "the PDF has no text layer (scanned pages?); text recognition is not supported",
     );
   }
-  const cleanedPages = stripRunningLines(pages);
-  const text = cleanedPages.join("\n\n");
+  const cleanedPages = stripRunningLines(pages).map(joinHyphenated);
+  const { text, starts } = joinPieces(cleanedPages);
 
+  // The outline with its nesting; each entry starts where its title stands on its page.
   const outline: OutlineItem[] = (await pdf.getOutline()) ?? [];
   const pageOf = async (dest: OutlineItem["dest"]): Promise<number | null> => {
     try {
@@ -457,63 +471,139 @@ async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void):
       return null;
     }
   };
-  const flat: { title: string; page: number; partTitle: string | null }[] = [];
-  for (const item of outline) {
-    if (item.items?.length) {
-      for (const child of item.items) {
-        const page = await pageOf(child.dest);
-        if (page !== null) flat.push({ title: child.title.trim(), page, partTitle: item.title.trim() });
-      }
-    } else {
+  const entries: OutlineEntry[] = [];
+  const visit = async (items: OutlineItem[], depth: number) => {
+    for (const item of items) {
       const page = await pageOf(item.dest);
-      if (page !== null) flat.push({ title: item.title.trim(), page, partTitle: null });
+      const title = item.title.replace(/\s+/g, " ").trim();
+      if (page !== null && title !== "" && page < cleanedPages.length) {
+        entries.push({ title, depth, start: starts[page] + titleOffset(cleanedPages[page], title) });
+      }
+      if (item.items?.length) await visit(item.items, depth + 1);
     }
-  }
-  flat.sort((a, b) => a.page - b.page);
-  const toc = flat.map((entry, i) => {
-    const end = flat[i + 1] ? Math.max(flat[i + 1].page, entry.page + 1) : cleanedPages.length;
-    return {
-      title: entry.title,
-      partTitle: entry.partTitle,
-      content: cleanedPages.slice(entry.page, end).join("\n\n").trim(),
-    };
-  }).filter((s) => s.content !== "");
+  };
+  await visit(outline, 0);
   return {
     format: "pdf",
     text,
-    toc: toc.length > 0 ? toc : null,
-    tocSource: toc.length > 0 ? "pdf_outline" : null,
+    outline: entries.length > 0 ? entries : null,
+    outlineSource: entries.length > 0 ? "pdf_outline" : null,
   };
 }
 
-/** Drops page numbers and running headers or footers (a short line repeated on most pages). */
+/** Letters and digits of a title, for finding it on a page whatever its spacing and numbering. */
+function titleKey(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+}
+
+/** Where a title stands on its page: the line (or two lines) that holds it; else the page's start. */
+function titleOffset(page: string, title: string): number {
+  const key = titleKey(title);
+  const bare = titleKey(
+    title.replace(/^\s*(?:chapter|appendix|part)?\s*[\dIVXLCivxlc]+(?:\.\d+)*\s*[.:]?\s+/i, ""),
+  );
+  if (key === "") return 0;
+  // The title starts the line (after any numbering: "3", "Chapter 3", "A."), on one line or over up to three.
+  const numbering = /^(?:chapter|appendix|part)?[0-9ivxlc]*/;
+  const lines = page.split("\n");
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const here = titleKey(lines[i]).replace(numbering, "");
+    const joined = here + titleKey(lines[i + 1] ?? "") + titleKey(lines[i + 2] ?? "");
+    const alone = here === "" ? titleKey(lines[i + 1] ?? "") + titleKey(lines[i + 2] ?? "") : "";
+    if (
+      (here !== "" && (joined.startsWith(key) || joined.startsWith(bare))) ||
+      (alone !== "" && titleKey(lines[i]) !== "" && (alone.startsWith(key) || alone.startsWith(bare)))
+    ) return offset;
+    offset += lines[i].length + 1;
+  }
+  return 0;
+}
+
+/** A word broken across lines with a hyphen is joined again ("exam-\nple" becomes "example"). */
+function joinHyphenated(page: string): string {
+  return page.replace(/(\p{Ll})-\n(\p{Ll})/gu, "$1$2");
+}
+
 export function stripRunningLines(pages: string[]): string[] {
-  // Across pages: a short line on most of them. In one continuous text: a short title-like line
-  // (no sentence punctuation) repeated at least three times.
-  const running = new Set<string>();
-  const counts = new Map<string, number>();
+  // Across pages: the first and last lines of pages that recur, page numbers and dates masked
+  // ("Page 3 of 40", "debian-faq.txt  2026-01-02  7"), on at least three pages and a fifth of them.
+  // In one continuous text: a short title-like line (no sentence punctuation) repeated at least
+  // three times.
+  const mask = (line: string) => line.trim().replace(/\d+/g, "#").replace(/\s+/g, " ");
   if (pages.length >= 3) {
-    for (const page of pages) {
-      for (const line of new Set(page.split("\n").map((l) => l.trim()).filter(Boolean))) {
-        if (line.length <= 60) counts.set(line, (counts.get(line) ?? 0) + 1);
+    const ends = (page: string) => {
+      const lines = page.split("\n").map((l) => l.trim()).filter(Boolean);
+      return new Set([...lines.slice(0, 2), ...lines.slice(-2)]);
+    };
+    // A line recurs as itself, or (masked) with a number that follows the page number: a page header.
+    const exact = new Map<string, number>();
+    const masked = new Map<string, { page: number; numbers: number[] }[]>();
+    pages.forEach((page, index) => {
+      for (const line of ends(page)) {
+        exact.set(line, (exact.get(line) ?? 0) + 1);
+        const seen = masked.get(mask(line)) ?? [];
+        seen.push({ page: index, numbers: (line.match(/\d+/g) ?? []).map(Number) });
+        masked.set(mask(line), seen);
+      }
+    });
+    const enough = (n: number) => n >= 3 && n >= pages.length * 0.2;
+    const running = new Set<string>();
+    for (const [line, n] of exact) if (line.length <= 100 && enough(n)) running.add(mask(line));
+    for (const [key, seen] of masked) {
+      if (key.length > 100 || pages.length < 6 || !enough(seen.length)) continue;
+      const slots = Math.min(...seen.map((s) => s.numbers.length));
+      for (let k = 0; k < slots; k++) {
+        const offsets = new Map<number, number>();
+        for (const s of seen) {
+          offsets.set(s.numbers[k] - s.page, (offsets.get(s.numbers[k] - s.page) ?? 0) + 1);
+        }
+        if (Math.max(...offsets.values()) >= seen.length * 0.8) running.add(key);
       }
     }
-    for (const [line, n] of counts) if (n >= pages.length * 0.5) running.add(line);
-  } else if (pages.length === 1) {
-    for (const line of pages[0].split("\n").map((l) => l.trim())) {
+    return pages.map((page) => {
+      const lines = page.split("\n");
+      const kept = lines.map((line, i) => {
+        const t = line.trim();
+        const nearEnd = lines.slice(0, i).filter((l) => l.trim()).length < 2 ||
+          lines.slice(i + 1).filter((l) => l.trim()).length < 2;
+        return (nearEnd && running.has(mask(t))) || isPageNumber(t) ? null : line;
+      });
+      return kept.filter((l): l is string => l !== null).join("\n");
+    });
+  }
+  const counts = new Map<string, number>();
+  const running = new Set<string>();
+  for (const page of pages) {
+    for (const line of page.split("\n").map((l) => l.trim())) {
       if (line.length > 0 && line.length <= 60 && !/[.,;:!?"”’)]$/.test(line)) {
         counts.set(line, (counts.get(line) ?? 0) + 1);
       }
     }
-    for (const [line, n] of counts) if (n >= 3 && !/^(chapter|part|book)\b/i.test(line)) running.add(line);
+  }
+  // Only lines that look like running heads: in capitals, or next to a page number.
+  const text = pages[0] ?? "";
+  const lines = text.split("\n").map((l) => l.trim());
+  const nearPageNumber = new Set<string>();
+  lines.forEach((line, i) => {
+    if (lines.slice(Math.max(0, i - 2), i + 3).some((l) => l !== line && isPageNumber(l))) {
+      nearPageNumber.add(line);
+    }
+  });
+  for (const [line, n] of counts) {
+    if (
+      n >= 3 && !/^(chapter|part|book|volume|appendix)\b/i.test(line) &&
+      ((/\p{Lu}/u.test(line) && line === line.toUpperCase()) || nearPageNumber.has(line))
+    ) running.add(line);
   }
   return pages.map((page) =>
-    page.split("\n").filter((line) => {
-      const t = line.trim();
-      return !running.has(t) && !/^(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?$/i.test(t) &&
-        !/^[-–]\s*\d{1,4}\s*[-–]$/.test(t);
-    }).join("\n")
+    page.split("\n").filter((line) => !running.has(line.trim()) && !isPageNumber(line.trim())).join("\n")
   );
+}
+
+function isPageNumber(line: string): boolean {
+  return /^(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?$/i.test(line) || /^[-–]\s*\d{1,4}\s*[-–]$/.test(line) ||
+    /^[ivxlc]{1,6}$/.test(line);
 }
 
 // ---------------------------------------------------------------- DOCX
@@ -531,19 +621,16 @@ async function fromDocx(bytes: Uint8Array, maxExpanded: number): Promise<Extract
   } catch (error) {
     throw new BookFormatError(`not a valid DOCX: ${(error as Error).message}`);
   }
-  const text = htmlToText(html);
-  const marks = [...html.matchAll(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1>/gi)].map((m) => ({
-    level: Number(m[1]),
-    title: htmlToText(m[2]),
-    start: m.index!,
-    end: m.index! + m[0].length,
-  })).filter((m) => m.title !== "");
-  if (marks.length === 0) return { format: "docx", text, toc: null, tocSource: null };
-  const toc = sectionsFromHeadings(marks, html, htmlToText).filter((s) => s.content !== "");
+  const headings = [...html.matchAll(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1>/gi)]
+    .map((m) => ({ level: Number(m[1]), title: htmlToText(m[2]), offset: m.index! }))
+    .filter((m) => m.title !== "");
+  const { text, at } = htmlWithMarks([html], headings.map((h) => ({ doc: 0, offset: h.offset })));
+  if (headings.length === 0) return { format: "docx", text, outline: null, outlineSource: null };
+  const top = Math.min(...headings.map((h) => h.level));
   return {
     format: "docx",
     text,
-    toc: toc.length > 0 ? toc : null,
-    tocSource: toc.length > 0 ? "docx_headings" : null,
+    outline: headings.map((h, i) => ({ title: h.title, depth: h.level - top, start: at[i] })),
+    outlineSource: "docx_headings",
   };
 }

@@ -18,6 +18,8 @@ export interface DetectedStructure {
   extractionMethod: "toc" | "ai";
   detector: string;
   chapters: DetectedChapter[];
+  /** Front and back matter (title page, contents, copyright, index) and its size: not chapters. */
+  matter: { title: string; words: number }[];
 }
 
 export const MAX_CHAPTERS = 1000;
@@ -69,16 +71,18 @@ const NUMBER = `(?:\\d{1,4}|[ivxlcdm]{1,8}|(?:${NUMBER_WORDS.join("|")})(?:[- ](
   NUMBER_WORDS.join("|")
 }))?)`;
 const CHAPTER_RE = new RegExp(`^(?:chapter|chap\\.)\\s+${NUMBER}\\b\\.?(?:\\s*[:.—–-]\\s*|\\s+)?(.*)$`, "i");
-const PART_RE = new RegExp(`^(?:part|book)\\s+${NUMBER}\\b\\.?(?:\\s*[:.—–-]\\s*|\\s+)?(.*)$`, "i");
+const PART_RE = new RegExp(`^(?:part|book|volume)\\s+${NUMBER}\\b\\.?(?:\\s*[:.—–-]\\s*|\\s+)?(.*)$`, "i");
 const SPECIAL_RE =
-  /^(?:prologue|epilogue|interlude|introduction|preface|foreword|afterword)\b\.?(?:\s*[:.—–-]\s*|\s+)?(.*)$/i;
+  /^(?:prologue|epilogue|interlude|introduction|preface|foreword|afterword|appendix(?:\s+[a-z\d]{1,3}\b)?)\b\.?(?:\s*[:.—–-]\s*|\s+)?(.*)$/i;
 const ROMAN_ONLY_RE = /^[IVXLC]{1,7}\.?$/;
 
 type LineKind = "chapter" | "part" | "roman" | null;
 
 function headingKind(line: string): LineKind {
   if (line.length > 70 || /[,;]$/.test(line)) return null;
-  const rest = (m: RegExpMatchArray | null) => m !== null && wordCount(m[1] ?? "") <= 10;
+  // The rest of a heading is a short title, never the rest of a sentence ("Chapter 7, Basics of ...").
+  const rest = (m: RegExpMatchArray | null) =>
+    m !== null && wordCount(m[1] ?? "") <= 10 && !/^[,;)]/.test(m[1] ?? "");
   if (rest(line.match(CHAPTER_RE)) || rest(line.match(SPECIAL_RE))) return "chapter";
   if (rest(line.match(PART_RE))) return "part";
   if (ROMAN_ONLY_RE.test(line)) return "roman";
@@ -87,24 +91,17 @@ function headingKind(line: string): LineKind {
 
 /** A short line that reads like a title (no sentence punctuation at the end). */
 function isTitleLine(line: string): boolean {
-  return line.length > 0 && line.length <= 60 && !/[.,;:!?"”]$/.test(line) && headingKind(line) === null;
+  return line.length > 0 && line.length <= 60 && !/[.,;:!?"”]$/.test(line) && headingKind(line) === null &&
+    /[\p{L}\p{N}]/u.test(line) &&
+    !/^\d+(?:\.\d+)*\.?\s/.test(line) && !MATTER_RE.test(line);
 }
 
 export function detectStructure(book: ExtractedBook): DetectedStructure {
-  const fromToc = book.toc?.filter((s) => s.content.trim() !== "") ?? [];
-  const structure = fromToc.length > 0
-    ? {
-      structureType: fromToc.some((s) => s.partTitle) ? "mixed" as const : "chapters" as const,
-      extractionMethod: "toc" as const,
-      detector: book.tocSource ?? "toc",
-      chapters: fromToc.map((s) => ({
-        title: s.title,
-        partTitle: s.partTitle ?? null,
-        content: withoutTitle(s.content, s.title),
-      }))
-        .filter((c) => c.content !== ""),
-    }
-    : byHeadings(book.text) ?? byFixedParts(book.text);
+  const [clean] = stripRunningLines([book.text]);
+  const structure =
+    (book.outline && fromOutline(book.text, book.outline, book.outlineSource ?? "outline", "toc")) ??
+      fromOutline(clean, textHeadings(clean), "chapter_headings", "ai") ??
+      byFixedParts(clean);
   if (structure.chapters.length > MAX_CHAPTERS) {
     throw new BookFormatError(
       `the book has ${structure.chapters.length} chapters; at most ${MAX_CHAPTERS} are supported`,
@@ -113,80 +110,222 @@ export function detectStructure(book: ExtractedBook): DetectedStructure {
   return structure;
 }
 
-/** Content without its first line when that line only repeats the title. */
-function withoutTitle(content: string, title: string): string {
-  const trimmed = content.trim();
-  const [first, ...rest] = trimmed.split("\n");
-  return first.trim().toLowerCase() === title.trim().toLowerCase() ? rest.join("\n").trim() : trimmed;
+/** Front and back matter: recorded in book_structure, never made into chapters. */
+const MATTER_RE =
+  /^(?:(?:table of )?contents|index|general index|copyright|copyright notice|title page|list of (?:figures|tables|examples)|colophon|abstract|legal notice|dedication|start)$/i;
+const PART_TITLE_RE = /^(?:part|volume|book)\s+(?:[\divxlc]+|[a-z]+)\b/i;
+
+function cleanTitle(title: string): string {
+  return title.replace(/[¶#]+\s*$/u, "").replace(/\s+/g, " ").trim();
 }
 
-function byHeadings(text: string): DetectedStructure | null {
-  const [clean] = stripRunningLines([text]);
-  const lines = clean.split("\n").map((l) => l.trim());
-  const kinds = lines.map(headingKind);
-  const chapterCount = kinds.filter((k) => k === "chapter").length;
-  const romanCount = kinds.filter((k) => k === "roman").length;
-  const romanIsHeading = chapterCount === 0 && romanCount >= 2;
-  if (chapterCount === 0 && !romanIsHeading) return null;
+interface Entry {
+  title: string;
+  depth: number;
+  start: number;
+}
+
+/**
+ * Chapters from a table of contents (the file's own, or headings found in the text): the level whose
+ * entries look like chapters, the level above kept as parts when its entries look like parts, each
+ * chapter cut from its entry's position to the next entry at its level or above. Contents pages,
+ * title pages and an index are recorded as matter, as is the text before the first chapter.
+ */
+function fromOutline(
+  text: string,
+  outline: Entry[],
+  detector: string,
+  method: "toc" | "ai",
+): DetectedStructure | null {
+  // In reading order; of entries at (nearly) the same place, the one with the shallowest level and
+  // the shortest title (a contents link and the heading it points at).
+  const sorted = outline.map((e) => ({ ...e, title: cleanTitle(e.title) })).filter((e) => e.title !== "")
+    .sort((a, b) => a.start - b.start || a.depth - b.depth);
+  const entries: Entry[] = [];
+  for (const entry of sorted) {
+    const last = entries.at(-1);
+    if (last && entry.start - last.start <= 3 && wordCount(text.slice(last.start, entry.start)) === 0) {
+      if (
+        entry.depth < last.depth || (entry.depth === last.depth && entry.title.length < last.title.length)
+      ) {
+        entries[entries.length - 1] = entry;
+      }
+      continue;
+    }
+    entries.push(entry);
+  }
+  if (entries.length === 0) return null;
+  const isMatter = (i: number) => MATTER_RE.test(normaliseForMatch(entries[i].title));
+
+  // The outermost level; a lone entry around everything else (the book's title) does not count.
+  let top = Math.min(...entries.map((e) => e.depth));
+  while (
+    entries.filter((e) => e.depth === top).length === 1 && entries.some((e) => e.depth > top)
+  ) top++;
+  const at = (depth: number) => entries.map((e, i) => ({ e, i })).filter(({ e }) => e.depth === depth);
+  const tops = at(top).filter(({ i }) => !isMatter(i));
+  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter.
+  const childrenOf = (i: number) => {
+    const end = entries.findIndex((e, j) => j > i && e.depth <= entries[i].depth);
+    return entries.slice(i + 1, end < 0 ? entries.length : end).filter((e) =>
+      e.depth === entries[i].depth + 1
+    );
+  };
+  const partLike = tops.length >= 2 &&
+    tops.every(({ e, i }) =>
+      (PART_TITLE_RE.test(e.title) && childrenOf(i).length > 0) ||
+      (childrenOf(i).length >= 2 && childrenOf(i).every((c) => /^chapter\b/i.test(c.title)))
+    );
+  const chapterDepth = partLike ? top + 1 : top;
+
+  // A first outer entry without children while most others have them is the title page.
+  const outer = at(top);
+  const titlePage = outer.length >= 3 && childrenOf(outer[0].i).length === 0 &&
+      outer[0].e.start <= text.length * 0.01 && !/^(?:chapter\b|\d)/i.test(outer[0].e.title) &&
+      outer.slice(1).filter(({ i }) => childrenOf(i).length > 0).length >= (outer.length - 1) * 0.6
+    ? outer[0].i
+    : -1;
 
   const chapters: DetectedChapter[] = [];
+  const matter: { title: string; words: number }[] = [];
   let part: string | null = null;
-  let current: { title: string; partTitle: string | null; body: string[] } | null = null;
-  const front: string[] = [];
-  const close = () => {
-    if (current) {
-      chapters.push({
-        title: current.title,
-        partTitle: current.partTitle,
-        content: current.body.join("\n").trim(),
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    if (entry.depth > chapterDepth) continue;
+    const end = entries.slice(i + 1).find((e) => e.depth <= chapterDepth)?.start ?? text.length;
+    if (isMatter(i) || i === titlePage) {
+      matter.push({ title: entry.title, words: wordCount(text.slice(entry.start, end)) });
+      continue;
+    }
+    if (entry.depth < chapterDepth) {
+      part = entry.title;
+      continue;
+    }
+    const content = withoutTitle(text.slice(entry.start, end), entry.title);
+    if (wordCount(content) === 0) continue; // a heading with nothing under it (a contents link)
+    chapters.push({ title: entry.title, partTitle: part, content });
+  }
+  const firstStart =
+    entries.find((e, i) => e.depth === chapterDepth && !isMatter(i) && i !== titlePage)?.start ?? 0;
+  const front = wordCount(text.slice(0, Math.min(firstStart, entries[0].start)));
+  if (front > 0) matter.unshift({ title: "Front matter", words: front });
+  if (chapters.length === 0) return null;
+  return {
+    structureType: chapters.some((c) => c.partTitle) ? "mixed" : "chapters",
+    extractionMethod: method,
+    detector,
+    chapters,
+    matter,
+  };
+}
+
+function normaliseForMatch(title: string): string {
+  return title.replace(/^[\d.\s]+/, "").replace(/[:.]+$/, "").trim();
+}
+
+/** Content without its leading lines when they only repeat the title (numbered or not). */
+function withoutTitle(content: string, title: string): string {
+  const key = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  const numbering = /^(?:chapter|appendix|part|volume|book)?[0-9ivxlc]*$/;
+  const wanted = key(title);
+  const lines = content.trim().split("\n");
+  let consumed = "";
+  for (let n = 0; n < Math.min(4, lines.length); n++) {
+    consumed += key(lines[n]);
+    if (consumed.endsWith(wanted) && numbering.test(consumed.slice(0, consumed.length - wanted.length))) {
+      return lines.slice(n + 1).join("\n").trim();
+    }
+    if (!(wanted.includes(consumed) || numbering.test(consumed))) break;
+  }
+  return content.trim();
+}
+
+/**
+ * Headings in plain text, as an outline: lines that stand alone (blank lines around them, or an
+ * underline of = * - ~ # beneath), called Chapter/Appendix/Prologue..., or Part/Volume/Book (a
+ * level above), or roman numerals alone, or underlined; never a line that continues a sentence.
+ */
+export function textHeadings(text: string): Entry[] {
+  const lines = text.split("\n");
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const line of lines) {
+    offsets.push(offset);
+    offset += line.length + 1;
+  }
+  const blank = (i: number) => i < 0 || i >= lines.length || lines[i].trim() === "";
+  // A heading follows a blank line or the end of a sentence, never words that run on into it.
+  const after = (i: number) => blank(i) || /[.!?:"”’)\]]$/.test(lines[i].trim());
+  const before = (i: number) => blank(i) || /^[\p{Lu}\d"“(]/u.test(lines[i].trim());
+  const underline = (i: number) => {
+    const l = (lines[i] ?? "").trim();
+    const t = (lines[i - 1] ?? "").trim();
+    return /^([=*\-~#^])\1{2,}$/.test(l) && t !== "" && Math.abs(l.length - t.length) <= 3 ? l[0] : null;
+  };
+  const underlineLevels: string[] = [];
+  const found: (Entry & { kind: string })[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim().replace(/\u00a0/g, " ");
+    if (line === "" || line.length > 90) continue;
+    const mark = underline(i + 1);
+    const standsAlone = after(i - 1) && (before(i + 1) || mark !== null);
+    if (!standsAlone || /[,;]$/.test(line) || /^[a-z]/.test(line)) continue;
+    const kind = headingKind(line);
+    if (kind === "part") found.push({ title: line, depth: 0, start: offsets[i], kind });
+    else if (kind === "chapter" || kind === "roman") {
+      found.push({ title: line, depth: 1, start: offsets[i], kind });
+    } else if (mark) {
+      if (!underlineLevels.includes(mark)) underlineLevels.push(mark);
+      found.push({
+        title: line,
+        depth: 2 + underlineLevels.indexOf(mark),
+        start: offsets[i],
+        kind: `underline${mark}`,
       });
     }
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const kind = kinds[i] === "roman" && !romanIsHeading ? null : kinds[i];
-    if (kind === null) {
-      (current ? current.body : front).push(lines[i]);
-      continue;
+  }
+  // Named headings win over underlined ones; roman numerals count only when there are several and
+  // no named chapters.
+  const named = found.filter((f) => f.kind === "chapter" || f.kind === "part");
+  const roman = found.filter((f) => f.kind === "roman");
+  const underlined = found.filter((f) => f.kind.startsWith("underline"));
+  let chosen =
+    named.filter((f) => f.kind === "chapter").length >= 2 || (named.length > 0 && underlined.length < 2)
+      ? named
+      : roman.length >= 2
+      ? [...named, ...roman]
+      : found.filter((f) => f.kind !== "roman");
+  if (!chosen.some((f) => f.kind === "chapter" || f.kind === "roman")) {
+    // Underlined headings only: levels by the order their marks first appear.
+    chosen = found.filter((f) => f.kind.startsWith("underline"));
+  }
+  // A heading that stands again later (with no part between) was a line of a contents listing.
+  chosen = chosen.filter((f, k) => {
+    const key = f.title.toLowerCase();
+    for (const later of chosen.slice(k + 1)) {
+      if (later.kind === "part") return true;
+      if (later.title.toLowerCase() === key) return false;
     }
-    // "Chapter I" alone on its line takes the short title line that follows it.
-    let title = lines[i];
-    const rest = (title.match(CHAPTER_RE) ?? title.match(SPECIAL_RE) ?? title.match(PART_RE))?.[1] ?? "";
+    return true;
+  });
+  // "Chapter I" alone on its line takes the short title line that follows it.
+  return chosen.map((f) => {
+    if (f.kind !== "chapter" && f.kind !== "roman") return f;
+    const rest = (f.title.match(CHAPTER_RE) ?? f.title.match(SPECIAL_RE))?.[1] ?? "";
+    if (rest !== "" && f.kind !== "roman") return f;
+    const i = lines.findIndex((_, k) => offsets[k] === f.start);
     let j = i + 1;
-    while (j < lines.length && lines[j] === "") j++;
-    if ((rest === "" || kind === "roman") && j < lines.length && isTitleLine(lines[j])) {
-      title = `${title.replace(/\.$/, "")}: ${lines[j]}`;
-      i = j;
-    }
-    if (kind === "part") {
-      close();
-      current = null;
-      part = title;
-      continue;
-    }
-    close();
-    current = { title, partTitle: part, body: [] };
-  }
-  close();
-  const withText = chapters.filter((c) => wordCount(c.content) > 0); // drops a contents listing
-  const frontText = front.join("\n").trim();
-  if (wordCount(frontText) >= 30) {
-    withText.unshift({ title: "Front matter", partTitle: null, content: frontText });
-  }
-  if (withText.length === 0) return null;
-  const hasParts = withText.some((c) => c.partTitle !== null);
-  return {
-    structureType: hasParts ? "mixed" : "chapters",
-    extractionMethod: "ai",
-    detector: romanIsHeading ? "roman_numeral_headings" : "chapter_headings",
-    chapters: withText,
-  };
+    while (j < lines.length && lines[j].trim() === "") j++;
+    return j < lines.length && isTitleLine(lines[j].trim())
+      ? { ...f, title: `${f.title.replace(/\.$/, "")}: ${lines[j].trim()}` }
+      : f;
+  });
 }
 
 function byFixedParts(text: string): DetectedStructure {
-  const [clean] = stripRunningLines([text]);
   const parts: string[][] = [[]];
   let words = 0;
-  for (const paragraph of paragraphsOf(clean)) {
+  for (const paragraph of paragraphsOf(text)) {
     if (words >= PART_WORDS) {
       parts.push([]);
       words = 0;
@@ -203,5 +342,6 @@ function byFixedParts(text: string): DetectedStructure {
     extractionMethod: "ai",
     detector: "fixed_parts",
     chapters: parts.map((p, i) => ({ title: `Part ${i + 1}`, partTitle: null, content: p.join("\n\n") })),
+    matter: [],
   };
 }

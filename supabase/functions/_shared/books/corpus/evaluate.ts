@@ -88,7 +88,10 @@ export function scoreBook(
   const inOrder = titlesInOrder(titles, book.chapters) / book.chapters.length;
   const shortest = Math.min(...contents.map(wordCount));
   const duplicated = duplicatedShare(contents);
-  const coverage = contents.reduce((n, c) => n + wordCount(c), 0) / Math.max(1, wordCount(extracted.text));
+  // Of the file's words, less what was recorded as front and back matter (title page, contents, index).
+  const matterWords = structure.matter.reduce((n, m) => n + m.words, 0);
+  const coverage = contents.reduce((n, c) => n + wordCount(c), 0) /
+    Math.max(1, wordCount(extracted.text) - matterWords);
   const patterns = book.running_lines.map((p) => new RegExp(p));
   const runningLinesLeft = contents.reduce(
     (n, c) => n + c.split("\n").filter((line) => patterns.some((p) => p.test(line))).length,
