@@ -146,6 +146,21 @@ export function decodeText(bytes: Uint8Array): string {
   return text.replace(/^\uFEFF/, "");
 }
 
+/**
+ * UTF-8 that a tool read as Latin-1 ("Â©" for "©", "Ã©" for "é"; enscript does this) is decoded again;
+ * anything that does not decode is left as it is.
+ */
+export function repairMojibake(text: string): string {
+  // A no-break space read as Latin-1 is "Â" and a space once the PDF's text layer has made it a space.
+  return text.replace(/\u00c2(?=[ \u00a0])/g, "").replace(/[\u00c2-\u00f4][\u0080-\u00bf]{1,3}/g, (run) => {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(run, (c) => c.charCodeAt(0)));
+    } catch {
+      return run;
+    }
+  });
+}
+
 function normaliseText(text: string): string {
   return text.replace(/\r\n?/g, "\n").replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
 }
@@ -450,7 +465,7 @@ async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void):
       }
     }
     if (line.trim()) lines.push(line.trim());
-    pages.push(lines.filter(Boolean).join("\n"));
+    pages.push(repairMojibake(lines.filter(Boolean).join("\n")));
   }
   if (pages.every((p) => p.trim() === "")) {
     throw new BookFormatError(
@@ -530,7 +545,11 @@ export function stripRunningLines(pages: string[]): string[] {
   // ("Page 3 of 40", "debian-faq.txt  2026-01-02  7"), on at least three pages and a fifth of them.
   // In one continuous text: a short title-like line (no sentence punctuation) repeated at least
   // three times.
-  const mask = (line: string) => line.trim().replace(/\d+/g, "#").replace(/\s+/g, " ");
+  // Page numbers are digits or lower-case roman numerals (front matter).
+  const NUMBER_TOKEN = /\d+|\b[ivxlc]{1,7}\b/g;
+  const mask = (line: string) => line.trim().replace(NUMBER_TOKEN, "#").replace(/\s+/g, " ");
+  const numbersIn = (line: string) =>
+    (line.match(NUMBER_TOKEN) ?? []).map((t) => /\d/.test(t) ? Number(t) : romanValue(t));
   if (pages.length >= 3) {
     const ends = (page: string) => {
       const lines = page.split("\n").map((l) => l.trim()).filter(Boolean);
@@ -543,7 +562,7 @@ export function stripRunningLines(pages: string[]): string[] {
       for (const line of ends(page)) {
         exact.set(line, (exact.get(line) ?? 0) + 1);
         const seen = masked.get(mask(line)) ?? [];
-        seen.push({ page: index, numbers: (line.match(/\d+/g) ?? []).map(Number) });
+        seen.push({ page: index, numbers: numbersIn(line) });
         masked.set(mask(line), seen);
       }
     });
@@ -551,14 +570,15 @@ export function stripRunningLines(pages: string[]): string[] {
     const running = new Set<string>();
     for (const [line, n] of exact) if (line.length <= 100 && enough(n)) running.add(mask(line));
     for (const [key, seen] of masked) {
-      if (key.length > 100 || pages.length < 6 || !enough(seen.length)) continue;
+      // (A number that follows the page is evidence enough: a few front-matter pages count too.)
+      if (key.length > 100 || pages.length < 6 || seen.length < 3) continue;
       const slots = Math.min(...seen.map((s) => s.numbers.length));
+      // The number moves with the page (piecewise: roman front matter, then arabic from 1).
       for (let k = 0; k < slots; k++) {
-        const offsets = new Map<number, number>();
-        for (const s of seen) {
-          offsets.set(s.numbers[k] - s.page, (offsets.get(s.numbers[k] - s.page) ?? 0) + 1);
-        }
-        if (Math.max(...offsets.values()) >= seen.length * 0.8) running.add(key);
+        const steady = seen.filter((s, j) =>
+          j > 0 && s.numbers[k] - s.page === seen[j - 1].numbers[k] - seen[j - 1].page
+        );
+        if (steady.length >= (seen.length - 1) * 0.7) running.add(key);
       }
     }
     return pages.map((page) => {
@@ -599,6 +619,16 @@ export function stripRunningLines(pages: string[]): string[] {
   return pages.map((page) =>
     page.split("\n").filter((line) => !running.has(line.trim()) && !isPageNumber(line.trim())).join("\n")
   );
+}
+
+function romanValue(roman: string): number {
+  const values: Record<string, number> = { i: 1, v: 5, x: 10, l: 50, c: 100 };
+  let total = 0;
+  for (let i = 0; i < roman.length; i++) {
+    const v = values[roman[i]];
+    total += v < (values[roman[i + 1]] ?? 0) ? -v : v;
+  }
+  return total;
 }
 
 function isPageNumber(line: string): boolean {

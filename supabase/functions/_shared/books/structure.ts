@@ -154,6 +154,19 @@ function fromOutline(
     }
     entries.push(entry);
   }
+  // A contents page's links come again as the headings they point at: the earlier of two entries
+  // with the same title (numbering aside) at the same level is a contents line.
+  const bare = (t: string) =>
+    t.toLowerCase().replace(/^(?:chapter|appendix|part)?\s*[\divxlc]*[.:]?\s+/i, "").trim();
+  for (let i = entries.length - 2; i >= 0; i--) {
+    if (
+      entries.slice(i + 1).some((e) =>
+        e.depth === entries[i].depth && bare(e.title) === bare(entries[i].title)
+      )
+    ) {
+      entries.splice(i, 1);
+    }
+  }
   if (entries.length === 0) return null;
   const isMatter = (i: number) => MATTER_RE.test(normaliseForMatch(entries[i].title));
 
@@ -205,11 +218,43 @@ function fromOutline(
     if (wordCount(content) === 0) continue; // a heading with nothing under it (a contents link)
     chapters.push({ title: entry.title, partTitle: part, content });
   }
-  const firstStart =
+  let firstStart =
     entries.find((e, i) => e.depth === chapterDepth && !isMatter(i) && i !== titlePage)?.start ?? 0;
+  if (chapters.length === 0) return null;
+  // Headings the table of contents leaves out: a preface before the first chapter, an appendix after
+  // the last one start (unnumbered LaTeX chapters, an NCX that stops early).
+  if (!chapters.some((c) => c.partTitle)) {
+    const lastStart = entries.filter((e) => e.depth === chapterDepth).at(-1)?.start ?? text.length;
+    const known = new Set(chapters.map((c) => bare(c.title)));
+    const extra = textHeadings(text).filter((h) =>
+      !known.has(bare(h.title)) &&
+      ((h.start < firstStart && /^(?:preface|foreword|prologue)\b/i.test(h.title)) ||
+        (h.start > lastStart && /^(?:chapter\s+\d+|appendix)\b/i.test(h.title)))
+    );
+    for (const h of extra) {
+      const next = [
+        ...entries.filter((e) => e.depth <= chapterDepth).map((e) => e.start),
+        ...extra.map((x) => x.start),
+      ]
+        .filter((at) => at > h.start).sort((a, b) => a - b)[0] ?? text.length;
+      const content = withoutTitle(text.slice(h.start, next), h.title);
+      if (wordCount(content) < 20) continue;
+      const chapter = { title: h.title, partTitle: null, content };
+      if (h.start < firstStart) {
+        chapters.unshift(chapter);
+      } else {
+        // The appendix's text is no longer the last chapter's.
+        const last = chapters[chapters.length - 1];
+        const cut = last.content.indexOf(text.slice(h.start, h.start + 200).trim());
+        if (cut > 0) last.content = last.content.slice(0, cut).trim();
+        chapters.push(chapter);
+      }
+    }
+    const firstExtra = extra.find((h) => h.start < firstStart);
+    if (firstExtra) firstStart = firstExtra.start;
+  }
   const front = wordCount(text.slice(0, Math.min(firstStart, entries[0].start)));
   if (front > 0) matter.unshift({ title: "Front matter", words: front });
-  if (chapters.length === 0) return null;
   return {
     structureType: chapters.some((c) => c.partTitle) ? "mixed" : "chapters",
     extractionMethod: method,
@@ -263,14 +308,19 @@ export function textHeadings(text: string): Entry[] {
     return /^([=*\-~#^])\1{2,}$/.test(l) && t !== "" && Math.abs(l.length - t.length) <= 3 ? l[0] : null;
   };
   const underlineLevels: string[] = [];
+  let lastChapterNumber = 0;
   const found: (Entry & { kind: string })[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim().replace(/\u00a0/g, " ");
     if (line === "" || line.length > 90) continue;
     const mark = underline(i + 1);
-    const standsAlone = after(i - 1) && (before(i + 1) || mark !== null);
-    if (!standsAlone || /[,;]$/.test(line) || /^[a-z]/.test(line)) continue;
     const kind = headingKind(line);
+    // "Chapter 9." right after "Chapter 8." stands alone whatever precedes it (a PDF loses blank lines).
+    const number = kind === "chapter" ? Number(line.match(/^chapter\s+(\d+)\b/i)?.[1] ?? NaN) : NaN;
+    const inSequence = number === lastChapterNumber + 1;
+    const standsAlone = (after(i - 1) || inSequence) && (before(i + 1) || mark !== null);
+    if (!standsAlone || /[,;]$/.test(line) || /^[a-z]/.test(line)) continue;
+    if (Number.isFinite(number)) lastChapterNumber = number;
     if (kind === "part") found.push({ title: line, depth: 0, start: offsets[i], kind });
     else if (kind === "chapter" || kind === "roman") {
       found.push({ title: line, depth: 1, start: offsets[i], kind });
