@@ -47,6 +47,25 @@ done
 pandoc -f rst -o "$OUT/policy.pandoc.epub" --metadata title="Debian Policy Manual" "${chapters[@]}"
 pandoc -f rst -o "$OUT/policy.pandoc.docx" --metadata title="Debian Policy Manual" "${chapters[@]}"
 
+say "pandoc: the whole Policy in its two parts (the chapters, the appendices) as DOCX and EPUB"
+parts="$WORK/policy-parts.md"
+{
+  echo "# Part I. The Policy"
+  for name in ch-scope ch-archive ch-binary ch-source ch-controlfields ch-maintainerscripts ch-relationships \
+    ch-sharedlibs ch-opersys ch-files ch-customized-programs ch-docs; do
+    pandoc --quiet -f rst -t markdown --shift-heading-level-by=1 "$src/$name.rst.txt"
+    echo
+  done
+  echo "# Part II. Appendices"
+  for name in ap-pkg-scope ap-pkg-binarypkg ap-pkg-sourcepkg ap-pkg-controlfields ap-pkg-conffiles \
+    ap-pkg-alternatives ap-pkg-diversions ap-process ap-flowcharts upgrading-checklist ap-license; do
+    pandoc --quiet -f rst -t markdown --shift-heading-level-by=1 "$src/$name.rst.txt"
+    echo
+  done
+} >"$parts"
+pandoc --quiet -f markdown -o "$OUT/policy-parts.pandoc.docx" --metadata title="Debian Policy Manual" "$parts"
+pandoc --quiet -f markdown -o "$OUT/policy-parts.pandoc.epub" --metadata title="Debian Policy Manual" --toc-depth=2 "$parts"
+
 say "LibreOffice: the Developer's Reference HTML as DOCX, and the pandoc DOCX as PDF"
 dr="$D/developers-reference"
 html="$WORK/developers-reference.html"

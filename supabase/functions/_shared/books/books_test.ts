@@ -200,3 +200,18 @@ Deno.test("1,000 chapters are accepted; 1,001 are refused", async () => {
   assert.equal((await titles("many.txt", enc(book(1000)))).titles.length, 1000);
   await assert.rejects(titles("many.txt", enc(book(1001))), /1001 chapters; at most 1000/);
 });
+
+Deno.test("text headings stand alone: cross-references and wrapped prose are not chapters; volumes are parts", async () => {
+  const text = [
+    "VOLUME I",
+    "Chapter 1\n\nThe Harbour\n\nMara read about lamps, as described in\nChapter 7, Basics of the light, and slept.",
+    "See chapter 2 for the rest of it.",
+    "Chapter 2\n\nThe Tower\n\nTomas climbed the tower and the\nChapter 3 of his life began, he thought.",
+    "VOLUME II",
+    "Chapter 1\n\nThe Return\n\nThe boat came home at dawn.",
+  ].join("\n\n");
+  const { structure, titles: found } = await titles("volumes.txt", enc(text));
+  assert.deepEqual(found, ["Chapter 1: The Harbour", "Chapter 2: The Tower", "Chapter 1: The Return"]);
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), ["VOLUME I", "VOLUME I", "VOLUME II"]);
+  assert.equal(structure.structureType, "mixed");
+});

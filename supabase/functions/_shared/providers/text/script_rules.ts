@@ -183,6 +183,15 @@ const PLACE_NAME =
   /\b([A-Z][a-z]+) (Point|Bay|Street|Road|Hill|Lake|Island|Park|Castle|Bridge|Harbour|Harbor|Cove|Valley|Forest)\b/g;
 
 /** Capitalised words that speak, or recur and never appear in lower case: the likely characters. */
+/** Capitalised words that are titles, days, months or deities, not names ("Lady", "Monday", "God"). */
+const NOT_PERSON_NAMES = new Set(
+  ("Lady Lord Sir Madam Madame Mister Mr Mrs Miss Ms Dr Doctor Captain King Queen Prince Princess Duke " +
+    "Duchess Earl Count Countess Baron Sister Brother Saint St Reverend Professor Colonel General Major " +
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July " +
+    "August September October November December God Heaven Christ Christmas Easter Providence Majesty Highness")
+    .split(" "),
+);
+
 export function findCharacterNames(content: string, known: string[] = []): string[] {
   const speaking = new Set<string>();
   for (const m of content.matchAll(new RegExp(`(?:${SPEECH_VERBS})\\s+([A-Z][a-z]+)`, "g"))) {
@@ -200,16 +209,21 @@ export function findCharacterNames(content: string, known: string[] = []): strin
       /\b(?:at|in|to|from|near|struck|reached|left)\s+([A-Z][a-z]+)(?:\s+([A-Z][a-z]+))?/g,
     )
   ) {
+    if (NOT_PERSON_NAMES.has(m[1])) continue; // "at Lady Catherine": a person with a title
     places.add(m[1]);
     if (m[2]) places.add(m[2]);
   }
   for (const m of content.matchAll(PLACE_NAME)) places.add(m[1]).add(m[2]);
   const names = new Set(known.filter((k) => content.includes(k)));
-  for (const name of speaking) if (!NOT_NAMES.has(name)) names.add(name);
+  const person = (name: string) => !NOT_NAMES.has(name) && !NOT_PERSON_NAMES.has(name);
+  for (const name of speaking) if (person(name)) names.add(name);
   for (const [name, n] of counts) {
+    // A name recurs, is never written in lower case, and stands at least once inside a sentence
+    // (a word that is only ever capitalised at a sentence's start is not a name).
     if (
-      n >= 2 && !NOT_NAMES.has(name) && !places.has(name) &&
-      !new RegExp(`\\b${name.toLowerCase()}\\b`).test(content)
+      n >= 2 && person(name) && !places.has(name) &&
+      !new RegExp(`\\b${name.toLowerCase()}\\b`).test(content) &&
+      new RegExp(`[\\p{Ll},;]\\s+${name}\\b`, "u").test(content)
     ) {
       names.add(name);
     }

@@ -116,3 +116,11 @@ Deno.test("a long chapter gets longer scenes, never more than the script limits 
     ),
   );
 });
+
+Deno.test("character names are names: not titles, weekdays, deities or words that only start sentences", () => {
+  const text = `Monday came grey. Lady Catherine rode to the village, and Catherine spoke to Sir Walter.
+"Good morning," said Walter. Later the rain stopped. God knows why Catherine laughed.
+Later still, Walter and Catherine walked home on Monday evening, thanking God. Sir Walter smiled at Lady Catherine.`;
+  const names = findCharacterNames(text);
+  assert.deepEqual(names.sort(), ["Catherine", "Walter"]);
+});
