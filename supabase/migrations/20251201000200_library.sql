@@ -442,9 +442,16 @@ begin
       if body is null then
         raise exception 'entry % selects no paragraphs of chapter %', entry_number, entry ->> 'chapter' using errcode = '22023';
       end if;
+    elsif entry ? 'matter' then
+      -- Front or back matter the ingest kept out of the chapters (title page, contents, index).
+      select s.structure_data -> 'matter' -> (entry ->> 'matter')::integer ->> 'content' into body
+      from public.book_structure s where s.book_id = book.id;
+      if body is null or pg_catalog.btrim(body) = '' then
+        raise exception 'entry % names matter the book does not have', entry_number using errcode = '22023';
+      end if;
     else
-      raise exception 'entry % needs "chapters": [n, ...] or "chapter": n with "paragraphs": [from, to]', entry_number
-        using errcode = '22023';
+      raise exception 'entry % needs "chapters": [n, ...], "chapter": n with "paragraphs": [from, to], or "matter": n',
+        entry_number using errcode = '22023';
     end if;
     words := coalesce(pg_catalog.array_length(pg_catalog.regexp_split_to_array(pg_catalog.btrim(body), E'\\s+'), 1), 0);
     new_chapters := new_chapters || pg_catalog.jsonb_build_object('chapter_number', entry_number, 'title', title,

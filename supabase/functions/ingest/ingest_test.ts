@@ -284,6 +284,50 @@ Deno.test("a worker that dies mid-ingest leaves the book to the next read; a rep
   });
 });
 
+Deno.test("front matter is recorded, not a chapter, until the owner confirms it as one", async () => {
+  await withIngest(async ({ sql, storage, userId }) => {
+    const text =
+      "The Lighthouse Book\n\nA story of the coast, told in three parts by the keeper's daughter.\n\n" +
+      "Chapter 1\n\nMara climbed the tower.\n\nChapter 2\n\nTomas lit the lamp.";
+    const id = await uploadBook(sql, storage, userId, "front.txt", enc(text));
+    await runIngest({ sql, storage, content: offlineContent });
+    const titles = async () =>
+      (await sql`select title from public.chapters where book_id = ${id} order by chapter_number`).map((c) =>
+        c.title
+      );
+    assert.deepEqual(await titles(), ["Chapter 1", "Chapter 2"]);
+    const [{ structure_data: data }] =
+      await sql`select structure_data from public.book_structure where book_id = ${id}`;
+    assert.deepEqual(data.matter.map((m: { title: string; words: number }) => [m.title, m.words]), [[
+      "Front matter",
+      16,
+    ]]);
+    await asUser(
+      sql,
+      userId,
+      (tx) =>
+        tx`select public.confirm_book_structure(${id}, ${
+          sql.json([{ title: "Foreword", matter: 0 }, { title: "Chapter 1", chapters: [1] }, {
+            title: "Chapter 2",
+            chapters: [2],
+          }])
+        })`,
+    );
+    assert.deepEqual(await titles(), ["Foreword", "Chapter 1", "Chapter 2"]);
+    const [first] =
+      await sql`select content from public.chapters where book_id = ${id} and chapter_number = 1`;
+    assert.match(first.content, /told in three parts/);
+    await assert.rejects(
+      asUser(
+        sql,
+        userId,
+        (tx) => tx`select public.confirm_book_structure(${id}, ${sql.json([{ title: "X", matter: 5 }])})`,
+      ),
+      /names matter the book does not have/,
+    );
+  });
+});
+
 Deno.test("confirm_book_structure renames, merges, splits and drops chapters; others cannot", async () => {
   await withIngest(async ({ sql, storage, userId }) => {
     const text =

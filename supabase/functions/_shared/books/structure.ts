@@ -18,8 +18,8 @@ export interface DetectedStructure {
   extractionMethod: "toc" | "ai";
   detector: string;
   chapters: DetectedChapter[];
-  /** Front and back matter (title page, contents, copyright, index) and its size: not chapters. */
-  matter: { title: string; words: number }[];
+  /** Front and back matter (title page, contents, copyright, index): not chapters unless confirmed. */
+  matter: { title: string; words: number; content: string }[];
 }
 
 export const MAX_CHAPTERS = 1000;
@@ -200,14 +200,15 @@ function fromOutline(
     : -1;
 
   const chapters: DetectedChapter[] = [];
-  const matter: { title: string; words: number }[] = [];
+  const matter: DetectedStructure["matter"] = [];
   let part: string | null = null;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     if (entry.depth > chapterDepth) continue;
     const end = entries.slice(i + 1).find((e) => e.depth <= chapterDepth)?.start ?? text.length;
     if (isMatter(i) || i === titlePage) {
-      matter.push({ title: entry.title, words: wordCount(text.slice(entry.start, end)) });
+      const content = text.slice(entry.start, end).trim();
+      matter.push({ title: entry.title, words: wordCount(content), content });
       continue;
     }
     if (entry.depth < chapterDepth) {
@@ -253,8 +254,10 @@ function fromOutline(
     const firstExtra = extra.find((h) => h.start < firstStart);
     if (firstExtra) firstStart = firstExtra.start;
   }
-  const front = wordCount(text.slice(0, Math.min(firstStart, entries[0].start)));
-  if (front > 0) matter.unshift({ title: "Front matter", words: front });
+  const front = text.slice(0, Math.min(firstStart, entries[0].start)).trim();
+  if (wordCount(front) > 0) {
+    matter.unshift({ title: "Front matter", words: wordCount(front), content: front });
+  }
   return {
     structureType: chapters.some((c) => c.partTitle) ? "mixed" : "chapters",
     extractionMethod: method,
