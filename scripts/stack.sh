@@ -105,6 +105,19 @@ push_migrations() {
 }
 MIGRATIONS_APPLIED=0
 
+# Seed objects (badge icons) into the local Storage folder and storage.objects, as `supabase seed buckets` does.
+seed_bucket_objects() {
+  local dir="${LOCAL_STORAGE_DIR:-$PROJECT_ROOT/.stack/storage}/badges" file name
+  mkdir -p "$dir"
+  for file in "$PROJECT_ROOT"/supabase/seed/badges/*.svg; do
+    name="$(basename "$file")"
+    cp "$file" "$dir/$name"
+    run_psql -c "insert into storage.objects (bucket_id, name, metadata) values ('badges', '$name',
+      jsonb_build_object('mimetype', 'image/svg+xml', 'size', $(wc -c <"$file")))
+      on conflict (bucket_id, name) do update set metadata = excluded.metadata" >/dev/null
+  done
+}
+
 cmd_up() {
   bash "$PROJECT_ROOT/scripts/install.sh"
   ensure_node_modules
@@ -113,6 +126,7 @@ cmd_up() {
   ensure_cluster_settings
   bootstrap
   push_migrations
+  seed_bucket_objects
   if [ "$MIGRATIONS_APPLIED" = 1 ]; then ensure_cron_scheduler always; else ensure_cron_scheduler; fi
   info "ready: DB_URL=$(db_url)"
 }
@@ -133,6 +147,7 @@ cmd_reset() {
     -c "drop database if exists $DB_NAME with (force)" -c "create database $DB_NAME" >/dev/null
   bootstrap
   push_migrations
+  seed_bucket_objects
   ensure_cron_scheduler always
   info "ready: DB_URL=$(db_url)"
 }

@@ -65,20 +65,29 @@ values
     'King Arthur, Don Vito Corleone')
 on conflict (name) do nothing;
 
--- Badges: criteria name a user_progress column, a comparison and a threshold.
-insert into public.badges (name, description, category, rarity, criteria, xp_reward)
+-- Badges: machine-readable criteria (see the README), an icon each (supabase/seed/badges, served from
+-- the public badges bucket).
+insert into public.badges (name, description, category, rarity, icon_url, criteria, xp_reward)
 values
-  ('First Book', 'Upload your first book and see its chapters.', 'achievement', 'common',
+  ('First Book', 'Upload your first book and see its chapters.', 'achievement', 'common', '/storage/v1/object/public/badges/first-book.svg',
     '{"metric": "books_uploaded", "operator": ">=", "threshold": 1}', 10),
-  ('Librarian', 'Upload ten books.', 'milestone', 'rare',
+  ('Librarian', 'Upload ten books.', 'milestone', 'rare', '/storage/v1/object/public/badges/librarian.svg',
     '{"metric": "books_uploaded", "operator": ">=", "threshold": 10}', 100),
-  ('Quiz Whiz', 'Complete twenty-five chapter quizzes.', 'skill', 'uncommon',
-    '{"metric": "quizzes_completed", "operator": ">=", "threshold": 25}', 50),
-  ('Director''s Chair', 'Create your first video from a chapter.', 'achievement', 'common',
+  ('Director''s Chair', 'Create your first video from a chapter.', 'achievement', 'common', '/storage/v1/object/public/badges/directors-chair.svg',
     '{"metric": "videos_created", "operator": ">=", "threshold": 1}', 20),
-  ('Studio Mogul', 'Create one hundred videos.', 'milestone', 'epic',
+  ('Studio Mogul', 'Create one hundred videos.', 'milestone', 'epic', '/storage/v1/object/public/badges/studio-mogul.svg',
     '{"metric": "videos_created", "operator": ">=", "threshold": 100}', 500),
-  ('Centurion', 'Earn one thousand XP.', 'milestone', 'legendary',
+  ('First Steps Scholar', 'Pass your first chapter quiz.', 'skill', 'common', '/storage/v1/object/public/badges/first-steps-scholar.svg',
+    '{"metric": "quizzes_completed", "operator": ">=", "threshold": 1}', 10),
+  ('Quiz Whiz', 'Complete twenty-five chapter quizzes.', 'skill', 'uncommon', '/storage/v1/object/public/badges/quiz-whiz.svg',
+    '{"metric": "quizzes_completed", "operator": ">=", "threshold": 25}', 50),
+  ('Flawless', 'Answer a whole chapter quiz without a mistake.', 'skill', 'rare', '/storage/v1/object/public/badges/flawless.svg',
+    '{"metric": "achievements.first_perfect_quiz", "operator": ">=", "threshold": 1}', 40),
+  ('Patron', 'Support LitinkAI with your first payment.', 'achievement', 'uncommon', '/storage/v1/object/public/badges/patron.svg',
+    '{"metric": "total_spent_usd", "operator": ">", "threshold": 0}', 25),
+  ('Storyteller', 'Upload five books and create five videos.', 'milestone', 'epic', '/storage/v1/object/public/badges/storyteller.svg',
+    '{"all": [{"metric": "books_uploaded", "operator": ">=", "threshold": 5}, {"metric": "videos_created", "operator": ">=", "threshold": 5}]}', 200),
+  ('Centurion', 'Earn one thousand XP.', 'milestone', 'legendary', '/storage/v1/object/public/badges/centurion.svg',
     '{"metric": "total_xp", "operator": ">=", "threshold": 1000}', 0)
 on conflict (name) do nothing;
 

@@ -33,6 +33,14 @@ Deno.test("a chapter becomes a playable MP4 with consistent rows on the way", as
       });
       const [generation] = await sql`select * from public.video_generations where id = ${generationId}`;
       assert.equal(status, "completed", generation.error_message);
+      const [progress] = await sql`
+        select videos_created, achievements ? 'first_video' as first from public.user_progress
+        where user_id = ${generation.user_id}`;
+      assert.deepEqual(
+        [progress.videos_created, progress.first],
+        [1, true],
+        "the completed video counts once",
+      );
       assert.equal(Number(generation.progress_percentage), 100);
       assert.equal(generation.last_completed_step, "merge");
       assert.ok(generation.total_scenes >= 2, "the chapter was split into scenes");

@@ -277,7 +277,8 @@ $$;
 -- invoice.paid: a paid invoice for a new period renews the subscription (video count back to zero)
 -- and a paid invoice ends a past-due state. The same period twice changes nothing.
 create or replace function private.apply_stripe_invoice_paid(p_event_id text, p_event_created timestamptz,
-  p_subscription_id text, p_period_start timestamptz, p_period_end timestamptz)
+  p_subscription_id text, p_period_start timestamptz, p_period_end timestamptz, p_invoice_id text default null,
+  p_amount_paid_usd numeric default 0)
 returns text
 language plpgsql
 security definer
@@ -291,6 +292,9 @@ begin
   if not found then
     return 'unmatched';
   end if;
+  -- What was paid counts towards the user's progress once per invoice, even when the event is late.
+  perform private.record_progress_event(current.user_id, 'invoice_paid', coalesce(p_invoice_id, p_event_id),
+    coalesce(p_amount_paid_usd, 0), pg_catalog.jsonb_build_object('invoice', p_invoice_id, 'event', p_event_id));
   if current.last_synced_at is not null and p_event_created < current.last_synced_at then
     return 'stale';
   end if;
@@ -317,14 +321,14 @@ revoke all on function private.record_stripe_event(text, text, timestamptz, text
   private.apply_stripe_subscription(text, timestamptz, uuid, text, text, text, text, text, timestamptz, timestamptz, boolean,
     boolean, timestamptz, boolean),
   private.mark_stripe_payment_failed(text, timestamptz, text),
-  private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz)
+  private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz, text, numeric)
   from public, anon, authenticated;
 grant execute on function private.record_stripe_event(text, text, timestamptz, text, text),
   private.link_stripe_customer(uuid, text, text),
   private.apply_stripe_subscription(text, timestamptz, uuid, text, text, text, text, text, timestamptz, timestamptz, boolean,
     boolean, timestamptz, boolean),
   private.mark_stripe_payment_failed(text, timestamptz, text),
-  private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz)
+  private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz, text, numeric)
   to service_role;
 
 -- Safety net for billing periods that ended without a renewal from Stripe (and for the free tier,

@@ -4,6 +4,27 @@ create type public.badge_rarity as enum ('common', 'uncommon', 'rare', 'epic', '
 create type public.blockchain as enum ('algorand', 'polygon');
 create type public.nft_status as enum ('pending', 'minting', 'minted', 'failed');
 
+-- Badge criteria: {"metric", "operator"?, "threshold"}, or {"all": [...]} / {"any": [...]} of them.
+create or replace function private.criteria_is_valid(criteria jsonb)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when pg_catalog.jsonb_typeof(criteria) <> 'object' then false
+    when criteria ? 'all' or criteria ? 'any' then
+      pg_catalog.jsonb_typeof(coalesce(criteria -> 'all', criteria -> 'any')) = 'array'
+      and pg_catalog.jsonb_array_length(coalesce(criteria -> 'all', criteria -> 'any')) > 0
+      and not exists (select 1 from pg_catalog.jsonb_array_elements(coalesce(criteria -> 'all', criteria -> 'any')) c
+                      where not private.criteria_is_valid(c))
+    else criteria ? 'metric' and pg_catalog.jsonb_typeof(criteria -> 'threshold') = 'number'
+      and coalesce(criteria ->> 'operator', '>=') in ('>=', '>', '=', '<=', '<')
+  end
+$$;
+grant execute on function private.criteria_is_valid(jsonb) to authenticated, service_role;
+revoke all on function private.criteria_is_valid(jsonb) from public, anon;
+
 create table public.badges (
   id uuid primary key default gen_random_uuid(),
   name text not null,
@@ -19,7 +40,7 @@ create table public.badges (
   updated_at timestamptz not null default now(),
   constraint badges_name_key unique (name),
   constraint badges_xp_reward_non_negative check (xp_reward >= 0),
-  constraint badges_criteria_has_metric check (criteria ? 'metric' and criteria ? 'threshold')
+  constraint badges_criteria_valid check (private.criteria_is_valid(criteria))
 );
 comment on table public.badges is 'Reference data: badges and the machine-readable criteria that award them.';
 
@@ -117,3 +138,311 @@ create policy "owners read their nfts" on public.nfts
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "owners read their progress" on public.user_progress
   for select to authenticated using (user_id = (select auth.uid()));
+
+-- Progress from events --------------------------------------------------------------------------
+-- XP per kind of event: one table, read by private.record_progress_event.
+create table private.xp_rules (
+  event_kind text primary key,
+  xp integer not null check (xp >= 0),
+  description text not null
+);
+comment on table private.xp_rules is 'XP awarded for each kind of progress event (badges add their own xp_reward).';
+alter table private.xp_rules enable row level security;
+insert into private.xp_rules (event_kind, xp, description) values
+  ('book_ready', 50, 'a book was processed into chapters'),
+  ('video_completed', 100, 'a video generation completed'),
+  ('quiz_passed', 30, 'a chapter quiz was passed (60% or more) for the first time'),
+  ('quiz_perfect', 20, 'a chapter quiz was answered without a mistake for the first time'),
+  ('invoice_paid', 0, 'an invoice was paid (counts towards total_spent_usd)');
+
+-- Every event that counted, once: its key (the book, the generation, the chapter quiz, the invoice)
+-- makes a replay, a retry or a resubmission count nothing twice.
+create table private.progress_events (
+  id bigint generated always as identity primary key,
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  event_kind text not null references private.xp_rules (event_kind),
+  source_key text not null,
+  xp integer not null,
+  amount_usd numeric(12, 2) not null default 0,
+  context jsonb not null default '{}',
+  created_at timestamptz not null default now(),
+  constraint progress_events_once unique (user_id, event_kind, source_key)
+);
+comment on table private.progress_events is 'The ledger of progress events: each counted once, with the XP it gave.';
+create index progress_events_event_kind_idx on private.progress_events (event_kind);
+alter table private.progress_events enable row level security;
+
+-- The level curve: level n starts at 100 * n * (n - 1) / 2 XP (0, 100, 300, 600, 1000, 1500, ...).
+create or replace function private.level_for_xp(xp integer)
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$ select greatest(1, pg_catalog.floor((1 + pg_catalog.sqrt(1 + 8 * greatest(xp, 0) / 100.0)) / 2)::integer) $$;
+
+-- Badge criteria: {"metric": m, "operator": op, "threshold": n}, or {"all": [...]} / {"any": [...]}.
+-- A metric is a user_progress column (total_xp, level, books_uploaded, videos_created,
+-- quizzes_completed, total_spent_usd) or achievements.<flag> (1 when set).
+create or replace function private.criteria_met(progress public.user_progress, criteria jsonb)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  value numeric;
+  threshold numeric := (criteria ->> 'threshold')::numeric;
+begin
+  if criteria ? 'all' then
+    return not exists (select 1 from pg_catalog.jsonb_array_elements(criteria -> 'all') c
+                       where not private.criteria_met(progress, c));
+  elsif criteria ? 'any' then
+    return exists (select 1 from pg_catalog.jsonb_array_elements(criteria -> 'any') c
+                   where private.criteria_met(progress, c));
+  end if;
+  value := case criteria ->> 'metric'
+    when 'total_xp' then progress.total_xp
+    when 'level' then progress.level
+    when 'books_uploaded' then progress.books_uploaded
+    when 'videos_created' then progress.videos_created
+    when 'quizzes_completed' then progress.quizzes_completed
+    when 'total_spent_usd' then progress.total_spent_usd
+    else case when criteria ->> 'metric' like 'achievements.%'
+              then (case when progress.achievements ? pg_catalog.substr(criteria ->> 'metric', 14) then 1 else 0 end)
+         end
+  end;
+  if value is null or threshold is null then
+    return false;
+  end if;
+  return case coalesce(criteria ->> 'operator', '>=')
+    when '>=' then value >= threshold when '>' then value > threshold when '=' then value = threshold
+    when '<=' then value <= threshold when '<' then value < threshold else false end;
+end;
+$$;
+
+-- Records one progress event for a user, once by its key: the counter it moves, its XP, the level,
+-- achievement flags, then every badge whose criteria now hold (each awarded once, its XP added, which
+-- may earn the next). The user's progress row is locked, so concurrent events are applied in turn.
+-- Returns the XP this call added (0 for a replay).
+create or replace function private.record_progress_event(
+  p_user_id uuid,
+  p_event_kind text,
+  p_source_key text,
+  p_amount_usd numeric default 0,
+  p_context jsonb default '{}'
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  progress public.user_progress;
+  rule private.xp_rules;
+  inserted bigint;
+  gained integer := 0;
+  badge public.badges;
+  flags jsonb := '{}';
+  awarded boolean;
+begin
+  select * into strict rule from private.xp_rules r where r.event_kind = p_event_kind;
+  insert into public.user_progress (user_id) values (p_user_id) on conflict (user_id) do nothing;
+  select * into progress from public.user_progress p where p.user_id = p_user_id for update;
+  insert into private.progress_events (user_id, event_kind, source_key, xp, amount_usd, context)
+  values (p_user_id, p_event_kind, p_source_key, rule.xp, coalesce(p_amount_usd, 0), coalesce(p_context, '{}'))
+  on conflict on constraint progress_events_once do nothing
+  returning id into inserted;
+  if inserted is null then
+    return 0; -- counted before
+  end if;
+  gained := rule.xp;
+  flags := case p_event_kind
+    when 'book_ready' then '{"first_book": true}'
+    when 'video_completed' then '{"first_video": true}'
+    when 'quiz_passed' then '{"first_quiz_passed": true}'
+    when 'quiz_perfect' then '{"first_perfect_quiz": true}'
+    when 'invoice_paid' then '{"first_payment": true}'
+    else '{}' end;
+  update public.user_progress p
+  set books_uploaded = p.books_uploaded + (p_event_kind = 'book_ready')::integer,
+      videos_created = p.videos_created + (p_event_kind = 'video_completed')::integer,
+      quizzes_completed = p.quizzes_completed + (p_event_kind = 'quiz_passed')::integer,
+      total_spent_usd = p.total_spent_usd + case when p_event_kind = 'invoice_paid' then coalesce(p_amount_usd, 0) else 0 end,
+      total_xp = p.total_xp + rule.xp,
+      level = private.level_for_xp(p.total_xp + rule.xp),
+      -- A flag keeps the moment it was first set.
+      achievements = (select coalesce(pg_catalog.jsonb_object_agg(k, pg_catalog.now()), '{}') from pg_catalog.jsonb_object_keys(flags) k)
+        || p.achievements,
+      last_activity_at = pg_catalog.now()
+  where p.user_id = p_user_id
+  returning * into progress;
+
+  -- Badges, until none is newly earned (a badge's XP can earn a total_xp badge).
+  loop
+    awarded := false;
+    for badge in
+      select b.* from public.badges b
+      where b.is_active and not exists (select 1 from public.user_badges u where u.user_id = p_user_id and u.badge_id = b.id)
+      order by b.xp_reward, b.name
+    loop
+      continue when not private.criteria_met(progress, badge.criteria);
+      insert into public.user_badges (user_id, badge_id, earning_context)
+      values (p_user_id, badge.id, pg_catalog.jsonb_build_object('event', p_event_kind, 'source', p_source_key,
+        'criteria', badge.criteria, 'at', pg_catalog.now()))
+      on conflict (user_id, badge_id) do nothing;
+      if found then
+        awarded := true;
+        gained := gained + badge.xp_reward;
+        update public.user_progress p
+        set total_xp = p.total_xp + badge.xp_reward, level = private.level_for_xp(p.total_xp + badge.xp_reward)
+        where p.user_id = p_user_id
+        returning * into progress;
+      end if;
+    end loop;
+    exit when not awarded;
+  end loop;
+  return gained;
+end;
+$$;
+
+-- Events from the tables where they happen.
+create or replace function private.progress_from_book()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.record_progress_event(new.user_id, 'book_ready', new.id::text, 0,
+    pg_catalog.jsonb_build_object('book_id', new.id, 'title', new.title));
+  return null;
+end;
+$$;
+create trigger books_progress after update of status on public.books
+  for each row when (new.status = 'ready' and old.status is distinct from 'ready')
+  execute function private.progress_from_book();
+
+create or replace function private.progress_from_generation()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.record_progress_event(new.user_id, 'video_completed', new.id::text, 0,
+    pg_catalog.jsonb_build_object('video_generation_id', new.id, 'chapter_id', new.chapter_id));
+  return null;
+end;
+$$;
+create trigger video_generations_progress after update of status on public.video_generations
+  for each row when (new.status = 'completed' and old.status is distinct from 'completed')
+  execute function private.progress_from_generation();
+
+-- Quizzes ------------------------------------------------------------------------------------------
+create table public.quiz_attempts (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  chapter_id uuid not null references public.chapters (id) on delete cascade,
+  answers jsonb not null,
+  correct integer not null,
+  total integer not null,
+  score numeric(5, 2) not null,
+  passed boolean not null,
+  xp_awarded integer not null default 0,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint quiz_attempts_answers_is_array check (jsonb_typeof(answers) = 'array'),
+  constraint quiz_attempts_counts check (correct >= 0 and total > 0 and correct <= total)
+);
+comment on table public.quiz_attempts is 'Graded attempts at a chapter''s quiz (chapters.ai_content.quiz); written by submit_quiz.';
+create index quiz_attempts_user_chapter_idx on public.quiz_attempts (user_id, chapter_id);
+create index quiz_attempts_chapter_id_idx on public.quiz_attempts (chapter_id);
+create trigger quiz_attempts_set_updated_at before update on public.quiz_attempts
+  for each row execute function private.set_updated_at();
+alter table public.quiz_attempts enable row level security;
+revoke insert, update, delete on public.quiz_attempts from anon, authenticated;
+create policy "owners read their quiz attempts" on public.quiz_attempts
+  for select to authenticated using (user_id = (select auth.uid()));
+
+-- Grades answers (option indexes, one per question, in order) to a chapter's quiz: the attempt is
+-- recorded; a first pass (60% or more) gives XP and counts as a completed quiz, a first perfect
+-- score gives more; a resubmission gives nothing again. Returns the score and, per question, the
+-- right answer and its explanation.
+create or replace function public.submit_quiz(chapter_id uuid, answers jsonb)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := (select auth.uid());
+  quiz jsonb;
+  total integer;
+  correct integer;
+  results jsonb;
+  score numeric;
+  passed boolean;
+  xp integer := 0;
+begin
+  if caller is null then
+    raise exception 'sign in to take quizzes' using errcode = '42501';
+  end if;
+  select c.ai_content -> 'quiz' into quiz
+  from public.chapters c join public.books b on b.id = c.book_id
+  where c.id = submit_quiz.chapter_id and b.user_id = caller;
+  if not found then
+    raise exception 'chapter % not found among yours', submit_quiz.chapter_id using errcode = 'P0002';
+  end if;
+  if pg_catalog.jsonb_typeof(quiz) is distinct from 'array' or pg_catalog.jsonb_array_length(quiz) = 0 then
+    raise exception 'chapter % has no quiz', submit_quiz.chapter_id using errcode = 'P0002';
+  end if;
+  total := pg_catalog.jsonb_array_length(quiz);
+  if pg_catalog.jsonb_typeof(answers) is distinct from 'array' or pg_catalog.jsonb_array_length(answers) <> total
+     or exists (select 1 from pg_catalog.jsonb_array_elements(answers) a where pg_catalog.jsonb_typeof(a) <> 'number') then
+    raise exception 'answers must be an array of % option numbers, one per question', total using errcode = '22023';
+  end if;
+  select pg_catalog.count(*) filter (where (a.value)::integer = (q.value ->> 'answer_index')::integer),
+    pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('question', q.value ->> 'question',
+      'your_answer', (a.value)::integer, 'correct_answer', (q.value ->> 'answer_index')::integer,
+      'correct', (a.value)::integer = (q.value ->> 'answer_index')::integer,
+      'explanation', q.value ->> 'explanation') order by q.ordinality)
+  into correct, results
+  from pg_catalog.jsonb_array_elements(quiz) with ordinality q
+  join pg_catalog.jsonb_array_elements(answers) with ordinality a on a.ordinality = q.ordinality;
+  score := pg_catalog.round(100.0 * correct / total, 2);
+  passed := score >= 60;
+  if passed then
+    xp := private.record_progress_event(caller, 'quiz_passed', submit_quiz.chapter_id::text, 0,
+      pg_catalog.jsonb_build_object('chapter_id', submit_quiz.chapter_id, 'score', score));
+  end if;
+  if correct = total then
+    xp := xp + private.record_progress_event(caller, 'quiz_perfect', submit_quiz.chapter_id::text, 0,
+      pg_catalog.jsonb_build_object('chapter_id', submit_quiz.chapter_id));
+  end if;
+  insert into public.quiz_attempts (user_id, chapter_id, answers, correct, total, score, passed, xp_awarded)
+  values (caller, submit_quiz.chapter_id, answers, correct, total, score, passed, xp);
+  return pg_catalog.jsonb_build_object('score', score, 'correct', correct, 'total', total, 'passed', passed,
+    'xp_awarded', xp, 'questions', results);
+end;
+$$;
+comment on function public.submit_quiz(uuid, jsonb)
+  is 'Client RPC: grade your answers to a chapter''s quiz; returns the score and explanations, awards XP once.';
+
+-- The owner shows or hides an earned badge, and changes nothing else of it.
+grant update (displayed) on public.user_badges to authenticated;
+create policy "owners show or hide their badges" on public.user_badges
+  for update to authenticated
+  using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
+
+-- Realtime: a client shows "badge earned" and XP as they happen.
+alter publication supabase_realtime add table public.user_progress, public.user_badges;
+
+revoke all on private.xp_rules, private.progress_events from anon, authenticated;
+revoke all on function private.level_for_xp(integer), private.criteria_met(public.user_progress, jsonb),
+  private.record_progress_event(uuid, text, text, numeric, jsonb), private.progress_from_book(),
+  private.progress_from_generation()
+  from public, anon, authenticated;
+grant execute on function private.record_progress_event(uuid, text, text, numeric, jsonb),
+  private.level_for_xp(integer) to service_role;
+revoke all on function public.submit_quiz(uuid, jsonb) from public, anon;
+grant execute on function public.submit_quiz(uuid, jsonb) to authenticated, service_role;

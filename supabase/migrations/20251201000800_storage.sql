@@ -6,7 +6,9 @@ values
     'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/octet-stream']),
   ('covers', 'covers', false, 5242880, array['image/png', 'image/jpeg', 'image/webp']),
   ('media', 'media', false, 524288000, array['image/png', 'image/jpeg', 'image/webp', 'audio/wav', 'audio/mpeg',
-    'video/mp4'])
+    'video/mp4']),
+  -- Badge icons: public reference images, written only by the backend (seeded from supabase/seed/badges).
+  ('badges', 'badges', true, 1048576, array['image/svg+xml', 'image/png'])
 on conflict (id) do nothing;
 
 create policy "users read files in their own folder" on storage.objects

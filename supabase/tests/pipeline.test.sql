@@ -45,8 +45,8 @@ select is((select video_count_used from public.user_subscriptions where user_id 
   'starting counts the video against the quota');
 select is((select (message ->> 'generation_id')::uuid from pgmq.q_script order by msg_id desc limit 1),
   (select id from started where label = 'first'), 'the script stage is enqueued in the same transaction');
-select is((select videos_created from public.user_progress where user_id = (select owner from ids)), 1,
-  'progress counts the video');
+select is((select videos_created from public.user_progress where user_id = (select owner from ids)), 0,
+  'progress counts a video when it is made, not when it is started');
 
 select tests.authenticate_as((select owner from ids));
 select throws_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000cc001')$$, 'LT003',

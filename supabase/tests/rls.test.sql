@@ -71,6 +71,9 @@ insert into public.model_metrics (id, model_name, provider, date, request_count,
   ('a0000000-0000-4000-8000-0000000000a4', 'rules', 'offline', current_date, 1, 1);
 insert into public.user_badges (id, user_id, badge_id) values
   ('a0000000-0000-4000-8000-0000000000a5', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Book'));
+insert into public.quiz_attempts (id, user_id, chapter_id, answers, correct, total, score, passed) values
+  ('a0000000-0000-4000-8000-0000000000a7', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000c1',
+   '[0]', 1, 1, 100, true);
 insert into public.nfts (id, user_id, badge_id, blockchain) values
   ('a0000000-0000-4000-8000-0000000000a6', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Book'), 'polygon');
 select private.issue_email_verification('a0000000-0000-4000-8000-00000000000a');
@@ -152,7 +155,10 @@ from (values
   ('user_badges', 'a0000000-0000-4000-8000-0000000000a5', 'earning_context = ''{"x": 1}''', null, false, true, false, false, false, true),
   ('nfts', 'a0000000-0000-4000-8000-0000000000a6', 'wallet_address = ''0x0''', null, false, true, false, false, false, true),
   ('user_progress', (select id from public.user_progress where user_id = 'a0000000-0000-4000-8000-00000000000a'),
-    'total_xp = 1000', null, false, true, false, false, false, true)
+    'total_xp = 1000', null, false, true, false, false, false, true),
+  ('quiz_attempts', 'a0000000-0000-4000-8000-0000000000a7', 'score = 100',
+    'insert into public.quiz_attempts (user_id, chapter_id, answers, correct, total, score, passed) values (''%1$s'', ''a0000000-0000-4000-8000-0000000000c1'', ''[0]'', 1, 1, 100, true)',
+    false, true, false, false, false, true)
 ) as s (tbl, row_id, update_set, insert_sql, anon_reads, owner_reads, owner_inserts, owner_updates, owner_deletes, service_deletes);
 
 create function pg_temp.attempt(t spec, command text, actor uuid)

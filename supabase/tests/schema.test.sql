@@ -9,7 +9,7 @@ select tables_are('public', array[
   'image_generations', 'image_generation_retries', 'audio_generations', 'video_generations', 'scene_videos',
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
-  'badges', 'user_badges', 'nfts', 'user_progress'
+  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts'
 ], 'public has exactly the 30 tables of the ERD, plus chapter_passages');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
@@ -155,7 +155,8 @@ select is((select action from fk_actions where tbl = 'nfts' and col = 'badge_id'
 -- Realtime: the tables clients watch.
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
-  array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs'],
+  array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs',
+        'user_progress', 'user_badges'],
   'the progress tables are in the supabase_realtime publication');
 -- Realtime does not filter DELETE events by RLS: what a delete sends must be a random id only, so no
 -- published table has replica identity full, and each one's key is a single uuid.
@@ -181,8 +182,8 @@ select is((select array_agg(p.oid::regprocedure::text) from pg_proc p
   null, 'anon can execute no private function except the role checks its policies call');
 
 -- Storage buckets.
-select set_eq($$select id from storage.buckets$$, array['books', 'covers', 'media'], 'the three buckets exist');
-select is((select count(*)::integer from storage.buckets where public), 0, 'no bucket is public');
+select set_eq($$select id from storage.buckets$$, array['books', 'covers', 'media', 'badges'], 'the four buckets exist');
+select is((select array_agg(id) from storage.buckets where public), array['badges'], 'only the badge icons are public');
 select is((select count(*)::integer from pg_policies where schemaname = 'storage' and tablename = 'objects'), 4,
   'storage.objects has one policy per command');
 

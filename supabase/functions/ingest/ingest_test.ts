@@ -86,6 +86,13 @@ Deno.test("fixture books in every format become ready books with the expected ch
     }
     const summary = await runIngest({ sql, storage, content: offlineContent });
     assert.deepEqual(summary.failures, []);
+    const [progress] =
+      await sql`select books_uploaded, total_xp from public.user_progress where user_id = ${userId}`;
+    assert.equal(
+      progress.books_uploaded,
+      Object.keys(books).length,
+      "each ready book counts in the owner's progress",
+    );
 
     for (const [name, book] of Object.entries(books)) {
       const [row] = await sql`select * from public.books where id = ${ids[name]}`;

@@ -88,9 +88,12 @@ async function applyEvent(tx: Sql, stripe: Stripe, event: Stripe.Event): Promise
         return outcome;
       }
       const period = invoice.lines.data[0]?.period;
+      // Amounts are in the currency's smallest unit; progress counts US dollars.
+      const paidUsd = invoice.currency === "usd" ? (invoice.amount_paid ?? 0) / 100 : 0;
       const [{ outcome }] = await tx<{ outcome: string }[]>`
         select private.apply_stripe_invoice_paid(${event.id}, ${created}, ${subscriptionId},
-          ${at(period?.start ?? invoice.period_start)}, ${at(period?.end ?? invoice.period_end)}) as outcome`;
+          ${at(period?.start ?? invoice.period_start)}, ${at(period?.end ?? invoice.period_end)},
+          ${invoice.id ?? null}, ${paidUsd}) as outcome`;
       return outcome;
     }
     default:

@@ -65,6 +65,8 @@ function invoice(userId: string, periodStart: number) {
   return {
     id: `in_${crypto.randomUUID().slice(0, 8)}`,
     object: "invoice",
+    currency: "usd",
+    amount_paid: 2999,
     billing_reason: "subscription_cycle",
     parent: {
       type: "subscription_details",
@@ -157,10 +159,16 @@ Deno.test("free to standard and back to free, with replays and out-of-order even
         /subscription is past_due/,
       );
 
-      // Paid renewal: a new period, active again, the count back to zero.
-      await deliver(sql, event("invoice.paid", invoice(userId, T0 + 30 * DAY), T0 + 30 * DAY));
+      // Paid renewal: a new period, active again, the count back to zero; the payment counts towards
+      // the user's progress once, however often Stripe delivers it.
+      const paid = invoice(userId, T0 + 30 * DAY);
+      await deliver(sql, event("invoice.paid", paid, T0 + 30 * DAY));
+      await deliver(sql, event("invoice.paid", paid, T0 + 30 * DAY + 1));
       now = await account(sql, userId);
       assert.deepEqual([now.status, now.video_count_used], ["active", 0]);
+      const [progress] = await sql`
+        select total_spent_usd, achievements ? 'first_payment' as paid from public.user_progress where user_id = ${userId}`;
+      assert.deepEqual([Number(progress.total_spent_usd), progress.paid], [29.99, true]);
       assert.deepEqual(now.history.slice(1), [
         "payment_failed:standard->standard",
         "renewal:standard->standard",
