@@ -446,3 +446,147 @@ grant execute on function private.record_progress_event(uuid, text, text, numeri
   private.level_for_xp(integer) to service_role;
 revoke all on function public.submit_quiz(uuid, jsonb) from public, anon;
 grant execute on function public.submit_quiz(uuid, jsonb) to authenticated, service_role;
+
+-- NFTs ---------------------------------------------------------------------------------------------
+-- The owner of an earned badge asks for it on a chain; the mint worker (queue "mint") builds the
+-- token's metadata, content-addresses it and mints. One NFT per earned badge per chain.
+select pgmq.create('mint') where not exists (select 1 from pgmq.list_queues() l where l.queue_name = 'mint');
+
+-- A wallet address a chain accepts: 0x and 40 hex digits (Polygon), or 58 base32 characters (Algorand).
+create or replace function private.is_wallet_address(chain public.blockchain, address text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select case chain
+    when 'polygon' then address ~ '^0x[0-9a-fA-F]{40}$'
+    when 'algorand' then address ~ '^[A-Z2-7]{58}$'
+  end
+$$;
+alter table public.nfts add constraint nfts_wallet_address_valid
+  check (wallet_address is null or private.is_wallet_address(blockchain, wallet_address));
+
+-- Queues a badge the caller earned for minting on a chain, to their wallet (or the platform's
+-- custodial account when none is given). Asking again returns the same NFT; a failed one is tried again.
+create or replace function public.request_badge_nft(badge_id uuid, blockchain public.blockchain,
+  wallet_address text default null)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := (select auth.uid());
+  nft public.nfts;
+begin
+  if caller is null then
+    raise exception 'sign in to mint badges' using errcode = '42501';
+  end if;
+  if not exists (select 1 from public.user_badges u where u.user_id = caller and u.badge_id = request_badge_nft.badge_id) then
+    raise exception 'badge % is not among the badges you earned', request_badge_nft.badge_id using errcode = 'P0002';
+  end if;
+  if request_badge_nft.wallet_address is not null
+     and not private.is_wallet_address(request_badge_nft.blockchain, request_badge_nft.wallet_address) then
+    raise exception '% is not a % address', request_badge_nft.wallet_address, request_badge_nft.blockchain
+      using errcode = '22023';
+  end if;
+  insert into public.nfts (user_id, badge_id, blockchain, wallet_address)
+  values (caller, request_badge_nft.badge_id, request_badge_nft.blockchain, request_badge_nft.wallet_address)
+  on conflict on constraint nfts_user_badge_chain_key do nothing
+  returning * into nft;
+  if nft.id is null then
+    select * into nft from public.nfts n
+    where n.user_id = caller and n.badge_id = request_badge_nft.badge_id and n.blockchain = request_badge_nft.blockchain
+    for update;
+    if nft.status <> 'failed' then
+      return nft.id; -- already queued, minting or minted
+    end if;
+    update public.nfts n set status = 'pending', error_message = null,
+      wallet_address = coalesce(request_badge_nft.wallet_address, n.wallet_address)
+    where n.id = nft.id;
+  end if;
+  perform pgmq.send('mint', pg_catalog.jsonb_build_object('nft_id', nft.id));
+  perform private.wake_queue_workers('mint');
+  return nft.id;
+end;
+$$;
+comment on function public.request_badge_nft(uuid, public.blockchain, text)
+  is 'Client RPC: mint a badge you earned as an NFT on algorand or polygon; returns the nfts row id.';
+
+-- Worker: what minting needs (the NFT, its badge and owner), the row marked minting; null when the
+-- message is stale (minted already, or gone).
+create or replace function private.begin_mint(p_nft_id uuid)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  nft public.nfts;
+begin
+  update public.nfts n set status = 'minting'
+  where n.id = p_nft_id and n.status in ('pending', 'minting')
+  returning * into nft;
+  if not found then
+    return null;
+  end if;
+  return (select pg_catalog.jsonb_build_object('nft', pg_catalog.to_jsonb(nft), 'badge', pg_catalog.to_jsonb(b),
+      'earned', pg_catalog.jsonb_build_object('earned_at', u.earned_at, 'earning_context', u.earning_context),
+      'owner', pg_catalog.jsonb_build_object('display_name', p.display_name))
+    from public.badges b
+    join public.user_badges u on u.badge_id = b.id and u.user_id = nft.user_id
+    join public.profiles p on p.id = nft.user_id
+    where b.id = nft.badge_id);
+end;
+$$;
+
+-- Worker: the minted token, recorded with the message's deletion in one transaction.
+create or replace function private.complete_mint(p_msg_id bigint, p_nft_id uuid, p_minted jsonb)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.nfts n
+  set status = 'minted', asset_id = p_minted ->> 'asset_id', transaction_id = p_minted ->> 'transaction_id',
+      contract_address = p_minted ->> 'contract_address', wallet_address = p_minted ->> 'wallet_address',
+      metadata_uri = p_minted ->> 'metadata_uri', image_uri = p_minted ->> 'image_uri',
+      attributes = coalesce(p_minted -> 'attributes', '{}'), minted_at = pg_catalog.now(), error_message = null
+  where n.id = p_nft_id and n.status = 'minting';
+  perform pgmq.delete('mint', p_msg_id);
+end;
+$$;
+
+-- Worker: a failed attempt. Retryable ones come back after the shared backoff; the last attempt, or
+-- a permanent error, leaves the NFT failed with the reason (request_badge_nft tries it again).
+create or replace function private.fail_mint(p_msg_id bigint, p_nft_id uuid, p_error text, p_final boolean,
+  p_attempt integer)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if not p_final then
+    update public.nfts n set error_message = p_error where n.id = p_nft_id;
+    perform pgmq.set_vt('mint', p_msg_id, private.backoff_seconds(p_attempt));
+    return 'retry';
+  end if;
+  update public.nfts n set status = 'failed', error_message = p_error
+  where n.id = p_nft_id and n.status in ('pending', 'minting');
+  perform pgmq.archive('mint', p_msg_id);
+  return 'failed';
+end;
+$$;
+
+revoke all on function private.is_wallet_address(public.blockchain, text) from public, anon;
+grant execute on function private.is_wallet_address(public.blockchain, text) to authenticated, service_role;
+revoke all on function public.request_badge_nft(uuid, public.blockchain, text) from public, anon;
+grant execute on function public.request_badge_nft(uuid, public.blockchain, text) to authenticated, service_role;
+revoke all on function private.begin_mint(uuid), private.complete_mint(bigint, uuid, jsonb),
+  private.fail_mint(bigint, uuid, text, boolean, integer) from public, anon, authenticated;
+grant execute on function private.begin_mint(uuid), private.complete_mint(bigint, uuid, jsonb),
+  private.fail_mint(bigint, uuid, text, boolean, integer) to service_role;
+alter publication supabase_realtime add table public.nfts;

@@ -20,7 +20,7 @@ alter table private.edge_function_schedules enable row level security;
 insert into private.edge_function_schedules (function_name, interval_seconds)
 select 'pipeline-' || s.step, 2 from private.pipeline_stages s
 union all
-values ('ingest', 2), ('embed', 2), ('plot', 2);
+values ('ingest', 2), ('embed', 2), ('plot', 2), ('mint', 2);
 
 -- A worker invocation says it is alive while it polls its queue (at most once a second).
 create table private.worker_heartbeats (

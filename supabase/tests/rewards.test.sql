@@ -1,6 +1,6 @@
 -- Rewards: progress from real events, XP and levels, badges, quizzes, and what clients may touch.
 begin;
-select plan(33);
+select plan(44);
 
 create temp table ids as
   select tests.create_user('ria@rewards.test') as ria, tests.create_user('sam@rewards.test') as sam;
@@ -117,6 +117,40 @@ select is(tests.try_rows($$insert into public.quiz_attempts (user_id, chapter_id
 select is(tests.try_rows($$select private.record_progress_event(auth.uid(), 'book_ready', 'fake')$$), 'denied',
   'and progress events only by the backend');
 select tests.clear_authentication();
+
+-- Minting a badge as an NFT.
+create temp table first_book as select id from public.badges where name = 'First Book';
+grant select on first_book to public;
+select tests.authenticate_as_anon();
+select is(tests.try_rows($$select public.request_badge_nft((select id from first_book), 'polygon')$$), 'denied',
+  'anonymous callers cannot mint');
+select tests.authenticate_as((select sam from ids));
+select throws_ok($$select public.request_badge_nft((select id from public.badges where name = 'Flawless'), 'polygon')$$,
+  'P0002', null, 'a badge the caller did not earn cannot be minted (Flawless is Ria''s)');
+select tests.authenticate_as((select ria from ids));
+select throws_ok($$select public.request_badge_nft((select id from first_book), 'polygon', 'not-a-wallet')$$, '22023', null,
+  'a wallet address the chain would not accept is refused');
+create temp table minted as select public.request_badge_nft((select id from first_book), 'polygon',
+  '0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1') as id;
+select results_eq($$select status::text, blockchain::text, wallet_address from public.nfts where id = (select id from minted)$$,
+  $$values ('pending', 'polygon', '0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1')$$, 'the owner''s request: a pending NFT to their wallet');
+select is(public.request_badge_nft((select id from first_book), 'polygon'), (select id from minted),
+  'asking again returns the same NFT');
+select tests.clear_authentication();
+select is((select count(*)::integer from pgmq.q_mint where message ->> 'nft_id' = (select id::text from minted)), 1,
+  'one mint message, not two');
+select is(tests.try_rows(format($$select private.begin_mint(%L)$$, (select id from minted))), '1', 'the worker begins it');
+select private.fail_mint((select msg_id from pgmq.q_mint where message ->> 'nft_id' = (select id::text from minted)),
+  (select id from minted), 'chain unreachable', true, 5);
+select results_eq($$select status::text, error_message from public.nfts where id = (select id from minted)$$,
+  $$values ('failed', 'chain unreachable')$$, 'a final failure leaves the reason');
+select tests.authenticate_as((select ria from ids));
+select is(public.request_badge_nft((select id from first_book), 'polygon'), (select id from minted), 'a failed NFT is asked for again');
+select is(tests.try_rows(format($$select private.complete_mint(1, %L, '{}')$$, (select id from minted))), 'denied',
+  'clients cannot complete a mint themselves');
+select tests.clear_authentication();
+select is((select status::text from public.nfts where id = (select id from minted)), 'pending', 'and it is pending again');
+
 select is((select count(*)::integer from private.xp_rules), 5, 'the XP table has a row per kind of event');
 select bag_has($$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime'$$,
   $$values ('user_progress'), ('user_badges')$$, 'progress and badges stream through Realtime');

@@ -153,7 +153,7 @@ from (values
     'insert into public.badges (name, description, category, criteria) values (''New'', ''d'', ''achievement'', ''{"metric": "x", "threshold": 1}'')',
     true, true, false, false, false, false),
   ('user_badges', 'a0000000-0000-4000-8000-0000000000a5', 'earning_context = ''{"x": 1}''', null, false, true, false, false, false, true),
-  ('nfts', 'a0000000-0000-4000-8000-0000000000a6', 'wallet_address = ''0x0''', null, false, true, false, false, false, true),
+  ('nfts', 'a0000000-0000-4000-8000-0000000000a6', 'wallet_address = ''0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1''', null, false, true, false, false, false, true),
   ('user_progress', (select id from public.user_progress where user_id = 'a0000000-0000-4000-8000-00000000000a'),
     'total_xp = 1000', null, false, true, false, false, false, true),
   ('quiz_attempts', 'a0000000-0000-4000-8000-0000000000a7', 'score = 100',

@@ -156,7 +156,7 @@ select is((select action from fk_actions where tbl = 'nfts' and col = 'badge_id'
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
   array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs',
-        'user_progress', 'user_badges'],
+        'user_progress', 'user_badges', 'nfts'],
   'the progress tables are in the supabase_realtime publication');
 -- Realtime does not filter DELETE events by RLS: what a delete sends must be a random id only, so no
 -- published table has replica identity full, and each one's key is a single uuid.
