@@ -118,6 +118,37 @@ seed_bucket_objects() {
   done
 }
 
+# The local EVM development chain (ganache, from npm, run by Node) that Polygon minting uses offline,
+# with the badge contract deployed once. Its state lives beside the cluster's.
+EVM_PORT="${EVM_PORT:-54345}"
+EVM_DIR="$STACK_DIR/evm"
+evm_running() {
+  curl -s -m 2 -X POST -H 'content-type: application/json' \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "http://127.0.0.1:$EVM_PORT" 2>/dev/null |
+    grep -q result
+}
+start_chain() {
+  if ! evm_running; then
+    step "Starting the local EVM chain on 127.0.0.1:$EVM_PORT (ganache)"
+    command -v node >/dev/null || die "node is needed for the local EVM chain"
+    mkdir -p "$EVM_DIR/db"
+    nohup node "$PROJECT_ROOT/node_modules/ganache/dist/node/cli.js" --server.host 127.0.0.1 --server.port "$EVM_PORT" \
+      --wallet.deterministic --chain.chainId 1337 --database.dbPath "$EVM_DIR/db" --logging.quiet \
+      >"$EVM_DIR/chain.log" 2>&1 &
+    echo $! >"$EVM_DIR/pid"
+    for _ in $(seq 1 60); do evm_running && break; sleep 0.5; done
+    evm_running || die "the EVM chain did not start: see $EVM_DIR/chain.log"
+  fi
+  POLYGON_RPC_URL="http://127.0.0.1:$EVM_PORT" deno_cli run --allow-all "$PROJECT_ROOT/scripts/nft/deploy.ts"
+}
+stop_chain() {
+  if [ -f "$EVM_DIR/pid" ] && kill "$(cat "$EVM_DIR/pid")" 2>/dev/null; then
+    step "Stopping the local EVM chain"
+    for _ in $(seq 1 20); do evm_running || break; sleep 0.25; done
+  fi
+  rm -f "$EVM_DIR/pid"
+}
+
 cmd_up() {
   bash "$PROJECT_ROOT/scripts/install.sh"
   ensure_node_modules
@@ -127,11 +158,13 @@ cmd_up() {
   bootstrap
   push_migrations
   seed_bucket_objects
+  start_chain
   if [ "$MIGRATIONS_APPLIED" = 1 ]; then ensure_cron_scheduler always; else ensure_cron_scheduler; fi
   info "ready: DB_URL=$(db_url)"
 }
 
 cmd_down() {
+  stop_chain
   if cluster_running; then
     step "Stopping PostgreSQL"
     as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
@@ -148,6 +181,9 @@ cmd_reset() {
   bootstrap
   push_migrations
   seed_bucket_objects
+  stop_chain
+  rm -rf "$EVM_DIR/db"
+  start_chain
   ensure_cron_scheduler always
   info "ready: DB_URL=$(db_url)"
 }

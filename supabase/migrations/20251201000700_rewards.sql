@@ -551,7 +551,7 @@ as $$
 begin
   update public.nfts n
   set status = 'minted', asset_id = p_minted ->> 'asset_id', transaction_id = p_minted ->> 'transaction_id',
-      contract_address = p_minted ->> 'contract_address', wallet_address = p_minted ->> 'wallet_address',
+      contract_address = nullif(p_minted ->> 'contract_address', ''), wallet_address = p_minted ->> 'wallet_address',
       metadata_uri = p_minted ->> 'metadata_uri', image_uri = p_minted ->> 'image_uri',
       attributes = coalesce(p_minted -> 'attributes', '{}'), minted_at = pg_catalog.now(), error_message = null
   where n.id = p_nft_id and n.status = 'minting';

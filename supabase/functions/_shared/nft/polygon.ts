@@ -1,0 +1,128 @@
+/**
+ * Polygon (any EVM chain): mints a badge on the LitinkBadge ERC-721 contract (OpenZeppelin, compiled
+ * with solc: LitinkBadge.sol / LitinkBadge.json) through viem. Locally the chain is the development
+ * chain the stack starts; hosted, an RPC URL, the platform's key and the deployed contract's address.
+ */
+import {
+  type Abi,
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  type Hex,
+  http,
+  parseEventLogs,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import artifact from "./LitinkBadge.json" with { type: "json" };
+
+export const LITINK_BADGE_ABI = artifact.abi as Abi;
+export const LITINK_BADGE_BYTECODE = artifact.bytecode as Hex;
+
+/** The development chain's first deterministic account (a well-known test key, never for real funds). */
+export const LOCAL_CHAIN_KEY: Hex = "0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d";
+/** Where that account's first deployment lands on a fresh development chain. */
+export const LOCAL_CONTRACT: Hex = "0xe78A0F7E598Cc8b0Bb87894B0F60dD2a88d6a8Ab";
+
+export interface PolygonSettings {
+  rpcUrl: string;
+  privateKey: Hex;
+  contract: Hex;
+}
+
+export interface Minted {
+  asset_id: string;
+  transaction_id: string;
+  contract_address: string;
+  wallet_address: string;
+}
+
+function clients(settings: PolygonSettings) {
+  const transport = http(settings.rpcUrl, { timeout: 20_000, retryCount: 0 });
+  const account = privateKeyToAccount(settings.privateKey);
+  return {
+    account,
+    reader: createPublicClient({ transport }),
+    writer: createWalletClient({ account, transport }),
+  };
+}
+
+/** Mints one token to `to` (the platform's own account when null) with `tokenUri`; waits for the receipt. */
+export async function mintOnPolygon(
+  settings: PolygonSettings,
+  to: string | null,
+  tokenUri: string,
+): Promise<Minted> {
+  const { account, reader, writer } = clients(settings);
+  const owner = getAddress(to ?? account.address);
+  const chainId = await reader.getChainId();
+  const hash = await writer.writeContract({
+    address: settings.contract,
+    abi: LITINK_BADGE_ABI,
+    functionName: "mint",
+    args: [owner, tokenUri],
+    chain: {
+      id: chainId,
+      name: `chain ${chainId}`,
+      nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
+      rpcUrls: { default: { http: [settings.rpcUrl] } },
+    },
+  });
+  const receipt = await reader.waitForTransactionReceipt({ hash, timeout: 60_000 });
+  if (receipt.status !== "success") throw new Error(`mint transaction ${hash} reverted`);
+  const [transfer] = parseEventLogs({
+    abi: LITINK_BADGE_ABI,
+    logs: receipt.logs,
+    eventName: "Transfer",
+  }) as unknown as {
+    args: { tokenId: bigint };
+  }[];
+  if (!transfer) throw new Error(`mint transaction ${hash} emitted no Transfer`);
+  return {
+    asset_id: `${getAddress(settings.contract)}/${transfer.args.tokenId}`,
+    transaction_id: hash,
+    contract_address: getAddress(settings.contract),
+    wallet_address: owner,
+  };
+}
+
+/** What the chain says of a token: its owner and URI (tests and the worker's checks). */
+export async function readToken(settings: PolygonSettings, tokenId: bigint) {
+  const { reader } = clients(settings);
+  const [owner, uri] = await Promise.all([
+    reader.readContract({
+      address: settings.contract,
+      abi: LITINK_BADGE_ABI,
+      functionName: "ownerOf",
+      args: [tokenId],
+    }),
+    reader.readContract({
+      address: settings.contract,
+      abi: LITINK_BADGE_ABI,
+      functionName: "tokenURI",
+      args: [tokenId],
+    }),
+  ]);
+  return { owner: owner as string, uri: uri as string };
+}
+
+/** Deploys the contract when the chain has none at `settings.contract` (the development chain). */
+export async function ensureContract(settings: PolygonSettings): Promise<Hex> {
+  const { account, reader, writer } = clients(settings);
+  const code = await reader.getCode({ address: settings.contract });
+  if (code && code !== "0x") return settings.contract;
+  const chainId = await reader.getChainId();
+  const hash = await writer.deployContract({
+    abi: LITINK_BADGE_ABI,
+    bytecode: LITINK_BADGE_BYTECODE,
+    args: [account.address],
+    chain: {
+      id: chainId,
+      name: `chain ${chainId}`,
+      nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
+      rpcUrls: { default: { http: [settings.rpcUrl] } },
+    },
+  });
+  const receipt = await reader.waitForTransactionReceipt({ hash });
+  if (!receipt.contractAddress) throw new Error("the contract deployment created no contract");
+  return getAddress(receipt.contractAddress);
+}

@@ -1,0 +1,109 @@
+/**
+ * Mint worker: an earned badge becomes an NFT. Its image and metadata (ARC-3 or ERC-721) are
+ * content-addressed (ipfs:// CIDs), stored beside the user's media, and the token is minted on the
+ * chain the user chose; the row and the message are settled in one transaction.
+ */
+import type { Json, Sql } from "../_shared/db.ts";
+import { PermanentError } from "../_shared/errors.ts";
+import { tokenMetadata } from "../_shared/nft/metadata.ts";
+import type { Minted } from "../_shared/nft/polygon.ts";
+import { consumeQueue, type ConsumerSummary, type QueueMessage, wakeChannelOf } from "../_shared/queue.ts";
+import type { Storage } from "../_shared/storage.ts";
+
+export const MINT_ATTEMPTS = 5;
+
+/** Mints on one chain: the token URI (ipfs://...) to the wallet, or the platform's account when null. */
+export type ChainMinter = (wallet: string | null, tokenUri: string, metadata: Uint8Array) => Promise<Minted>;
+
+export interface MintDeps {
+  sql: Sql;
+  storage: Storage;
+  minters: Partial<Record<"algorand" | "polygon", ChainMinter>>;
+}
+
+interface MintContext {
+  nft: { id: string; user_id: string; blockchain: "algorand" | "polygon"; wallet_address: string | null };
+  badge: {
+    name: string;
+    description: string;
+    category: string;
+    rarity: string;
+    xp_reward: number;
+    icon_url: string;
+  };
+  earned: { earned_at: string };
+  owner: { display_name: string | null };
+}
+
+const MIMETYPES: Record<string, string> = { svg: "image/svg+xml", png: "image/png" };
+
+async function mint(deps: MintDeps, msg: QueueMessage<{ nft_id: string }>): Promise<"completed" | "stale"> {
+  const { sql, storage } = deps;
+  const [{ context }] = await sql<{ context: MintContext | null }[]>`
+    select private.begin_mint(${msg.message.nft_id}) as context`;
+  if (!context) {
+    await sql`select pgmq.delete('mint', ${msg.msg_id}::bigint)`;
+    return "stale";
+  }
+  const { nft, badge } = context;
+  const minter = deps.minters[nft.blockchain];
+  if (!minter) throw new PermanentError(`minting on ${nft.blockchain} is not configured`);
+  // The badge's icon, from the public badges bucket its icon_url points into.
+  const iconName = badge.icon_url?.split("/").pop() ?? "";
+  let image: Uint8Array;
+  try {
+    image = await storage.get("badges", iconName);
+  } catch {
+    throw new PermanentError(`the badge's icon badges/${iconName} is not in storage`);
+  }
+  const files = await tokenMetadata(
+    nft.blockchain,
+    badge,
+    { bytes: image, mimetype: MIMETYPES[iconName.split(".").pop() ?? ""] ?? "application/octet-stream" },
+    { earned_at: context.earned.earned_at, owner: context.owner.display_name ?? "LitinkAI reader" },
+  );
+  // Stored under their CIDs, so the bytes behind each ipfs:// URI can be served and pinned.
+  const folder = `${nft.user_id}/nfts`;
+  await storage.put(
+    "media",
+    `${folder}/${files.imageCid}`,
+    image,
+    MIMETYPES[iconName.split(".").pop() ?? ""] ?? "",
+  );
+  await storage.put("media", `${folder}/${files.metadataCid}.json`, files.metadata, "application/json");
+  const metadataUri = `ipfs://${files.metadataCid}`;
+  const minted = await minter(nft.wallet_address, metadataUri, files.metadata);
+  await sql`select private.complete_mint(${msg.msg_id}, ${nft.id}, ${
+    sql.json({
+      ...minted,
+      metadata_uri: metadataUri,
+      image_uri: `ipfs://${files.imageCid}`,
+      attributes: files.attributes,
+    } as unknown as Json)
+  })`;
+  return "completed";
+}
+
+export async function runMint(
+  deps: MintDeps,
+  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
+): Promise<ConsumerSummary> {
+  return await consumeQueue<{ nft_id: string }>(deps.sql, {
+    queue: "mint",
+    wakeChannel: wakeChannelOf("mint"),
+    concurrency: 1, // one platform account signs: its transactions go one at a time
+    leaseSeconds: 60,
+    timeoutSeconds: 120,
+    maxAttempts: MINT_ATTEMPTS,
+    budgetMs: options.budgetMs,
+    pollSeconds: options.pollSeconds,
+    onPoll: options.onPoll,
+    process: (msg) => mint(deps, msg),
+    fail: async (msg, error, retryable) => {
+      const [{ outcome }] = await deps.sql<{ outcome: string }[]>`
+        select private.fail_mint(${msg.msg_id}, ${msg.message.nft_id}, ${error},
+          ${!retryable || msg.read_ct >= MINT_ATTEMPTS}, ${msg.read_ct}) as outcome`;
+      return outcome === "retry" ? "retried" : "failed";
+    },
+  });
+}
