@@ -307,7 +307,8 @@ insert into private.rate_limits (action, max_calls, per_seconds) values
   ('process_book', 20, 3600),
   ('plot', 20, 3600),
   ('script', 30, 3600),
-  ('search', 60, 60);
+  ('search', 60, 60),
+  ('quiz', 60, 3600);
 
 create table private.rate_limit_windows (
   user_id uuid not null references auth.users (id) on delete cascade,

@@ -200,6 +200,11 @@ grant insert (id, user_id, title, author, description, book_type, genre, languag
 grant update (title, author, description, book_type, genre, language, cover_url, metadata)
   on public.books to authenticated;
 revoke insert, update, delete on public.book_structure from anon, authenticated;
+-- Owners write a chapter's text; what is derived from it (summary, counts, learning content with its
+-- quiz and answers) is the ingest worker's.
+revoke insert, update on public.chapters from anon, authenticated;
+grant insert (id, book_id, chapter_number, title, part_title, content) on public.chapters to authenticated;
+grant update (chapter_number, title, part_title, content) on public.chapters to authenticated;
 
 create policy "owners read their books" on public.books
   for select to authenticated using (user_id = (select auth.uid()));
@@ -610,7 +615,10 @@ begin
   if caller is null then
     return;
   end if;
-  perform private.take_rate_limit('search');
+  -- (The search function takes the limit before it pays for the query's embedding, and says so.)
+  if coalesce(pg_catalog.current_setting('litinkai.search_counted', true), '') <> 'on' then
+    perform private.take_rate_limit('search');
+  end if;
   select pg_catalog.count(*) >= 1000 into large_library
   from (select 1 from public.chapter_passages p where p.user_id = caller limit 1000) s;
 

@@ -387,9 +387,11 @@ begin
   if caller is null then
     raise exception 'sign in to take quizzes' using errcode = '42501';
   end if;
+  perform private.take_rate_limit('quiz');
+  -- Quizzes of processed books only: the ingest worker wrote them (clients cannot write ai_content).
   select c.ai_content -> 'quiz' into quiz
   from public.chapters c join public.books b on b.id = c.book_id
-  where c.id = submit_quiz.chapter_id and b.user_id = caller;
+  where c.id = submit_quiz.chapter_id and b.user_id = caller and b.status = 'ready';
   if not found then
     raise exception 'chapter % not found among yours', submit_quiz.chapter_id using errcode = 'P0002';
   end if;
@@ -541,6 +543,17 @@ begin
 end;
 $$;
 
+-- Worker: the transaction sent for an NFT, recorded before waiting for it, so a worker that dies
+-- (or times out) while waiting looks that transaction up again instead of minting a second token.
+create or replace function private.note_mint_transaction(p_nft_id uuid, p_transaction_id text)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  update public.nfts n set transaction_id = p_transaction_id where n.id = p_nft_id and n.status = 'minting'
+$$;
+
 -- Worker: the minted token, recorded with the message's deletion in one transaction.
 create or replace function private.complete_mint(p_msg_id bigint, p_nft_id uuid, p_minted jsonb)
 returns void
@@ -586,7 +599,8 @@ grant execute on function private.is_wallet_address(public.blockchain, text) to 
 revoke all on function public.request_badge_nft(uuid, public.blockchain, text) from public, anon;
 grant execute on function public.request_badge_nft(uuid, public.blockchain, text) to authenticated, service_role;
 revoke all on function private.begin_mint(uuid), private.complete_mint(bigint, uuid, jsonb),
-  private.fail_mint(bigint, uuid, text, boolean, integer) from public, anon, authenticated;
+  private.fail_mint(bigint, uuid, text, boolean, integer), private.note_mint_transaction(uuid, text)
+  from public, anon, authenticated;
 grant execute on function private.begin_mint(uuid), private.complete_mint(bigint, uuid, jsonb),
-  private.fail_mint(bigint, uuid, text, boolean, integer) to service_role;
+  private.fail_mint(bigint, uuid, text, boolean, integer), private.note_mint_transaction(uuid, text) to service_role;
 alter publication supabase_realtime add table public.nfts;

@@ -8,7 +8,9 @@ values
   ('media', 'media', false, 524288000, array['image/png', 'image/jpeg', 'image/webp', 'audio/wav', 'audio/mpeg',
     'video/mp4']),
   -- Badge icons: public reference images, written only by the backend (seeded from supabase/seed/badges).
-  ('badges', 'badges', true, 1048576, array['image/svg+xml', 'image/png'])
+  ('badges', 'badges', true, 1048576, array['image/svg+xml', 'image/png']),
+  -- NFT images and metadata under their IPFS CIDs: public (anyone may fetch and pin them), backend-written.
+  ('nfts', 'nfts', true, 1048576, array['image/svg+xml', 'image/png', 'application/json'])
 on conflict (id) do nothing;
 
 create policy "users read files in their own folder" on storage.objects

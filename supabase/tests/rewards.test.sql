@@ -1,6 +1,6 @@
 -- Rewards: progress from real events, XP and levels, badges, quizzes, and what clients may touch.
 begin;
-select plan(44);
+select plan(47);
 
 create temp table ids as
   select tests.create_user('ria@rewards.test') as ria, tests.create_user('sam@rewards.test') as sam;
@@ -116,6 +116,14 @@ select is(tests.try_rows($$insert into public.quiz_attempts (user_id, chapter_id
   'denied', 'quiz attempts are written only by grading');
 select is(tests.try_rows($$select private.record_progress_event(auth.uid(), 'book_ready', 'fake')$$), 'denied',
   'and progress events only by the backend');
+select is(tests.try_rows($$update public.chapters set ai_content = '{"quiz": []}'$$), 'denied',
+  'no one writes a chapter''s learning content (its quiz and answers)');
+select is(tests.try_rows($$insert into public.chapters (book_id, chapter_number, title, ai_content)
+                          values ('e0000000-0000-4000-8000-0000000000b1', 2, 'Forged', '{"quiz": []}')$$), 'denied',
+  'not even in a new chapter');
+select is(tests.try_rows($$insert into public.chapters (book_id, chapter_number, title, content)
+                          values ('e0000000-0000-4000-8000-0000000000b1', 2, 'Mine', 'My own text.')$$), '1',
+  'while the chapter''s text is the owner''s to write');
 select tests.clear_authentication();
 
 -- Minting a badge as an NFT.

@@ -182,8 +182,9 @@ select is((select array_agg(p.oid::regprocedure::text) from pg_proc p
   null, 'anon can execute no private function except the role checks its policies call');
 
 -- Storage buckets.
-select set_eq($$select id from storage.buckets$$, array['books', 'covers', 'media', 'badges'], 'the four buckets exist');
-select is((select array_agg(id) from storage.buckets where public), array['badges'], 'only the badge icons are public');
+select set_eq($$select id from storage.buckets$$, array['books', 'covers', 'media', 'badges', 'nfts'], 'the five buckets exist');
+select is((select array_agg(id order by id) from storage.buckets where public), array['badges', 'nfts'],
+  'only the badge icons and minted NFTs'' files are public');
 select is((select count(*)::integer from pg_policies where schemaname = 'storage' and tablename = 'objects'), 4,
   'storage.objects has one policy per command');
 

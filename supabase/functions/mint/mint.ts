@@ -12,8 +12,28 @@ import type { Storage } from "../_shared/storage.ts";
 
 export const MINT_ATTEMPTS = 5;
 
-/** Mints on one chain: the token URI (ipfs://...) to the wallet, or the platform's account when null. */
-export type ChainMinter = (wallet: string | null, tokenUri: string, metadata: Uint8Array) => Promise<Minted>;
+/** A transaction already sent for this NFT (by an earlier attempt), and how to record a new one. */
+export interface MintAttempt {
+  previousTransaction: string | null;
+  sent: (transactionId: string) => Promise<void>;
+}
+
+/**
+ * Mints on one chain: the token URI (ipfs://...) to the wallet, or the platform's account when null.
+ * A minter records its transaction through `attempt.sent` before waiting for it, and looks up
+ * `attempt.previousTransaction` before sending another: a retry never mints twice.
+ */
+export type ChainMinter = (
+  wallet: string | null,
+  tokenUri: string,
+  metadata: Uint8Array,
+  attempt: MintAttempt,
+) => Promise<Minted>;
+
+/** What a user may read of a failure: no endpoint URLs (an RPC URL can hold an API key). */
+export function publicReason(error: string): string {
+  return error.replace(/\b(?:https?|wss?):\/\/[^\s"'<>)]+/g, "<endpoint>").slice(0, 500);
+}
 
 export interface MintDeps {
   sql: Sql;
@@ -22,7 +42,13 @@ export interface MintDeps {
 }
 
 interface MintContext {
-  nft: { id: string; user_id: string; blockchain: "algorand" | "polygon"; wallet_address: string | null };
+  nft: {
+    id: string;
+    user_id: string;
+    blockchain: "algorand" | "polygon";
+    wallet_address: string | null;
+    transaction_id: string | null;
+  };
   badge: {
     name: string;
     description: string;
@@ -62,17 +88,17 @@ async function mint(deps: MintDeps, msg: QueueMessage<{ nft_id: string }>): Prom
     { bytes: image, mimetype: MIMETYPES[iconName.split(".").pop() ?? ""] ?? "application/octet-stream" },
     { earned_at: context.earned.earned_at, owner: context.owner.display_name ?? "LitinkAI reader" },
   );
-  // Stored under their CIDs, so the bytes behind each ipfs:// URI can be served and pinned.
-  const folder = `${nft.user_id}/nfts`;
-  await storage.put(
-    "media",
-    `${folder}/${files.imageCid}`,
-    image,
-    MIMETYPES[iconName.split(".").pop() ?? ""] ?? "",
-  );
-  await storage.put("media", `${folder}/${files.metadataCid}.json`, files.metadata, "application/json");
+  // Stored under their CIDs in the public nfts bucket, so the bytes behind each ipfs:// URI can be
+  // fetched and pinned by anyone (and no user can replace them).
+  await storage.put("nfts", files.imageCid, image, MIMETYPES[iconName.split(".").pop() ?? ""] ?? "");
+  await storage.put("nfts", `${files.metadataCid}.json`, files.metadata, "application/json");
   const metadataUri = `ipfs://${files.metadataCid}`;
-  const minted = await minter(nft.wallet_address, metadataUri, files.metadata);
+  const minted = await minter(nft.wallet_address, metadataUri, files.metadata, {
+    previousTransaction: nft.transaction_id,
+    sent: async (transactionId) => {
+      await sql`select private.note_mint_transaction(${nft.id}, ${transactionId})`;
+    },
+  });
   await sql`select private.complete_mint(${msg.msg_id}, ${nft.id}, ${
     sql.json({
       ...minted,
@@ -101,7 +127,7 @@ export async function runMint(
     process: (msg) => mint(deps, msg),
     fail: async (msg, error, retryable) => {
       const [{ outcome }] = await deps.sql<{ outcome: string }[]>`
-        select private.fail_mint(${msg.msg_id}, ${msg.message.nft_id}, ${error},
+        select private.fail_mint(${msg.msg_id}, ${msg.message.nft_id}, ${publicReason(error)},
           ${!retryable || msg.read_ct >= MINT_ATTEMPTS}, ${msg.read_ct}) as outcome`;
       return outcome === "retry" ? "retried" : "failed";
     },

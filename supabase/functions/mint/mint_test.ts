@@ -11,7 +11,9 @@ import { mintOnPolygon, readToken } from "../_shared/nft/polygon.ts";
 import { LocalStorage } from "../_shared/storage.ts";
 import { asUser, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import type { Sql } from "../_shared/db.ts";
-import { type ChainMinter, runMint } from "./mint.ts";
+import { type ChainMinter, publicReason, runMint } from "./mint.ts";
+import { RetryableError } from "../_shared/errors.ts";
+import { createPublicClient, http } from "viem";
 
 const local = polygonSettings({
   get: (name: string) => (name === "SUPABASE_URL" ? "http://127.0.0.1:54321" : undefined),
@@ -66,7 +68,7 @@ Deno.test("an earned badge is minted on the local chain to the user's wallet; ow
     assert.equal(onChain.uri, nft.metadata_uri, "and points at the row's metadata");
     // Anyone can recompute the CIDs from the stored bytes.
     const metadataCid = nft.metadata_uri.replace("ipfs://", "");
-    const metadata = await storage.get("media", `${userId}/nfts/${metadataCid}.json`);
+    const metadata = await storage.get("nfts", `${metadataCid}.json`);
     assert.equal(await ipfsCid(metadata), metadataCid);
     const json = JSON.parse(new TextDecoder().decode(metadata));
     assert.equal(json.image, nft.image_uri);
@@ -76,7 +78,7 @@ Deno.test("an earned badge is minted on the local chain to the user's wallet; ow
         a.trait_type === "rarity" && a.value === "common"
       ),
     );
-    const image = await storage.get("media", `${userId}/nfts/${nft.image_uri.replace("ipfs://", "")}`);
+    const image = await storage.get("nfts", nft.image_uri.replace("ipfs://", ""));
     assert.equal(`ipfs://${await ipfsCid(image)}`, nft.image_uri);
     assert.deepEqual(
       image,
@@ -105,6 +107,45 @@ Deno.test("without a wallet the token stays with the platform; an unconfigured c
     assert.equal(nft.wallet_address, PLATFORM, "custodial: the platform's account holds it");
     assert.equal((await readToken(local, BigInt(nft.asset_id.split("/")[1]))).owner, PLATFORM);
   });
+});
+
+Deno.test("a worker that dies after sending the mint transaction does not mint twice on retry", async () => {
+  await withBadge(async ({ sql, storage, userId, badgeId }) => {
+    const nftId = await request(sql, userId, badgeId, "polygon", USER_WALLET);
+    // The first attempt sends its transaction and dies before the receipt (a timeout, a killed process).
+    const dying: ChainMinter = (wallet, uri, _metadata, attempt) =>
+      mintOnPolygon(local, wallet, uri, {
+        ...attempt,
+        sent: async (tx) => {
+          await attempt.sent(tx);
+          throw new RetryableError("the worker stopped while waiting for the receipt");
+        },
+      });
+    assert.equal((await runMint({ sql, storage, minters: { polygon: dying } })).retried, 1);
+    const [{ transaction_id: sent }] = await sql`select transaction_id from public.nfts where id = ${nftId}`;
+    assert.match(sent, /^0x[0-9a-f]{64}$/, "the sent transaction was recorded");
+    await sql`update pgmq.q_mint set vt = now() where message ->> 'nft_id' = ${nftId}`; // skip the backoff
+    const nonce = () =>
+      createPublicClient({ transport: http(local.rpcUrl) }).getTransactionCount({ address: PLATFORM });
+    const before = await nonce();
+    const minter: ChainMinter = (wallet, uri, metadata, attempt) =>
+      mintOnPolygon(local, wallet, uri, attempt);
+    assert.equal((await runMint({ sql, storage, minters: { polygon: minter } })).completed, 1);
+    assert.equal(await nonce(), before, "the retry sent no second transaction");
+    const [nft] =
+      await sql`select status::text, transaction_id, asset_id from public.nfts where id = ${nftId}`;
+    assert.deepEqual([nft.status, nft.transaction_id], ["minted", sent]);
+    assert.equal((await readToken(local, BigInt(nft.asset_id.split("/")[1]))).owner, USER_WALLET);
+  });
+});
+
+Deno.test("a failure shown to the user names no endpoint (an RPC URL can hold an API key)", () => {
+  assert.equal(
+    publicReason(
+      "HTTP request failed.\nURL: https://polygon-mainnet.g.alchemy.com/v2/SECRETKEY123\nDetails: 429",
+    ),
+    "HTTP request failed.\nURL: <endpoint>\nDetails: 429",
+  );
 });
 
 /** An algod that answers as a real one does (JSON, and msgpack for pending transactions), recorded shapes. */

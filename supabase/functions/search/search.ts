@@ -25,10 +25,14 @@ export async function searchChapters(
     throw new HttpError(400, '"match_count" must be an integer from 1 to 100', "bad_request");
   }
   const bookId = uuidField(request.book_id, "book_id", true);
+  // The per-user limit is taken before the query is embedded (a paid call on hosted providers).
+  await asUser(sql, userId, (tx) => tx`select private.take_rate_limit('search')`);
   const { vectors } = await embedder.embed([query]);
-  const results = await asUser(sql, userId, (tx) =>
-    tx<SearchHit[]>`
+  const results = await asUser(sql, userId, async (tx) => {
+    await tx`select set_config('litinkai.search_counted', 'on', true)`;
+    return await tx<SearchHit[]>`
       select chapter_id, chapter_number, title, book_title, similarity
-      from public.match_chapters(${vectorLiteral(vectors[0])}::extensions.vector, ${matchCount}, ${bookId})`);
+      from public.match_chapters(${vectorLiteral(vectors[0])}::extensions.vector, ${matchCount}, ${bookId})`;
+  });
   return { model: embedder.model, results: [...results] };
 }

@@ -154,3 +154,27 @@ Deno.test("functions accept only valid user tokens: signed, expiring, for signed
   const anon = await sign({ role: "anon", aud: "authenticated" });
   await assert.rejects(requireUser(request(`Bearer ${anon}`)), /for signed-in users/);
 });
+
+Deno.test("a search over the rate limit is refused before its query is embedded (a paid call), and counts once", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "search-limit");
+    let embedded = 0;
+    const counting = {
+      ...offlineEmbedder,
+      embed: (texts: string[]) => (embedded++, offlineEmbedder.embed(texts)),
+    };
+    try {
+      await sql`update private.rate_limits set max_calls = 2 where action = 'search'`;
+      await searchChapters(sql, counting, userId, { query: "lamps" });
+      await searchChapters(sql, counting, userId, { query: "lamps" });
+      await assert.rejects(
+        searchChapters(sql, counting, userId, { query: "lamps" }),
+        /too many search requests/,
+      );
+      assert.equal(embedded, 2, "the refused search embedded nothing");
+    } finally {
+      await sql`update private.rate_limits set max_calls = 60 where action = 'search'`;
+      await deleteTestUser(sql, userId);
+    }
+  });
+});

@@ -137,7 +137,10 @@ export async function handleStripeWebhook(req: Request, deps: WebhookDeps): Prom
     try {
       outcome = await tx.savepoint((sp) => applyEvent(sp as unknown as Sql, deps.stripe, event));
     } catch (error) {
-      if (error instanceof HttpError) throw error; // not recorded: Stripe delivers it again
+      // Not recorded, so Stripe delivers it again: Stripe's API unavailable on a tie, or a transient
+      // database error (a deadlock, a serialization failure, a lost connection).
+      const code = String((error as { code?: unknown }).code ?? "");
+      if (error instanceof HttpError || code.startsWith("40") || code.startsWith("08")) throw error;
       outcome = "unmatched";
       detail = (error as Error).message;
     }

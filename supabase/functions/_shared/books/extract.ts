@@ -328,14 +328,17 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
   // The table of contents with its nesting: EPUB 3 nav document, else the EPUB 2 NCX.
   let entries: { title: string; href: string; depth: number }[] = [];
   let source: string | null = null;
+  // A table of contents larger than any real book's is not read (a crafted file); headings then serve.
+  const readable = (href: string) => files[href] !== undefined && files[href].length <= 5 * MIB;
   const nav = [...manifest.values()].find((m) => m.properties.split(/\s+/).includes("nav"));
-  if (nav && files[nav.href]) {
+  if (nav && readable(nav.href)) {
     const navHtml = read(nav.href);
     const tocNav = navHtml.match(/<nav\b[^>]*type\s*=\s*["']toc["'][^>]*>([\s\S]*?)<\/nav>/i)?.[1] ?? navHtml;
     let depth = -1;
     for (
       const m of tocNav.matchAll(
-        /<(\/?)ol\b[^>]*>|<a\b[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([\s\S]*?)<\/a>/gi,
+        // (A link's text is bounded: an unclosed <a> must not make the scan quadratic.)
+        /<(\/?)ol\b[^>]*>|<a\b[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([\s\S]{0,2000}?)<\/a>/gi,
       )
     ) {
       if (m[2] === undefined) depth += m[1] ? -1 : 1;
@@ -351,11 +354,11 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
     const ncx = ncxId
       ? manifest.get(ncxId)
       : [...manifest.values()].find((m) => m.type === "application/x-dtbncx+xml");
-    if (ncx && files[ncx.href]) {
+    if (ncx && readable(ncx.href)) {
       let depth = -1;
       for (
         const m of read(ncx.href).matchAll(
-          /<(\/?)navPoint\b[^>]*>|<text>([\s\S]*?)<\/text>|<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
+          /<(\/?)navPoint\b[^>]*>|<text>([\s\S]{0,2000}?)<\/text>|<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
         )
       ) {
         if (m[2] !== undefined) entries.push({ title: htmlToText(m[2]), href: "", depth });

@@ -5,7 +5,7 @@
  * the platform's custodial account (the row's wallet_address says which) until then.
  */
 import algosdk from "algosdk";
-import type { Minted } from "./polygon.ts";
+import type { Minted, SentTransaction } from "./polygon.ts";
 
 export interface AlgorandSettings {
   server: string;
@@ -19,9 +19,24 @@ export async function mintOnAlgorand(
   settings: AlgorandSettings,
   tokenUri: string,
   metadata: Uint8Array,
+  attempt: SentTransaction = { previousTransaction: null, sent: () => Promise.resolve() },
 ): Promise<Minted> {
   const algod = settings.client ?? new algosdk.Algodv2(settings.token, settings.server, "");
   const account = algosdk.mnemonicToSecretKey(settings.mnemonic);
+  // An earlier attempt's transaction that was confirmed is the asset; it is not created again.
+  if (attempt.previousTransaction) {
+    const earlier = await algod.pendingTransactionInformation(attempt.previousTransaction).do().catch(() =>
+      null
+    );
+    if (earlier?.confirmedRound && earlier.assetIndex !== undefined) {
+      return {
+        asset_id: String(earlier.assetIndex),
+        transaction_id: attempt.previousTransaction,
+        contract_address: "",
+        wallet_address: account.addr.toString(),
+      };
+    }
+  }
   const name = JSON.parse(new TextDecoder().decode(metadata)).name as string;
   const suggestedParams = await algod.getTransactionParams().do();
   const txn = algosdk.makeAssetCreateTxnWithSuggestedParamsFromObject({
@@ -36,6 +51,7 @@ export async function mintOnAlgorand(
     manager: account.addr,
     suggestedParams,
   });
+  await attempt.sent(txn.txID());
   const { txid } = await algod.sendRawTransaction(txn.signTxn(account.sk)).do();
   const confirmed = await algosdk.waitForConfirmation(algod, txid, 8);
   if (confirmed.assetIndex === undefined) {

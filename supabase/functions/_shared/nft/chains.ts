@@ -38,7 +38,11 @@ export function mintersFromEnv(env: Env = Deno.env): Partial<Record<"algorand" |
   const polygon = polygonSettings(env);
   const algorand = algorandSettings(env);
   return {
-    ...(polygon ? { polygon: (wallet, uri) => mintOnPolygon(polygon, wallet, uri) } : {}),
-    ...(algorand ? { algorand: (_wallet, uri, metadata) => mintOnAlgorand(algorand, uri, metadata) } : {}),
+    ...(polygon
+      ? { polygon: (wallet, uri, _metadata, attempt) => mintOnPolygon(polygon, wallet, uri, attempt) }
+      : {}),
+    ...(algorand
+      ? { algorand: (_wallet, uri, metadata, attempt) => mintOnAlgorand(algorand, uri, metadata, attempt) }
+      : {}),
   };
 }

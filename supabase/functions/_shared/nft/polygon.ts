@@ -10,6 +10,7 @@ import {
   getAddress,
   type Hex,
   http,
+  type Log,
   parseEventLogs,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -46,14 +47,32 @@ function clients(settings: PolygonSettings) {
   };
 }
 
-/** Mints one token to `to` (the platform's own account when null) with `tokenUri`; waits for the receipt. */
+/** A transaction sent by an earlier attempt, and where to record a new one before waiting for it. */
+export interface SentTransaction {
+  previousTransaction: string | null;
+  sent: (transactionId: string) => Promise<void>;
+}
+
+/**
+ * Mints one token to `to` (the platform's own account when null) with `tokenUri` and waits for the
+ * receipt. An earlier attempt's transaction that made it onto the chain is used instead of minting again.
+ */
 export async function mintOnPolygon(
   settings: PolygonSettings,
   to: string | null,
   tokenUri: string,
+  attempt: SentTransaction = { previousTransaction: null, sent: () => Promise.resolve() },
 ): Promise<Minted> {
   const { account, reader, writer } = clients(settings);
   const owner = getAddress(to ?? account.address);
+  if (attempt.previousTransaction) {
+    const earlier = await reader.getTransactionReceipt({ hash: attempt.previousTransaction as Hex }).catch(
+      () => null,
+    );
+    if (earlier?.status === "success") {
+      return mintedFrom(settings, owner, attempt.previousTransaction as Hex, earlier.logs);
+    }
+  }
   const chainId = await reader.getChainId();
   const hash = await writer.writeContract({
     address: settings.contract,
@@ -67,21 +86,22 @@ export async function mintOnPolygon(
       rpcUrls: { default: { http: [settings.rpcUrl] } },
     },
   });
+  await attempt.sent(hash);
   const receipt = await reader.waitForTransactionReceipt({ hash, timeout: 60_000 });
   if (receipt.status !== "success") throw new Error(`mint transaction ${hash} reverted`);
-  const [transfer] = parseEventLogs({
-    abi: LITINK_BADGE_ABI,
-    logs: receipt.logs,
-    eventName: "Transfer",
-  }) as unknown as {
-    args: { tokenId: bigint };
+  return mintedFrom(settings, owner, hash, receipt.logs);
+}
+
+function mintedFrom(settings: PolygonSettings, owner: string, hash: Hex, logs: Log[]): Minted {
+  const [transfer] = parseEventLogs({ abi: LITINK_BADGE_ABI, logs, eventName: "Transfer" }) as unknown as {
+    args: { tokenId: bigint; to: string };
   }[];
   if (!transfer) throw new Error(`mint transaction ${hash} emitted no Transfer`);
   return {
     asset_id: `${getAddress(settings.contract)}/${transfer.args.tokenId}`,
     transaction_id: hash,
     contract_address: getAddress(settings.contract),
-    wallet_address: owner,
+    wallet_address: getAddress(transfer.args.to ?? owner),
   };
 }
 
