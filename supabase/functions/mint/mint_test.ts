@@ -128,7 +128,7 @@ Deno.test("a worker that dies after sending the mint transaction does not mint t
     const nonce = () =>
       createPublicClient({ transport: http(local.rpcUrl) }).getTransactionCount({ address: PLATFORM });
     const before = await nonce();
-    const minter: ChainMinter = (wallet, uri, metadata, attempt) =>
+    const minter: ChainMinter = (wallet, uri, _metadata, attempt) =>
       mintOnPolygon(local, wallet, uri, attempt);
     assert.equal((await runMint({ sql, storage, minters: { polygon: minter } })).completed, 1);
     assert.equal(await nonce(), before, "the retry sent no second transaction");
