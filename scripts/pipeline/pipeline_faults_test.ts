@@ -241,6 +241,47 @@ Deno.test("a canceled generation is refunded and its queued work is dropped", as
   });
 });
 
+Deno.test("canceling while a worker holds a unit: no deadlock, and that unit's job rows are closed when it ends", async () => {
+  await withFixture("cancel-held", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await runWorker(sql, { step: "script", handler: handlers.script });
+    // A worker claims an images unit and holds it (its transaction still open) while the user cancels.
+    const claimed = await sql.reserve();
+    try {
+      await claimed`begin`;
+      const [msg] =
+        await claimed`select msg_id, message, context from private.claim_steps('images', 30, 1, 5)`;
+      assert.ok(msg?.context, "the unit began");
+      await asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`);
+      await claimed`commit`;
+      // The worker finishes its unit: recorded as stale, and its job row no longer in progress.
+      const [{ outcome }] = await sql`
+        select private.complete_step(${msg.msg_id}, ${generationId}, 'images', ${msg.message.unit},
+          ${
+        sql.json({
+          storage_path: "x",
+          url: "u",
+          width: 1,
+          height: 1,
+          model: "offline-card-renderer",
+          provider: "offline",
+        })
+      },
+          '[]') as outcome`;
+      assert.equal(outcome, "stale");
+    } finally {
+      claimed.release();
+    }
+    const jobs =
+      await sql`select status::text, error_message from public.image_generations where video_generation_id = ${generationId}`;
+    assert.ok(jobs.length > 0);
+    assert.ok(jobs.every((j) => j.status === "failed"), JSON.stringify(jobs));
+    const [{ waiting }] = await sql`
+      select count(*)::int as waiting from pgmq.q_images where message->>'generation_id' = ${generationId}`;
+    assert.equal(waiting, 0, "the held message was skipped by the cancel and dropped by its worker");
+  });
+});
+
 Deno.test("another user can neither start, see, retry nor cancel your generation; clients cannot write status or cost", async () => {
   await withFixture("owner", async ({ sql, userId, chapterId }) => {
     const otherId = await createTestUser(sql, "intruder");

@@ -580,8 +580,11 @@ as $$
 declare
   ids bigint[];
 begin
-  execute pg_catalog.format('select array_agg(msg_id) from pgmq.%I where message ->> ''generation_id'' = $1',
-    'q_' || p_step) into ids using p_generation_id::text;
+  -- A message a worker holds (being claimed) is skipped: that worker finds the generation stopped and
+  -- drops it itself; waiting on it could deadlock with the worker's begin_step.
+  execute pg_catalog.format('select array_agg(m.msg_id) from (select q.msg_id from pgmq.%I q
+      where q.message ->> ''generation_id'' = $1 for update skip locked) m', 'q_' || p_step)
+    into ids using p_generation_id::text;
   if ids is not null then
     perform pgmq.delete(p_step::text, ids);
   end if;
@@ -977,6 +980,12 @@ begin
     call_index := call_index + 1;
   end loop;
   if stale then
+    -- Work that began as the generation was canceled or failed: its job rows are closed too (the
+    -- cancel skipped them while this unit's worker held them).
+    if generation.status in ('completed', 'failed', 'canceled') and unit.unit_key is not null then
+      execute pg_catalog.format('select private.%I($1, $2, $3, $4, $5)', 'stage_' || p_step || '_fail')
+        using generation, unit, 'the generation was ' || generation.status, false, true;
+    end if;
     return 'stale';
   end if;
   if stage.job_table is not null and job_id is not null and call_index > 0 then -- nothing logged, nothing to add

@@ -86,7 +86,7 @@ async function mint(deps: MintDeps, msg: QueueMessage<{ nft_id: string }>): Prom
     nft.blockchain,
     badge,
     { bytes: image, mimetype: MIMETYPES[iconName.split(".").pop() ?? ""] ?? "application/octet-stream" },
-    { earned_at: context.earned.earned_at, owner: context.owner.display_name ?? "LitinkAI reader" },
+    { earned_at: context.earned.earned_at },
   );
   // Stored under their CIDs in the public nfts bucket, so the bytes behind each ipfs:// URI can be
   // fetched and pinned by anyone (and no user can replace them).
@@ -104,7 +104,10 @@ async function mint(deps: MintDeps, msg: QueueMessage<{ nft_id: string }>): Prom
       ...minted,
       metadata_uri: metadataUri,
       image_uri: `ipfs://${files.imageCid}`,
-      attributes: files.attributes,
+      // Held by the platform (Algorand, until the wallet opts in): the wallet asked for is kept here.
+      attributes: minted.wallet_address !== nft.wallet_address && nft.wallet_address
+        ? { ...files.attributes, requested_wallet: nft.wallet_address }
+        : files.attributes,
     } as unknown as Json)
   })`;
   return "completed";

@@ -215,3 +215,66 @@ Deno.test("text headings stand alone: cross-references and wrapped prose are not
   assert.deepEqual(structure.chapters.map((c) => c.partTitle), ["VOLUME I", "VOLUME I", "VOLUME II"]);
   assert.equal(structure.structureType, "mixed");
 });
+
+/** A book given as its outline: sections of `words` words each, placed in order. */
+function outlined(sections: { title: string; depth: number; words?: number }[]) {
+  let text = "";
+  const outline = sections.map((s) => {
+    if (text) text += "\n\n";
+    const start = text.length;
+    text += `${s.title}\n\n${prose(s.words ?? 0, start + 1)}`.trim();
+    return { title: s.title, depth: s.depth, start };
+  });
+  return detectStructure({ format: "epub", text, outline, outlineSource: "epub_nav" });
+}
+
+Deno.test("outlines of novels: same-titled chapters stay apart; a prologue and epilogue stand beside parts", () => {
+  const pov = outlined([
+    { title: "Prologue", depth: 0, words: 300 },
+    { title: "Bran", depth: 0, words: 400 },
+    { title: "Catelyn", depth: 0, words: 400 },
+    { title: "Bran", depth: 0, words: 400 },
+    { title: "Jon", depth: 0, words: 400 },
+  ]);
+  assert.deepEqual(pov.chapters.map((c) => c.title), ["Prologue", "Bran", "Catelyn", "Bran", "Jon"]);
+
+  const parts = outlined([
+    { title: "Prologue", depth: 0, words: 200 },
+    { title: "Part One", depth: 0 },
+    { title: "Chapter 1", depth: 1, words: 300 },
+    { title: "Chapter 2", depth: 1, words: 300 },
+    { title: "Part Two", depth: 0 },
+    { title: "Chapter 1", depth: 1, words: 300 },
+    { title: "Chapter 2", depth: 1, words: 300 },
+    { title: "Epilogue", depth: 0, words: 200 },
+  ]);
+  assert.deepEqual(
+    parts.chapters.map((c) => [c.title, c.partTitle]),
+    [["Prologue", null], ["Chapter 1", "Part One"], ["Chapter 2", "Part One"], ["Chapter 1", "Part Two"], [
+      "Chapter 2",
+      "Part Two",
+    ], ["Epilogue", null]],
+  );
+  assert.equal(parts.structureType, "mixed");
+  assert.deepEqual(parts.matter, [], "the prologue is a chapter, not a title page");
+});
+
+Deno.test("a contents link gives way to its heading only when its own section is a few words", () => {
+  const book = outlined([
+    { title: "1. The Harbour", depth: 0, words: 5 },
+    { title: "2. The Tower", depth: 0, words: 5 },
+    { title: "Chapter 1. The Harbour", depth: 0, words: 400 },
+    { title: "Chapter 2. The Tower", depth: 0, words: 400 },
+  ]);
+  assert.deepEqual(book.chapters.map((c) => c.title), ["Chapter 1. The Harbour", "Chapter 2. The Tower"]);
+});
+
+Deno.test("a play's speaker names are not running headers", async () => {
+  const scene = (n: number) =>
+    `SCENE ${n}\n\nHAMLET\n\nWho is there, friend?\n\nHORATIO\n\nA friend to this ground.\n\nHAMLET\n\nWelcome, then.`;
+  const text = ["ACT I", scene(1), "ACT II", scene(2), "ACT III", scene(3)].join("\n\n");
+  const book = await extractBook("play.txt", enc(text));
+  const structure = detectStructure(book);
+  const all = structure.chapters.map((c) => c.content).join("\n");
+  assert.equal((all.match(/^HAMLET$/gm) ?? []).length, 6, "every speaker line is kept");
+});

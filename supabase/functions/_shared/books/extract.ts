@@ -356,8 +356,11 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
       : [...manifest.values()].find((m) => m.type === "application/x-dtbncx+xml");
     if (ncx && readable(ncx.href)) {
       let depth = -1;
+      // Only the navMap: a pageList's page numbers are not a table of contents.
+      const ncxText = read(ncx.href);
+      const navMap = ncxText.match(/<navMap\b[^>]*>([\s\S]*)<\/navMap>/i)?.[1] ?? ncxText;
       for (
-        const m of read(ncx.href).matchAll(
+        const m of navMap.matchAll(
           /<(\/?)navPoint\b[^>]*>|<text>([\s\S]{0,2000}?)<\/text>|<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
         )
       ) {
@@ -521,12 +524,12 @@ function titleOffset(page: string, title: string): number {
     title.replace(/^\s*(?:chapter|appendix|part)?\s*[\dIVXLCivxlc]+(?:\.\d+)*\s*[.:]?\s+/i, ""),
   );
   if (key === "") return 0;
-  // The title starts the line (after any numbering: "3", "Chapter 3", "A."), on one line or over up to three.
-  const numbering = /^(?:chapter|appendix|part)?[0-9ivxlc]*/;
+  // The title starts the line, after any numbering ("3", "3.1", "Chapter 3", "IV.") as whole tokens.
+  const numbering = /^\s*(?:(?:chapter|appendix|part)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+)\b[.:]?\s*/i;
   const lines = page.split("\n");
   let offset = 0;
   for (let i = 0; i < lines.length; i++) {
-    const here = titleKey(lines[i]).replace(numbering, "");
+    const here = titleKey(lines[i].replace(numbering, ""));
     const joined = here + titleKey(lines[i + 1] ?? "") + titleKey(lines[i + 2] ?? "");
     const alone = here === "" ? titleKey(lines[i + 1] ?? "") + titleKey(lines[i + 2] ?? "") : "";
     if (
@@ -604,7 +607,8 @@ export function stripRunningLines(pages: string[]): string[] {
       }
     }
   }
-  // Only lines that look like running heads: in capitals, or next to a page number.
+  // Only lines that stand next to a page number: a play's speaker names or a section number that
+  // recurs are not running heads.
   const text = pages[0] ?? "";
   const lines = text.split("\n").map((l) => l.trim());
   const nearPageNumber = new Set<string>();
@@ -616,7 +620,7 @@ export function stripRunningLines(pages: string[]): string[] {
   for (const [line, n] of counts) {
     if (
       n >= 3 && !/^(chapter|part|book|volume|appendix)\b/i.test(line) &&
-      ((/\p{Lu}/u.test(line) && line === line.toUpperCase()) || nearPageNumber.has(line))
+      nearPageNumber.has(line)
     ) running.add(line);
   }
   return pages.map((page) =>

@@ -154,18 +154,38 @@ function fromOutline(
     }
     entries.push(entry);
   }
-  // A contents page's links come again as the headings they point at: the earlier of two entries
-  // with the same title (numbering aside) at the same level is a contents line.
+  // A contents page's links come again as the headings they point at: an entry whose own section is
+  // a few words, and whose title (numbering aside) stands again later at its level over a section at
+  // least five times as long, is a contents line.
+  // (Chapters that share a title, such as a point-of-view character's, each have their text.)
   const bare = (t: string) =>
-    t.toLowerCase().replace(/^(?:chapter|appendix|part)?\s*[\divxlc]*[.:]?\s+/i, "").trim();
-  for (let i = entries.length - 2; i >= 0; i--) {
-    if (
-      entries.slice(i + 1).some((e) =>
-        e.depth === entries[i].depth && bare(e.title) === bare(entries[i].title)
-      )
-    ) {
-      entries.splice(i, 1);
+    t.toLowerCase().replace(/^(?:(?:chapter|appendix|part)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+)\b[.:]?\s+/i, "")
+      .trim();
+  // Each entry's section: up to the next entry at its level or above.
+  const sectionEnd = new Array<number>(entries.length).fill(text.length);
+  const stack: number[] = [];
+  entries.forEach((entry, i) => {
+    while (stack.length > 0 && entries[stack.at(-1)!].depth >= entry.depth) {
+      sectionEnd[stack.pop()!] = entry.start;
     }
+    stack.push(i);
+  });
+  const sectionWords = entries.map((e, i) => wordCount(text.slice(e.start, sectionEnd[i])));
+  const later = new Map<string, number>(); // title at a level -> the words of its later section
+  const drop = new Set<number>();
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const key = `${entries[i].depth}|${bare(entries[i].title)}`;
+    const twinWords = later.get(key);
+    if (twinWords !== undefined && sectionWords[i] < 300 && sectionWords[i] * 5 < twinWords) {
+      drop.add(i);
+      continue;
+    }
+    later.set(key, sectionWords[i]);
+  }
+  if (drop.size > 0) {
+    const kept = entries.filter((_, i) => !drop.has(i));
+    entries.length = 0;
+    entries.push(...kept);
   }
   if (entries.length === 0) return null;
   const isMatter = (i: number) => MATTER_RE.test(normaliseForMatch(entries[i].title));
@@ -176,14 +196,22 @@ function fromOutline(
     entries.filter((e) => e.depth === top).length === 1 && entries.some((e) => e.depth > top)
   ) top++;
   const at = (depth: number) => entries.map((e, i) => ({ e, i })).filter(({ e }) => e.depth === depth);
-  const tops = at(top).filter(({ i }) => !isMatter(i));
-  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter.
-  const childrenOf = (i: number) => {
-    const end = entries.findIndex((e, j) => j > i && e.depth <= entries[i].depth);
-    return entries.slice(i + 1, end < 0 ? entries.length : end).filter((e) =>
-      e.depth === entries[i].depth + 1
-    );
-  };
+  // For each entry, the next one at its level or above, and its direct children (one pass).
+  const nextAtOrAbove = new Array<number>(entries.length).fill(entries.length);
+  const children: Entry[][] = entries.map(() => []);
+  const open: number[] = [];
+  entries.forEach((entry, i) => {
+    while (open.length > 0 && entries[open.at(-1)!].depth >= entry.depth) nextAtOrAbove[open.pop()!] = i;
+    if (open.length > 0 && entries[open.at(-1)!].depth === entry.depth - 1) {
+      children[open.at(-1)!].push(entry);
+    }
+    open.push(i);
+  });
+  const childrenOf = (i: number) => children[i];
+  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter; a
+  // prologue, an epilogue or an introduction may stand among them as chapters of their own.
+  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && childrenOf(i).length === 0;
+  const tops = at(top).filter(({ i }) => !isMatter(i) && !special(i));
   const partLike = tops.length >= 2 &&
     tops.every(({ e, i }) =>
       (PART_TITLE_RE.test(e.title) && childrenOf(i).length > 0) ||
@@ -195,6 +223,7 @@ function fromOutline(
   const outer = at(top);
   const titlePage = outer.length >= 3 && childrenOf(outer[0].i).length === 0 &&
       outer[0].e.start <= text.length * 0.01 && !/^(?:chapter\b|\d)/i.test(outer[0].e.title) &&
+      !SPECIAL_RE.test(outer[0].e.title) &&
       outer.slice(1).filter(({ i }) => childrenOf(i).length > 0).length >= (outer.length - 1) * 0.6
     ? outer[0].i
     : -1;
@@ -205,16 +234,20 @@ function fromOutline(
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     if (entry.depth > chapterDepth) continue;
-    const end = entries.slice(i + 1).find((e) => e.depth <= chapterDepth)?.start ?? text.length;
+    // Up to the next entry at the chapter level or above.
+    let j = nextAtOrAbove[i];
+    while (j < entries.length && entries[j].depth > chapterDepth) j = nextAtOrAbove[j];
+    const end = entries[j]?.start ?? text.length;
     if (isMatter(i) || i === titlePage) {
       const content = text.slice(entry.start, end).trim();
       matter.push({ title: entry.title, words: wordCount(content), content });
       continue;
     }
-    if (entry.depth < chapterDepth) {
+    if (entry.depth < chapterDepth && !special(i)) {
       part = entry.title;
       continue;
     }
+    if (entry.depth < chapterDepth) part = null; // a prologue or epilogue beside the parts
     const content = withoutTitle(text.slice(entry.start, end), entry.title);
     if (wordCount(content) === 0) continue; // a heading with nothing under it (a contents link)
     chapters.push({ title: entry.title, partTitle: part, content });
@@ -247,7 +280,8 @@ function fromOutline(
         // The appendix's text is no longer the last chapter's.
         const last = chapters[chapters.length - 1];
         const cut = last.content.indexOf(text.slice(h.start, h.start + 200).trim());
-        if (cut > 0) last.content = last.content.slice(0, cut).trim();
+        if (cut >= 0) last.content = last.content.slice(0, cut).trim();
+        if (last.content === "") chapters.pop(); // it only held what is now its own chapter
         chapters.push(chapter);
       }
     }

@@ -35,7 +35,8 @@ export async function tokenMetadata(
   chain: "algorand" | "polygon",
   badge: BadgeForMint,
   image: { bytes: Uint8Array; mimetype: string },
-  earned: { earned_at: string; owner: string },
+  // Only what cannot change between attempts, so a retry builds the same metadata (and CID).
+  earned: { earned_at: string },
 ): Promise<TokenFiles> {
   const imageCid = await ipfsCid(image.bytes);
   const traits = {
@@ -43,7 +44,6 @@ export async function tokenMetadata(
     rarity: badge.rarity,
     xp_reward: badge.xp_reward,
     earned_at: earned.earned_at,
-    earned_by: earned.owner,
   };
   const json = chain === "algorand"
     ? { // ARC-3: name, decimals, image with its integrity and mimetype, properties

@@ -7,9 +7,11 @@ import {
   type Abi,
   createPublicClient,
   createWalletClient,
+  encodeFunctionData,
   getAddress,
   type Hex,
   http,
+  keccak256,
   type Log,
   parseEventLogs,
 } from "viem";
@@ -66,27 +68,34 @@ export async function mintOnPolygon(
   const { account, reader, writer } = clients(settings);
   const owner = getAddress(to ?? account.address);
   if (attempt.previousTransaction) {
-    const earlier = await reader.getTransactionReceipt({ hash: attempt.previousTransaction as Hex }).catch(
-      () => null,
-    );
-    if (earlier?.status === "success") {
-      return mintedFrom(settings, owner, attempt.previousTransaction as Hex, earlier.logs);
-    }
+    // An earlier attempt's transaction: mined (use it), still pending (wait for it), or gone (mint anew).
+    const previous = attempt.previousTransaction as Hex;
+    const earlier = await reader.getTransactionReceipt({ hash: previous }).catch(() => null) ??
+      (await reader.getTransaction({ hash: previous }).catch(() => null)
+        ? await reader.waitForTransactionReceipt({ hash: previous, timeout: 60_000 })
+        : null);
+    if (earlier?.status === "success") return mintedFrom(settings, owner, previous, earlier.logs);
   }
   const chainId = await reader.getChainId();
-  const hash = await writer.writeContract({
-    address: settings.contract,
-    abi: LITINK_BADGE_ABI,
-    functionName: "mint",
-    args: [owner, tokenUri],
-    chain: {
-      id: chainId,
-      name: `chain ${chainId}`,
-      nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
-      rpcUrls: { default: { http: [settings.rpcUrl] } },
-    },
+  const chain = {
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
+    rpcUrls: { default: { http: [settings.rpcUrl] } },
+  };
+  // Signed first and recorded by its hash before it is sent: whatever happens after, a retry finds it.
+  const request = await writer.prepareTransactionRequest({
+    account,
+    chain,
+    to: settings.contract,
+    data: encodeFunctionData({ abi: LITINK_BADGE_ABI, functionName: "mint", args: [owner, tokenUri] }),
   });
+  const signed = await writer.signTransaction(
+    { ...request, chain } as Parameters<typeof writer.signTransaction>[0],
+  );
+  const hash = keccak256(signed);
   await attempt.sent(hash);
+  await writer.sendRawTransaction({ serializedTransaction: signed });
   const receipt = await reader.waitForTransactionReceipt({ hash, timeout: 60_000 });
   if (receipt.status !== "success") throw new Error(`mint transaction ${hash} reverted`);
   return mintedFrom(settings, owner, hash, receipt.logs);
