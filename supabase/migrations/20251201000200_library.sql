@@ -591,7 +591,7 @@ revoke all on function private.nearest_passages(extensions.vector, uuid, integer
 grant execute on function private.nearest_passages(extensions.vector, uuid, integer) to authenticated, service_role;
 
 -- Client RPC: the caller's chapters nearest to a query embedding, best first, with cosine similarity,
--- ranked by each chapter's best passage. A large library (1,000 passages or more) is searched through
+-- ranked by each chapter's best passage. A large library (3,000 passages or more) is searched through
 -- the HNSW index; a small one, or whatever the index scan could not fill, by exact distance over the
 -- caller's own passages, in the same query. Security invoker: the caller's row level security applies.
 create or replace function public.match_chapters(
@@ -619,8 +619,11 @@ begin
   if coalesce(pg_catalog.current_setting('litinkai.search_counted', true), '') <> 'on' then
     perform private.take_rate_limit('search');
   end if;
-  select pg_catalog.count(*) >= 1000 into large_library
-  from (select 1 from public.chapter_passages p where p.user_id = caller limit 1000) s;
+  -- Exact search over the caller's own passages up to 3,000 of them (about 5 microseconds a passage
+  -- here, so 15 ms): complete and exactly ranked however many other users share the index. Larger
+  -- libraries go through the HNSW index, filtered to the caller.
+  select pg_catalog.count(*) >= 3000 into large_library
+  from (select 1 from public.chapter_passages p where p.user_id = caller limit 3000) s;
 
   return query
   with approximate as materialized (

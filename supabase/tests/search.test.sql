@@ -1,4 +1,5 @@
--- match_chapters over a library large enough for the ANN path (1,000 passages or more), from the outside.
+-- match_chapters over a library large enough for the ANN path (3,000 passages or more), and for a caller
+-- whose few passages are a small fraction of the index (exact search), from the outside.
 begin;
 select plan(10);
 
@@ -10,11 +11,11 @@ select '00000000-0000-4000-8000-0000000aa001'::uuid, owner, 'Big library', 'read
 union all select '00000000-0000-4000-8000-0000000aa002'::uuid, owner, 'Short book', 'ready'::public.book_status from ids
 union all select '00000000-0000-4000-8000-0000000aa003'::uuid, other, 'Someone else''s', 'ready'::public.book_status from ids;
 
--- 1,200 chapters with one random passage each, 3 in a second book, and the stranger's copy of chapter 600.
+-- 3,200 chapters with one random passage each, 3 in a second book, and the stranger's copy of chapter 600.
 insert into public.chapters (id, book_id, chapter_number, title, content)
 select ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, '00000000-0000-4000-8000-0000000aa001'::uuid, n,
        'Chapter ' || n, 'text'
-from generate_series(1, 1200) n
+from generate_series(1, 3200) n
 union all
 select ('00000000-0000-4000-8001-' || lpad(n::text, 12, '0'))::uuid, '00000000-0000-4000-8000-0000000aa002', n,
        'Short ' || n, 'text'
