@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# npm run bench: benchmarks against the local stack (figures, not tests).
+# npm run bench: benchmarks against the local stack (figures, not tests). `npm run bench:tenants`
+# runs the multi-tenant search benchmark instead (scripts/bench/tenants/, minutes of loading).
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 bash "$PROJECT_ROOT/scripts/stack.sh" up
 export SUPABASE_DB_URL="${DB_URL:-$(db_url)}"
-for bench in "$PROJECT_ROOT"/scripts/bench/*.ts; do
+dir="$PROJECT_ROOT/scripts/bench"
+[ "${1:-}" = tenants ] && dir="$PROJECT_ROOT/scripts/bench/tenants"
+for bench in "$dir"/*.ts; do
   step "Benchmark: $(basename "$bench" .ts)"
   "$PROJECT_ROOT/node_modules/.bin/deno" run --allow-all "$bench"
 done
