@@ -67,8 +67,8 @@ try {
       await tx`
         insert into public.chapter_passages (chapter_id, user_id, passage_index, content, content_hash, embedding, embedding_model)
         select c.id, ${user.id}, 0, 'x', 'bench', (
-          select array_agg(v + (random()::real - 0.5) * 0.04 order by i) from bench_topics t,
-            unnest(t.v) with ordinality x (v, i) where t.t = (c.chapter_number * 37 + ${u * 11}) % 250
+          select array_agg(x.val + (random()::real - 0.5) * 0.04 order by x.i) from bench_topics t,
+            unnest(t.v) with ordinality x (val, i) where t.t = (c.chapter_number * 37 + ${u * 11}) % 250
         )::extensions.vector, 'bench'
         from public.chapters c where c.book_id = ${bookId}`;
     });
@@ -124,5 +124,12 @@ try {
   await sql`update private.rate_limits set max_calls = 60 where action = 'search'`;
   await sql`delete from auth.users where email like 'tenant-%@bench.local'`;
 } finally {
+  // The migration's index is put back whatever happened (it was dropped for a faster load).
+  const [{ missing }] =
+    await sql`select to_regclass('public.chapter_passages_embedding_hnsw_idx') is null as missing`;
+  if (missing) {
+    await sql.unsafe(`create index chapter_passages_embedding_hnsw_idx on public.chapter_passages
+      using hnsw ((embedding::extensions.halfvec(1536)) extensions.halfvec_cosine_ops) with (m = 16, ef_construction = 200)`);
+  }
   await sql.end();
 }
