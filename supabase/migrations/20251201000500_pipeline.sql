@@ -716,7 +716,7 @@ begin
   end if;
 
   update public.user_subscriptions s set video_count_used = s.video_count_used + 1 where s.id = subscription.id;
-  -- (videos_created counts completed videos: private.progress_from_generation.)
+  -- (videos_created counts completed videos: the video_generations_progress trigger.)
   insert into public.video_generations (user_id, chapter_id, script_style, quality_tier, pipeline_metadata)
   values (caller, start_video_generation.chapter_id, start_video_generation.script_style,
           start_video_generation.quality_tier, '{"stages": {}}')

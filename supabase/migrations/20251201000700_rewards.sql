@@ -305,38 +305,25 @@ begin
 end;
 $$;
 
--- Events from the tables where they happen.
-create or replace function private.progress_from_book()
+-- Events from the tables where they happen: the trigger's argument names the kind of event.
+create or replace function private.progress_from_row()
 returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  perform private.record_progress_event(new.user_id, 'book_ready', new.id::text, 0,
-    pg_catalog.jsonb_build_object('book_id', new.id, 'title', new.title));
+  perform private.record_progress_event(new.user_id, tg_argv[0], new.id::text, 0,
+    pg_catalog.jsonb_build_object('table', tg_table_name, 'id', new.id));
   return null;
 end;
 $$;
 create trigger books_progress after update of status on public.books
   for each row when (new.status = 'ready' and old.status is distinct from 'ready')
-  execute function private.progress_from_book();
-
-create or replace function private.progress_from_generation()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  perform private.record_progress_event(new.user_id, 'video_completed', new.id::text, 0,
-    pg_catalog.jsonb_build_object('video_generation_id', new.id, 'chapter_id', new.chapter_id));
-  return null;
-end;
-$$;
+  execute function private.progress_from_row('book_ready');
 create trigger video_generations_progress after update of status on public.video_generations
   for each row when (new.status = 'completed' and old.status is distinct from 'completed')
-  execute function private.progress_from_generation();
+  execute function private.progress_from_row('video_completed');
 
 -- Quizzes ------------------------------------------------------------------------------------------
 create table public.quiz_attempts (
@@ -441,8 +428,7 @@ alter publication supabase_realtime add table public.user_progress, public.user_
 
 revoke all on private.xp_rules, private.progress_events from anon, authenticated;
 revoke all on function private.level_for_xp(integer), private.criteria_met(public.user_progress, jsonb),
-  private.record_progress_event(uuid, text, text, numeric, jsonb), private.progress_from_book(),
-  private.progress_from_generation()
+  private.record_progress_event(uuid, text, text, numeric, jsonb), private.progress_from_row()
   from public, anon, authenticated;
 grant execute on function private.record_progress_event(uuid, text, text, numeric, jsonb),
   private.level_for_xp(integer) to service_role;
