@@ -622,8 +622,13 @@ begin
   -- Exact search over the caller's own passages up to 3,000 of them (about 5 microseconds a passage
   -- here, so 15 ms): complete and exactly ranked however many other users share the index. Larger
   -- libraries go through the HNSW index, filtered to the caller.
+  -- (Searching one book counts that book's passages: a power user's small book is searched exactly.)
   select pg_catalog.count(*) >= 3000 into large_library
-  from (select 1 from public.chapter_passages p where p.user_id = caller limit 3000) s;
+  from (select 1 from public.chapter_passages p
+        where p.user_id = caller
+          and (match_chapters.book_id is null
+               or p.chapter_id in (select c.id from public.chapters c where c.book_id = match_chapters.book_id))
+        limit 3000) s;
 
   return query
   with approximate as materialized (

@@ -1,7 +1,7 @@
 -- match_chapters over a library large enough for the ANN path (3,000 passages or more), and for a caller
 -- whose few passages are a small fraction of the index (exact search), from the outside.
 begin;
-select plan(10);
+select plan(11);
 
 create temp table ids as
   select tests.create_user('reader@search.test') as owner, tests.create_user('stranger@search.test') as other;
@@ -71,6 +71,12 @@ select results_eq(
 select is(
   (select count(*)::integer from public.match_chapters((select embedding from query), 100, '00000000-0000-4000-8000-0000000aa003')),
   0, 'filtering by another user''s book finds nothing');
+select results_eq(
+  $$select chapter_id, round(similarity::numeric, 6) from public.match_chapters(
+      (select embedding from vectors where chapter_id = '00000000-0000-4000-8001-000000000002'), 1,
+      '00000000-0000-4000-8000-0000000aa002')$$,
+  $$values ('00000000-0000-4000-8001-000000000002'::uuid, 1.000000)$$,
+  'a small book of a large library is searched exactly: its own passage first, with similarity 1');
 
 select tests.authenticate_as((select other from ids));
 select results_eq(
