@@ -15,8 +15,9 @@ import { type ChainMinter, publicReason, runMint } from "./mint.ts";
 import { RetryableError } from "../_shared/errors.ts";
 import { createPublicClient, http } from "viem";
 
+// The development chain the stack started (EVM_PORT, 54345 by default), as the worker finds it locally.
 const local = polygonSettings({
-  get: (name: string) => (name === "SUPABASE_URL" ? "http://127.0.0.1:54321" : undefined),
+  get: (name: string) => (name === "SUPABASE_URL" ? "http://127.0.0.1:54321" : Deno.env.get(name)),
 })!;
 const USER_WALLET = "0xFFcf8FDEE72ac11b5c542428B35EEF5769C409f0"; // the development chain's second account
 const PLATFORM = "0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1";
