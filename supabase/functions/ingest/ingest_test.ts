@@ -1,13 +1,11 @@
 /** Ingestion through the real queue and SQL: fixture books in every format, and bad input. */
 import assert from "node:assert/strict";
-import { makeDocx, makeEpub, makePdf, prose } from "../_shared/books/test_fixtures.ts";
+import { blankPdf, lyingZip, makeDocx, makeEpub, makePdf, prose } from "../_shared/books/test_fixtures.ts";
 import type { Sql } from "../_shared/db.ts";
 import { offlineContent } from "../_shared/providers/content.ts";
 import { LocalStorage } from "../_shared/storage.ts";
 import { asUser, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import { runIngest } from "./ingest.ts";
-import { zipSync } from "fflate";
-import { PDFDocument } from "pdf-lib";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -198,20 +196,15 @@ Deno.test("upload bombs fail their own book with a clear error while another use
     const other = await createTestUser(sql, "ingest-neighbour");
     try {
       // A DOCX whose zip declares 100 bytes and inflates to 64 MiB, and a PDF of 300 blank pages.
-      const zip = zipSync({ "word/document.xml": new Uint8Array(64 * 1024 * 1024).fill(65) });
-      const view = new DataView(zip.buffer);
-      view.setUint32(22, 100, true);
-      for (let at = zip.length - 22; at >= 0; at--) {
-        if (view.getUint32(at, true) === 0x02014b50) {
-          view.setUint32(at + 24, 100, true);
-          break;
-        }
-      }
-      const blank = await PDFDocument.create();
-      for (let i = 0; i < 300; i++) blank.addPage([200, 200]);
       const bombs = {
-        docx: await uploadBook(sql, storage, userId, "bomb.docx", zip),
-        pdf: await uploadBook(sql, storage, userId, "blank.pdf", await blank.save()),
+        docx: await uploadBook(
+          sql,
+          storage,
+          userId,
+          "bomb.docx",
+          lyingZip("word/document.xml", 64 * 1024 * 1024, 100),
+        ),
+        pdf: await uploadBook(sql, storage, userId, "blank.pdf", await blankPdf(300)),
       };
       const good = await uploadBook(
         sql,

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { strToU8, zipSync } from "fflate";
 import { BookFormatError, decodeText, extractBook, type ExtractLimits } from "./extract.ts";
 import { detectStructure } from "./structure.ts";
-import { makeDocx, makeEpub, makePdf, prose } from "./test_fixtures.ts";
-import { PDFDocument } from "pdf-lib";
+import { blankPdf, lyingZip, makeDocx, makeEpub, makePdf, prose } from "./test_fixtures.ts";
 import { wordCount } from "../providers/text/text_utils.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -147,20 +146,6 @@ Deno.test("bad files are refused with a message a person can act on", async () =
   }
 });
 
-/** A zip whose headers declare `declared` bytes for its one entry, whatever it inflates to. */
-function lyingZip(name: string, size: number, declared: number): Uint8Array {
-  const zip = zipSync({ [name]: new Uint8Array(size).fill(65) });
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  view.setUint32(22, declared, true); // local file header: uncompressed size
-  for (let at = zip.length - 22; at >= 0; at--) { // central directory entry
-    if (view.getUint32(at, true) === 0x02014b50) {
-      view.setUint32(at + 24, declared, true);
-      break;
-    }
-  }
-  return zip;
-}
-
 Deno.test("upload bombs: real inflated bytes are counted, page and time limits hold, each with a clear message", async () => {
   // A DOCX whose zip claims 100 bytes but inflates to 64 MiB: refused at the 8 MiB limit, counted as inflated.
   const docxBomb = lyingZip("word/document.xml", 64 * 1024 * 1024, 100);
@@ -177,11 +162,8 @@ Deno.test("upload bombs: real inflated bytes are counted, page and time limits h
   );
 
   // Many blank pages (pdf-lib, as other tools write them): refused by count before any page is read.
-  const blank = await PDFDocument.create();
-  for (let i = 0; i < 300; i++) blank.addPage([200, 200]);
-  const blankPdf = await blank.save();
   await assert.rejects(
-    extractBook("blank.pdf", blankPdf, { maxPdfPages: 250 }),
+    extractBook("blank.pdf", await blankPdf(300), { maxPdfPages: 250 }),
     /the PDF has 300 pages; the limit is 250/,
   );
 

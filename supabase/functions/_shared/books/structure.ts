@@ -207,24 +207,23 @@ function fromOutline(
     }
     open.push(i);
   });
-  const childrenOf = (i: number) => children[i];
   // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter; a
   // prologue, an epilogue or an introduction may stand among them as chapters of their own.
-  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && childrenOf(i).length === 0;
+  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && children[i].length === 0;
   const tops = at(top).filter(({ i }) => !isMatter(i) && !special(i));
   const partLike = tops.length >= 2 &&
     tops.every(({ e, i }) =>
-      (PART_TITLE_RE.test(e.title) && childrenOf(i).length > 0) ||
-      (childrenOf(i).length >= 2 && childrenOf(i).every((c) => /^chapter\b/i.test(c.title)))
+      (PART_TITLE_RE.test(e.title) && children[i].length > 0) ||
+      (children[i].length >= 2 && children[i].every((c) => /^chapter\b/i.test(c.title)))
     );
   const chapterDepth = partLike ? top + 1 : top;
 
   // A first outer entry without children while most others have them is the title page.
   const outer = at(top);
-  const titlePage = outer.length >= 3 && childrenOf(outer[0].i).length === 0 &&
+  const titlePage = outer.length >= 3 && children[outer[0].i].length === 0 &&
       outer[0].e.start <= text.length * 0.01 && !/^(?:chapter\b|\d)/i.test(outer[0].e.title) &&
       !SPECIAL_RE.test(outer[0].e.title) &&
-      outer.slice(1).filter(({ i }) => childrenOf(i).length > 0).length >= (outer.length - 1) * 0.6
+      outer.slice(1).filter(({ i }) => children[i].length > 0).length >= (outer.length - 1) * 0.6
     ? outer[0].i
     : -1;
 

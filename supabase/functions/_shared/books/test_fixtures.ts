@@ -174,3 +174,24 @@ export function prose(words: number, seed = 1): string {
   }
   return paragraphs.join("\n\n");
 }
+
+/** A zip of one entry of `size` bytes whose headers declare `declared` bytes (an upload bomb). */
+export function lyingZip(name: string, size: number, declared: number): Uint8Array {
+  const zip = zipSync({ [name]: new Uint8Array(size).fill(65) });
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  view.setUint32(22, declared, true); // local file header: uncompressed size
+  for (let at = zip.length - 22; at >= 0; at--) { // central directory entry
+    if (view.getUint32(at, true) === 0x02014b50) {
+      view.setUint32(at + 24, declared, true);
+      break;
+    }
+  }
+  return zip;
+}
+
+/** A PDF of `pages` blank pages, as pdf-lib writes it. */
+export async function blankPdf(pages: number): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  for (let i = 0; i < pages; i++) doc.addPage([200, 200]);
+  return await doc.save();
+}

@@ -39,6 +39,16 @@ export interface Minted {
   wallet_address: string;
 }
 
+/** The chain as viem wants it described, from the id its RPC endpoint reports. */
+function chainOf(settings: PolygonSettings, id: number) {
+  return {
+    id,
+    name: `chain ${id}`,
+    nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
+    rpcUrls: { default: { http: [settings.rpcUrl] } },
+  };
+}
+
 function clients(settings: PolygonSettings) {
   const transport = http(settings.rpcUrl, { timeout: 20_000, retryCount: 0 });
   const account = privateKeyToAccount(settings.privateKey);
@@ -76,13 +86,7 @@ export async function mintOnPolygon(
         : null);
     if (earlier?.status === "success") return mintedFrom(settings, owner, previous, earlier.logs);
   }
-  const chainId = await reader.getChainId();
-  const chain = {
-    id: chainId,
-    name: `chain ${chainId}`,
-    nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
-    rpcUrls: { default: { http: [settings.rpcUrl] } },
-  };
+  const chain = chainOf(settings, await reader.getChainId());
   // Signed first and recorded by its hash before it is sent: whatever happens after, a retry finds it.
   const request = await writer.prepareTransactionRequest({
     account,
@@ -139,17 +143,11 @@ export async function ensureContract(settings: PolygonSettings): Promise<Hex> {
   const { account, reader, writer } = clients(settings);
   const code = await reader.getCode({ address: settings.contract });
   if (code && code !== "0x") return settings.contract;
-  const chainId = await reader.getChainId();
   const hash = await writer.deployContract({
     abi: LITINK_BADGE_ABI,
     bytecode: LITINK_BADGE_BYTECODE,
     args: [account.address],
-    chain: {
-      id: chainId,
-      name: `chain ${chainId}`,
-      nativeCurrency: { name: "POL", symbol: "POL", decimals: 18 },
-      rpcUrls: { default: { http: [settings.rpcUrl] } },
-    },
+    chain: chainOf(settings, await reader.getChainId()),
   });
   const receipt = await reader.waitForTransactionReceipt({ hash });
   if (!receipt.contractAddress) throw new Error("the contract deployment created no contract");
