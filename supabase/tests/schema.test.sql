@@ -10,7 +10,7 @@ select tables_are('public', array[
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
   'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts'
-], 'public has exactly the 30 tables of the ERD, plus chapter_passages');
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages and quiz_attempts');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
