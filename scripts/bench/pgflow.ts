@@ -1,7 +1,8 @@
 /**
  * Our engine against pgflow on the same six-step chain (figures, not a test). pgflow's SQL comes
  * from @pgflow/core (npm) and is applied to a scratch database on the same local stack, with the
- * same pgmq; a no-op realtime.send stands in for Supabase Realtime, which neither side uses here.
+ * same pgmq and the same Supabase bootstrap: both sides broadcast progress through the local
+ * realtime.send stand-in (pgflow per step event, ours per generation change).
  * Both sides: instant handlers, six workers long-polling with pgmq.read_with_poll (25 ms), up to
  * 10 messages at once each. Ours: one unit per stage (a one-scene script without characters).
  * pgflow: its two-phase worker protocol (read, start_tasks, complete_task). Rounds interleave the two.
@@ -123,11 +124,8 @@ async function preparePgflow(admin: Sql) {
   const flow = createSql(scratchUrl, { max: 2 });
   try {
     await flow`create extension pgmq`;
-    await flow`create schema realtime`;
-    await flow.unsafe(
-      `create function realtime.send(payload jsonb, event text, topic text, private boolean default true)
-      returns void language sql as 'select null::void'`,
-    );
+    // The same Supabase stand-ins as ours, so pgflow's realtime.send costs what our broadcasts cost.
+    await flow.unsafe(await Deno.readTextFile(`${root}scripts/sql/bootstrap.sql`));
     const dir = `${root}node_modules/@pgflow/core/dist/supabase/migrations`;
     const files = [...Deno.readDirSync(dir)].map((f) => f.name).filter((n) => n.endsWith(".sql")).sort();
     for (const file of files) await flow.unsafe(await Deno.readTextFile(`${dir}/${file}`));

@@ -169,6 +169,70 @@ begin
 end
 $$;
 
+-- Realtime Broadcast from the database, as Supabase provides it: realtime.messages (what
+-- broadcast_changes and send write, and what private channels are authorized against with RLS),
+-- realtime.topic() (the channel a client joins), realtime.send and realtime.broadcast_changes.
+create schema if not exists realtime;
+create table if not exists realtime.messages (
+  id uuid not null default gen_random_uuid(),
+  topic text not null,
+  extension text not null,
+  payload jsonb,
+  event text,
+  private boolean default false,
+  updated_at timestamp without time zone not null default now(),
+  inserted_at timestamp without time zone not null default now(),
+  primary key (id, inserted_at)
+);
+alter table realtime.messages enable row level security;
+
+create or replace function realtime.topic()
+returns text
+language sql stable
+as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
+
+create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
+returns void
+language plpgsql
+as $$
+begin
+  insert into realtime.messages (payload, event, topic, private, extension)
+  values (payload, event, topic, private, 'broadcast');
+exception when others then
+  raise warning 'could not send the broadcast message: %', sqlerrm;
+end;
+$$;
+
+create or replace function realtime.broadcast_changes(topic_name text, event_name text, operation text,
+  table_name text, table_schema text, new record, old record, level text default 'ROW')
+returns void
+language plpgsql
+as $$
+begin
+  if level = 'STATEMENT' then
+    raise exception 'function can only be triggered for each row, not for each statement';
+  end if;
+  if operation not in ('INSERT', 'UPDATE', 'DELETE') then
+    raise exception 'unexpected operation %', operation;
+  end if;
+  perform realtime.send(jsonb_build_object('old_record', old, 'record', new, 'operation', operation,
+    'table', table_name, 'schema', table_schema), event_name, topic_name, true);
+end;
+$$;
+
+-- Realtime reads broadcasts from the database through its own publication of realtime.messages.
+do $$
+begin
+  if not exists (select 1 from pg_publication where pubname = 'supabase_realtime_messages_publication') then
+    create publication supabase_realtime_messages_publication for table realtime.messages;
+  end if;
+end
+$$;
+
+grant usage on schema realtime to anon, authenticated, service_role;
+grant select, insert on realtime.messages to anon, authenticated, service_role;
+grant execute on function realtime.topic() to anon, authenticated, service_role;
+
 -- Supabase's default privileges on public: RLS, not grants, decides access. Only defaults, for
 -- objects created later: applied again (npm start, stack up), this must never give back what the
 -- migrations revoked on the objects they own.

@@ -399,6 +399,58 @@ alter publication supabase_realtime add table
   public.lipsync_jobs,
   public.merge_jobs;
 
+-- Progress on private Broadcast channels, as Supabase recommends at scale: every change of a
+-- generation (its status, stage, progress, costs) and of a book is sent to `generation:<id>` and
+-- `user:<id>`, and only the owner may join those channels. The job tables' rows stream through
+-- postgres_changes (the publication above); broadcasting each of them too cost the engine a
+-- measurable share of every unit (see the README's benchmarks).
+create or replace function private.broadcast_progress()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  changed jsonb := case when tg_op = 'DELETE' then pg_catalog.to_jsonb(old) else pg_catalog.to_jsonb(new) end;
+begin
+  if tg_table_name = 'video_generations' then
+    perform realtime.broadcast_changes('generation:' || (changed ->> 'id'), tg_op, tg_op, tg_table_name,
+      tg_table_schema, new, old);
+  end if;
+  perform realtime.broadcast_changes('user:' || (changed ->> 'user_id'), tg_op, tg_op, tg_table_name,
+    tg_table_schema, new, old);
+  return null;
+end;
+$$;
+revoke all on function private.broadcast_progress() from public, anon, authenticated;
+create trigger video_generations_broadcast after insert or delete on public.video_generations
+  for each row execute function private.broadcast_progress();
+-- Updates that change nothing a progress bar shows (timestamps, metadata) send nothing.
+create trigger video_generations_broadcast_progress after update on public.video_generations
+  for each row
+  when (old.status is distinct from new.status
+        or old.current_step is distinct from new.current_step
+        or old.progress_percentage is distinct from new.progress_percentage
+        or old.completed_scenes is distinct from new.completed_scenes
+        or old.total_scenes is distinct from new.total_scenes
+        or old.video_url is distinct from new.video_url
+        or old.error_message is distinct from new.error_message)
+  execute function private.broadcast_progress();
+create trigger books_broadcast after insert or update or delete on public.books
+  for each row execute function private.broadcast_progress();
+
+-- Joining a private channel: Realtime checks a select on realtime.messages with the channel as
+-- realtime.topic(). A user may receive their own user channel and their own generations' channels.
+create policy "owners receive their progress broadcasts" on realtime.messages
+  for select to authenticated
+  using (
+    realtime.messages.extension = 'broadcast' and realtime.messages.topic = (select realtime.topic()) and (
+      (select realtime.topic()) = 'user:' || (select auth.uid())::text
+      or exists (select 1 from public.video_generations g
+                 where 'generation:' || g.id::text = (select realtime.topic()) and g.user_id = (select auth.uid()))
+    )
+  );
+
 -- The engine ---------------------------------------------------------------------------------------
 -- Stages are data: one row each in private.pipeline_stages. The engine below is the same for every
 -- stage; what differs lives in the stage's own migration (`..._stage_<step>.sql`) as four functions,
