@@ -91,9 +91,13 @@ values
     '{"metric": "total_xp", "operator": ">=", "threshold": 1000}', 0)
 on conflict (name) do nothing;
 
--- Demo account (sign-in is up to Auth; locally the row is enough) and its sample book.
-insert into auth.users (id, email, raw_user_meta_data, email_confirmed_at)
-values ('00000000-0000-4000-8000-00000000d3e0', 'demo@litinkai.test', '{"full_name": "Demo Reader"}', now())
+-- Demo account (password `litinkai-demo`, bcrypt as Auth stores it) and its sample book. The token
+-- columns are empty strings, not null, as Auth expects of users it did not create itself.
+insert into auth.users (instance_id, id, aud, role, email, encrypted_password, raw_app_meta_data,
+  raw_user_meta_data, email_confirmed_at, confirmation_token, recovery_token, email_change_token_new, email_change)
+values ('00000000-0000-0000-0000-000000000000', '00000000-0000-4000-8000-00000000d3e0', 'authenticated',
+  'authenticated', 'demo@litinkai.test', extensions.crypt('litinkai-demo', extensions.gen_salt('bf', 10)),
+  '{"provider": "email", "providers": ["email"]}', '{"full_name": "Demo Reader"}', now(), '', '', '', '')
 on conflict (id) do nothing;
 
 insert into public.books (id, user_id, title, author, description, book_type, structure_type, genre, status,

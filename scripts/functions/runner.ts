@@ -1,13 +1,15 @@
 /**
- * Local stand-in for Supabase's Edge Runtime and for pg_cron + pg_net:
- * serves every function in supabase/functions behind one gateway
- * (http://127.0.0.1:54321/functions/v1/<name>), restarts a function process that exits (with
+ * Local stand-in for Supabase's Edge Runtime and for pg_cron + pg_net: serves every function in
+ * supabase/functions behind the local API (http://127.0.0.1:54321/functions/v1/<name>, beside
+ * Auth, the Data API, Storage and Realtime), restarts a function process that exits (with
  * backoff), and keeps every queue worker listed in private.edge_function_schedules invoked: a new
  * invocation as soon as the last one returns, so a worker is always long-polling its queue.
  */
 import { localServiceRoleToken } from "../../supabase/functions/_shared/auth.ts";
 import { createSql } from "../../supabase/functions/_shared/db.ts";
-import { serveStorage } from "./storage_gateway.ts";
+import { LOCAL_JWT_SECRET } from "../../supabase/functions/_shared/env.ts";
+import { ANON_KEY, SERVICE_ROLE_KEY } from "../api/context.ts";
+import { startApi } from "../api/server.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const functionsDir = `${root}supabase/functions`;
@@ -15,7 +17,6 @@ const gatewayPort = Number(Deno.env.get("FUNCTIONS_PORT") ?? 54321);
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const firstFunctionPort = gatewayPort + 100;
 const storageDir = Deno.env.get("LOCAL_STORAGE_DIR") ?? `${root}.stack/storage`;
-const storageSql = createSql(dbUrl, { max: 2 });
 
 interface Served {
   name: string;
@@ -95,7 +96,8 @@ async function waitUntilListening(port: number, timeoutMs = 20_000) {
   throw new Error(`function on port ${port} did not start within ${timeoutMs / 1000}s`);
 }
 
-async function proxy(req: Request, served: Map<string, Served>): Promise<Response> {
+/** The Edge Functions' share of the gateway; null for any other path (the API answers 501). */
+async function proxy(req: Request, served: Map<string, Served>): Promise<Response | null> {
   const url = new URL(req.url);
   if (url.pathname === "/_runner/functions") { // which process serves each function, for tools and tests
     return Response.json([...served.values()].map((s) => ({
@@ -105,14 +107,11 @@ async function proxy(req: Request, served: Map<string, Served>): Promise<Respons
       restarts: s.restarts,
     })));
   }
-  const object = await serveStorage(req, storageSql, storageDir);
-  if (object) return object;
   const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
-  const target = match ? served.get(match[1]) : undefined;
-  if (!target) {
-    return Response.json({ error: `no function at ${url.pathname}` }, { status: 404 });
-  }
-  const upstream = new URL(`http://127.0.0.1:${target.port}${match?.[2] ?? "/"}${url.search}`);
+  if (!match) return null;
+  const target = served.get(match[1]);
+  if (!target) return Response.json({ error: `no function at ${url.pathname}` }, { status: 404 });
+  const upstream = new URL(`http://127.0.0.1:${target.port}${match[2] ?? "/"}${url.search}`);
   return await fetch(upstream, { method: req.method, headers: req.headers, body: req.body });
 }
 
@@ -169,11 +168,20 @@ async function main() {
   const served = new Map(names.map((name, i) => [name, superviseFunction(name, firstFunctionPort + i)]));
   await Promise.all([...served.values()].map((s) => waitUntilListening(s.port)));
 
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: gatewayPort, onListen: () => {} },
-    (req) => proxy(req, served),
-  );
-  log(`gateway on http://127.0.0.1:${gatewayPort}/functions/v1/<name>`);
+  const api = startApi({
+    port: gatewayPort,
+    dbUrl,
+    storageDir,
+    fallback: (req) => proxy(req, served),
+  });
+  log(`API on ${api.url}: /auth/v1, /rest/v1, /storage/v1, /realtime/v1, /functions/v1/<name>`);
+  console.log(`
+         API URL: ${api.url}
+          DB URL: ${dbUrl}
+      JWT secret: ${LOCAL_JWT_SECRET}
+        anon key: ${ANON_KEY}
+service_role key: ${SERVICE_ROLE_KEY}
+`);
 
   const schedules = (await readSchedules()).filter((s) => served.has(s.function_name));
   const workers = schedules.map((s) => keepInvoking(s));
@@ -197,7 +205,7 @@ async function main() {
     }
     await Promise.allSettled([...served.values()].map((s) => s.child.status));
     await Promise.allSettled(workers);
-    await server.shutdown();
+    await api.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
