@@ -15,6 +15,8 @@ import {
   bearerToken,
   json,
   jwtSecret,
+  payloadTooLarge,
+  readBoundedText,
   requireApiKey,
   type Service,
 } from "./context.ts";
@@ -50,10 +52,17 @@ export const auth: Service = async (req, ctx) => {
   }
 };
 
+/**
+ * A cap on request bodies. GoTrue has no fixed one of its own; its requests are a few fields, so
+ * 1 MiB is ample and keeps one request from filling the memory.
+ */
+const JSON_BODY_LIMIT = 1024 * 1024;
+
 async function readJson(req: Request): Promise<Record<string, unknown>> {
+  const text = await readBoundedText(req, JSON_BODY_LIMIT, () => payloadTooLarge(JSON_BODY_LIMIT));
   let body: unknown;
   try {
-    body = await req.json();
+    body = JSON.parse(text);
   } catch (error) {
     throw new AuthError(400, "bad_json", `Could not parse request body as JSON: ${(error as Error).message}`);
   }

@@ -139,6 +139,13 @@ Deno.test("local Auth: sign-up, sign-in, user, refresh and sign-out as supabase-
       await noKey.body?.cancel();
       const settings = await fetch(`${api.url}/auth/v1/settings`, { headers: { apikey: ANON_KEY } });
       assert.equal((await settings.json()).mailer_autoconfirm, true);
+      const oversized = await fetch(`${api.url}/auth/v1/token?grant_type=password`, {
+        method: "POST",
+        headers: { apikey: ANON_KEY, "Content-Type": "application/json" },
+        body: JSON.stringify({ email: "a@b.c", password: "x".repeat(2 * 1024 * 1024) }),
+      });
+      assert.equal(oversized.status, 413, "a body past the cap is refused on its Content-Length");
+      await oversized.body?.cancel();
     });
   } finally {
     await api.ctx.sql`delete from auth.users where email like ${`%-${run}@test.local`}`;

@@ -61,6 +61,57 @@ export function errorResponse(error: ApiError): Response {
   return json(error.body, error.status);
 }
 
+/** 413 for a body past `limit` bytes, shaped as the gateway in front of the services answers. */
+export function payloadTooLarge(limit: number): ApiError {
+  return new ApiError(413, { message: `The request body is limited to ${limit} bytes` });
+}
+
+/** A percent-decoded path segment; malformed encoding throws `malformed()` (the service's 400). */
+export function decodePathSegment(segment: string, malformed: () => Error): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw malformed();
+  }
+}
+
+/**
+ * The request body, at most `limit` bytes: refused up front when its Content-Length says more,
+ * otherwise counted while it streams, the stream failing with `tooLarge()` at the first byte past
+ * the limit (and the rest left unread). `tooLarge` gives the service's own error shape.
+ */
+export function boundedBody(
+  req: Request,
+  limit: number,
+  tooLarge: () => Error,
+): ReadableStream<Uint8Array> {
+  if (Number(req.headers.get("Content-Length") ?? 0) > limit) throw tooLarge();
+  let size = 0;
+  return (req.body ?? new Blob([]).stream()).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        if (size > limit) controller.error(tooLarge());
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+/** The whole body as bytes, at most `limit` of them (see `boundedBody`). */
+export async function readBoundedBytes(
+  req: Request,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(boundedBody(req, limit, tooLarge)).arrayBuffer());
+}
+
+/** The whole body as text, at most `limit` bytes (see `boundedBody`). */
+export async function readBoundedText(req: Request, limit: number, tooLarge: () => Error): Promise<string> {
+  return await new Response(boundedBody(req, limit, tooLarge)).text();
+}
+
 /** Verifies a token signed with the local secret; null when invalid or expired. */
 export async function verifyToken(token: string): Promise<Record<string, unknown> | null> {
   try {

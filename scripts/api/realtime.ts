@@ -4,13 +4,27 @@
  * authorized by RLS on realtime.messages, token refresh) and the REST broadcast endpoints. Presence
  * is accepted but not tracked; broadcast replay and persistence are not offered. See ./realtime/.
  */
-import { type ApiContext, ApiError, callerOf, json, requireApiKey, type Service } from "./context.ts";
+import {
+  type ApiContext,
+  ApiError,
+  callerOf,
+  decodePathSegment,
+  json,
+  payloadTooLarge,
+  readBoundedBytes,
+  readBoundedText,
+  requireApiKey,
+  type Service,
+} from "./context.ts";
 import { canWriteBroadcast } from "./realtime/auth.ts";
 import { RealtimeHub, topicKey } from "./realtime/hub.ts";
-import type { BroadcastBody, Vsn } from "./realtime/protocol.ts";
+import { type BroadcastBody, reserializeJson, type Vsn } from "./realtime/protocol.ts";
 
 const PREFIX = "/realtime/v1";
 const VERSIONS: Vsn[] = ["1.0.0", "2.0.0"];
+/** A cap on REST broadcast bodies (Realtime limits payloads per tenant; this one is generous). */
+const BROADCAST_BODY_LIMIT = 3 * 1024 * 1024;
+const tooLarge = () => payloadTooLarge(BROADCAST_BODY_LIMIT);
 
 /** One hub per running API, created with its first socket and stopped with the API. */
 const hubs = new WeakMap<ApiContext, RealtimeHub>();
@@ -76,17 +90,30 @@ async function restBroadcast(req: Request, ctx: ApiContext, rest: string): Promi
   let messages: RestMessage[];
   if (single) {
     const isBinary = req.headers.get("content-type")?.startsWith("application/octet-stream");
-    const event = decodeURIComponent(single[2]);
+    const [topic, event] = [single[1], single[2]].map((segment) =>
+      decodePathSegment(segment, () => new ApiError(400, { message: `Malformed path segment: ${segment}` }))
+    );
+    let body: BroadcastBody;
+    if (isBinary) body = { event, bytes: await readBoundedBytes(req, BROADCAST_BODY_LIMIT, tooLarge) };
+    else {
+      const json = reserializeJson(await readBoundedText(req, BROADCAST_BODY_LIMIT, tooLarge));
+      if (json === null) throw new ApiError(400, { message: "The payload must be JSON" });
+      body = { event, json };
+    }
     messages = [{
-      topic: decodeURIComponent(single[1]),
+      topic,
       event,
-      body: isBinary
-        ? { event, bytes: new Uint8Array(await req.arrayBuffer()) }
-        : { event, json: await req.text() },
+      body,
       private: new URL(req.url).searchParams.get("private") === "true",
     }];
   } else if (rest === "") {
-    const batch = await req.json().catch(() => null) as { messages?: Record<string, unknown>[] } | null;
+    const text = await readBoundedText(req, BROADCAST_BODY_LIMIT, tooLarge);
+    let batch: { messages?: Record<string, unknown>[] } | null = null;
+    try {
+      batch = JSON.parse(text);
+    } catch {
+      // answered below
+    }
     if (!Array.isArray(batch?.messages)) throw new ApiError(422, { message: "messages: can't be blank" });
     messages = batch.messages.map((message) => {
       const { topic, event, payload } = message;

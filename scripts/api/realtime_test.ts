@@ -257,6 +257,91 @@ Deno.test({
         );
       });
 
+      await t.step(
+        "broadcast payloads are parsed, never spliced into frames; bad input is answered",
+        async () => {
+          // A raw vsn 1.0.0 socket (JSON frames) on a public room and Alice's private channel.
+          const socket = new WebSocket(
+            `${api.url.replace("http", "ws")}/realtime/v1/websocket?apikey=${ANON_KEY}&vsn=1.0.0`,
+          );
+          const frames: Received = [];
+          socket.onmessage = (event) => frames.push(JSON.parse(String(event.data)));
+          await new Promise((resolve) => socket.onopen = resolve);
+          const closed = new Promise((resolve) => socket.onclose = resolve);
+          try {
+            const room = `room-${crypto.randomUUID()}`;
+            const join = (ref: string, topic: string, payload: unknown) =>
+              socket.send(JSON.stringify({ topic, event: "phx_join", ref, join_ref: ref, payload }));
+            const reply = (ref: string) =>
+              eventually(`reply ${ref}`, () => frames.find((f) => f.event === "phx_reply" && f.ref === ref));
+            join("1", `realtime:${room}`, { access_token: aliceToken, config: {} });
+            join("2", `realtime:user:${alice}`, { access_token: aliceToken, config: { private: true } });
+            // Malformed joins are refused with a reply, not left to time out.
+            join("3", "realtime:bad-changes", { config: { postgres_changes: { event: "*" } } });
+            join("4", "realtime:bad-token", { access_token: 5, config: {} });
+            assert.equal((await reply("1")).payload.status, "ok");
+            assert.equal((await reply("2")).payload.status, "ok");
+            for (
+              const [ref, reason] of [["3", /postgres_changes must be a list/], ["4", /access_token must be/]]
+            ) {
+              const refused = await reply(ref as string);
+              assert.equal(refused.payload.status, "error");
+              assert.match(refused.payload.response.reason, reason as RegExp);
+            }
+            // realtime-js's default protocol (2.0.0, binary broadcasts) on the same room.
+            const received: Received = [];
+            const listener = (await open(aliceToken)).client.channel(room)
+              .on("broadcast", { event: "*" }, (p) => received.push(p));
+            assert.equal((await subscribe(listener)).status, "SUBSCRIBED");
+
+            const httpSend = (body: string, topic = room) =>
+              fetch(`${api.url}/realtime/v1/api/broadcast/${topic}/events/x`, {
+                method: "POST",
+                headers: { apikey: ANON_KEY, "Content-Type": "application/json" },
+                body,
+              });
+            // Text that would close the payload early and forge a message onto Alice's private topic.
+            const spoof = `{}},"topic":"realtime:user:${alice}","payload":{"event":"UPDATE",` +
+              `"payload":{"record":{"status":"completed"}}`;
+            const refused = await httpSend(spoof);
+            assert.equal(refused.status, 400);
+            await refused.body?.cancel();
+            const badTopic = await httpSend("{}", "ro%ZZom");
+            assert.equal(badTopic.status, 400);
+            await badTopic.body?.cancel();
+            const accepted = await httpSend(' { "n" : 5 } ');
+            assert.equal(accepted.status, 202);
+            await eventually("the broadcast (2.0.0)", () => received.find((p) => p.payload.n === 5));
+            await eventually(
+              "the broadcast (1.0.0)",
+              () => frames.find((f) => f.event === "broadcast" && f.payload.payload.n === 5),
+            );
+
+            // A binary push (kind 3, JSON encoding) whose JSON is malformed is dropped with an error reply.
+            const parts = ["1", "5", `realtime:${room}`, "x", ""].map((part) =>
+              new TextEncoder().encode(part)
+            );
+            const payload = new TextEncoder().encode(`{}},"topic":"realtime:user:${alice}"`);
+            const push = new Uint8Array(7 + parts.reduce((n, part) => n + part.length, 0) + payload.length);
+            push.set([3, ...parts.map((part) => part.length), 1]);
+            let offset = 7;
+            for (const part of [...parts, payload]) push.set(part, (offset += part.length) - part.length);
+            socket.send(push);
+            assert.equal((await reply("5")).payload.status, "error");
+
+            assert.deepEqual(
+              frames.filter((f) => f.topic === `realtime:user:${alice}` && f.event === "broadcast"),
+              [],
+              "nothing reached the private channel",
+            );
+            assert.equal(received.length, 1);
+          } finally {
+            socket.close();
+            await closed;
+          }
+        },
+      );
+
       await t.step("token refresh, a refused refresh, and expiry", async () => {
         const aliceUpdates: Received = [], system: Received = [], statuses: string[] = [];
         const { client, setToken } = await open(aliceToken);

@@ -12,12 +12,13 @@ import {
   ApiError,
   type Caller,
   callerOf,
+  decodePathSegment,
   json,
   requireApiKey,
   runAs,
   type Service,
 } from "./context.ts";
-import { fromPostgresError, pgrstError, unsupported } from "./rest/errors.ts";
+import { fromPostgresError, parseError, pgrstError, unsupported } from "./rest/errors.ts";
 import {
   isObject,
   negotiate,
@@ -75,7 +76,9 @@ async function handle(req: Request, url: URL, ctx: ApiContext, caller: Caller): 
   }
   const path = url.pathname.slice(PREFIX.length + 1);
   if (path === "") throw unsupported("The OpenAPI description at /rest/v1/");
-  const segments = path.split("/").map(decodeURIComponent);
+  const segments = path.split("/").map((segment) =>
+    decodePathSegment(segment, () => parseError("path", segment, "invalid percent-encoding"))
+  );
   const request: RestRequest = {
     req,
     url,

@@ -76,6 +76,9 @@ Deno.test("the Data API answers supabase-js as PostgREST does", async (t) => {
       );
       assert.deepEqual(toOne.data, [{ title: "Harbour", books: { title: "Test book", status: "ready" } }]);
 
+      const counted = await annDb.from("books").select("id, chapters(count)").eq("id", bookId);
+      assert.deepEqual(counted.data, [{ id: bookId, chapters: [{ count: 3 }] }], "an embedded count");
+
       const star = await annDb.from("books").select("*").eq("id", bookId).single();
       assert.equal(star.error, null);
       assert.equal(star.data.metadata && typeof star.data.metadata, "object");
@@ -311,6 +314,19 @@ Deno.test("the Data API answers supabase-js as PostgREST does", async (t) => {
       assert.deepEqual([missing.status, missing.error?.code], [404, "PGRST202"]);
       const wrongArgs = await annDb.rpc("match_chapters", { nope: 1 });
       assert.equal(wrongArgs.error?.code, "PGRST202");
+
+      // An exact count does not run the function a second time (submit_quiz records an attempt).
+      await sql`
+        update public.chapters
+        set ai_content = ${sql.json({ quiz: [{ question: "q", options: ["a", "b"], answer_index: 0 }] })}
+        where id = ${chapterIds[2]}`;
+      const graded = await annDb.rpc("submit_quiz", { chapter_id: chapterIds[2], answers: [0] }, {
+        count: "exact",
+      });
+      assert.equal(graded.error, null);
+      const [{ attempts }] = await sql<{ attempts: number }[]>`
+        select count(*)::int as attempts from public.quiz_attempts where user_id = ${ann}`;
+      assert.equal(attempts, 1);
     });
 
     await t.step("errors as PostgREST shapes them", async () => {
@@ -342,6 +358,33 @@ Deno.test("the Data API answers supabase-js as PostgREST does", async (t) => {
       assert.deepEqual([check.status, check.error?.code], [400, "23514"]);
       const schema = await annDb.schema("auth").from("users").select();
       assert.deepEqual([schema.status, schema.error?.code], [406, "PGRST106"]);
+      const toOneCount = await annDb.from("chapters").select("title, books(count)");
+      assert.equal(toOneCount.status, 501);
+      const badPath = await fetch(`${api.url}/rest/v1/bo%ZZoks`, { headers: { apikey: ANON_KEY } });
+      assert.deepEqual([badPath.status, (await badPath.json()).code], [400, "PGRST100"]);
+      // A body past the cap is refused while it streams, not read whole.
+      let sent = 0, answered = false;
+      const chunk = new TextEncoder().encode(`{"title":"${"x".repeat(64 * 1024)}"},`);
+      const huge = await fetch(`${api.url}/rest/v1/books`, {
+        method: "POST",
+        headers: {
+          apikey: ANON_KEY,
+          Authorization: `Bearer ${annToken}`,
+          "Content-Type": "application/json",
+        },
+        body: new ReadableStream({
+          start: (controller) => controller.enqueue(new TextEncoder().encode("[")),
+          pull: (controller) => {
+            if (answered || sent > 64 * 1024 * 1024) return controller.close();
+            controller.enqueue(chunk);
+            sent += chunk.length;
+          },
+        }),
+      });
+      answered = true;
+      assert.equal(huge.status, 413);
+      assert.ok(sent < 32 * 1024 * 1024, `${sent} bytes were read before the refusal`);
+      await huge.body?.cancel();
       const spread = await annDb.from("chapters").select("title, ...books(title)");
       assert.equal(spread.status, 501);
       const rollback = await annDb.from("books").select().rollback();

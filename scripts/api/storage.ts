@@ -14,7 +14,7 @@
  * As behind Supabase's gateway, no API key is needed here: Storage checks the bearer token itself,
  * and public and signed URLs work without one.
  */
-import { jwtVerify } from "jose";
+import { errors as joseErrors, jwtVerify } from "jose";
 import type { Json, Sql } from "../../supabase/functions/_shared/db.ts";
 import { safeObjectName, signLocalObjectToken } from "../../supabase/functions/_shared/storage.ts";
 import { multipartParts } from "./storage/multipart.ts";
@@ -22,9 +22,13 @@ import {
   type ApiContext,
   ApiError,
   bearerToken,
+  boundedBody,
   type Caller,
+  decodePathSegment,
   json,
   jwtSecret,
+  readBoundedBytes,
+  readBoundedText,
   runAs,
   type Service,
 } from "./context.ts";
@@ -34,6 +38,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIST_LIMIT = 1500;
 const MAX_DELETE_PREFIXES = 1000;
 const LIST_SORT_COLUMNS = ["name", "updated_at", "created_at", "last_accessed_at"];
+/** The project's upload cap (supabase/config.toml [storage] file_size_limit); a bucket may set less. */
+const GLOBAL_FILE_SIZE_LIMIT = 50 * 1024 * 1024;
+/** A cap on JSON bodies (sign, list, remove) and on a multipart form's parts besides the file. */
+const JSON_BODY_LIMIT = 1024 * 1024;
 
 function storageError(statusCode: number, code: string, message: string, error = code): ApiError {
   return new ApiError(statusCode >= 500 ? 500 : 400, {
@@ -49,6 +57,13 @@ const accessDenied = (message: string) => storageError(403, "AccessDenied", mess
 const invalidRequest = (message: string) => storageError(400, "InvalidRequest", message);
 const entityTooLarge = () =>
   storageError(413, "EntityTooLarge", "The object exceeded the maximum allowed size", "Payload too large");
+const bodyTooLarge = () =>
+  storageError(
+    413,
+    "EntityTooLarge",
+    `The request body is limited to ${JSON_BODY_LIMIT} bytes`,
+    "Payload too large",
+  );
 
 /** Storage's own reads, past the policies (public buckets, signed URLs). */
 const SERVICE: Caller = { role: "service_role", claims: { role: "service_role" } };
@@ -97,11 +112,7 @@ export const storage: Service = async (req, ctx) => {
 };
 
 function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw storageError(400, "InvalidKey", `Invalid key: ${segment}`);
-  }
+  return decodePathSegment(segment, () => storageError(400, "InvalidKey", `Invalid key: ${segment}`));
 }
 
 /** An object name that stays in its folder (the project's rule, shared with LocalStorage). */
@@ -118,13 +129,19 @@ function objectFile(ctx: ApiContext, bucket: string, name: string): string {
   return `${ctx.storageDir}/${objectName(`${bucket}/${name}`)}`;
 }
 
-/** The bearer token's caller; a missing or invalid token is refused unless `anonymousOtherwise`. */
-async function callerOf(req: Request, anonymousOtherwise = false): Promise<Caller> {
+/**
+ * The bearer token's caller. A missing token is anon with `anonymousWithoutToken`, else refused; an
+ * invalid or expired one is always refused, with the messages Storage's JWT library gives.
+ */
+async function callerOf(req: Request, anonymousWithoutToken = false): Promise<Caller> {
+  const token = bearerToken(req);
+  if (token === undefined && anonymousWithoutToken) return { role: "anon", claims: { role: "anon" } };
   let claims: Record<string, unknown>;
   try {
-    claims = (await jwtVerify(bearerToken(req) ?? "", jwtSecret)).payload;
+    claims = (await jwtVerify(token ?? "", jwtSecret)).payload;
   } catch (error) {
-    if (anonymousOtherwise) return { role: "anon", claims: { role: "anon" } };
+    if (error instanceof joseErrors.JWTExpired) throw accessDenied("jwt expired");
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw accessDenied("invalid signature");
     throw accessDenied((error as Error).message);
   }
   const role = claims.role ?? "anon";
@@ -154,8 +171,9 @@ async function asCaller<T>(ctx: ApiContext, caller: Caller, body: (tx: Sql) => P
 }
 
 async function readJson(req: Request): Promise<Record<string, unknown>> {
+  const text = await readBoundedText(req, JSON_BODY_LIMIT, bodyTooLarge);
   try {
-    const body = await req.json();
+    const body = JSON.parse(text);
     if (typeof body === "object" && body !== null && !Array.isArray(body)) return body;
   } catch {
     // answered below
@@ -199,7 +217,7 @@ async function serveObject(req: Request, ctx: ApiContext, bucket: string, row: O
   return new Response(file.readable, { headers });
 }
 
-/** /object/authenticated/... wants a valid token; /object/<bucket>/... reads as anon without one. */
+/** /object/authenticated/... wants a token; /object/<bucket>/... reads as anon without one. */
 async function download(req: Request, ctx: ApiContext, bucket: string, name: string, tokenRequired: boolean) {
   const caller = await callerOf(req, !tokenRequired);
   return await serveObject(req, ctx, bucket, await findObject(ctx, caller, bucket, name));
@@ -297,8 +315,12 @@ interface IncomingFile {
   userMetadata?: Record<string, unknown>;
 }
 
-/** The uploaded file: a multipart form's file (storage-js sends Blobs so) or the raw body. */
-async function incomingFile(req: Request): Promise<IncomingFile> {
+/**
+ * The uploaded file, at most `limit` bytes: a multipart form's file (storage-js sends Blobs so) or
+ * the raw body. A raw body streams, refused at the first byte past the limit; a form is read whole
+ * (bounded too) to find its parts.
+ */
+async function incomingFile(req: Request, limit: number): Promise<IncomingFile> {
   const contentType = req.headers.get("Content-Type") ?? "";
   const parseMetadata = (text: string | undefined) => {
     try {
@@ -309,9 +331,11 @@ async function incomingFile(req: Request): Promise<IncomingFile> {
   };
   const boundary = contentType.match(/^multipart\/form-data;.*boundary="?([^";]+)"?/i)?.[1];
   if (boundary) {
-    const parts = multipartParts(new Uint8Array(await req.arrayBuffer()), boundary);
+    const form = await readBoundedBytes(req, limit + JSON_BODY_LIMIT, entityTooLarge);
+    const parts = multipartParts(form, boundary);
     const file = parts?.find((part) => part.filename !== undefined);
     if (!parts || !file) throw invalidRequest("No content provided");
+    if (file.content.byteLength > limit) throw entityTooLarge();
     const decoder = new TextDecoder();
     const fields = new Map(
       parts.filter((part) => part.filename === undefined).map((
@@ -328,49 +352,58 @@ async function incomingFile(req: Request): Promise<IncomingFile> {
   }
   const encodedMetadata = req.headers.get("x-metadata");
   return {
-    body: req.body ?? new Blob([]).stream(),
+    body: boundedBody(req, limit, entityTooLarge),
     mimeType: contentType || "application/octet-stream",
     cacheControl: req.headers.get("Cache-Control") ?? "no-cache",
     userMetadata: encodedMetadata ? parseMetadata(atob(encodedMetadata)) : undefined,
   };
 }
 
-/** Streams `body` to `path`, refusing it past `limit` bytes; returns the size. */
-async function writeFile(
-  body: ReadableStream<Uint8Array>,
-  path: string,
-  limit: number | null,
-): Promise<number> {
-  let size = 0;
-  const counter = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      size += chunk.byteLength;
-      if (limit !== null && size > limit) controller.error(entityTooLarge());
-      else controller.enqueue(chunk);
-    },
-  });
+/** Streams `body` to a new file at `path`; returns its size. */
+async function writeFile(body: ReadableStream<Uint8Array>, path: string): Promise<number> {
   const file = await Deno.open(path, { write: true, createNew: true });
-  await body.pipeThrough(counter).pipeTo(file.writable);
-  return size;
+  await body.pipeTo(file.writable);
+  return (await Deno.stat(path)).size;
+}
+
+/**
+ * Moves an upload into place. A local limitation: bytes live at `<bucket>/<name>`, so a name cannot
+ * be both an object and a folder of others (`a` and `a/b`), which Supabase Storage allows.
+ */
+async function placeFile(partial: string, finalPath: string, name: string): Promise<void> {
+  try {
+    await Deno.mkdir(finalPath.slice(0, finalPath.lastIndexOf("/")), { recursive: true });
+    await Deno.rename(partial, finalPath);
+  } catch (error) {
+    const clash = error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory ||
+      error instanceof Deno.errors.IsADirectory;
+    if (!clash) throw error;
+    throw storageError(
+      409,
+      "ResourceAlreadyExists",
+      `${name} clashes with an object or folder of the same name (the local Storage keeps objects as files)`,
+    );
+  }
 }
 
 async function upload(req: Request, ctx: ApiContext, bucketId: string, name: string, upsert: boolean) {
+  // As Storage, an object name is not a folder.
+  if (name.endsWith("/")) throw storageError(400, "InvalidKey", `Invalid key: ${name}`);
   const caller = await callerOf(req);
   const [bucket] = await ctx.sql<{ file_size_limit: string | null; allowed_mime_types: string[] | null }[]>`
     select file_size_limit, allowed_mime_types from storage.buckets where id = ${bucketId}`;
   if (!bucket) throw noSuchBucket();
-  const file = await incomingFile(req);
+  const file = await incomingFile(
+    req,
+    Math.min(Number(bucket.file_size_limit ?? GLOBAL_FILE_SIZE_LIMIT), GLOBAL_FILE_SIZE_LIMIT),
+  );
   if (bucket.allowed_mime_types?.length) checkMimeType(file.mimeType, bucket.allowed_mime_types);
   const finalPath = objectFile(ctx, bucketId, name);
   const uploads = `${ctx.storageDir}/.uploads`;
   await Deno.mkdir(uploads, { recursive: true });
   const partial = `${uploads}/${crypto.randomUUID()}`;
   try {
-    const size = await writeFile(
-      file.body,
-      partial,
-      bucket.file_size_limit === null ? null : Number(bucket.file_size_limit),
-    );
+    const size = await writeFile(file.body, partial);
     const metadata = {
       size,
       mimetype: file.mimeType,
@@ -405,8 +438,7 @@ async function upload(req: Request, ctx: ApiContext, bucketId: string, name: str
       } else {
         await tx`insert into storage.objects ${tx(row)}`;
       }
-      await Deno.mkdir(finalPath.slice(0, finalPath.lastIndexOf("/")), { recursive: true });
-      await Deno.rename(partial, finalPath);
+      await placeFile(partial, finalPath, name);
       return id;
     });
     return json({ Id: id, Key: `${bucketId}/${name}` });
@@ -425,16 +457,22 @@ async function list(req: Request, ctx: ApiContext, bucket: string) {
   const search = typeof body.search === "string" ? body.search : "";
   const limit = Math.min(Math.max(Math.floor(Number(body.limit ?? 100)) || 100, 1), MAX_LIST_LIMIT);
   const offset = Math.max(Math.floor(Number(body.offset ?? 0)) || 0, 0);
-  const sortBy = (body.sortBy ?? {}) as { column?: string; order?: string };
-  const column = LIST_SORT_COLUMNS.includes(sortBy.column ?? "") ? sortBy.column! : "name";
-  const descending = sortBy.order?.toLowerCase() === "desc";
+  const sortBy = body.sortBy ?? {};
+  if (typeof sortBy !== "object" || sortBy === null || Array.isArray(sortBy)) {
+    throw invalidRequest("body/sortBy must be object");
+  }
+  const { column = "name", order = "asc" } = sortBy as Record<string, unknown>;
+  if (typeof column !== "string") throw invalidRequest("body/sortBy/column must be string");
+  if (typeof order !== "string") throw invalidRequest("body/sortBy/order must be string");
+  const sortColumn = LIST_SORT_COLUMNS.includes(column) ? column : "name";
+  const descending = order.toLowerCase() === "desc";
   const pattern = `${(prefix + search).replace(/[\\%_]/g, "\\$&")}%`;
   const rows = await asCaller(ctx, caller, (tx) => {
     const direction = descending ? tx`desc` : tx`asc`;
     // Folders come first when sorting by a date (they have none), as in storage.search.
-    const order = column === "name"
+    const orderBy = sortColumn === "name"
       ? tx`lower(name) collate "C" ${direction}`
-      : tx`(id is not null), ${tx(column)} ${direction}, lower(name) collate "C" ${direction}`;
+      : tx`(id is not null), ${tx(sortColumn)} ${direction}, lower(name) collate "C" ${direction}`;
     return tx`
       with matched as (
         select substr(name, ${
@@ -449,7 +487,7 @@ async function list(req: Request, ctx: ApiContext, bucket: string) {
         select rest, id, updated_at, created_at, last_accessed_at, metadata
         from matched where strpos(rest, '/') = 0
       )
-      select * from entries order by ${order} limit ${limit} offset ${offset}`;
+      select * from entries order by ${orderBy} limit ${limit} offset ${offset}`;
   });
   return json(rows);
 }

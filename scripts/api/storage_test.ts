@@ -137,6 +137,88 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
       assert.equal(leftovers(), 0);
     });
 
+    await t.step("an oversized upload is refused before it is read whole", async () => {
+      // Content-Length says too much: refused before a byte of the body is sent.
+      const connection = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(api.url).port) });
+      await connection.write(text(
+        `POST /storage/v1/object/${limited}/huge.txt HTTP/1.1\r\nHost: localhost\r\n` +
+          `Authorization: Bearer ${SERVICE_ROLE_KEY}\r\nContent-Type: text/plain\r\n` +
+          `Content-Length: 1000000000\r\nConnection: close\r\n\r\n`,
+      ));
+      // The server waits for the body it refused: read the answer, then hang up.
+      let answer = "";
+      for await (const chunk of connection.readable) {
+        answer += new TextDecoder().decode(chunk);
+        if (/\r\n\r\n\{.*\}$/s.test(answer)) break;
+      }
+      assert.match(answer, /^HTTP\/1\.1 400/);
+      assert.match(answer, /"statusCode":"413"/);
+
+      // No Content-Length: the stream is cut off at the limit, raw or as a multipart form.
+      const total = 64 * 1024 * 1024;
+      const streamedUpload = async (contentType: string, head = "") => {
+        let sent = 0, answered = false;
+        const chunk = new Uint8Array(64 * 1024).fill(97);
+        const body = new ReadableStream<Uint8Array>({
+          start: (controller) => controller.enqueue(text(head)),
+          pull: (controller) => {
+            if (answered || sent >= total) return controller.close();
+            controller.enqueue(chunk);
+            sent += chunk.length;
+          },
+        });
+        const res = await fetch(`${api.url}/storage/v1/object/${limited}/streamed.txt`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${SERVICE_ROLE_KEY}`, "Content-Type": contentType },
+          body,
+        });
+        answered = true;
+        return { statusCode: (await res.json()).statusCode, sent };
+      };
+      for (
+        const [contentType, head] of [
+          ["text/plain", ""],
+          [
+            "multipart/form-data; boundary=XyZ",
+            '--XyZ\r\nContent-Disposition: form-data; name=""; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\n',
+          ],
+        ]
+      ) {
+        const { statusCode, sent } = await streamedUpload(contentType, head);
+        assert.equal(statusCode, "413", contentType);
+        assert.ok(sent < total / 2, `${contentType}: ${sent} bytes were read before the refusal`);
+      }
+      assert.equal((await rowsNamed(limited, "streamed.txt")).length, 0);
+      assert.equal(leftovers(), 0);
+    });
+
+    await t.step("names the local layout cannot hold are refused with 400 or 409", async () => {
+      const books = owner.client.storage.from("books");
+      const upload = async (name: string) => {
+        const { error } = await books.upload(name, text("x"), { contentType: "text/plain" });
+        return (error as { statusCode?: string } | null)?.statusCode;
+      };
+      // (storage-js strips a trailing slash; sent as is, Storage refuses it.)
+      const folder = await fetch(`${api.url}/storage/v1/object/books/${owner.id}/folder/`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${SERVICE_ROLE_KEY}`, "Content-Type": "text/plain" },
+        body: "x",
+      });
+      assert.deepEqual(
+        [folder.status, (await folder.json()).code],
+        [400, "InvalidKey"],
+        "a name is not a folder",
+      );
+      assert.equal(await upload(`${owner.id}/clash`), undefined);
+      assert.equal(await upload(`${owner.id}/clash/inner.txt`), "409", "an object is not a folder here");
+      assert.equal(await upload(`${owner.id}/nest/inner.txt`), undefined);
+      assert.equal(await upload(`${owner.id}/nest`), "409", "a folder is not an object here");
+      assert.equal((await rowsNamed("books", `${owner.id}/clash/inner.txt`)).length, 0);
+      assert.equal((await rowsNamed("books", `${owner.id}/nest`)).length, 0);
+      assert.equal(leftovers(), 0);
+      await books.remove([`${owner.id}/clash`, `${owner.id}/nest/inner.txt`]);
+    });
+
     await t.step("a write that fails leaves no row", async () => {
       // A directory where the file should go makes the rename fail after the insert.
       await Deno.mkdir(`${dir}/${limited}/blocked.txt/inside`, { recursive: true });
@@ -164,10 +246,24 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
         const path = book.split("/").map(encodeURIComponent).join("/");
         const noToken = await fetch(`${api.url}/storage/v1/object/authenticated/books/${path}`);
         assert.equal((await noToken.json()).statusCode, "403", "the authenticated route wants a token");
-        const forged = await fetch(`${api.url}/storage/v1/object/books/${path}`, {
-          headers: { Authorization: `Bearer ${SERVICE_ROLE_KEY}x` },
-        });
-        assert.equal((await forged.json()).statusCode, "404", "a forged token reads as anon");
+        const anonymous = await fetch(`${api.url}/storage/v1/object/books/${path}`);
+        assert.equal((await anonymous.json()).statusCode, "404", "no token reads as anon");
+        const expired = await new SignJWT({ sub: owner.id, role: "authenticated" })
+          .setProtectedHeader({ alg: "HS256" }).setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+          .sign(jwtSecret);
+        for (
+          const [token, message] of [[`${SERVICE_ROLE_KEY}x`, "invalid signature"], [expired, "jwt expired"]]
+        ) {
+          const refused = await fetch(`${api.url}/storage/v1/object/books/${path}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          });
+          assert.equal(refused.status, 400);
+          assert.deepEqual(
+            (({ statusCode, message }) => ({ statusCode, message }))(await refused.json()),
+            { statusCode: "403", message },
+            "a bad token is refused, not read as anon",
+          );
+        }
         const head = await fetch(`${api.url}/storage/v1/object/books/${path}`, {
           method: "HEAD",
           headers: { Authorization: `Bearer ${SERVICE_ROLE_KEY}` },
@@ -235,6 +331,12 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
         sortBy: { column: "name", order: "desc" },
       });
       assert.deepEqual(paged.data?.map((entry) => entry.name), ["chapter 1.txt"]);
+      const badSort = await fetch(`${api.url}/storage/v1/object/list/books`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${SERVICE_ROLE_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ prefix: owner.id, sortBy: { column: "name", order: 1 } }),
+      });
+      assert.deepEqual([badSort.status, (await badSort.json()).statusCode], [400, "400"]);
       for (const stranger of [other.client, anon]) {
         assert.deepEqual((await stranger.storage.from("books").list(owner.id)).data, []);
       }

@@ -27,6 +27,33 @@ interface JoinPayload {
   };
 }
 
+/** What is wrong with a join payload's shape (each part is optional), or undefined. */
+function malformedJoin(payload: unknown): string | undefined {
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (payload == null) return;
+  if (!isObject(payload)) return "the payload must be an object";
+  const { access_token, user_token, config } = payload as Record<string, unknown>;
+  if (access_token != null && typeof access_token !== "string") return "access_token must be a string";
+  if (user_token != null && typeof user_token !== "string") return "user_token must be a string";
+  if (config == null) return;
+  if (!isObject(config)) return "config must be an object";
+  const { broadcast, presence, postgres_changes } = config as Record<string, unknown>;
+  if (broadcast != null && !isObject(broadcast)) return "config.broadcast must be an object";
+  if (presence != null && !isObject(presence)) return "config.presence must be an object";
+  if (
+    postgres_changes != null &&
+    !(Array.isArray(postgres_changes) &&
+      postgres_changes.every((params) => params === null || isObject(params)))
+  ) {
+    return "config.postgres_changes must be a list of objects";
+  }
+  const fields = ["event", "schema", "table", "filter"];
+  const badField = (postgres_changes as Record<string, unknown>[] | undefined)?.some((params) =>
+    params && fields.some((field) => params[field] != null && typeof params[field] !== "string")
+  );
+  if (badField) return "config.postgres_changes' event, schema, table and filter must be strings";
+}
+
 /** setTimeout's longest delay; longer token lifetimes are checked again when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -81,8 +108,15 @@ export class Connection {
         return channel.leave(ref);
       case "access_token":
         return await channel.refresh((payload as { access_token?: unknown })?.access_token);
-      case "broadcast":
-        return await channel.broadcast(message.broadcast ?? broadcastOfJson(payload), ref);
+      case "broadcast": {
+        const body = message.broadcast === undefined ? broadcastOfJson(payload) : message.broadcast;
+        if (!body) {
+          return this.send(
+            this.encoder.reply(joinRef, ref, topic, "error", { reason: "malformed broadcast" }),
+          );
+        }
+        return await channel.broadcast(body, ref);
+      }
       case "presence":
         // Presence is not part of this stand-in: track/untrack succeed and nobody is told.
         return this.send(this.encoder.reply(joinRef, ref, topic, "ok", {}));
@@ -93,9 +127,11 @@ export class Connection {
   async #join({ topic, joinRef, ref, payload }: InboundMessage): Promise<void> {
     const refuse = (reason: string) =>
       this.send(this.encoder.reply(joinRef, ref, topic, "error", { reason }));
-    if (!topic.startsWith("realtime:")) return refuse("unmatched topic");
+    if (typeof topic !== "string" || !topic.startsWith("realtime:")) return refuse("unmatched topic");
     const name = topic.slice("realtime:".length);
     if (!name) return refuse("TopicNameRequired: You must provide a topic name");
+    const malformed = malformedJoin(payload);
+    if (malformed) return refuse(`Malformed join payload: ${malformed}`);
     const { access_token, user_token, config = {} } = (payload ?? {}) as JoinPayload;
     // The channel acts for its own token, or for the socket's API key (a publishable `sb_` key too).
     const token = access_token ?? user_token;
@@ -281,8 +317,7 @@ export class Channel {
    * with `ack`. On a private channel the caller must be allowed to write (checked once); otherwise
    * Realtime drops the message without a reply.
    */
-  async broadcast(body: BroadcastBody | null, ref: string | null): Promise<void> {
-    if (!body) return;
+  async broadcast(body: BroadcastBody, ref: string | null): Promise<void> {
     if (this.isPrivate) {
       this.#mayWrite ??= canWriteBroadcast(this.connection.hub.ctx.sql, this.caller, this.name).catch(
         (error) => {

@@ -100,7 +100,11 @@ export class RealtimeHub {
 
   #onChange(change: RowChange): void {
     const delivery = this.#prepare(change);
-    this.#delivered = this.#delivered.then(() => delivery).then((deliver) => deliver?.());
+    // In order; a failed delivery is logged and the ones after it still go out.
+    this.#delivered = this.#delivered.then(() => delivery).then((deliver) => deliver?.())
+      .catch((error) =>
+        console.error(`[realtime] delivering ${change.type} on ${change.schema}.${change.table}:`, error)
+      );
   }
 
   /** Works out who receives a change; resolves to the function that sends it (never rejects). */
@@ -145,6 +149,7 @@ export class RealtimeHub {
       matches,
       ({ channel }) => `${channel.caller.role}:${channel.caller.userId ?? ""}`,
     );
+    if (change.type !== "DELETE" && info.rls) await this.#committed(info, change);
     const visible = await Promise.all(
       [...byUser.values()].map(async (group) =>
         (await this.#maySee(info, change, group[0].channel.caller)) ? group : []
@@ -182,17 +187,29 @@ export class RealtimeHub {
     if (change.type === "DELETE" || !info.rls) return true;
     const keys = info.columns.filter((column) => column.isKey);
     if (keys.length === 0 || keys.some((key) => !key.selectableBy.has(caller.role))) return false;
-    const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
-    const query = `select exists(select 1 from ${ident(info.schema)}.${ident(info.table)} where ${
-      keys.map((key, i) => `${ident(key.name)} = $${i + 1}::${key.sqlType}`).join(" and ")
-    }) as visible`;
-    const values = keys.map((key) => change.row![key.name] ?? null);
+    const { query, values } = rowExistsQuery(info, change);
     const [{ visible }] = await runAs(
       this.ctx.sql,
       caller,
       (tx) => tx.unsafe<{ visible: boolean }[]>(query, values),
     );
     return visible;
+  }
+
+  /**
+   * Waits until the change's row is visible to new snapshots. Logical decoding can send a commit a
+   * moment before the committing session leaves the list of running transactions; an RLS check in
+   * that moment would not see an inserted row and would drop the event for its owner. Gives up
+   * after about 100 ms (the row was deleted since, say) and lets the checks decide.
+   */
+  async #committed(info: TableInfo, change: RowChange): Promise<void> {
+    if (!info.columns.some((column) => column.isKey)) return;
+    const { query, values } = rowExistsQuery(info, change);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const [{ visible }] = await this.ctx.sql.unsafe<{ visible: boolean }[]>(query, values);
+      if (visible) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 }
 
@@ -218,4 +235,14 @@ function changeData(info: TableInfo, change: RowChange, role: Caller["role"]): R
   // With RLS on, a deleted row's columns other than its primary key are never sent.
   if (change.type === "DELETE") data.old_record = recordOf(info, change.identity, role, info.rls);
   return data;
+}
+
+/** `select exists(...)` of a change's row by its primary key, the key values as parameters. */
+function rowExistsQuery(info: TableInfo, change: RowChange): { query: string; values: (string | null)[] } {
+  const keys = info.columns.filter((column) => column.isKey);
+  const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const query = `select exists(select 1 from ${ident(info.schema)}.${ident(info.table)} where ${
+    keys.map((key, i) => `${ident(key.name)} = $${i + 1}::${key.sqlType}`).join(" and ")
+  }) as visible`;
+  return { query, values: keys.map((key) => change.row![key.name] ?? null) };
 }

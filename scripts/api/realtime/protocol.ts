@@ -13,11 +13,14 @@ export interface InboundMessage {
   topic: string;
   event: string;
   payload: unknown;
-  /** What a binary broadcast push carries (JSON pushes carry it in `payload`). */
-  broadcast?: BroadcastBody;
+  /** What a binary broadcast push carries, null if its JSON is malformed (JSON pushes use `payload`). */
+  broadcast?: BroadcastBody | null;
 }
 
-/** What one broadcast carries: its event and its user payload, JSON text or raw bytes. */
+/**
+ * What one broadcast carries: its event and its user payload, JSON text or raw bytes. The JSON is
+ * spliced into frames as is: client text must come through `reserializeJson`.
+ */
 export interface BroadcastBody {
   event: string;
   json?: string;
@@ -61,10 +64,21 @@ function decodeBroadcastPush(frame: Uint8Array): InboundMessage {
   const event = take(eventSize);
   take(metadataSize); // only `persist` (replay), which this stand-in does not store
   const payload = frame.slice(offset);
-  const broadcast: BroadcastBody = encoding === JSON_ENCODING
-    ? { event, json: fromUtf8.decode(payload) }
-    : { event, bytes: payload };
+  let broadcast: BroadcastBody | null = { event, bytes: payload };
+  if (encoding === JSON_ENCODING) {
+    const json = reserializeJson(fromUtf8.decode(payload));
+    broadcast = json === null ? null : { event, json };
+  }
   return { joinRef: joinRef || null, ref: ref || null, topic, event: "broadcast", payload: null, broadcast };
+}
+
+/** Client JSON text parsed and serialized again (one well-formed value), or null if malformed. */
+export function reserializeJson(text: string): string | null {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return null;
+  }
 }
 
 /** The broadcast a JSON push carries (`{type: "broadcast", event, payload}`). */

@@ -1,5 +1,5 @@
 /** HTTP around the Data API's queries: content negotiation, ranges, bodies and read responses. */
-import { type ApiContext, type Caller, json } from "../context.ts";
+import { type ApiContext, type Caller, json, payloadTooLarge, readBoundedText } from "../context.ts";
 import { pgrstError, unsupported } from "./errors.ts";
 import { parseRangeHeader, type Preferences } from "./parse.ts";
 import type { ReadPlan } from "./plan.ts";
@@ -92,9 +92,15 @@ export function readResponse(request: RestRequest, result: ReadResult, offset: n
   return new Response(request.req.method === "HEAD" ? null : result.body, { status, headers });
 }
 
-/** The request body as JSON; PGRST102 when it is not. */
+/**
+ * A cap on JSON bodies. PostgREST has none of its own (the gateway or server in front limits them);
+ * 10 MiB is far above what the clients send and keeps one request from filling the memory.
+ */
+const JSON_BODY_LIMIT = 10 * 1024 * 1024;
+
+/** The request body as JSON; PGRST102 when it is not, 413 past JSON_BODY_LIMIT. */
 export async function readBody(req: Request, emptyAs?: unknown): Promise<unknown> {
-  const body = await req.text();
+  const body = await readBoundedText(req, JSON_BODY_LIMIT, () => payloadTooLarge(JSON_BODY_LIMIT));
   if (body.trim() === "" && emptyAs !== undefined) return emptyAs;
   try {
     return JSON.parse(body);

@@ -40,6 +40,8 @@ export interface EmbedPlan {
   key: string;
   table: Table;
   rel: Relationship;
+  /** `chapters(count)` (PostgREST's embedded count): the key of the `[{count: n}]` answered. */
+  countAs?: string;
   items: SelectItem[];
   conditions: Condition[];
   order: OrderTerm[];
@@ -87,11 +89,20 @@ export function planRead(
     if (item.kind !== "embed") continue;
     if (!cache) throw unsupported("Embedding resources in the result of a function");
     const { table, rel } = resolveEmbed(cache, source.name, item.target, item.hint);
-    for (const sub of item.items) if (sub.kind === "column") requireColumn(table, sub.name);
+    const [only] = item.items;
+    const countAs = item.items.length === 1 && only.kind === "column" && only.name === "count" &&
+        !table.columns.has("count")
+      ? only.alias
+      : undefined;
+    if (countAs !== undefined && rel.toOne) throw unsupported("count() on a to-one embedded resource");
+    if (countAs === undefined) {
+      for (const sub of item.items) if (sub.kind === "column") requireColumn(table, sub.name);
+    }
     embeds.set(item.alias, {
       key: item.alias,
       table,
       rel,
+      countAs,
       items: item.items,
       conditions: [],
       order: [],

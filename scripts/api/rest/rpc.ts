@@ -4,6 +4,7 @@
  * json_to_record as PostgREST does (so a JSON array becomes a `vector`, an object a `jsonb`).
  * Rows from set- and table-returning functions take select, filters, order and ranges.
  */
+import type postgres from "postgres";
 import { runAs } from "../context.ts";
 import { pgrstError, unsupported } from "./errors.ts";
 import {
@@ -75,13 +76,18 @@ export async function callRoutine(request: RestRequest, name: string): Promise<R
       alias: "pgrst_call",
     };
     const ranged = { ...plan, offset: range.offset, limit: range.limit };
+    // The function runs once: the page and the count both read its materialized rows.
+    const callOnce = (rows: postgres.Fragment) =>
+      tx`with pgrst_result as materialized (select pgrst_call.* from ${argsFrom} ${rows})`;
+    const from = tx`pgrst_result as pgrst_call`;
     const sql = routine.returns === "composite"
-      ? readSql(tx, ranged, { ...options, from: tx`${argsFrom} ${call} as pgrst_call`, maxRows: MAX_ROWS })
+      ? tx`${callOnce(tx`${call} as pgrst_call`)} ${
+        readSql(tx, ranged, { ...options, from, maxRows: MAX_ROWS })
+      }`
       : routine.returns === "scalar"
-      ? scalarReadSql(tx, ranged, {
-        ...options,
-        from: tx`${argsFrom} (select ${call} as pgrst_scalar) as pgrst_call`,
-      })
+      ? tx`${callOnce(tx`(select ${call} as pgrst_scalar) as pgrst_call`)} ${
+        scalarReadSql(tx, ranged, { ...options, from })
+      }`
       : tx`select ''::text as body, count(*)::int as page_total from ${argsFrom} (select ${call}) as pgrst_call`;
     const [row] = await tx<ReadResult[]>`${sql}`;
     if (accept.singular && row.page_total !== 1) requireSingleRow(row.page_total);

@@ -127,8 +127,10 @@ function embedSql(tx: Sql, parentAlias: string, embed: EmbedPlan, index: number)
     ...embed.conditions.map((c) => conditionSql(tx, alias, embed.table.columns, c)),
   ];
   const from = tx`${tx(SCHEMA)}.${tx(embed.table.name)} as ${tx(alias)} ${whereSql(tx, conditions)}`;
-  const rows = tx`select ${selectList(tx, alias, embed.items, () => tx`null`)} from ${from}
-    ${orderSql(tx, alias, embed.order)} ${limitSql(tx, embed.limit, embed.offset)}`;
+  const rows = embed.countAs === undefined
+    ? tx`select ${selectList(tx, alias, embed.items, () => tx`null`)} from ${from}
+    ${orderSql(tx, alias, embed.order)} ${limitSql(tx, embed.limit, embed.offset)}`
+    : tx`select count(*) as ${tx(embed.countAs)} from ${from} ${limitSql(tx, embed.limit, embed.offset)}`;
   const value = embed.rel.toOne
     ? tx`(select row_to_json(${rowAlias}) from (${rows}) as ${rowAlias})`
     : tx`(select coalesce(json_agg(${rowAlias}), '[]') from (${rows}) as ${rowAlias})`;
