@@ -18,9 +18,10 @@ fi
 
 status=0
 
-step "Style: deno fmt --check, deno lint, deno check"
+step "Style: deno fmt --check, deno lint, deno check, generated types match the schema"
 if deno_cli fmt --check --quiet >"$results/style.txt" 2>&1 && deno_cli lint --quiet >>"$results/style.txt" 2>&1 &&
-  deno_cli check --quiet supabase/functions scripts >>"$results/style.txt" 2>&1; then
+  deno_cli check --quiet supabase/functions scripts >>"$results/style.txt" 2>&1 &&
+  DB_URL="$url" bash "$PROJECT_ROOT/scripts/types.sh" --check >>"$results/style.txt" 2>&1; then
   style_status=0
 else
   sed 's/\x1b\[[0-9;]*m//g' "$results/style.txt" | tail -30
@@ -69,7 +70,7 @@ echo
 echo "Summary"
 printf '  pgTAP     %s assertions, %s failed\n' "$pgtap_total" "$pgtap_failed"
 printf '  Deno      %s passed, %s failed\n' "$deno_passed" "$deno_failed"
-printf '  style     %s\n' "$([ "$style_status" -eq 0 ] && echo 'fmt, lint and type check clean' || echo 'problems found (above)')"
+printf '  style     %s\n' "$([ "$style_status" -eq 0 ] && echo 'fmt, lint, type check clean; generated types match' || echo 'problems found (above)')"
 printf '  advisors  %s\n' "$([ "$advisors_status" -eq 0 ] && echo 'no warnings' || echo 'warnings or errors found (above)')"
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# npm run types: database types for the functions, from the live schema.
+# npm run types: database types for the functions, from the live schema. `--check` only compares
+# them with the committed file (npm test does), failing when the schema and the types drifted apart.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 out="$PROJECT_ROOT/supabase/functions/_shared/database.types.ts"
+fresh="$out.generated.ts"
+trap 'rm -f "$fresh"' EXIT
 [ -n "${DB_URL:-}" ] || bash "$PROJECT_ROOT/scripts/stack.sh" up
-step "Generating TypeScript types into ${out#"$PROJECT_ROOT"/}"
-supabase_cli gen types --lang typescript --schema public --remote="${DB_URL:-$(db_url)}" 2>/dev/null >"$out.tmp" ||
-  { rm -f "$out.tmp"; die "supabase gen types failed"; }
-mv "$out.tmp" "$out"
-deno_cli fmt --quiet "$out"
+[ "${1:-}" = --check ] || step "Generating TypeScript types into ${out#"$PROJECT_ROOT"/}"
+supabase_cli gen types --lang typescript --schema public --remote="${DB_URL:-$(db_url)}" 2>/dev/null >"$fresh" ||
+  die "supabase gen types failed"
+deno_cli fmt --quiet "$fresh"
+if [ "${1:-}" = --check ]; then
+  if ! diff -q "$out" "$fresh" >/dev/null; then
+    diff -u "$out" "$fresh" | head -40 || true
+    die "${out#"$PROJECT_ROOT"/} does not match the schema: run 'npm run types' and commit it"
+  fi
+  exit 0
+fi
+mv "$fresh" "$out"
 info "$(wc -l <"$out") lines"

@@ -388,7 +388,7 @@ export type Database = {
           "id"?: string;
           "passage_index": number;
           "updated_at"?: string;
-          "user_id": string;
+          "user_id"?: string;
         };
         Update: {
           "chapter_id"?: string;
@@ -1472,6 +1472,64 @@ export type Database = {
         };
         Relationships: [];
       };
+      "quiz_attempts": {
+        Row: {
+          "answers": NonNullable<Json>;
+          "chapter_id": string;
+          "correct": number;
+          "created_at": string;
+          "id": string;
+          "passed": boolean;
+          "score": number;
+          "total": number;
+          "updated_at": string;
+          "user_id": string;
+          "xp_awarded": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "answers": NonNullable<Json>;
+          "chapter_id": string;
+          "correct": number;
+          "created_at"?: string;
+          "id"?: string;
+          "passed": boolean;
+          "score": number;
+          "total": number;
+          "updated_at"?: string;
+          "user_id": string;
+          "xp_awarded"?: number;
+        };
+        Update: {
+          "answers"?: NonNullable<Json>;
+          "chapter_id"?: string;
+          "correct"?: number;
+          "created_at"?: string;
+          "id"?: string;
+          "passed"?: boolean;
+          "score"?: number;
+          "total"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "xp_awarded"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "quiz_attempts_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "quiz_attempts_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "scene_descriptions": {
         Row: {
           "audio_requirements": string | null;
@@ -2200,6 +2258,14 @@ export type Database = {
         }[];
       };
       "process_book": { Args: { "book_id": string }; Returns: string };
+      "request_badge_nft": {
+        Args: {
+          "badge_id": string;
+          "blockchain": Database["public"]["Enums"]["blockchain"];
+          "wallet_address"?: string;
+        };
+        Returns: string;
+      };
       "retry_video_generation": { Args: { "generation_id": string }; Returns: string };
       "revoke_role": {
         Args: { "revoked": Database["public"]["Enums"]["app_role"]; "target_user": string };
@@ -2213,6 +2279,7 @@ export type Database = {
         };
         Returns: string;
       };
+      "submit_quiz": { Args: { "answers": Json; "chapter_id": string }; Returns: Json };
       "subscription_tiers": {
         Args: Record<PropertyKey, never>;
         Returns: {
