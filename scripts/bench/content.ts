@@ -143,7 +143,9 @@ async function searchBench(size: number) {
         r.id
       );
     const [{ definition }] =
-      await sql`select pg_catalog.pg_get_indexdef(${`public.${MIGRATION_INDEX}`}::regclass) as definition`;
+      // (A partitioned index's definition says ON ONLY; recreated on the table, it is built on every partition.)
+      await sql`select replace(pg_catalog.pg_get_indexdef(${`public.${MIGRATION_INDEX}`}::regclass), ' ON ONLY ', ' ON ')
+        as definition`;
     await sql.unsafe(`drop index public.${MIGRATION_INDEX}`);
     try {
       const loadStarted = performance.now();
@@ -153,9 +155,9 @@ async function searchBench(size: number) {
           vectorLiteral(hashedEmbedding(topicText((start + i) % 250, 60, random)))
         );
         await sql`
-          insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding,
+          insert into public.chapter_passages (chapter_id, user_id, passage_index, content, content_hash, embedding,
             embedding_model)
-          select id, 0, 'x', 'bench', v::extensions.vector, 'offline-hashed-bow-1536'
+          select id, ${userId}, 0, 'x', 'bench', v::extensions.vector, 'offline-hashed-bow-1536'
           from unnest(${ids}::uuid[], ${vectors}::text[]) as t (id, v)`;
       }
       console.log(

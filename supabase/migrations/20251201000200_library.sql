@@ -111,12 +111,16 @@ create index chapter_embeddings_user_id_idx on public.chapter_embeddings (user_i
 create index idx_chapter_embeddings_vector on public.chapter_embeddings
   using hnsw (embedding extensions.vector_cosine_ops) with (m = 16, ef_construction = 200);
 
--- Passages of about 400 words and their vectors: what search ranks.
+-- Passages of about 400 words and their vectors: what search ranks. Partitioned by owner (a fixed
+-- number of hash partitions, in the private schema: clients reach them only through this table and its
+-- row level security), each with its own HNSW graph: a search walks the graph of the few users hashed
+-- with the caller, not everyone's. Keys include the partition key (user_id), as partitioning requires.
 create table public.chapter_passages (
-  id uuid primary key default gen_random_uuid(),
+  id uuid not null default gen_random_uuid(),
   chapter_id uuid not null references public.chapters (id) on delete cascade,
-  -- The owner, copied from the chapter's book by a trigger: row level security is one comparison per row.
-  user_id uuid not null references public.profiles (id) on delete cascade,
+  -- The owner (the chapter's book's owner). It chooses the partition before any trigger runs, so it
+  -- is written with the row: clients' rows default to themselves, the embed worker names the owner.
+  user_id uuid not null default auth.uid() references public.profiles (id) on delete cascade,
   passage_index integer not null,
   content text not null,
   content_hash text not null,
@@ -124,13 +128,29 @@ create table public.chapter_passages (
   embedding_model text not null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint chapter_passages_chapter_passage_key unique (chapter_id, passage_index),
+  constraint chapter_passages_pkey primary key (id, user_id),
+  -- chapter_id first: a chapter's passages (and the cascade from chapters) are found by this index.
+  constraint chapter_passages_chapter_passage_key unique (chapter_id, passage_index, user_id),
   constraint chapter_passages_passage_index_non_negative check (passage_index >= 0)
-);
+) partition by hash (user_id);
 comment on table public.chapter_passages is 'Passages of chapters with their embeddings (1536 dimensions), for semantic search.';
+-- 64 partitions: at 1,000,000 passages about 16,000 a partition (see README, Choosing the ANN index).
+do $$
+begin
+  for remainder in 0..63 loop
+    execute pg_catalog.format('create table private.%I partition of public.chapter_passages
+      for values with (modulus 64, remainder %s)', 'chapter_passages_p' || pg_catalog.lpad(remainder::text, 2, '0'), remainder);
+    execute pg_catalog.format('alter table private.%I enable row level security',
+      'chapter_passages_p' || pg_catalog.lpad(remainder::text, 2, '0'));
+    execute pg_catalog.format('revoke all on private.%I from public, anon, authenticated',
+      'chapter_passages_p' || pg_catalog.lpad(remainder::text, 2, '0'));
+  end loop;
+end;
+$$;
 create index chapter_passages_user_id_idx on public.chapter_passages (user_id);
 -- The ANN index over half-precision copies of the vectors (half the size, so it stays in shared
--- buffers). m = 16, ef_construction = 200 as measured by the search benchmark (see README).
+-- buffers), one graph per partition. m = 16, ef_construction = 200 as measured by the search
+-- benchmark (see README).
 create index chapter_passages_embedding_hnsw_idx on public.chapter_passages
   using hnsw ((embedding::extensions.halfvec(1536)) extensions.halfvec_cosine_ops) with (m = 16, ef_construction = 200);
 
@@ -145,7 +165,7 @@ create trigger chapter_embeddings_set_updated_at before update on public.chapter
 create trigger chapter_passages_set_updated_at before update on public.chapter_passages
   for each row execute function private.set_updated_at();
 
--- The owner of embeddings always comes from the chapter's book, whoever writes the row.
+-- The owner of a chapter's vector always comes from the chapter's book, whoever writes the row.
 create or replace function private.set_embedding_owner()
 returns trigger
 language plpgsql
@@ -161,8 +181,29 @@ $$;
 revoke all on function private.set_embedding_owner() from public, anon, authenticated;
 create trigger chapter_embeddings_set_owner before insert or update of chapter_id, user_id on public.chapter_embeddings
   for each row execute function private.set_embedding_owner();
-create trigger chapter_passages_set_owner before insert or update of chapter_id, user_id on public.chapter_passages
-  for each row execute function private.set_embedding_owner();
+-- A passage's partition is chosen by its user_id before triggers run, so its owner cannot be set here
+-- as for chapter vectors: a row naming anyone but the chapter's owner is refused.
+create or replace function private.check_passage_owner()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  owner uuid;
+begin
+  select b.user_id into owner from public.chapters c join public.books b on b.id = c.book_id
+  where c.id = new.chapter_id;
+  if owner is not null and new.user_id is distinct from owner then
+    raise exception 'passages are partitioned by owner: user_id must be the owner of the chapter''s book'
+      using errcode = '42501', hint = 'insert passages with user_id set to the book''s owner (clients: leave it out)';
+  end if;
+  return new;
+end;
+$$;
+revoke all on function private.check_passage_owner() from public, anon, authenticated;
+create trigger chapter_passages_check_owner before insert or update of chapter_id, user_id on public.chapter_passages
+  for each row execute function private.check_passage_owner();
 
 -- Ids the caller owns, computed once per query; policies test membership with `in (select ...)`.
 create or replace function private.owned_book_ids()
@@ -526,26 +567,30 @@ set search_path = ''
 as $$
 declare
   current_hash text;
+  owner uuid;
 begin
-  select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(c.content, 'UTF8')), 'hex') into current_hash
-  from public.chapters c where c.id = p_chapter_id for share;
+  select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(c.content, 'UTF8')), 'hex'), b.user_id
+  into current_hash, owner
+  from public.chapters c join public.books b on b.id = c.book_id where c.id = p_chapter_id for share of c;
   if current_hash is distinct from p_content_hash then
     perform pgmq.delete('embed', p_msg_id);
     return false;
   end if;
+  -- The owner is named on every statement: it routes the rows and confines each one to one partition.
   delete from public.chapter_passages p
-  where p.chapter_id = p_chapter_id and p.passage_index >= pg_catalog.jsonb_array_length(p_passages);
-  insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)
-  select p_chapter_id, (c ->> 'passage_index')::integer, c ->> 'content', p_content_hash,
+  where p.user_id = owner and p.chapter_id = p_chapter_id
+    and p.passage_index >= pg_catalog.jsonb_array_length(p_passages);
+  insert into public.chapter_passages (chapter_id, user_id, passage_index, content, content_hash, embedding, embedding_model)
+  select p_chapter_id, owner, (c ->> 'passage_index')::integer, c ->> 'content', p_content_hash,
     (c ->> 'embedding')::extensions.vector, p_model
   from pg_catalog.jsonb_array_elements(p_passages) c
-  on conflict (chapter_id, passage_index) do update
+  on conflict (chapter_id, passage_index, user_id) do update
     set content = excluded.content, content_hash = excluded.content_hash, embedding = excluded.embedding,
         embedding_model = excluded.embedding_model;
   insert into public.chapter_embeddings (chapter_id, embedding, embedding_model, dimension, content_hash, passage_count)
   select p_chapter_id, extensions.l2_normalize(extensions.avg(p.embedding)), p_model, 1536, p_content_hash,
     pg_catalog.count(*)
-  from public.chapter_passages p where p.chapter_id = p_chapter_id
+  from public.chapter_passages p where p.user_id = owner and p.chapter_id = p_chapter_id
   having pg_catalog.count(*) > 0
   on conflict (chapter_id) do update
     set embedding = excluded.embedding, embedding_model = excluded.embedding_model, content_hash = excluded.content_hash,
@@ -559,10 +604,12 @@ grant execute on function private.save_chapter_embeddings(bigint, uuid, text, te
 
 -- Search ------------------------------------------------------------------------------------------
 
--- The ANN half of match_chapters: the caller's nearest passages by the HNSW index. The owner filter is
--- written so that no b-tree can serve it, and sequential scans are off: vectors live in TOAST, which
--- the planner does not cost, so it would otherwise pick a full scan that is 100 times slower. It
--- declares the rows it returns (4 per requested chapter), so the planner joins them to chapters by key.
+-- The ANN half of match_chapters: the caller's nearest passages by the HNSW index of the caller's
+-- partition, which holds only the passages of the users hashed with the caller. The partition is
+-- named in the query (found from one of the caller's rows), so the owner filter can be written so
+-- that no b-tree serves it; sequential scans are off: vectors live in TOAST, which the planner does
+-- not cost, so it would otherwise pick a full scan that is 100 times slower. It declares the rows it
+-- returns (4 per requested chapter), so the planner joins them to chapters by key.
 create or replace function private.nearest_passages(p_query extensions.vector(1536), p_book_id uuid, p_limit integer)
 returns table (chapter_id uuid, distance double precision)
 language plpgsql
@@ -574,26 +621,34 @@ set hnsw.ef_search = 200
 set hnsw.iterative_scan = 'relaxed_order'
 set enable_seqscan = off
 as $$
+declare
+  caller uuid := (select auth.uid());
+  partition regclass;
 begin
+  select p.tableoid::regclass into partition from public.chapter_passages p where p.user_id = caller limit 1;
+  if partition is null then
+    return;
+  end if;
   -- Planned per call with the real limit: with LIMIT as a parameter the planner prefers reading
   -- every row through another index and sorting, which is exact but slow.
   return query execute pg_catalog.format($q$
     select p.chapter_id, p.embedding operator(extensions.<=>) $1
-    from public.chapter_passages p
+    from %s p
     where p.user_id::text = $2
       and ($3::uuid is null or p.chapter_id in (select c.id from public.chapters c where c.book_id = $3))
     order by p.embedding::extensions.halfvec(1536) operator(extensions.<=>) $1::extensions.halfvec(1536)
-    limit %s $q$, p_limit::integer)
-    using p_query, (select auth.uid())::text, p_book_id;
+    limit %s $q$, partition, p_limit::integer)
+    using p_query, caller::text, p_book_id;
 end;
 $$;
 revoke all on function private.nearest_passages(extensions.vector, uuid, integer) from public, anon;
 grant execute on function private.nearest_passages(extensions.vector, uuid, integer) to authenticated, service_role;
 
 -- Client RPC: the caller's chapters nearest to a query embedding, best first, with cosine similarity,
--- ranked by each chapter's best passage. A large library (3,000 passages or more) is searched through
--- the HNSW index; a small one, or whatever the index scan could not fill, by exact distance over the
--- caller's own passages, in the same query. Security invoker: the caller's row level security applies.
+-- ranked by each chapter's best passage. A large library (3,000 passages or more; 10,000 for one book)
+-- is searched through the HNSW index of the caller's partition; a small one, or whatever the index scan
+-- could not fill, by exact distance over the caller's own passages, in the same query. Security
+-- invoker: the caller's row level security applies.
 create or replace function public.match_chapters(
   query_embedding extensions.vector(1536),
   match_count integer default 10,
@@ -607,6 +662,9 @@ set search_path = ''
 as $$
 declare
   caller uuid := (select auth.uid());
+  -- Exact search up to this many passages: 3,000 of a library; 10,000 of one book (books rarely pass a
+  -- few thousand passages, and the index walk restricted to one book loses recall).
+  exact_up_to integer := case when match_chapters.book_id is null then 3000 else 10000 end;
   large_library boolean;
 begin
   if match_count is null or match_count < 1 or match_count > 100 then
@@ -620,15 +678,15 @@ begin
     perform private.take_rate_limit('search');
   end if;
   -- Exact search over the caller's own passages up to 3,000 of them (about 5 microseconds a passage
-  -- here, so 15 ms): complete and exactly ranked however many other users share the index. Larger
-  -- libraries go through the HNSW index, filtered to the caller.
-  -- (Searching one book counts that book's passages: a power user's small book is searched exactly.)
-  select pg_catalog.count(*) >= 3000 into large_library
+  -- here, so 15 ms): complete and exactly ranked however many other users share the partition. Larger
+  -- libraries go through the HNSW index of the caller's partition, filtered to the caller.
+  -- (Searching one book counts that book's passages: a book is searched exactly up to 10,000.)
+  select pg_catalog.count(*) >= exact_up_to into large_library
   from (select 1 from public.chapter_passages p
         where p.user_id = caller
           and (match_chapters.book_id is null
                or p.chapter_id in (select c.id from public.chapters c where c.book_id = match_chapters.book_id))
-        limit 3000) s;
+        limit exact_up_to) s;
 
   return query
   with approximate as materialized (

@@ -94,8 +94,9 @@ select is((select count(*)::integer from pgmq.q_embed where message ->> 'chapter
 update public.chapters set title = 'Renamed' where id = '00000000-0000-4000-8000-0000000ee001';
 select is((select count(*)::integer from pgmq.q_embed where message ->> 'chapter_id' = '00000000-0000-4000-8000-0000000ee001'),
   1, 'a title change does not re-embed');
-insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)
-values ('00000000-0000-4000-8000-0000000ee001', 0, 'Some text.', 'h', array_fill(0.1, array[1536])::extensions.vector, 'test');
+insert into public.chapter_passages (chapter_id, user_id, passage_index, content, content_hash, embedding, embedding_model)
+select '00000000-0000-4000-8000-0000000ee001', owner, 0, 'Some text.', 'h', array_fill(0.1, array[1536])::extensions.vector, 'test'
+from ids;
 select tests.authenticate_as((select owner from ids));
 select is((select count(*)::integer from public.match_chapters(array_fill(0.1, array[1536])::extensions.vector, 5)), 1,
   'the owner finds their chapter');

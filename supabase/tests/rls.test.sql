@@ -22,8 +22,8 @@ insert into public.chapters (id, book_id, chapter_number, title, content) values
 insert into public.chapter_embeddings (id, chapter_id, content_hash, embedding, embedding_model) values
   ('a0000000-0000-4000-8000-0000000000e1', 'a0000000-0000-4000-8000-0000000000c1', 'h',
    array_fill(0.1::real, array[1536])::extensions.vector, 'hashed-bow');
-insert into public.chapter_passages (id, chapter_id, passage_index, content, content_hash, embedding, embedding_model) values
-  ('a0000000-0000-4000-8000-0000000000e2', 'a0000000-0000-4000-8000-0000000000c1', 0, 'Text.', 'h',
+insert into public.chapter_passages (id, chapter_id, user_id, passage_index, content, content_hash, embedding, embedding_model) values
+  ('a0000000-0000-4000-8000-0000000000e2', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-00000000000a', 0, 'Text.', 'h',
    array_fill(0.1::real, array[1536])::extensions.vector, 'hashed-bow');
 insert into public.scripts (id, chapter_id, user_id, script_style, title, script) values
   ('a0000000-0000-4000-8000-0000000000d1', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-00000000000a', 'cinematic', 'S1', 'INT.'),

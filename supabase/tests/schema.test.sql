@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(94);
+select plan(96);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -15,7 +15,7 @@ select tables_are('public', array[
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
   select c.oid, c.relname::text as name, c.relrowsecurity as rls
-  from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r';
+  from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p');
 select is((select array_agg(name order by name) from public_tables where not rls), null, 'RLS is enabled on every table');
 select is((select array_agg(name order by name) from public_tables t
            where not exists (select 1 from pg_constraint k where k.conrelid = t.oid and k.contype = 'p')),
@@ -117,7 +117,8 @@ select col_is_unique('public', 'lipsync_jobs', 'scene_video_id', 'one lipsync jo
 select col_is_unique('public', 'user_subscriptions', 'user_id', 'one subscription per user');
 select col_is_unique('public', 'model_metrics', array['model_name', 'date'], 'one metrics row per model and day');
 select col_is_unique('public', 'chapter_embeddings', 'chapter_id', 'one embedding per chapter');
-select col_is_unique('public', 'chapter_passages', array['chapter_id', 'passage_index'], 'passage numbers are unique per chapter');
+select col_is_unique('public', 'chapter_passages', array['chapter_id', 'passage_index', 'user_id'],
+  'passage numbers are unique per chapter (with its owner, the partition key)');
 select col_is_unique('public', 'user_roles', array['user_id', 'role_name'], 'a role is granted to a user once');
 select col_is_unique('public', 'cost_aggregations', array['user_id', 'period_start', 'period_end'], 'one rollup per user and period');
 select col_is_unique('public', 'nfts', array['user_id', 'badge_id', 'blockchain'], 'a badge is minted once per chain');
@@ -131,6 +132,16 @@ select is((select am.amname from pg_class i join pg_am am on am.oid = i.relam
            where i.relname = 'chapter_passages_embedding_hnsw_idx'), 'hnsw', 'passages have an HNSW index');
 select ok((select indexdef ~ 'halfvec_cosine_ops' from pg_indexes where indexname = 'chapter_passages_embedding_hnsw_idx'),
   'the ANN index uses cosine distance');
+select is((select pg_get_partkeydef('public.chapter_passages'::regclass)), 'HASH (user_id)',
+  'passages are partitioned by owner');
+select is(
+  (select count(*)::integer from pg_inherits i join pg_class c on c.oid = i.inhrelid
+   where i.inhparent = 'public.chapter_passages'::regclass and c.relnamespace = 'private'::regnamespace and c.relrowsecurity
+     and not has_table_privilege('authenticated', c.oid, 'select') and not has_table_privilege('anon', c.oid, 'select')
+     and exists (select 1 from pg_index x join pg_class ix on ix.oid = x.indexrelid join pg_am am on am.oid = ix.relam
+                 where x.indrelid = c.oid and am.amname = 'hnsw')),
+  (select count(*)::integer from pg_inherits where inhparent = 'public.chapter_passages'::regclass),
+  'every passage partition is private (RLS on, no client grants) and has its own HNSW index');
 
 -- Foreign key actions.
 create temp view fk_actions as

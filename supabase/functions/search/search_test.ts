@@ -103,26 +103,36 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
   });
 });
 
-Deno.test("the ANN search (private.nearest_passages' query) uses the HNSW index", async () => {
+Deno.test("the ANN search (private.nearest_passages' query) uses the HNSW index of the caller's partition", async () => {
   await withSql(async (sql) => {
     const userId = await createTestUser(sql, "search-plan");
     try {
       const { vectors } = await offlineEmbedder.embed(["keeper lamp storm"]);
+      // The user's partition: the one whose hash bounds the user's id satisfies.
+      const [{ partition }] = await sql`
+        select c.oid::regclass::text as partition
+        from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'public.chapter_passages'::regclass
+          and satisfies_hash_partition('public.chapter_passages'::regclass,
+                substring(pg_get_expr(c.relpartbound, c.oid) from 'modulus (\\d+)')::integer,
+                substring(pg_get_expr(c.relpartbound, c.oid) from 'remainder (\\d+)')::integer, ${userId}::uuid)`;
       // The function runs as its owner (no RLS) with these settings; this is its query.
       const plan = await sql.begin(async (tx) => {
         await tx`set local enable_seqscan = off`;
         await tx`set local hnsw.iterative_scan = relaxed_order`;
-        return await tx`
-          explain (format text)
-          select e.chapter_id from public.chapter_passages e
-          where e.user_id::text = ${userId}::text
+        return await tx.unsafe(
+          `explain (format text)
+          select e.chapter_id from ${partition} e
+          where e.user_id::text = $1::text
           order by e.embedding::extensions.halfvec(1536) operator(extensions.<=>)
-            ${vectorLiteral(vectors[0])}::extensions.vector(1536)::extensions.halfvec(1536)
-          limit 40`;
+            $2::extensions.vector(1536)::extensions.halfvec(1536)
+          limit 40`,
+          [userId, vectorLiteral(vectors[0])],
+        );
       });
       assert.match(
         plan.map((r) => r["QUERY PLAN"]).join("\n"),
-        /Index Scan using chapter_passages_embedding_hnsw_idx/,
+        new RegExp(`Index Scan using ${partition.replace("private.", "")}_embedding_idx`),
       );
     } finally {
       await deleteTestUser(sql, userId);
