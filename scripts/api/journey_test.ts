@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { createClient, type RealtimeChannel, type SupabaseClient } from "@supabase/supabase-js";
 import type { Database } from "../../supabase/functions/_shared/database.types.ts";
-import { testDatabaseUrl, withSql } from "../../supabase/functions/_shared/testing.ts";
+import { withSql } from "../../supabase/functions/_shared/testing.ts";
+import { waitFor, withRunner } from "../functions/runner_testing.ts";
 import { ANON_KEY } from "./context.ts";
 
 const API_PORT = 54641;
@@ -26,50 +27,6 @@ function client(): Client {
   return createClient<Database>(API_URL, ANON_KEY, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
-}
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => T | undefined | Promise<T | undefined>,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function withRunner(storageDir: string, body: () => Promise<void>) {
-  const runner = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("../functions/runner.ts", import.meta.url).pathname],
-    env: {
-      FUNCTIONS_PORT: String(API_PORT),
-      SUPABASE_DB_URL: testDatabaseUrl(),
-      LOCAL_STORAGE_DIR: storageDir,
-      WORKER_BUDGET_SECONDS: "20",
-      WORKER_POLL_SECONDS: "2",
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    await waitFor("the local API", 60_000, async () => {
-      try {
-        const res = await fetch(`${API_URL}/functions/v1/health`);
-        await res.body?.cancel();
-        return res.ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    });
-    await body();
-  } finally {
-    runner.kill("SIGTERM");
-    await runner.status;
-  }
 }
 
 /** Fails with the API's own message when a supabase-js call returned an error. */
@@ -113,7 +70,7 @@ Deno.test("a reader's journey through supabase-js: upload, process, watch, gener
   const anon = client();
   const users: string[] = [];
   try {
-    await withRunner(storageDir, async () => {
+    await withRunner(API_PORT, storageDir, async () => {
       const annId = await signUp(ann, "ann");
       const benId = await signUp(ben, "ben");
       users.push(annId, benId);

@@ -9,58 +9,15 @@ import {
   createTestUser,
   deleteTestUser,
   SAMPLE_CHAPTER,
-  testDatabaseUrl,
   withSql,
 } from "../../supabase/functions/_shared/testing.ts";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
+import { type ServedFunction, servedFunctions, waitFor, withRunner } from "./runner_testing.ts";
 
 const GATEWAY_PORT = 54621;
 
-interface ServedFunction {
-  name: string;
-  pid: number;
-  restarts: number;
-}
-
 async function functions(): Promise<ServedFunction[]> {
-  const res = await fetch(`http://127.0.0.1:${GATEWAY_PORT}/_runner/functions`);
-  return await res.json();
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function withRunner(storageDir: string, body: () => Promise<void>) {
-  const runner = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("./runner.ts", import.meta.url).pathname],
-    env: {
-      FUNCTIONS_PORT: String(GATEWAY_PORT),
-      SUPABASE_DB_URL: testDatabaseUrl(),
-      LOCAL_STORAGE_DIR: storageDir,
-      WORKER_BUDGET_SECONDS: "20",
-      WORKER_POLL_SECONDS: "2",
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    await waitFor("the runner", 60_000, async () => (await functions()).length > 0 ? true : undefined);
-    await body();
-  } finally {
-    runner.kill("SIGTERM");
-    await runner.status;
-  }
+  return (await servedFunctions(GATEWAY_PORT)) ?? [];
 }
 
 async function counts(sql: Sql, generationId: string) {
@@ -85,7 +42,7 @@ Deno.test("a function process killed in the middle of a scene is restarted and i
         title: "The Harbour",
         content: SAMPLE_CHAPTER,
       }]);
-      await withRunner(storageDir, async () => {
+      await withRunner(GATEWAY_PORT, storageDir, async () => {
         const generationId = await asUser(sql, userId, async (tx) => {
           const [{ id }] = await tx`select public.start_video_generation(${chapterIds[0]}) as id`;
           return id as string;
