@@ -7,7 +7,13 @@ fresh="$out.generated.ts"
 trap 'rm -f "$fresh"' EXIT
 [ -n "${DB_URL:-}" ] || bash "$PROJECT_ROOT/scripts/stack.sh" up
 [ "${1:-}" = --check ] || step "Generating TypeScript types into ${out#"$PROJECT_ROOT"/}"
-supabase_cli gen types --lang typescript --schema public --remote="${DB_URL:-$(db_url)}" 2>/dev/null >"$fresh" ||
+remote="${DB_URL:-$(db_url)}"
+# The local stack has no TLS: said so, the CLI does not print its plain-connection warning into the types.
+case "$remote" in
+  *sslmode=*) ;;
+  *@127.0.0.1:* | *@localhost:*) [[ "$remote" == *\?* ]] && remote="$remote&sslmode=disable" || remote="$remote?sslmode=disable" ;;
+esac
+supabase_cli gen types --lang typescript --schema public --remote="$remote" 2>/dev/null >"$fresh" ||
   die "supabase gen types failed"
 deno_cli fmt --quiet "$fresh"
 if [ "${1:-}" = --check ]; then
