@@ -329,6 +329,25 @@ Deno.test("the Data API answers supabase-js as PostgREST does", async (t) => {
       assert.equal(attempts, 1);
     });
 
+    await t.step("overloaded functions: one that fits is called, an ambiguous call is PGRST203", async () => {
+      // Made for this step (the schema has no overloads) and always dropped.
+      const name = `rest_overload_${crypto.randomUUID().slice(0, 8)}`;
+      await sql.unsafe(
+        `create function public.${name}(a integer) returns text language sql as $$ select 'integer' $$;
+        create function public.${name}(a text) returns text language sql as $$ select 'text' $$;
+        create function public.${name}(a integer, b integer) returns text language sql as $$ select 'two' $$`,
+      );
+      try {
+        const two = await annDb.rpc(name, { a: 1, b: 2 });
+        assert.deepEqual([two.status, two.data], [200, "two"]);
+        const ambiguous = await annDb.rpc(name, { a: 1 });
+        assert.deepEqual([ambiguous.status, ambiguous.error?.code], [300, "PGRST203"]);
+      } finally {
+        await sql.unsafe(`drop function public.${name}(integer); drop function public.${name}(text);
+          drop function public.${name}(integer, integer)`);
+      }
+    });
+
     await t.step("errors as PostgREST shapes them", async () => {
       const table = await annDb.from("no_such_table").select();
       assert.deepEqual([table.status, table.error?.code], [404, "PGRST205"]);
