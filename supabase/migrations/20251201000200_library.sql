@@ -113,8 +113,8 @@ create index idx_chapter_embeddings_vector on public.chapter_embeddings
 
 -- Passages of about 400 words and their vectors: what search ranks. Partitioned by owner (a fixed
 -- number of hash partitions, in the private schema: clients reach them only through this table and its
--- row level security), each with its own HNSW graph: a search walks the graph of the few users hashed
--- with the caller, not everyone's. Keys include the partition key (user_id), as partitioning requires.
+-- row level security), so that a large library's own search index sits on a partition shared with few
+-- other users. Keys include the partition key (user_id), as partitioning requires.
 create table public.chapter_passages (
   id uuid not null default gen_random_uuid(),
   chapter_id uuid not null references public.chapters (id) on delete cascade,
@@ -125,6 +125,9 @@ create table public.chapter_passages (
   content text not null,
   content_hash text not null,
   embedding extensions.vector(1536) not null,
+  -- A half-precision copy kept in the row itself (the full vector lives in TOAST, which costs a lookup
+  -- per row): what exact search reads and what a library's HNSW index holds.
+  embedding_half extensions.halfvec(1536) generated always as (embedding::extensions.halfvec(1536)) stored,
   embedding_model text not null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -134,7 +137,8 @@ create table public.chapter_passages (
   constraint chapter_passages_passage_index_non_negative check (passage_index >= 0)
 ) partition by hash (user_id);
 comment on table public.chapter_passages is 'Passages of chapters with their embeddings (1536 dimensions), for semantic search.';
--- 64 partitions: at 1,000,000 passages about 16,000 a partition (see README, Choosing the ANN index).
+alter table public.chapter_passages alter column embedding_half set storage plain;
+-- 64 partitions (see README, Choosing the ANN index).
 do $$
 begin
   for remainder in 0..63 loop
@@ -148,11 +152,9 @@ begin
 end;
 $$;
 create index chapter_passages_user_id_idx on public.chapter_passages (user_id);
--- The ANN index over half-precision copies of the vectors (half the size, so it stays in shared
--- buffers), one graph per partition. m = 16, ef_construction = 200 as measured by the search
--- benchmark (see README).
-create index chapter_passages_embedding_hnsw_idx on public.chapter_passages
-  using hnsw ((embedding::extensions.halfvec(1536)) extensions.halfvec_cosine_ops) with (m = 16, ef_construction = 200);
+-- No HNSW index over everyone's passages: a library is searched exactly up to
+-- private.library_index_threshold() passages, and a larger one through an HNSW index of its own
+-- (private.library_index_work builds it; see Search below).
 
 create trigger books_set_updated_at before update on public.books
   for each row execute function private.set_updated_at();
@@ -595,6 +597,13 @@ begin
   on conflict (chapter_id) do update
     set embedding = excluded.embedding, embedding_model = excluded.embedding_model, content_hash = excluded.content_hash,
         passage_count = excluded.passage_count;
+  -- A library that has just reached the size for an index of its own gets one built.
+  if pg_catalog.to_regclass('private.' || private.library_index_name(owner)) is null
+     and (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = owner
+                                           limit private.library_index_threshold()) s)
+         >= private.library_index_threshold() then
+    perform private.request_library_index_work(owner);
+  end if;
   perform pgmq.delete('embed', p_msg_id);
   return true;
 end;
@@ -603,52 +612,207 @@ revoke all on function private.save_chapter_embeddings(bigint, uuid, text, text,
 grant execute on function private.save_chapter_embeddings(bigint, uuid, text, text, jsonb) to service_role;
 
 -- Search ------------------------------------------------------------------------------------------
+-- A library (one user's passages) is ranked exactly up to library_index_threshold() passages: exact
+-- distance over the in-row half-precision copies costs about 1 microsecond a passage, complete and
+-- exactly ordered however many other users share the database. A larger library gets an HNSW index of
+-- its own: a partial index on its partition holding only its passages, so that a search never walks
+-- past other users' vectors. The embed worker builds it (CREATE INDEX CONCURRENTLY, outside any
+-- transaction) when private.library_index_work says so; see README, Choosing the ANN index.
 
--- The ANN half of match_chapters: the caller's nearest passages by the HNSW index of the caller's
--- partition, which holds only the passages of the users hashed with the caller. The partition is
--- named in the query (found from one of the caller's rows), so the owner filter can be written so
--- that no b-tree serves it; sequential scans are off: vectors live in TOAST, which the planner does
--- not cost, so it would otherwise pick a full scan that is 100 times slower. It declares the rows it
--- returns (4 per requested chapter), so the planner joins them to chapters by key.
-create or replace function private.nearest_passages(p_query extensions.vector(1536), p_book_id uuid, p_limit integer)
-returns table (chapter_id uuid, distance double precision)
+create table private.search_settings (
+  singleton boolean primary key default true constraint search_settings_one_row check (singleton),
+  -- Libraries of this many passages or more get an index of their own (10,000: see README).
+  library_index_threshold integer not null constraint search_settings_threshold_positive check (library_index_threshold > 1)
+);
+comment on table private.search_settings is 'How search treats libraries by size (one row).';
+alter table private.search_settings enable row level security;
+insert into private.search_settings (library_index_threshold) values (10000);
+
+create or replace function private.library_index_threshold()
+returns integer
+language sql
+stable
+set search_path = ''
+as $$ select s.library_index_threshold from private.search_settings s $$;
+
+create or replace function private.library_index_name(p_user uuid)
+returns text
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$ select 'chapter_passages_library_' || pg_catalog.replace(p_user::text, '-', '') $$;
+
+-- The library's own HNSW index when it is built and usable, else null.
+create or replace function private.library_index(p_user uuid)
+returns regclass
+language sql
+stable
+set search_path = ''
+as $$
+  select x.indexrelid::regclass from pg_catalog.pg_index x
+  where x.indexrelid = pg_catalog.to_regclass('private.' || private.library_index_name(p_user))
+    and x.indisvalid and x.indisready
+$$;
+revoke all on function private.library_index_threshold() from public, anon, authenticated;
+grant execute on function private.library_index_threshold() to service_role;
+revoke all on function private.library_index_name(uuid), private.library_index(uuid) from public, anon;
+grant execute on function private.library_index_name(uuid), private.library_index(uuid) to authenticated, service_role;
+
+-- What brings a library's index to its right state: the DDL to run, in order, each statement on its
+-- own outside a transaction (CREATE INDEX CONCURRENTLY cannot run in one, and does not block writes).
+-- A library of library_index_threshold() passages or more gets its index; one that falls under half
+-- of that loses it. Raises 55006 while the index is being built (try again later).
+create or replace function private.library_index_work(p_user uuid)
+returns setof text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  index_name text := private.library_index_name(p_user);
+  existing regclass := pg_catalog.to_regclass('private.' || index_name);
+  usable boolean := private.library_index(p_user) is not null;
+  threshold integer := private.library_index_threshold();
+  passages integer;
+  partition regclass;
+begin
+  if existing is not null and exists (select 1 from pg_catalog.pg_stat_progress_create_index s
+                                      where s.index_relid = existing) then
+    raise exception 'the search index of library % is being built', p_user using errcode = '55006';
+  end if;
+  select pg_catalog.count(*) into passages
+  from (select 1 from public.chapter_passages p where p.user_id = p_user limit threshold) s;
+  if passages >= threshold or (usable and passages >= threshold / 2) then
+    if usable then
+      return;
+    end if;
+    if existing is not null then -- left invalid by a build that did not finish
+      return next pg_catalog.format('drop index concurrently if exists private.%I', index_name);
+    end if;
+    select p.tableoid::regclass into partition from public.chapter_passages p where p.user_id = p_user limit 1;
+    -- m = 16, ef_construction = 200 as measured by the search benchmarks (see README).
+    return next pg_catalog.format(
+      'create index concurrently if not exists %I on %s using hnsw (embedding_half extensions.halfvec_cosine_ops) '
+      'with (m = 16, ef_construction = 200) where user_id = %L', index_name, partition, p_user);
+  elsif existing is not null then
+    return next pg_catalog.format('drop index concurrently if exists private.%I', index_name);
+  end if;
+end;
+$$;
+revoke all on function private.library_index_work(uuid) from public, anon, authenticated;
+grant execute on function private.library_index_work(uuid) to service_role;
+
+-- Asks the embed worker to look after a library's index (a message the worker handles with
+-- private.library_index_work).
+create or replace function private.request_library_index_work(p_user uuid)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  select pgmq.send('embed', pg_catalog.jsonb_build_object('library_index', p_user));
+  select private.wake_queue_workers('embed');
+$$;
+revoke all on function private.request_library_index_work(uuid) from public, anon, authenticated;
+grant execute on function private.request_library_index_work(uuid) to service_role;
+
+-- pg_cron's sweep: every library that should have an index and has no usable one, and every index
+-- whose library shrank or was deleted, gets a message (the worker's message is also sent when a save
+-- crosses the threshold; this catches builds that died and libraries that shrank). Returns how many.
+create or replace function private.queue_library_index_work()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  threshold integer := private.library_index_threshold();
+  owner uuid;
+  queued integer := 0;
+begin
+  for owner in
+    select p.user_id from public.chapter_passages p group by p.user_id having pg_catalog.count(*) >= threshold
+    except
+    select i.owner from (
+      select pg_catalog.regexp_replace(c.relname, '^chapter_passages_library_', '')::uuid as owner
+      from pg_catalog.pg_class c
+      where c.relnamespace = 'private'::regnamespace and c.relkind = 'i' and c.relname like 'chapter\_passages\_library\_%'
+    ) i where private.library_index(i.owner) is not null
+    union
+    select i.owner from (
+      select pg_catalog.regexp_replace(c.relname, '^chapter_passages_library_', '')::uuid as owner
+      from pg_catalog.pg_class c
+      where c.relnamespace = 'private'::regnamespace and c.relkind = 'i' and c.relname like 'chapter\_passages\_library\_%'
+    ) i
+    where (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = i.owner
+                                             limit threshold / 2) s) < threshold / 2
+  loop
+    perform private.request_library_index_work(owner);
+    queued := queued + 1;
+  end loop;
+  return queued;
+end;
+$$;
+revoke all on function private.queue_library_index_work() from public, anon, authenticated;
+grant execute on function private.queue_library_index_work() to service_role;
+
+-- The p_chapters chapters nearest to a query (or all the library has), through the caller's library's
+-- own index: its nearest passages are read (at least hnsw.ef_search of them, what the scan's first pass
+-- finds anyway, and only roughly in order: they are ranked again), and more, from a new scan, only
+-- when they hold too few chapters. Null past 20,000 passages (chapters of hundreds of passages each):
+-- the caller then searches exactly. Security invoker: the caller's row level security applies. Planned
+-- per call with the library named, so that its partition and its partial index are chosen.
+create or replace function private.nearest_library_chapters(
+  p_query extensions.halfvec(1536),
+  p_user uuid,
+  p_chapters integer
+)
+returns uuid[]
 language plpgsql
 stable
-security definer
-rows 40
 set search_path = ''
 set hnsw.ef_search = 200
 set hnsw.iterative_scan = 'relaxed_order'
-set enable_seqscan = off
+set enable_sort = off -- with a large limit the planner would rather sort the whole library
+set jit = off -- what that adds to the plan's cost would have it compiled (100 ms) for a 10 ms query
 as $$
 declare
-  caller uuid := (select auth.uid());
-  partition regclass;
+  wanted integer := greatest(p_chapters * 4, pg_catalog.current_setting('hnsw.ef_search')::integer);
+  returned integer;
+  chapters uuid[];
 begin
-  select p.tableoid::regclass into partition from public.chapter_passages p where p.user_id = caller limit 1;
-  if partition is null then
-    return;
-  end if;
-  -- Planned per call with the real limit: with LIMIT as a parameter the planner prefers reading
-  -- every row through another index and sorting, which is exact but slow.
-  return query execute pg_catalog.format($q$
-    select p.chapter_id, p.embedding operator(extensions.<=>) $1
-    from %s p
-    where p.user_id::text = $2
-      and ($3::uuid is null or p.chapter_id in (select c.id from public.chapters c where c.book_id = $3))
-    order by p.embedding::extensions.halfvec(1536) operator(extensions.<=>) $1::extensions.halfvec(1536)
-    limit %s $q$, partition, p_limit::integer)
-    using p_query, caller::text, p_book_id;
+  loop
+    execute pg_catalog.format($q$
+      with nearest as materialized (
+        select p.chapter_id, p.embedding_half operator(extensions.<=>) $1 as distance
+        from public.chapter_passages p
+        where p.user_id = %L::uuid
+        order by p.embedding_half operator(extensions.<=>) $1
+        limit %s
+      )
+      select (select pg_catalog.count(*)::integer from nearest),
+        array(select n.chapter_id from nearest n group by n.chapter_id order by pg_catalog.min(n.distance) limit %s) $q$,
+      p_user, wanted, p_chapters)
+      into returned, chapters using p_query;
+    if pg_catalog.cardinality(chapters) >= p_chapters or returned < wanted then
+      return chapters;
+    end if;
+    if wanted >= 20000 then
+      return null;
+    end if;
+    wanted := least(wanted * 4, 20000);
+  end loop;
 end;
 $$;
-revoke all on function private.nearest_passages(extensions.vector, uuid, integer) from public, anon;
-grant execute on function private.nearest_passages(extensions.vector, uuid, integer) to authenticated, service_role;
+revoke all on function private.nearest_library_chapters(extensions.halfvec, uuid, integer) from public, anon;
+grant execute on function private.nearest_library_chapters(extensions.halfvec, uuid, integer) to authenticated, service_role;
 
 -- Client RPC: the caller's chapters nearest to a query embedding, best first, with cosine similarity,
--- ranked by each chapter's best passage. A large library (3,000 passages or more; 10,000 for one book)
--- is searched through the HNSW index of the caller's partition; a small one, or whatever the index scan
--- could not fill, by exact distance over the caller's own passages, in the same query. Security
--- invoker: the caller's row level security applies.
+-- ranked by each chapter's best passage. Candidates are chosen by half-precision distance (exactly,
+-- or through the library's own index when it has one; a book is always searched exactly), twice as
+-- many chapters as asked, then ranked at full precision. Security invoker: the caller's row level
+-- security applies.
 create or replace function public.match_chapters(
   query_embedding extensions.vector(1536),
   match_count integer default 10,
@@ -659,13 +823,12 @@ language plpgsql
 volatile -- it counts the caller's searches (private.take_rate_limit)
 security invoker
 set search_path = ''
+set jit = off -- a search takes milliseconds: compiling its plans would cost more than running them
 as $$
 declare
   caller uuid := (select auth.uid());
-  -- Exact search up to this many passages: 3,000 of a library; 10,000 of one book (books rarely pass a
-  -- few thousand passages, and the index walk restricted to one book loses recall).
-  exact_up_to integer := case when match_chapters.book_id is null then 3000 else 10000 end;
-  large_library boolean;
+  query_half extensions.halfvec(1536) := query_embedding::extensions.halfvec(1536);
+  candidates uuid[];
 begin
   if match_count is null or match_count < 1 or match_count > 100 then
     raise exception 'match_count must be between 1 and 100' using errcode = '22023';
@@ -677,45 +840,54 @@ begin
   if coalesce(pg_catalog.current_setting('litinkai.search_counted', true), '') <> 'on' then
     perform private.take_rate_limit('search');
   end if;
-  -- Exact search over the caller's own passages up to 3,000 of them (about 5 microseconds a passage
-  -- here, so 15 ms): complete and exactly ranked however many other users share the partition. Larger
-  -- libraries go through the HNSW index of the caller's partition, filtered to the caller.
-  -- (Searching one book counts that book's passages: a book is searched exactly up to 10,000.)
-  select pg_catalog.count(*) >= exact_up_to into large_library
-  from (select 1 from public.chapter_passages p
-        where p.user_id = caller
-          and (match_chapters.book_id is null
-               or p.chapter_id in (select c.id from public.chapters c where c.book_id = match_chapters.book_id))
-        limit exact_up_to) s;
+  if match_chapters.book_id is null and private.library_index(caller) is not null then
+    candidates := private.nearest_library_chapters(query_half, caller, match_count + 5);
+  end if;
+  -- Exact: every passage of the library (or of the book, from its chapters by key), each chapter at its
+  -- nearest. Distances are computed as the rows are read (materialized), so that what is grouped is
+  -- narrow: grouped as rows, the vectors would be sorted with them, spilling to disk.
+  if candidates is null and match_chapters.book_id is null then
+    with distances as materialized (
+      select p.chapter_id, p.embedding_half operator(extensions.<=>) query_half as distance
+      from public.chapter_passages p
+      where p.user_id = caller
+    )
+    select pg_catalog.array_agg(b.chapter_id) into candidates
+    from (select d.chapter_id from distances d group by d.chapter_id order by pg_catalog.min(d.distance)
+          limit match_count + 5) b;
+  elsif candidates is null then
+    with distances as materialized (
+      select p.chapter_id, p.embedding_half operator(extensions.<=>) query_half as distance
+      from public.chapters c
+      join public.chapter_passages p on p.chapter_id = c.id and p.user_id = caller
+      where c.book_id = match_chapters.book_id
+    )
+    select pg_catalog.array_agg(b.chapter_id) into candidates
+    from (select d.chapter_id from distances d group by d.chapter_id order by pg_catalog.min(d.distance)
+          limit match_count + 5) b;
+  end if;
 
   return query
-  with approximate as materialized (
-    select n.chapter_id, n.distance
-    from private.nearest_passages(query_embedding, match_chapters.book_id, match_count * 4) n
-    where large_library
+  with nearest as materialized ( -- each candidate chapter's nearest passage, by key
+    select distinct on (p.chapter_id) p.id from public.chapter_passages p
+    where p.user_id = caller and p.chapter_id = any (candidates)
+    order by p.chapter_id, p.embedding_half operator(extensions.<=>) query_half
   ),
-  exact as materialized (
+  best as materialized ( -- at full precision
     select p.chapter_id, p.embedding operator(extensions.<=>) query_embedding as distance
     from public.chapter_passages p
-    where p.user_id = caller
-      and (select pg_catalog.count(distinct a.chapter_id) from approximate a) < match_count
-      and p.chapter_id not in (select a.chapter_id from approximate a)
-      and (match_chapters.book_id is null
-           or p.chapter_id in (select c.id from public.chapters c where c.book_id = match_chapters.book_id))
-    order by p.embedding operator(extensions.<=>) query_embedding
-    limit match_count * 4
-  ),
-  candidates as (
-    select a.chapter_id, a.distance from approximate a
-    union all
-    select x.chapter_id, x.distance from exact x
+    where p.user_id = caller and p.id in (select n.id from nearest n)
   )
-  select c.id, c.chapter_number, c.title, b.title, 1 - pg_catalog.min(n.distance)
-  from candidates n
-  join public.chapters c on c.id = n.chapter_id
-  join public.books b on b.id = c.book_id
-  group by c.id, b.id
-  order by pg_catalog.min(n.distance)
+  select n.chapter_id, x.chapter_number, x.title, x.book_title, 1 - n.distance
+  from best n
+  -- By key, one candidate at a time (a join would read every chapter of a large library).
+  cross join lateral (
+    select c.chapter_number, c.title, b.title as book_title
+    from public.chapters c join public.books b on b.id = c.book_id
+    where c.id = n.chapter_id
+    limit 1
+  ) x
+  order by n.distance
   limit match_count;
 end;
 $$;

@@ -133,6 +133,7 @@ begin
     perform cron.schedule('reap-stuck-generations', '* * * * *', 'select private.reap_stuck_generations()');
     perform cron.schedule('purge-queue-archives', '30 3 * * *', 'select private.purge_queue_archives()');
     perform cron.schedule('purge-rate-limit-windows', '40 * * * *', 'select private.purge_rate_limit_windows()');
+    perform cron.schedule('library-search-indexes', '*/10 * * * *', 'select private.queue_library_index_work()');
   end if;
 end;
 $$;

@@ -127,21 +127,21 @@ select is((select indexdef from pg_indexes where indexname = 'plot_overviews_one
   'CREATE UNIQUE INDEX plot_overviews_one_active_per_book ON public.plot_overviews USING btree (book_id) WHERE (status = ''active''::plot_status)',
   'one active plot overview per book');
 
--- The ANN index.
-select is((select am.amname from pg_class i join pg_am am on am.oid = i.relam
-           where i.relname = 'chapter_passages_embedding_hnsw_idx'), 'hnsw', 'passages have an HNSW index');
-select ok((select indexdef ~ 'halfvec_cosine_ops' from pg_indexes where indexname = 'chapter_passages_embedding_hnsw_idx'),
-  'the ANN index uses cosine distance');
+-- Search: no ANN index over everyone's passages; large libraries get their own (search.test.sql).
+select is((select count(*)::integer from pg_index x join pg_class i on i.oid = x.indexrelid join pg_am am on am.oid = i.relam
+           where x.indrelid = 'public.chapter_passages'::regclass and am.amname in ('hnsw', 'ivfflat')), 0,
+  'passages have no ANN index over every user');
+select col_type_is('public', 'chapter_passages', 'embedding_half', 'extensions', 'halfvec(1536)',
+  'passages keep a half-precision copy of their embedding');
 select is((select pg_get_partkeydef('public.chapter_passages'::regclass)), 'HASH (user_id)',
   'passages are partitioned by owner');
 select is(
   (select count(*)::integer from pg_inherits i join pg_class c on c.oid = i.inhrelid
    where i.inhparent = 'public.chapter_passages'::regclass and c.relnamespace = 'private'::regnamespace and c.relrowsecurity
      and not has_table_privilege('authenticated', c.oid, 'select') and not has_table_privilege('anon', c.oid, 'select')
-     and exists (select 1 from pg_index x join pg_class ix on ix.oid = x.indexrelid join pg_am am on am.oid = ix.relam
-                 where x.indrelid = c.oid and am.amname = 'hnsw')),
+     and (select a.attstorage from pg_attribute a where a.attrelid = c.oid and a.attname = 'embedding_half') = 'p'),
   (select count(*)::integer from pg_inherits where inhparent = 'public.chapter_passages'::regclass),
-  'every passage partition is private (RLS on, no client grants) and has its own HNSW index');
+  'every passage partition is private (RLS on, no client grants) and keeps the half-precision copy in its rows');
 
 -- Foreign key actions.
 create temp view fk_actions as

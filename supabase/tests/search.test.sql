@@ -1,8 +1,9 @@
--- match_chapters over a library large enough for the ANN path (3,000 passages or more), and for a caller
--- whose few passages are a small fraction of the index (exact search), from the outside. A neighbour
--- hashed to the reader's partition holds more passages than the reader, all nearer the query.
+-- match_chapters from the outside: a library searched exactly (under the size for an index of its
+-- own), then the same library through its own HNSW index, for a reader who shares a partition with a
+-- neighbour holding more passages than the reader, all nearer the query; other users and anonymous
+-- callers; how a library's index is asked for, built and dropped.
 begin;
-select plan(19);
+select plan(38);
 
 create temp table ids as
   select tests.create_user('reader@search.test') as owner, tests.create_user('stranger@search.test') as other;
@@ -75,32 +76,55 @@ join noise b on b.pool = 2 and b.i = n % 81;
 create temp table query as
   select embedding from vectors where chapter_id = '00000000-0000-4000-8000-000000000600';
 grant select on query to public;
+-- The reader's exact top 25 chapters, by brute force over their own passages.
+create temp table exact_top as
+  select p.chapter_id, 1 - (p.embedding operator(extensions.<=>) (select embedding from query)) as similarity,
+    row_number() over (order by p.embedding operator(extensions.<=>) (select embedding from query)) as rank
+  from public.chapter_passages p
+  where p.user_id = (select owner from ids)
+  order by p.embedding operator(extensions.<=>) (select embedding from query)
+  limit 25;
+grant select on exact_top to public;
+-- The plan of a statement, as text (to see which index a query uses).
+create function pg_temp.plan_of(statement text) returns text language plpgsql as $$
+declare
+  line text;
+  plan text := '';
+begin
+  for line in execute 'explain ' || statement loop
+    plan := plan || line || E'\n';
+  end loop;
+  return plan;
+end;
+$$;
 
+select ok((select count(distinct p.tableoid) = 1 from public.chapter_passages p
+            where p.user_id in ((select owner from ids), (select id from neighbour))),
+  'the reader and the neighbour share a partition');
+select ok((select attstorage = 'p' from pg_attribute
+           where attrelid = 'public.chapter_passages'::regclass and attname = 'embedding_half'),
+  'the half-precision copy that exact search reads is kept in the row, not in TOAST');
+
+-- Exact search: the reader's 3,203 passages are under the size for an index of their own.
 select tests.authenticate_as((select owner from ids));
-select results_eq(
-  $$select chapter_id, count(*) over () from private.nearest_passages((select embedding from query), null, 40) limit 1$$,
-  $$values ('00000000-0000-4000-8000-000000000600'::uuid, 40::bigint)$$,
-  'the ANN half (nearest_passages) returns the asked number of the caller''s passages, nearest first');
+select is(private.library_index((select owner from ids)), null, 'a library under the threshold has no index of its own');
 select results_eq(
   $$select chapter_id, round(similarity::numeric, 6) from public.match_chapters((select embedding from query), 10) limit 1$$,
   $$values ('00000000-0000-4000-8000-000000000600'::uuid, 1.000000)$$,
   'the chapter whose passage equals the query comes first, with similarity 1');
-select is((select count(*)::integer from public.match_chapters((select embedding from query), 10)), 10,
-  'ten chapters are returned when ten are asked for');
-select is(
-  (select bool_and(ordered) from (
-     select similarity <= lag(similarity, 1, 2.0) over (order by ordinality) as ordered
-     from public.match_chapters((select embedding from query), 25) with ordinality) s),
-  true, 'results come best first');
-select is(
-  (select count(*)::integer from public.match_chapters((select embedding from query), 25) m
-   where abs(m.similarity - (1 - (select v.embedding operator(extensions.<=>) (select embedding from query)
-                                  from vectors v where v.chapter_id = m.chapter_id))) > 1e-6),
-  0, 'similarities are the exact cosine similarities of the chapters'' passages');
+select results_eq(
+  $$select chapter_id, round(similarity::numeric, 9) from public.match_chapters((select embedding from query), 25)$$,
+  $$select chapter_id, round(similarity::numeric, 9) from exact_top order by rank$$,
+  'exact search returns the exact top 25, best first, at full precision');
 select is(
   (select count(*)::integer from public.match_chapters((select embedding from query), 100) m
    where m.chapter_id = '00000000-0000-4000-8002-000000000600'),
   0, 'another user''s identical passage is never returned');
+select is(
+  (select count(*)::integer from public.match_chapters((select embedding from query), 100) m
+   join public.chapters c on c.id = m.chapter_id where c.book_id <> '00000000-0000-4000-8000-0000000aa001'
+     and c.book_id <> '00000000-0000-4000-8000-0000000aa002'),
+  0, 'the neighbour''s nearer passages never appear');
 select results_eq(
   $$select chapter_id from public.match_chapters((select embedding from query), 10, '00000000-0000-4000-8000-0000000aa002')
     order by chapter_id$$,
@@ -111,35 +135,6 @@ select is(
   0, 'filtering by another user''s book finds nothing');
 select results_eq(
   $$select chapter_id, round(similarity::numeric, 6) from public.match_chapters(
-      (select embedding from vectors where chapter_id = '00000000-0000-4000-8001-000000000002'), 1,
-      '00000000-0000-4000-8000-0000000aa002')$$,
-  $$values ('00000000-0000-4000-8001-000000000002'::uuid, 1.000000)$$,
-  'a small book of a large library is searched exactly: its own passage first, with similarity 1');
-
-select ok((select count(distinct p.tableoid) = 1 from public.chapter_passages p
-            where p.user_id in ((select owner from ids), (select id from neighbour))),
-  'the reader and the neighbour share a partition');
-select results_eq(
-  $$select count(*)::integer, (array_agg(chapter_id order by similarity desc))[1] from public.match_chapters((select embedding from query), 10)$$,
-  $$values (10, '00000000-0000-4000-8000-000000000600'::uuid)$$,
-  'a reader whose passages are a third of the partition gets ten chapters, the identical one first');
--- Chapters 1 to 9 sit inside the neighbour's cluster of 6,000 near-duplicates: the index walk ranks
--- what it finds exactly, and recall in such a partition is what the tenants benchmark measures.
-select ok((select bool_and(similarity <= previous) from (
-    select similarity, lag(similarity, 1, 2.0) over (order by ordinality) as previous
-    from public.match_chapters((select embedding from query), 10) with ordinality) ranked),
-  'and they come best first');
-select ok((select count(*) >= 7 from (select chapter_id from public.match_chapters((select embedding from query), 10)
-    intersect
-    select chapter_id from (select p.chapter_id from public.chapter_passages p where p.user_id = (select owner from ids)
-      order by p.embedding operator(extensions.<=>) (select embedding from query) limit 10) exact) found),
-  'at least 7 of the exact top 10 are found even through another user''s cluster of near-duplicates');
-select is(
-  (select count(*)::integer from public.match_chapters((select embedding from query), 100) m
-   join public.chapters c on c.id = m.chapter_id where c.book_id <> '00000000-0000-4000-8000-0000000aa001'),
-  0, 'the neighbour''s nearer passages never appear');
-select results_eq(
-  $$select chapter_id, round(similarity::numeric, 6) from public.match_chapters(
       (select embedding from vectors where chapter_id = '00000000-0000-4000-8000-000000001500'), 10,
       '00000000-0000-4000-8000-0000000aa001')$$,
   $$select p.chapter_id, round((1 - (p.embedding operator(extensions.<=>)
@@ -148,23 +143,126 @@ select results_eq(
     join public.chapters c on c.id = p.chapter_id and c.book_id = '00000000-0000-4000-8000-0000000aa001'
     order by p.embedding operator(extensions.<=>) (select embedding from vectors where chapter_id = '00000000-0000-4000-8000-000000001500')
     limit 10$$,
-  'searching one large book (3,200 passages) of a large library is complete and exactly ranked');
+  'searching one large book (3,200 passages) is complete and exactly ranked');
+select tests.clear_authentication();
 
+-- The library's own index: what private.library_index_work asks for when the threshold is lowered.
+update private.search_settings set library_index_threshold = 3000;
+select is((select count(*)::integer from private.library_index_work((select id from neighbour))), 1,
+  'the neighbour''s library over the threshold would get an index too (not built here)');
+create temp table work as select s from private.library_index_work((select owner from ids)) s;
+select matches((select s from work),
+  '^create index concurrently if not exists chapter_passages_library_[0-9a-f]{32} on private\.chapter_passages_p[0-9]{2} '
+  'using hnsw \(embedding_half extensions\.halfvec_cosine_ops\) with \(m = 16, ef_construction = 200\) '
+  'where user_id = ''[0-9a-f-]{36}''$',
+  'a library over the threshold gets a partial HNSW index on its partition, built concurrently');
+select ok((select s from work) like '%' || (select p.tableoid::regclass::text from public.chapter_passages p
+                                              where p.user_id = (select owner from ids) limit 1) || ' %'
+          and (select s from work) like '%user_id = ''' || (select owner from ids) || '''',
+  'on the reader''s partition, holding the reader''s passages only');
+-- (CREATE INDEX CONCURRENTLY cannot run in this test's transaction; the embed worker's test runs it.)
+do $$ begin execute replace((select s from work), ' concurrently', ''); end $$;
+select isnt(private.library_index((select owner from ids)), null, 'the built index is the library''s usable index');
+select is((select count(*)::integer from private.library_index_work((select owner from ids))), 0,
+  'a library with its usable index needs nothing');
+set local enable_sort = off; -- as private.nearest_library_chapters runs its query
+select matches(
+  pg_temp.plan_of(format($q$select p.chapter_id from public.chapter_passages p where p.user_id = %L::uuid
+    order by p.embedding_half operator(extensions.<=>) '%s'::extensions.halfvec(1536) limit 200$q$,
+    (select owner from ids), (select embedding from query))),
+  'Index Scan using chapter_passages_library_[0-9a-f]{32}',
+  'the search of the library''s passages goes through its own index');
+reset enable_sort;
+
+select tests.authenticate_as((select owner from ids));
+select is(
+  (select cardinality(private.nearest_library_chapters((select embedding::extensions.halfvec(1536) from query),
+     (select owner from ids), 15))), 15,
+  'the index gives the asked number of chapters');
+select results_eq(
+  $$select chapter_id, round(similarity::numeric, 6) from public.match_chapters((select embedding from query), 10) limit 1$$,
+  $$values ('00000000-0000-4000-8000-000000000600'::uuid, 1.000000)$$,
+  'through the index: the identical passage first, with similarity 1');
+select results_eq(
+  $$select chapter_id, round(similarity::numeric, 9) from public.match_chapters((select embedding from query), 10)$$,
+  $$select chapter_id, round(similarity::numeric, 9) from exact_top where rank <= 10 order by rank$$,
+  'through the index: the exact top 10, best first at full precision, however near the neighbour''s 6,000 passages are');
+select is(
+  (select count(*)::integer from public.match_chapters((select embedding from query), 100)),
+  100, 'through the index: a hundred chapters when a hundred are asked for');
+select is(
+  (select count(*)::integer from public.match_chapters((select embedding from query), 100) m
+   where m.chapter_id not in (select c.id from public.chapters c join public.books b on b.id = c.book_id
+                              where b.user_id = (select owner from ids))),
+  0, 'through the index: never another user''s chapter');
+select ok((select bool_and(similarity <= previous) from (
+    select similarity, lag(similarity, 1, 2.0) over (order by ordinality) as previous
+    from public.match_chapters((select embedding from query), 100) with ordinality) ranked),
+  'through the index: best first');
+select results_eq(
+  $$select chapter_id from public.match_chapters((select embedding from query), 10, '00000000-0000-4000-8000-0000000aa002')
+    order by chapter_id$$,
+  $$select id from public.chapters where book_id = '00000000-0000-4000-8000-0000000aa002' order by id$$,
+  'a book of an indexed library is still searched exactly');
+select tests.clear_authentication();
+
+-- The index is kept while the library holds half the threshold, and dropped under that.
+update private.search_settings set library_index_threshold = 6000;
+select is((select count(*)::integer from private.library_index_work((select owner from ids))), 0,
+  'a library at half the threshold or more keeps its index');
+update private.search_settings set library_index_threshold = 7000;
+select results_eq(
+  $$select s from private.library_index_work((select owner from ids)) s$$,
+  $$values ('drop index concurrently if exists private.' || private.library_index_name((select owner from ids)))$$,
+  'a library under half the threshold has its index dropped');
+
+-- Who asks: a save that brings a library to the threshold, and the periodic sweep.
+update private.search_settings set library_index_threshold = 3000;
+insert into public.chapters (id, book_id, chapter_number, title, content)
+select '00000000-0000-4000-8004-000000000001', '00000000-0000-4000-8000-0000000aa004', 6001, 'New', 'new text';
+select is(private.save_chapter_embeddings(0, '00000000-0000-4000-8004-000000000001',
+    encode(sha256(convert_to('new text', 'UTF8')), 'hex'), 'test',
+    jsonb_build_array(jsonb_build_object('passage_index', 0, 'content', 'new', 'embedding', (select embedding::text from query)))),
+  true, 'the embed worker saves a chapter of a library over the threshold');
+select is((select count(*)::integer from pgmq.q_embed where message ->> 'library_index' = (select id::text from neighbour)), 1,
+  'that save asks the embed worker for the library''s index');
+select is(private.save_chapter_embeddings(0, '00000000-0000-4000-8000-000000000001',
+    encode(sha256(convert_to('text', 'UTF8')), 'hex'), 'test',
+    jsonb_build_array(jsonb_build_object('passage_index', 0, 'content', 'text',
+      'embedding', (select embedding::text from vectors where chapter_id = '00000000-0000-4000-8000-000000000001')))),
+  true, 'a chapter of the indexed library is saved again');
+select is((select count(*)::integer from pgmq.q_embed where message ->> 'library_index' = (select owner::text from ids)), 0,
+  'a library that has its index is not asked for again');
+update private.search_settings set library_index_threshold = 7000;
+select cmp_ok(private.queue_library_index_work(), '>=', 1, 'the sweep asks for work');
+select is((select count(*)::integer from pgmq.q_embed where message ->> 'library_index' = (select owner::text from ids)), 1,
+  'the sweep asks for the index of a library that shrank under half the threshold');
+update private.search_settings set library_index_threshold = 3000;
+do $$ begin execute format('drop index private.%I', private.library_index_name((select owner from ids))); end $$;
+delete from pgmq.q_embed where message ? 'library_index';
+select cmp_ok(private.queue_library_index_work(), '>=', 2, 'the sweep asks again');
+select is(
+  (select count(*)::integer from pgmq.q_embed
+   where message ->> 'library_index' in ((select owner::text from ids), (select id::text from neighbour))), 2,
+  'for every library over the threshold without a usable index');
+
+-- Other callers.
 select tests.authenticate_as((select id from neighbour));
 select is(
   (select count(*)::integer from public.match_chapters((select embedding from query), 100) m
    join public.chapters c on c.id = m.chapter_id where c.book_id <> '00000000-0000-4000-8000-0000000aa004'),
   0, 'the reader''s identical passage never reaches the neighbour');
-
 select tests.authenticate_as((select other from ids));
 select results_eq(
   $$select chapter_id from public.match_chapters((select embedding from query), 10)$$,
   $$values ('00000000-0000-4000-8002-000000000600'::uuid)$$,
   'the stranger finds only their own chapter');
-
 select tests.authenticate_as_anon();
 select throws_ok($$select * from public.match_chapters((select embedding from query), 10)$$, '42501', null,
   'anonymous callers cannot search');
+select tests.authenticate_as((select owner from ids));
+select throws_ok($$select private.library_index_work((select owner from ids))$$, '42501', null,
+  'clients cannot ask for index work');
 select tests.clear_authentication();
 
 select throws_ok($$insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model)

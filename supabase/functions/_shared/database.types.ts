@@ -371,6 +371,7 @@ export type Database = {
           "content_hash": string;
           "created_at": string;
           "embedding": string;
+          "embedding_half": unknown;
           "embedding_model": string;
           "id": string;
           "passage_index": number;
@@ -384,6 +385,7 @@ export type Database = {
           "content_hash": string;
           "created_at"?: string;
           "embedding": string;
+          "embedding_half"?: never;
           "embedding_model": string;
           "id"?: string;
           "passage_index": number;
@@ -396,6 +398,7 @@ export type Database = {
           "content_hash"?: string;
           "created_at"?: string;
           "embedding"?: string;
+          "embedding_half"?: never;
           "embedding_model"?: string;
           "id"?: string;
           "passage_index"?: number;

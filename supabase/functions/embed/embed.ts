@@ -1,5 +1,9 @@
-/** Embed worker: a chapter's passages embedded and saved with the hash of the content they came from. */
+/**
+ * Embed worker: a chapter's passages embedded and saved with the hash of the content they came from;
+ * and a large library's own search index built (or dropped) when SQL asks for it.
+ */
 import type { Json, Sql } from "../_shared/db.ts";
+import { RetryableError } from "../_shared/errors.ts";
 import {
   consumeQueue,
   type ConsumerSummary,
@@ -50,12 +54,45 @@ export async function embedChapter(
   });
 }
 
+/** A message of the embed queue: a chapter to embed, or a library whose search index needs looking after. */
+export type EmbedMessage = { chapter_id: string } | { library_index: string };
+
+/**
+ * Brings a library's own search index to its right state with the statements private.library_index_work
+ * gives (CREATE or DROP INDEX CONCURRENTLY, each on its own, outside any transaction), then deletes the
+ * message. One worker at a time looks after a library (a session lock, on a connection of its own);
+ * another comes back later. A build that dies leaves an invalid index, which the next message's
+ * statements replace.
+ */
+export async function maintainLibraryIndex(
+  sql: Sql,
+  msg: QueueMessage<{ library_index: string }>,
+): Promise<void> {
+  const lockKey = `library_index:${msg.message.library_index}`;
+  const connection = await sql.reserve();
+  try {
+    const [{ locked }] =
+      await connection`select pg_try_advisory_lock(hashtextextended(${lockKey}, 0)) as locked`;
+    if (!locked) throw new RetryableError("another worker is looking after this library's index");
+    try {
+      const statements = await connection<{ statement: string }[]>`
+        select s.statement from private.library_index_work(${msg.message.library_index}) s (statement)`;
+      for (const { statement } of statements) await connection.unsafe(statement);
+    } finally {
+      await connection`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+    }
+  } finally {
+    connection.release();
+  }
+  await sql`select pgmq.delete('embed', ${msg.msg_id}::bigint)`;
+}
+
 export async function runEmbed(
   sql: Sql,
   embedder: EmbeddingProvider,
   options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
 ): Promise<ConsumerSummary> {
-  return await consumeQueue<{ chapter_id: string }>(sql, {
+  return await consumeQueue<EmbedMessage>(sql, {
     queue: "embed",
     wakeChannel: wakeChannelOf("embed"),
     concurrency: 4,
@@ -65,12 +102,17 @@ export async function runEmbed(
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
     process: async (msg) => {
-      await embedChapter(sql, embedder, msg);
+      const { message } = msg;
+      if ("library_index" in message) await maintainLibraryIndex(sql, { ...msg, message });
+      else await embedChapter(sql, embedder, { ...msg, message });
       return "completed";
     },
     fail: (msg, error, retryable) =>
       retryOrFail(sql, "embed", msg, retryable, 5, async () => {
-        console.error(`embedding chapter ${msg.message.chapter_id} failed: ${error}`);
+        const what = "library_index" in msg.message
+          ? `looking after the search index of library ${msg.message.library_index}`
+          : `embedding chapter ${msg.message.chapter_id}`;
+        console.error(`${what} failed: ${error}`);
         await sql`select pgmq.archive('embed', ${msg.msg_id}::bigint)`;
       }),
   });

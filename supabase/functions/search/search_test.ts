@@ -103,39 +103,82 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
   });
 });
 
-Deno.test("the ANN search (private.nearest_passages' query) uses the HNSW index of the caller's partition", async () => {
+Deno.test("a library that grows large gets its own index from the embed worker, rebuilt if a build died, dropped when it shrinks", async () => {
   await withSql(async (sql) => {
-    const userId = await createTestUser(sql, "search-plan");
+    const owner = await createTestUser(sql, "search-library");
+    const [{ threshold }] =
+      await sql`select library_index_threshold as threshold from private.search_settings`;
+    const indexOf = async () => {
+      const [row] = await sql`
+        select to_regclass('private.' || private.library_index_name(${owner})) is not null as present,
+          private.library_index(${owner})::text as usable,
+          (select pg_get_indexdef(private.library_index(${owner}))) as definition`;
+      return row;
+    };
+    // The chapters nearest a query by brute force over the owner's passages, and as search ranks them.
+    const query = "the keeper lights the lamp in the storm";
+    const exactOrder = async () => {
+      const [{ vector }] = await sql`select ${
+        vectorLiteral((await offlineEmbedder.embed([query])).vectors[0])
+      } as vector`;
+      return (await sql`select chapter_id from public.chapter_passages where user_id = ${owner}
+        order by embedding <=> ${vector}::extensions.vector`).map((r) => r.chapter_id);
+    };
     try {
-      const { vectors } = await offlineEmbedder.embed(["keeper lamp storm"]);
-      // The user's partition: the one whose hash bounds the user's id satisfies.
-      const [{ partition }] = await sql`
-        select c.oid::regclass::text as partition
-        from pg_inherits i join pg_class c on c.oid = i.inhrelid
-        where i.inhparent = 'public.chapter_passages'::regclass
-          and satisfies_hash_partition('public.chapter_passages'::regclass,
-                substring(pg_get_expr(c.relpartbound, c.oid) from 'modulus (\\d+)')::integer,
-                substring(pg_get_expr(c.relpartbound, c.oid) from 'remainder (\\d+)')::integer, ${userId}::uuid)`;
-      // The function runs as its owner (no RLS) with these settings; this is its query.
-      const plan = await sql.begin(async (tx) => {
-        await tx`set local enable_seqscan = off`;
-        await tx`set local hnsw.iterative_scan = relaxed_order`;
-        return await tx.unsafe(
-          `explain (format text)
-          select e.chapter_id from ${partition} e
-          where e.user_id::text = $1::text
-          order by e.embedding::extensions.halfvec(1536) operator(extensions.<=>)
-            $2::extensions.vector(1536)::extensions.halfvec(1536)
-          limit 40`,
-          [userId, vectorLiteral(vectors[0])],
-        );
-      });
-      assert.match(
-        plan.map((r) => r["QUERY PLAN"]).join("\n"),
-        new RegExp(`Index Scan using ${partition.replace("private.", "")}_embedding_idx`),
+      await sql`update private.search_settings set library_index_threshold = 6`;
+      const { chapterIds } = await createTestBook(sql, owner, [...CHAPTERS, ...CHAPTERS]); // 8 chapters, a passage each
+      await runEmbed(sql, offlineEmbedder); // the save that reaches 6 passages asks for the index, then it is built
+      const built = await indexOf();
+      assert.ok(built.usable, "the library has a usable index of its own");
+      assert.match(built.definition, /USING hnsw \(embedding_half (extensions\.)?halfvec_cosine_ops\)/);
+      assert.match(built.definition, new RegExp(`WHERE \\(user_id = '${owner}'::uuid\\)`));
+      const { results } = await searchChapters(sql, offlineEmbedder, owner, { query, match_count: 8 });
+      assert.deepEqual(
+        results.map((r) => r.chapter_id),
+        await exactOrder(),
+        "through the index, in exact order",
       );
+
+      // A build that died leaves an invalid index of that name: the sweep asks again and the worker rebuilds it.
+      await sql.unsafe(`drop index private.${built.usable.replace("private.", "")}`);
+      const [{ partition }] =
+        await sql`select tableoid::regclass::text as partition from public.chapter_passages
+        where user_id = ${owner} limit 1`;
+      const [{ name }] = await sql`select private.library_index_name(${owner}) as name`;
+      await assert.rejects( // a unique index over equal values fails half way, as a killed build would
+        sql.unsafe(
+          `create unique index concurrently ${name} on ${partition} (embedding_model) where user_id = '${owner}'`,
+        ),
+        /could not create unique index/,
+      );
+      const invalid = await indexOf();
+      assert.deepEqual([invalid.present, invalid.usable], [true, null], "an invalid index is not used");
+      assert.deepEqual(
+        (await searchChapters(sql, offlineEmbedder, owner, { query, match_count: 8 })).results
+          .map((r) => r.chapter_id),
+        await exactOrder(),
+        "meanwhile the library is searched exactly",
+      );
+      const [{ queued }] = await sql`select private.queue_library_index_work() as queued`;
+      assert.ok(queued >= 1);
+      await runEmbed(sql, offlineEmbedder);
+      const rebuilt = await indexOf();
+      assert.ok(rebuilt.usable, "rebuilt");
+      assert.match(rebuilt.definition, /USING hnsw/);
+
+      // Under half the threshold the index goes.
+      await sql`delete from public.chapters where id = any(${chapterIds.slice(0, 6)})`;
+      await sql`select private.queue_library_index_work()`;
+      await runEmbed(sql, offlineEmbedder);
+      assert.equal((await indexOf()).present, false, "dropped");
+      const { results: left } = await searchChapters(sql, offlineEmbedder, owner, { query });
+      assert.deepEqual(left.map((r) => r.chapter_id), await exactOrder());
     } finally {
-      await deleteTestUser(sql, userId);
+      await deleteTestUser(sql, owner);
+      await sql`update private.search_settings set library_index_threshold = ${threshold}`;
+      // Indexes this left behind (its own, and any other test library's over the low threshold) go too.
+      await sql`select private.queue_library_index_work()`;
+      await runEmbed(sql, offlineEmbedder);
     }
   });
 });
