@@ -96,27 +96,30 @@ function topicText(topic: number, words: number, random: () => number): string {
 // Every variant is the library's own index (a partial index on its partition, under the name search
 // looks for), so match_chapters goes through it; "exact" is the library without one.
 const HALFVEC = "embedding_half extensions.halfvec_cosine_ops";
-const HNSW = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 64)`;
-const HNSW_DENSE = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 200)`;
+const HNSW_M16 = `using hnsw (${HALFVEC}) with (m = 16, ef_construction = 200)`;
+const HNSW_M8 = `using hnsw (${HALFVEC}) with (m = 8, ef_construction = 200)`;
 const IVFFLAT = `using ivfflat (${HALFVEC}) with (lists = LISTS)`;
 /** Index and search settings to compare; nearest_library_chapters' own settings are changed for each run. */
 const INDEXES: { name: string; create: string; settings: string[] }[] = [
   { name: "exact (no index of its own)", create: "", settings: [] },
-  { name: "hnsw m=16 ef_construction=64, ef_search=100", create: HNSW, settings: ["hnsw.ef_search = 100"] },
-  { name: "hnsw m=16 ef_construction=64, ef_search=200", create: HNSW, settings: ["hnsw.ef_search = 200"] },
   {
     name: "hnsw m=16 ef_construction=200, ef_search=100",
-    create: HNSW_DENSE,
+    create: HNSW_M16,
     settings: ["hnsw.ef_search = 100"],
   },
   {
-    name: "hnsw m=16 ef_construction=200, ef_search=200 (chosen)",
-    create: HNSW_DENSE,
+    name: "hnsw m=16 ef_construction=200, ef_search=200",
+    create: HNSW_M16,
     settings: ["hnsw.ef_search = 200"],
   },
   {
-    name: "hnsw m=16 ef_construction=200, ef_search=400",
-    create: HNSW_DENSE,
+    name: "hnsw m=8 ef_construction=200, ef_search=200",
+    create: HNSW_M8,
+    settings: ["hnsw.ef_search = 200"],
+  },
+  {
+    name: "hnsw m=8 ef_construction=200, ef_search=400 (chosen)",
+    create: HNSW_M8,
     settings: ["hnsw.ef_search = 400"],
   },
   { name: "ivfflat lists=sqrt(n), probes=10", create: IVFFLAT, settings: ["ivfflat.probes = 10"] },
@@ -232,7 +235,7 @@ async function searchBench(size: number) {
         );
       }
     } finally {
-      await sql.unsafe(`alter function ${NEAREST} set hnsw.ef_search = 200`);
+      await sql.unsafe(`alter function ${NEAREST} set hnsw.ef_search = 400`);
       await sql.unsafe(`alter function ${NEAREST} reset ivfflat.probes`);
       const [{ name }] = await sql`select private.library_index_name(${userId}) as name`;
       await sql.unsafe(`drop index if exists private.${name}`);

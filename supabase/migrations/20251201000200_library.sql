@@ -570,6 +570,7 @@ as $$
 declare
   current_hash text;
   owner uuid;
+  threshold integer;
 begin
   select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(c.content, 'UTF8')), 'hex'), b.user_id
   into current_hash, owner
@@ -598,10 +599,10 @@ begin
     set embedding = excluded.embedding, embedding_model = excluded.embedding_model, content_hash = excluded.content_hash,
         passage_count = excluded.passage_count;
   -- A library that has just reached the size for an index of its own gets one built.
+  threshold := private.library_index_threshold();
   if pg_catalog.to_regclass('private.' || private.library_index_name(owner)) is null
      and (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = owner
-                                           limit private.library_index_threshold()) s)
-         >= private.library_index_threshold() then
+                                           limit threshold) s) >= threshold then
     perform private.request_library_index_work(owner);
   end if;
   perform pgmq.delete('embed', p_msg_id);
@@ -613,7 +614,7 @@ grant execute on function private.save_chapter_embeddings(bigint, uuid, text, te
 
 -- Search ------------------------------------------------------------------------------------------
 -- A library (one user's passages) is ranked exactly up to library_index_threshold() passages: exact
--- distance over the in-row half-precision copies costs about 1 microsecond a passage, complete and
+-- distance over the in-row half-precision copies costs 1 to 3 microseconds a passage, complete and
 -- exactly ordered however many other users share the database. A larger library gets an HNSW index of
 -- its own: a partial index on its partition holding only its passages, so that a search never walks
 -- past other users' vectors. The embed worker builds it (CREATE INDEX CONCURRENTLY, outside any
@@ -621,12 +622,12 @@ grant execute on function private.save_chapter_embeddings(bigint, uuid, text, te
 
 create table private.search_settings (
   singleton boolean primary key default true constraint search_settings_one_row check (singleton),
-  -- Libraries of this many passages or more get an index of their own (10,000: see README).
+  -- Libraries of this many passages or more get an index of their own (5,000: see README).
   library_index_threshold integer not null constraint search_settings_threshold_positive check (library_index_threshold > 1)
 );
 comment on table private.search_settings is 'How search treats libraries by size (one row).';
 alter table private.search_settings enable row level security;
-insert into private.search_settings (library_index_threshold) values (10000);
+insert into private.search_settings (library_index_threshold) values (5000);
 
 create or replace function private.library_index_threshold()
 returns integer
@@ -654,8 +655,19 @@ as $$
   where x.indexrelid = pg_catalog.to_regclass('private.' || private.library_index_name(p_user))
     and x.indisvalid and x.indisready
 $$;
-revoke all on function private.library_index_threshold() from public, anon, authenticated;
-grant execute on function private.library_index_threshold() to service_role;
+-- The owners of the libraries that have an index of their own, usable or not.
+create or replace function private.library_index_owners()
+returns setof uuid
+language sql
+stable
+set search_path = ''
+as $$
+  select pg_catalog.regexp_replace(c.relname, '^chapter_passages_library_', '')::uuid
+  from pg_catalog.pg_class c
+  where c.relnamespace = 'private'::regnamespace and c.relkind = 'i' and c.relname like 'chapter\_passages\_library\_%'
+$$;
+revoke all on function private.library_index_threshold(), private.library_index_owners() from public, anon, authenticated;
+grant execute on function private.library_index_threshold(), private.library_index_owners() to service_role;
 revoke all on function private.library_index_name(uuid), private.library_index(uuid) from public, anon;
 grant execute on function private.library_index_name(uuid), private.library_index(uuid) to authenticated, service_role;
 
@@ -691,10 +703,10 @@ begin
       return next pg_catalog.format('drop index concurrently if exists private.%I', index_name);
     end if;
     select p.tableoid::regclass into partition from public.chapter_passages p where p.user_id = p_user limit 1;
-    -- m = 16, ef_construction = 200 as measured by the search benchmarks (see README).
+    -- m = 8, ef_construction = 200 as measured by the search benchmarks (see README).
     return next pg_catalog.format(
       'create index concurrently if not exists %I on %s using hnsw (embedding_half extensions.halfvec_cosine_ops) '
-      'with (m = 16, ef_construction = 200) where user_id = %L', index_name, partition, p_user);
+      'with (m = 8, ef_construction = 200) where user_id = %L', index_name, partition, p_user);
   elsif existing is not null then
     return next pg_catalog.format('drop index concurrently if exists private.%I', index_name);
   end if;
@@ -734,17 +746,9 @@ begin
   for owner in
     select p.user_id from public.chapter_passages p group by p.user_id having pg_catalog.count(*) >= threshold
     except
-    select i.owner from (
-      select pg_catalog.regexp_replace(c.relname, '^chapter_passages_library_', '')::uuid as owner
-      from pg_catalog.pg_class c
-      where c.relnamespace = 'private'::regnamespace and c.relkind = 'i' and c.relname like 'chapter\_passages\_library\_%'
-    ) i where private.library_index(i.owner) is not null
+    select i.owner from private.library_index_owners() i (owner) where private.library_index(i.owner) is not null
     union
-    select i.owner from (
-      select pg_catalog.regexp_replace(c.relname, '^chapter_passages_library_', '')::uuid as owner
-      from pg_catalog.pg_class c
-      where c.relnamespace = 'private'::regnamespace and c.relkind = 'i' and c.relname like 'chapter\_passages\_library\_%'
-    ) i
+    select i.owner from private.library_index_owners() i (owner)
     where (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = i.owner
                                              limit threshold / 2) s) < threshold / 2
   loop
@@ -772,7 +776,7 @@ returns uuid[]
 language plpgsql
 stable
 set search_path = ''
-set hnsw.ef_search = 200
+set hnsw.ef_search = 400
 set hnsw.iterative_scan = 'relaxed_order'
 set enable_sort = off -- with a large limit the planner would rather sort the whole library
 set jit = off -- what that adds to the plan's cost would have it compiled (100 ms) for a 10 ms query
@@ -824,6 +828,8 @@ volatile -- it counts the caller's searches (private.take_rate_limit)
 security invoker
 set search_path = ''
 set jit = off -- a search takes milliseconds: compiling its plans would cost more than running them
+-- Planned for the caller each time: a generic plan would keep all 64 partitions (30 ms to plan, slower to run).
+set plan_cache_mode = force_custom_plan
 as $$
 declare
   caller uuid := (select auth.uid());

@@ -153,7 +153,7 @@ select is((select count(*)::integer from private.library_index_work((select id f
 create temp table work as select s from private.library_index_work((select owner from ids)) s;
 select matches((select s from work),
   '^create index concurrently if not exists chapter_passages_library_[0-9a-f]{32} on private\.chapter_passages_p[0-9]{2} '
-  'using hnsw \(embedding_half extensions\.halfvec_cosine_ops\) with \(m = 16, ef_construction = 200\) '
+  'using hnsw \(embedding_half extensions\.halfvec_cosine_ops\) with \(m = 8, ef_construction = 200\) '
   'where user_id = ''[0-9a-f-]{36}''$',
   'a library over the threshold gets a partial HNSW index on its partition, built concurrently');
 select ok((select s from work) like '%' || (select p.tableoid::regclass::text from public.chapter_passages p

@@ -192,32 +192,36 @@ try {
     });
     const loaded = performance.now();
     console.log(`  loaded in ${seconds(started, loaded)} s`);
-    // The libraries' own indexes, built by the statements the embed worker runs.
-    await sql.unsafe(`set maintenance_work_mem = '2GB'`);
-    const [{ threshold }] = await sql`select private.library_index_threshold() as threshold`;
-    let built = 0;
-    for (const user of await sql<{ id: string }[]>`select id from bench_users where size >= ${threshold}`) {
-      for (
-        const { statement }
-          of await sql`select statement from private.library_index_work(${user.id}) statement`
-      ) {
-        await sql.unsafe(statement);
-      }
-      built++;
-    }
-    const indexed = performance.now();
-    const [index] = await sql<{ passages: number; size: number }[]>`
-      select coalesce(sum(u.size), 0)::integer as passages, coalesce(sum(pg_relation_size(private.library_index(u.id))), 0)::bigint as size
-      from bench_users u where private.library_index(u.id) is not null`;
-    const [heap] = await sql<{ size: number }[]>`
-      select sum(pg_table_size(inhrelid))::bigint as size from pg_inherits where inhparent = 'public.chapter_passages'::regclass`;
-    const mb = (b: number) => `${(Number(b) / 1048576).toFixed(0)} MB`;
-    console.log(
-      `  ${built} library indexes (libraries of ${threshold} passages or more: ${
-        index.passages.toLocaleString("en")
-      } passages) built in ${seconds(loaded, indexed)} s, ${mb(index.size)}; passages table ${mb(heap.size)}`,
-    );
   }
+  // The libraries' own indexes brought to their right state by the statements the embed worker runs
+  // (after a load: every large library's; on kept libraries: whatever a changed setting asks for).
+  await sql.unsafe(`set maintenance_work_mem = '2GB'`);
+  const [{ threshold }] = await sql`select private.library_index_threshold() as threshold`;
+  const indexing = performance.now();
+  let statements = 0;
+  for (const user of await sql<{ id: string }[]>`select id from bench_users order by size desc`) {
+    for (
+      const { statement }
+        of await sql`select s.statement from private.library_index_work(${user.id}) s (statement)`
+    ) {
+      await sql.unsafe(statement);
+      statements++;
+    }
+  }
+  const [index] = await sql<{ libraries: number; passages: number; size: number }[]>`
+    select count(*)::integer as libraries, coalesce(sum(u.size), 0)::integer as passages,
+      coalesce(sum(pg_relation_size(private.library_index(u.id))), 0)::bigint as size
+    from bench_users u where private.library_index(u.id) is not null`;
+  const [heap] = await sql<{ size: number }[]>`
+    select sum(pg_table_size(inhrelid))::bigint as size from pg_inherits where inhparent = 'public.chapter_passages'::regclass`;
+  const mb = (b: number) => `${(Number(b) / 1048576).toFixed(0)} MB`;
+  console.log(
+    `  ${index.libraries} libraries of ${threshold} passages or more have their own index (${
+      index.passages.toLocaleString("en")
+    } passages, ${mb(index.size)}; ${statements} statements run in ${seconds(indexing)} s); passages table ${
+      mb(heap.size)
+    }`,
+  );
   await sql`analyze public.chapter_passages`;
   await sql`update private.rate_limits set max_calls = 1000000 where action = 'search'`;
   const users = await sql<
@@ -310,9 +314,9 @@ try {
   if (!KEEP) await sql`delete from auth.users where email like 'tenant-%@bench.local'`;
   if (PARTITIONS && Number(PARTITIONS) !== originalPartitions && !KEEP) await repartition(originalPartitions);
   // Indexes of libraries that are gone, dropped as the worker drops them (private.library_index_work).
-  const owners = await sql<{ owner: string }[]>`
-    select regexp_replace(relname, '^chapter_passages_library_', '')::uuid::text as owner
-    from pg_class where relkind = 'i' and relname like 'chapter\\_passages\\_library\\_%'`;
+  const owners = await sql<
+    { owner: string }[]
+  >`select o::text as owner from private.library_index_owners() o`;
   for (const { owner } of owners) {
     for (
       const { statement }
