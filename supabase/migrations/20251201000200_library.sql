@@ -286,14 +286,11 @@ create policy "owners edit their chapter embeddings" on public.chapter_embedding
 create policy "owners delete their chapter embeddings" on public.chapter_embeddings
   for delete to authenticated using (user_id = (select auth.uid()));
 
+-- Passages are the embed worker's (derived from a chapter's text; writing them also decides when a
+-- library gets an index of its own): owners read them.
+revoke insert, update, delete on public.chapter_passages from anon, authenticated;
 create policy "owners read their passages" on public.chapter_passages
   for select to authenticated using (user_id = (select auth.uid()));
-create policy "owners add passages to their chapters" on public.chapter_passages
-  for insert to authenticated with check (user_id = (select auth.uid()));
-create policy "owners edit their passages" on public.chapter_passages
-  for update to authenticated using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
-create policy "owners delete their passages" on public.chapter_passages
-  for delete to authenticated using (user_id = (select auth.uid()));
 
 -- Clients watch a book being processed.
 alter publication supabase_realtime add table public.books;
@@ -703,6 +700,9 @@ begin
       return next pg_catalog.format('drop index concurrently if exists private.%I', index_name);
     end if;
     select p.tableoid::regclass into partition from public.chapter_passages p where p.user_id = p_user limit 1;
+    if partition is null then -- emptied meanwhile
+      return;
+    end if;
     -- m = 8, ef_construction = 200 as measured by the search benchmarks (see README).
     return next pg_catalog.format(
       'create index concurrently if not exists %I on %s using hnsw (embedding_half extensions.halfvec_cosine_ops) '
@@ -729,9 +729,11 @@ $$;
 revoke all on function private.request_library_index_work(uuid) from public, anon, authenticated;
 grant execute on function private.request_library_index_work(uuid) to service_role;
 
--- pg_cron's sweep: every library that should have an index and has no usable one, and every index
--- whose library shrank or was deleted, gets a message (the worker's message is also sent when a save
--- crosses the threshold; this catches builds that died and libraries that shrank). Returns how many.
+-- pg_cron's sweep: a message for every library that should have an index and has no usable one
+-- (none yet, or one a build that died left invalid: a message is also sent when a save reaches the
+-- threshold), and for every index whose library shrank under half the threshold or was deleted.
+-- Library sizes are summed from chapter_embeddings.passage_count (a row per chapter, not per passage);
+-- the worker counts again. Returns how many messages it sent.
 create or replace function private.queue_library_index_work()
 returns integer
 language plpgsql
@@ -744,12 +746,22 @@ declare
   queued integer := 0;
 begin
   for owner in
-    select p.user_id from public.chapter_passages p group by p.user_id having pg_catalog.count(*) >= threshold
+    with indexed as (
+      select i.owner, private.library_index(i.owner) is not null as usable,
+        exists (select 1 from pg_catalog.pg_stat_progress_create_index s
+                where s.index_relid = pg_catalog.to_regclass('private.' || private.library_index_name(i.owner))) as building
+      from private.library_index_owners() i (owner)
+    )
+    select e.user_id from public.chapter_embeddings e
+    group by e.user_id having pg_catalog.sum(e.passage_count) >= threshold
     except
-    select i.owner from private.library_index_owners() i (owner) where private.library_index(i.owner) is not null
+    select x.owner from indexed x where x.usable or x.building
     union
-    select i.owner from private.library_index_owners() i (owner)
-    where (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = i.owner
+    select x.owner from indexed x where not x.usable and not x.building
+    union
+    select x.owner from indexed x
+    where x.usable
+      and (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = x.owner
                                              limit threshold / 2) s) < threshold / 2
   loop
     perform private.request_library_index_work(owner);

@@ -116,7 +116,7 @@ from (values
     false, true, true, true, true, true),
   ('chapter_passages', 'a0000000-0000-4000-8000-0000000000e2', 'content = ''x''',
     'insert into public.chapter_passages (chapter_id, passage_index, content, content_hash, embedding, embedding_model) values (''a0000000-0000-4000-8000-0000000000c1'', 7, ''x'', ''h'', pg_catalog.array_fill(0.2::real, array[1536])::extensions.vector, ''m'')',
-    false, true, true, true, true, true),
+    false, true, false, false, false, true),
   ('scripts', 'a0000000-0000-4000-8000-0000000000d2', 'title = ''x''',
     'insert into public.scripts (chapter_id, user_id, script_style, title, script) values (''a0000000-0000-4000-8000-0000000000c1'', ''%1$s'', ''educational'', ''T'', ''S'')',
     false, true, true, true, true, true),

@@ -28,8 +28,8 @@ export interface ConsumerOptions<T> {
   concurrency?: number;
   /** Seconds a read message stays hidden; renewed while it works. A dead worker's message returns after this. */
   leaseSeconds?: number;
-  /** A message's work is aborted after this many seconds. */
-  timeoutSeconds?: number;
+  /** A message's work is aborted after this many seconds (a number, or one per message). */
+  timeoutSeconds?: number | ((msg: QueueMessage<T>) => number);
   /** Reads beyond this count mean the worker kept dying on the message: it fails for good. */
   maxAttempts?: number;
   /** Stop reading new messages after this long (hosted functions have a wall clock). */
@@ -154,7 +154,8 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       );
     }
     const started = Date.now();
-    const limitMs = timeoutSeconds * 1000;
+    const limitSeconds = typeof timeoutSeconds === "function" ? timeoutSeconds(msg) : timeoutSeconds;
+    const limitMs = limitSeconds * 1000;
     const controller = new AbortController();
     const renew = setInterval(() => {
       // Up to the time limit, and a few seconds past it: the failure recorded then sets its own delay.
@@ -168,7 +169,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(new RetryableError(`gave up after ${timeoutSeconds} s (the step's time limit)`));
+        reject(new RetryableError(`gave up after ${limitSeconds} s (the step's time limit)`));
       }, limitMs);
     });
     try {

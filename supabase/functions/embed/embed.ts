@@ -3,10 +3,10 @@
  * and a large library's own search index built (or dropped) when SQL asks for it.
  */
 import type { Json, Sql } from "../_shared/db.ts";
-import { RetryableError } from "../_shared/errors.ts";
 import {
   consumeQueue,
   type ConsumerSummary,
+  type Outcome,
   type QueueMessage,
   retryOrFail,
   wakeChannelOf,
@@ -57,34 +57,50 @@ export async function embedChapter(
 /** A message of the embed queue: a chapter to embed, or a library whose search index needs looking after. */
 export type EmbedMessage = { chapter_id: string } | { library_index: string };
 
+/** What private.library_index_work raises while the library's index is being built. */
+const BUILD_UNDER_WAY = "55006";
+
 /**
  * Brings a library's own search index to its right state with the statements private.library_index_work
  * gives (CREATE or DROP INDEX CONCURRENTLY, each on its own, outside any transaction), then deletes the
- * message. One worker at a time looks after a library (a session lock, on a connection of its own);
- * another comes back later. A build that dies leaves an invalid index, which the next message's
- * statements replace.
+ * message. The statements run on a connection of its own without a statement timeout (a build can take
+ * minutes; hosted Supabase stops statements after two minutes unless the session says otherwise), so
+ * it needs a direct or session-mode connection. One worker at a time looks after a library (a session
+ * lock); a message that finds another worker at it, or a build under way, has nothing left to do (the
+ * sweep asks again if that build dies). A build that dies leaves an invalid index, which the next
+ * request's statements replace.
  */
 export async function maintainLibraryIndex(
   sql: Sql,
   msg: QueueMessage<{ library_index: string }>,
-): Promise<void> {
+): Promise<Outcome> {
   const lockKey = `library_index:${msg.message.library_index}`;
   const connection = await sql.reserve();
+  let outcome: Outcome = "completed";
   try {
     const [{ locked }] =
       await connection`select pg_try_advisory_lock(hashtextextended(${lockKey}, 0)) as locked`;
-    if (!locked) throw new RetryableError("another worker is looking after this library's index");
-    try {
-      const statements = await connection<{ statement: string }[]>`
-        select s.statement from private.library_index_work(${msg.message.library_index}) s (statement)`;
-      for (const { statement } of statements) await connection.unsafe(statement);
-    } finally {
-      await connection`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+    if (!locked) {
+      outcome = "stale";
+    } else {
+      try {
+        await connection`set statement_timeout = 0`;
+        const statements = await connection<{ statement: string }[]>`
+          select s.statement from private.library_index_work(${msg.message.library_index}) s (statement)`;
+        for (const { statement } of statements) await connection.unsafe(statement);
+      } catch (error) {
+        if ((error as { code?: string }).code !== BUILD_UNDER_WAY) throw error;
+        outcome = "stale";
+      } finally {
+        await connection`reset statement_timeout`;
+        await connection`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+      }
     }
   } finally {
     connection.release();
   }
   await sql`select pgmq.delete('embed', ${msg.msg_id}::bigint)`;
+  return outcome;
 }
 
 export async function runEmbed(
@@ -97,14 +113,14 @@ export async function runEmbed(
     wakeChannel: wakeChannelOf("embed"),
     concurrency: 4,
     leaseSeconds: 30,
-    timeoutSeconds: 120,
+    timeoutSeconds: (msg) => ("library_index" in msg.message ? 3600 : 120), // a large index builds for minutes
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
     process: async (msg) => {
       const { message } = msg;
-      if ("library_index" in message) await maintainLibraryIndex(sql, { ...msg, message });
-      else await embedChapter(sql, embedder, { ...msg, message });
+      if ("library_index" in message) return await maintainLibraryIndex(sql, { ...msg, message });
+      await embedChapter(sql, embedder, { ...msg, message });
       return "completed";
     },
     fail: (msg, error, retryable) =>

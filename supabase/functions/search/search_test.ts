@@ -103,7 +103,7 @@ Deno.test("search finds the chapter a query paraphrases, only among the caller's
   });
 });
 
-Deno.test("a library that grows large gets its own index from the embed worker, rebuilt if a build died, dropped when it shrinks", async () => {
+Deno.test("a library that grows large gets its own index from the embed worker (one worker at a time), rebuilt if a build died, dropped when it shrinks", async () => {
   await withSql(async (sql) => {
     const owner = await createTestUser(sql, "search-library");
     const [{ threshold }] =
@@ -127,7 +127,19 @@ Deno.test("a library that grows large gets its own index from the embed worker, 
     try {
       await sql`update private.search_settings set library_index_threshold = 6`;
       const { chapterIds } = await createTestBook(sql, owner, [...CHAPTERS, ...CHAPTERS]); // 8 chapters, a passage each
-      await runEmbed(sql, offlineEmbedder); // the save that reaches 6 passages asks for the index, then it is built
+      // Another worker looking after this library (its session lock held): the request has nothing to do.
+      const other = await sql.reserve();
+      const lockKey = `library_index:${owner}`;
+      await other`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
+      await runEmbed(sql, offlineEmbedder); // the save that reaches 6 passages asks for the index
+      assert.equal((await indexOf()).present, false, "not built while another worker holds the library");
+      const [{ waiting }] = await sql`select count(*)::integer as waiting from pgmq.q_embed
+        where message ->> 'library_index' = ${owner}`;
+      assert.equal(waiting, 0, "the request is done with, not retried");
+      await other`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+      other.release();
+      await sql`select private.queue_library_index_work()`; // the sweep asks again
+      await runEmbed(sql, offlineEmbedder);
       const built = await indexOf();
       assert.ok(built.usable, "the library has a usable index of its own");
       assert.match(built.definition, /USING hnsw \(embedding_half (extensions\.)?halfvec_cosine_ops\)/);
