@@ -9,7 +9,7 @@
  * library and over one book; recall@10 against exact search over that user's (or book's) chapters.
  * Reports p50/p95 and recall per size class, the index build time and size, and the cost of saving
  * a chapter's passages through the embed worker's SQL (private.save_chapter_embeddings).
- * BENCH_TENANT_PASSAGES (200000), BENCH_TENANT_USERS (200), BENCH_TENANT_BOOK (passages per book,
+ * BENCH_TENANT_PASSAGES (1000000), BENCH_TENANT_USERS (1000), BENCH_TENANT_BOOK (passages per book,
  * 4000) and BENCH_TENANT_CHAPTER (passages per chapter, 10) set the scale; BENCH_TENANT_PARTITIONS
  * re-partitions the (empty) table for an experiment and puts the migration's partitions back
  * afterwards. BENCH_TENANT_KEEP=1 keeps the libraries (and an experiment's partitions) afterwards,
@@ -20,8 +20,8 @@ import { hashedEmbedding, vectorLiteral } from "../../../supabase/functions/_sha
 import { percentile } from "../lib/stats.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
-const TOTAL = Number(Deno.env.get("BENCH_TENANT_PASSAGES") ?? 200_000);
-const USERS = Number(Deno.env.get("BENCH_TENANT_USERS") ?? 200);
+const TOTAL = Number(Deno.env.get("BENCH_TENANT_PASSAGES") ?? 1_000_000);
+const USERS = Number(Deno.env.get("BENCH_TENANT_USERS") ?? 1_000);
 const BOOK = Number(Deno.env.get("BENCH_TENANT_BOOK") ?? 4_000);
 const CHAPTER = Number(Deno.env.get("BENCH_TENANT_CHAPTER") ?? 10);
 const PARTITIONS = Deno.env.get("BENCH_TENANT_PARTITIONS");
