@@ -597,7 +597,7 @@ begin
         passage_count = excluded.passage_count;
   -- A library that has just reached the size for an index of its own gets one built.
   threshold := private.library_index_threshold();
-  if pg_catalog.to_regclass('private.' || private.library_index_name(owner)) is null
+  if private.library_index_relation(owner) is null
      and (select pg_catalog.count(*) from (select 1 from public.chapter_passages p where p.user_id = owner
                                            limit threshold) s) >= threshold then
     perform private.request_library_index_work(owner);
@@ -641,6 +641,14 @@ parallel safe
 set search_path = ''
 as $$ select 'chapter_passages_library_' || pg_catalog.replace(p_user::text, '-', '') $$;
 
+-- The library's own index whatever its state (being built, invalid, usable), else null.
+create or replace function private.library_index_relation(p_user uuid)
+returns regclass
+language sql
+stable
+set search_path = ''
+as $$ select pg_catalog.to_regclass('private.' || private.library_index_name(p_user)) $$;
+
 -- The library's own HNSW index when it is built and usable, else null.
 create or replace function private.library_index(p_user uuid)
 returns regclass
@@ -649,8 +657,18 @@ stable
 set search_path = ''
 as $$
   select x.indexrelid::regclass from pg_catalog.pg_index x
-  where x.indexrelid = pg_catalog.to_regclass('private.' || private.library_index_name(p_user))
-    and x.indisvalid and x.indisready
+  where x.indexrelid = private.library_index_relation(p_user) and x.indisvalid and x.indisready
+$$;
+
+-- Whether the library's index is being built right now (CREATE INDEX CONCURRENTLY under way).
+create or replace function private.library_index_building(p_user uuid)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select exists (select 1 from pg_catalog.pg_stat_progress_create_index s
+                 where s.index_relid = private.library_index_relation(p_user))
 $$;
 -- The owners of the libraries that have an index of their own, usable or not.
 create or replace function private.library_index_owners()
@@ -663,10 +681,14 @@ as $$
   from pg_catalog.pg_class c
   where c.relnamespace = 'private'::regnamespace and c.relkind = 'i' and c.relname like 'chapter\_passages\_library\_%'
 $$;
-revoke all on function private.library_index_threshold(), private.library_index_owners() from public, anon, authenticated;
-grant execute on function private.library_index_threshold(), private.library_index_owners() to service_role;
-revoke all on function private.library_index_name(uuid), private.library_index(uuid) from public, anon;
-grant execute on function private.library_index_name(uuid), private.library_index(uuid) to authenticated, service_role;
+revoke all on function private.library_index_threshold(), private.library_index_owners(),
+  private.library_index_building(uuid) from public, anon, authenticated;
+grant execute on function private.library_index_threshold(), private.library_index_owners(),
+  private.library_index_building(uuid) to service_role;
+revoke all on function private.library_index_name(uuid), private.library_index_relation(uuid), private.library_index(uuid)
+  from public, anon;
+grant execute on function private.library_index_name(uuid), private.library_index_relation(uuid), private.library_index(uuid)
+  to authenticated, service_role;
 
 -- What brings a library's index to its right state: the DDL to run, in order, each statement on its
 -- own outside a transaction (CREATE INDEX CONCURRENTLY cannot run in one, and does not block writes).
@@ -680,14 +702,13 @@ set search_path = ''
 as $$
 declare
   index_name text := private.library_index_name(p_user);
-  existing regclass := pg_catalog.to_regclass('private.' || index_name);
+  existing regclass := private.library_index_relation(p_user);
   usable boolean := private.library_index(p_user) is not null;
   threshold integer := private.library_index_threshold();
   passages integer;
   partition regclass;
 begin
-  if existing is not null and exists (select 1 from pg_catalog.pg_stat_progress_create_index s
-                                      where s.index_relid = existing) then
+  if private.library_index_building(p_user) then
     raise exception 'the search index of library % is being built', p_user using errcode = '55006';
   end if;
   select pg_catalog.count(*) into passages
@@ -748,8 +769,7 @@ begin
   for owner in
     with indexed as (
       select i.owner, private.library_index(i.owner) is not null as usable,
-        exists (select 1 from pg_catalog.pg_stat_progress_create_index s
-                where s.index_relid = pg_catalog.to_regclass('private.' || private.library_index_name(i.owner))) as building
+        private.library_index_building(i.owner) as building
       from private.library_index_owners() i (owner)
     )
     select e.user_id from public.chapter_embeddings e
@@ -826,8 +846,8 @@ grant execute on function private.nearest_library_chapters(extensions.halfvec, u
 
 -- Client RPC: the caller's chapters nearest to a query embedding, best first, with cosine similarity,
 -- ranked by each chapter's best passage. Candidates are chosen by half-precision distance (exactly,
--- or through the library's own index when it has one; a book is always searched exactly), twice as
--- many chapters as asked, then ranked at full precision. Security invoker: the caller's row level
+-- or through the library's own index when it has one; a book is always searched exactly), five
+-- chapters more than asked, then ranked at full precision. Security invoker: the caller's row level
 -- security applies.
 create or replace function public.match_chapters(
   query_embedding extensions.vector(1536),

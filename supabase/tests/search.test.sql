@@ -219,7 +219,7 @@ select is((select count(*)::integer from pgmq.q_embed where message ->> 'library
   'it asks for a library whose index a dead build left invalid');
 delete from pgmq.q_embed where message ? 'library_index';
 update pg_index set indisvalid = true
-where indexrelid = to_regclass('private.' || private.library_index_name((select owner from ids)));
+where indexrelid = private.library_index_relation((select owner from ids));
 
 -- Who asks: a save that brings a library to the threshold, and the periodic sweep.
 update private.search_settings set library_index_threshold = 3000;

@@ -110,7 +110,7 @@ Deno.test("a library that grows large gets its own index from the embed worker (
       await sql`select library_index_threshold as threshold from private.search_settings`;
     const indexOf = async () => {
       const [row] = await sql`
-        select to_regclass('private.' || private.library_index_name(${owner})) is not null as present,
+        select private.library_index_relation(${owner}) is not null as present,
           private.library_index(${owner})::text as usable,
           (select pg_get_indexdef(private.library_index(${owner}))) as definition`;
       return row;
