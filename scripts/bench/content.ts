@@ -14,8 +14,8 @@ import {
 } from "../../supabase/functions/_shared/providers/embeddings.ts";
 import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
 import { prose } from "../../supabase/functions/_shared/books/test_fixtures.ts";
-import { runIngest } from "../../supabase/functions/ingest/ingest.ts";
-import { runEmbed } from "../../supabase/functions/embed/embed.ts";
+import { runIngest } from "../../worker/ingest/ingest.ts";
+import { runEmbed } from "../../worker/embed/embed.ts";
 import { asUser } from "../../supabase/functions/_shared/db.ts";
 import { ms, percentile } from "./lib/stats.ts";
 

@@ -147,7 +147,9 @@ async function main() {
     await sql`delete from public.video_generations where user_id = ${DEMO_USER}`;
     await sql`update public.user_subscriptions set video_count_used = 0 where user_id = ${DEMO_USER}`;
 
-    say("Starting the local API, the Edge Functions and their worker schedule (log: .stack/demo-runner.log)");
+    say(
+      "Starting the local API, the Edge Functions, their worker schedule and the worker service (log: .stack/demo-runner.log)",
+    );
     runner = await startRunner();
     const signIn = await supabase.auth.signInWithPassword({ email: DEMO_EMAIL, password: DEMO_PASSWORD });
     if (signIn.error) throw new Error(`signing in as ${DEMO_EMAIL}: ${signIn.error.message}`);
@@ -235,8 +237,15 @@ async function main() {
     };
     const stages =
       (g.pipeline_metadata as { stages: Record<string, Record<string, string | number>> }).stages;
+    // Where each stage ran: an Edge Function invocation, or the worker service's process.
+    const beats = await sql<{ function_name: string; instance: string }[]>`
+      select function_name, instance from private.worker_heartbeats where function_name like 'pipeline-%'`;
+    const ranIn = (step: string) => {
+      const instance = beats.find((b) => b.function_name === `pipeline-${step}`)?.instance ?? "?";
+      return instance === "edge" ? "Edge Function" : `worker service (${instance.replace(/^worker:/, "")})`;
+    };
     console.log("");
-    console.log("  stage     time (s)  attempts  calls  cost (USD)  provider / model");
+    console.log("  stage     time (s)  attempts  calls  cost (USD)  provider / model, where it ran");
     let work = 0;
     for (const step of STEPS) {
       const s = stages[step];
@@ -246,7 +255,7 @@ async function main() {
       console.log(
         `  ${step.padEnd(8)}  ${time.toFixed(2).padStart(8)}  ${String(s.attempts).padStart(8)}  ${
           String(c.calls).padStart(5)
-        }  ${c.cost.toFixed(6).padStart(10)}  ${s.provider} / ${s.model}`,
+        }  ${c.cost.toFixed(6).padStart(10)}  ${s.provider} / ${s.model}, ${ranIn(step)}`,
       );
     }
     console.log(
@@ -263,7 +272,11 @@ async function main() {
     await Deno.writeFile(file, new Uint8Array(await download.data.arrayBuffer()));
     const seconds = await probeDuration(file);
     const streams = (await probeStreams(file)).join(" + ");
-    say(`MP4 downloaded through Storage to ${file}: ${seconds.toFixed(1)} s, ${streams}`);
+    say(
+      `MP4 made by the ${ranIn("merge")}, downloaded through Storage to ${file}: ${
+        seconds.toFixed(1)
+      } s, ${streams}`,
+    );
     const signed = await supabase.storage.from("media").createSignedUrl(storagePath, 3600);
     if (signed.data) say(`For an hour at ${signed.data.signedUrl} while 'npm start' runs`);
     const total = (Date.parse(g.completed_at!) - Date.parse(g.created_at)) / 1000;

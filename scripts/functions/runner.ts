@@ -1,13 +1,16 @@
 /**
- * Local stand-in for Supabase's Edge Runtime and for pg_cron + pg_net: serves every function in
- * supabase/functions behind the local API (http://127.0.0.1:54321/functions/v1/<name>, beside
- * Auth, the Data API, Storage and Realtime), restarts a function process that exits (with
- * backoff), and keeps every queue worker listed in private.edge_function_schedules invoked: a new
- * invocation as soon as the last one returns, so a worker is always long-polling its queue.
+ * The production topology on one machine. A local stand-in for Supabase's Edge Runtime and for
+ * pg_cron + pg_net serves the Edge-placed functions (the placement table) behind the local API
+ * (http://127.0.0.1:54321/functions/v1/<name>, beside Auth, the Data API, Storage and Realtime),
+ * each in its own process as Edge Runtime would run it: no subprocess permission, a 256 MB heap.
+ * It keeps every Edge-placed queue worker in private.edge_function_schedules invoked (a new
+ * invocation as soon as the last one returns), and runs the worker service (worker/main.ts) as a
+ * separate process for the rest. Any process that exits is restarted, with backoff.
  */
 import { localServiceRoleToken } from "../../supabase/functions/_shared/auth.ts";
 import { createSql } from "../../supabase/functions/_shared/db.ts";
 import { LOCAL_JWT_SECRET } from "../../supabase/functions/_shared/env.ts";
+import { edgeFunctions } from "../../supabase/functions/_shared/placement.ts";
 import { ANON_KEY, SERVICE_ROLE_KEY } from "../api/context.ts";
 import { startApi } from "../api/server.ts";
 
@@ -20,10 +23,14 @@ const storageDir = Deno.env.get("LOCAL_STORAGE_DIR") ?? `${root}.stack/storage`;
 
 interface Served {
   name: string;
+  /** The function's port, or the worker service's health port. */
   port: number;
   child: Deno.ChildProcess;
   restarts: number;
 }
+
+/** The worker service's health endpoints (/livez, /readyz). */
+const workerHealthPort = gatewayPort + 90;
 
 let stopping = false;
 
@@ -31,38 +38,70 @@ function log(message: string) {
   console.log(`[runner ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
+/** The Edge-placed functions under this configuration (pipeline-images only with MODELSLAB_API_KEY). */
 async function discoverFunctions(): Promise<string[]> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(functionsDir)) {
-    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+  for (const placement of edgeFunctions()) {
     try {
-      await Deno.stat(`${functionsDir}/${entry.name}/index.ts`);
-      names.push(entry.name);
+      await Deno.stat(`${functionsDir}/${placement.name}/index.ts`);
+      names.push(placement.name);
     } catch {
-      // a folder without an entry point is not a function
+      throw new Error(
+        `${placement.name} is placed on Edge but supabase/functions/${placement.name}/index.ts is missing`,
+      );
     }
   }
   return names.sort();
 }
 
+const functionEnv = () => ({
+  SUPABASE_DB_URL: dbUrl,
+  SUPABASE_URL: `http://127.0.0.1:${gatewayPort}`,
+  LOCAL_STORAGE_DIR: storageDir,
+});
+
+/** An Edge Function's process, with Edge Runtime's limits: no subprocess, a 256 MB heap. */
+export const EDGE_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt"];
+
 function spawnFunction(name: string, port: number): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${functionsDir}/${name}/index.ts`],
+    args: [
+      "run",
+      ...EDGE_PERMISSIONS,
+      `--allow-write=${storageDir},${Deno.env.get("TMPDIR") ?? "/tmp"}`,
+      "--v8-flags=--max-old-space-size=256",
+      `${functionsDir}/${name}/index.ts`,
+    ],
     cwd: root,
-    env: {
-      DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
-      SUPABASE_DB_URL: dbUrl,
-      SUPABASE_URL: `http://127.0.0.1:${gatewayPort}`,
-      LOCAL_STORAGE_DIR: storageDir,
-    },
+    env: { DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, ...functionEnv() },
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
 }
 
-/** Serves a function and restarts its process whenever it exits: 0.5 s, then doubling up to 30 s. */
-function superviseFunction(name: string, port: number): Served {
-  const served: Served = { name, port, child: spawnFunction(name, port), restarts: 0 };
+/** The worker service, as production runs it: every group the placement gives it here. */
+function spawnWorkerService(): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run=ffmpeg,ffprobe,espeak-ng",
+      "--allow-sys",
+      `${root}worker/main.ts`,
+    ],
+    cwd: root,
+    env: { ...functionEnv(), WORKER_HEALTH_PORT: String(workerHealthPort) },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** Runs a process and restarts it whenever it exits: 0.5 s, then doubling up to 30 s. */
+function supervise(name: string, port: number, spawn: () => Deno.ChildProcess): Served {
+  const served: Served = { name, port, child: spawn(), restarts: 0 };
   const watch = () => {
     const startedAt = Date.now();
     served.child.status.then((status) => {
@@ -73,7 +112,7 @@ function superviseFunction(name: string, port: number): Served {
       log(`${name} exited (${status.signal ?? `code ${status.code}`}); restarting in ${delay / 1000} s`);
       setTimeout(() => {
         if (stopping) return;
-        served.child = spawnFunction(name, port);
+        served.child = spawn();
         log(`${name} restarted (pid ${served.child.pid})`);
         watch();
       }, delay);
@@ -97,10 +136,14 @@ async function waitUntilListening(port: number, timeoutMs = 20_000) {
 }
 
 /** The Edge Functions' share of the gateway; null for any other path (the API answers 501). */
-async function proxy(req: Request, served: Map<string, Served>): Promise<Response | null> {
+async function proxy(
+  req: Request,
+  served: Map<string, Served>,
+  processes: Map<string, Served>,
+): Promise<Response | null> {
   const url = new URL(req.url);
-  if (url.pathname === "/_runner/functions") { // which process serves each function, for tools and tests
-    return Response.json([...served.values()].map((s) => ({
+  if (url.pathname === "/_runner/functions") { // every process (functions, worker service), for tools and tests
+    return Response.json([...processes.values()].map((s) => ({
       name: s.name,
       pid: s.child.pid,
       port: s.port,
@@ -164,15 +207,22 @@ async function keepInvoking(schedule: Schedule) {
 
 async function main() {
   const names = await discoverFunctions();
-  log(`starting ${names.length} functions: ${names.join(", ")}`);
-  const served = new Map(names.map((name, i) => [name, superviseFunction(name, firstFunctionPort + i)]));
+  log(`starting ${names.length} Edge Functions (no subprocess, 256 MB heap): ${names.join(", ")}`);
+  const served = new Map(
+    names.map((
+      name,
+      i,
+    ) => [name, supervise(name, firstFunctionPort + i, () => spawnFunction(name, firstFunctionPort + i))]),
+  );
   await Promise.all([...served.values()].map((s) => waitUntilListening(s.port)));
+  const workerService = supervise("worker-service", workerHealthPort, spawnWorkerService);
+  const processes = new Map([...served, ["worker-service", workerService]]);
 
   const api = startApi({
     port: gatewayPort,
     dbUrl,
     storageDir,
-    fallback: (req) => proxy(req, served),
+    fallback: (req) => proxy(req, served, processes),
   });
   log(`API on ${api.url}: /auth/v1, /rest/v1, /storage/v1, /realtime/v1, /functions/v1/<name>`);
   console.log(`
@@ -196,14 +246,14 @@ service_role key: ${SERVICE_ROLE_KEY}
     if (stopping) return;
     stopping = true;
     log("stopping");
-    for (const s of served.values()) {
+    for (const s of processes.values()) {
       try {
         s.child.kill("SIGTERM");
       } catch {
         // already gone
       }
     }
-    await Promise.allSettled([...served.values()].map((s) => s.child.status));
+    await Promise.allSettled([...processes.values()].map((s) => s.child.status));
     await Promise.allSettled(workers);
     await api.close();
     Deno.exit(0);

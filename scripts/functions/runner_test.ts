@@ -33,7 +33,7 @@ async function counts(sql: Sql, generationId: string) {
   return row;
 }
 
-Deno.test("a function process killed in the middle of a scene is restarted and its generation completes", async () => {
+Deno.test("the worker service killed in the middle of a scene is restarted and its generation completes", async () => {
   await withSql(async (sql) => {
     const storageDir = await Deno.makeTempDir({ prefix: "litinkai-runner-" });
     const userId = await createTestUser(sql, "runner");
@@ -47,13 +47,13 @@ Deno.test("a function process killed in the middle of a scene is restarted and i
           const [{ id }] = await tx`select public.start_video_generation(${chapterIds[0]}) as id`;
           return id as string;
         });
-        // The moment a scene clip is being made, the video function's process is killed (kill -9).
+        // The moment a scene clip is being made, the worker service's process is killed (kill -9).
         await waitFor("a scene clip in the making", 120_000, async () => {
           const [row] = await sql`
             select 1 from public.scene_videos where video_generation_id = ${generationId} and status = 'generating'`;
           return row ? true : undefined;
         });
-        const victim = (await functions()).find((f) => f.name === "pipeline-video")!;
+        const victim = (await functions()).find((f) => f.name === "worker-service")!;
         Deno.kill(victim.pid, "SIGKILL");
 
         const status = await waitFor("the generation to finish", 120_000, async () => {
@@ -63,9 +63,21 @@ Deno.test("a function process killed in the middle of a scene is restarted and i
         const [g] = await sql`select error_message from public.video_generations where id = ${generationId}`;
         assert.equal(status, "completed", g.error_message);
 
-        const restarted = (await functions()).find((f) => f.name === "pipeline-video")!;
-        assert.notEqual(restarted.pid, victim.pid, "a new process serves the function");
+        const restarted = (await functions()).find((f) => f.name === "worker-service")!;
+        assert.notEqual(restarted.pid, victim.pid, "a new worker service process runs");
         assert.ok(restarted.restarts >= 1);
+        const beats = await sql<{ function_name: string; instance: string }[]>`
+          select function_name, instance from private.worker_heartbeats
+          where function_name in ('pipeline-script', 'pipeline-video', 'pipeline-merge') order by function_name`;
+        assert.deepEqual(
+          beats.map((b) => [b.function_name, b.instance.replace(/:\d+$/, ":<pid>")]),
+          [
+            ["pipeline-merge", `worker:${Deno.hostname()}:<pid>`],
+            ["pipeline-script", "edge"],
+            ["pipeline-video", `worker:${Deno.hostname()}:<pid>`],
+          ],
+          "the script stage ran as an Edge Function, the media stages in the worker service",
+        );
         const c = await counts(sql, generationId);
         assert.equal(c.clips, c.scenes, "one clip per scene, none twice");
         assert.equal(c.usage_rows, c.usage_keys, "no provider call is costed twice");

@@ -9,10 +9,10 @@ import {
 } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { scriptStage } from "../../supabase/functions/pipeline-script/stage.ts";
 import { imagesStage } from "../../supabase/functions/pipeline-images/stage.ts";
-import { audioStage } from "../../supabase/functions/pipeline-audio/stage.ts";
-import { videoStage } from "../../supabase/functions/pipeline-video/stage.ts";
-import { lipsyncStage } from "../../supabase/functions/pipeline-lipsync/stage.ts";
-import { mergeStage } from "../../supabase/functions/pipeline-merge/stage.ts";
+import { audioStage } from "../../worker/pipeline-audio/stage.ts";
+import { videoStage } from "../../worker/pipeline-video/stage.ts";
+import { lipsyncStage } from "../../worker/pipeline-lipsync/stage.ts";
+import { mergeStage } from "../../worker/pipeline-merge/stage.ts";
 
 /** The stages in order, from private.pipeline_stages. */
 export async function stageOrder(sql: Sql): Promise<PipelineStep[]> {

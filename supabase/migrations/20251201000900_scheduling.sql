@@ -16,16 +16,17 @@ create trigger edge_function_schedules_set_updated_at before update on private.e
   for each row execute function private.set_updated_at();
 alter table private.edge_function_schedules enable row level security;
 
--- Every pipeline stage's worker, and the content workers.
+-- The queue workers placed on Edge (supabase/functions/_shared/placement.ts); the worker service
+-- consumes the other queues itself and is never invoked.
 insert into private.edge_function_schedules (function_name, interval_seconds)
-select 'pipeline-' || s.step, 2 from private.pipeline_stages s
-union all
-values ('ingest', 2), ('embed', 2), ('plot', 2), ('mint', 2);
+values ('pipeline-script', 2), ('pipeline-images', 2), ('plot', 2), ('mint', 2);
 
--- A worker invocation says it is alive while it polls its queue (at most once a second).
+-- A worker says it is alive while it polls its queue (at most once a second), and where it runs:
+-- 'edge' for an Edge Function invocation, 'worker:<host>:<pid>' for the worker service.
 create table private.worker_heartbeats (
   function_name text primary key,
   beat_at timestamptz not null,
+  instance text not null default 'edge',
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );

@@ -20,6 +20,8 @@ export interface Config {
   openrouterApiKey?: string;
   elevenlabsApiKey?: string;
   modelslabApiKey?: string;
+  /** Where each hosted provider's API is (defaults: the vendors' own); a gateway or a test server. */
+  providerBaseUrls: { openai?: string; openrouter?: string; elevenlabs?: string; modelslab?: string };
   stripeSecretKey?: string;
   stripeWebhookSecret?: string;
   /** The web app's base URL, for Stripe's success, cancel and return links. */
@@ -28,6 +30,11 @@ export interface Config {
   workerBudgetSeconds: number;
   /** How long a worker waits for a message before reading again (long-polling). */
   workerPollSeconds: number;
+  /**
+   * CPU an Edge invocation of a queue worker may use before it stops taking messages: hosted Edge
+   * Functions stop a request at 2 s of CPU, and the units in work still need theirs.
+   */
+  workerCpuBudgetMs: number;
 }
 
 function seconds(env: Env, name: string, fallback: number): number {
@@ -99,11 +106,18 @@ export function loadConfig(env: Env = Deno.env): Config {
     openrouterApiKey: optional(env, "OPENROUTER_API_KEY"),
     elevenlabsApiKey: optional(env, "ELEVENLABS_API_KEY"),
     modelslabApiKey: optional(env, "MODELSLAB_API_KEY"),
+    providerBaseUrls: {
+      openai: optional(env, "OPENAI_BASE_URL"),
+      openrouter: optional(env, "OPENROUTER_BASE_URL"),
+      elevenlabs: optional(env, "ELEVENLABS_BASE_URL"),
+      modelslab: optional(env, "MODELSLAB_BASE_URL"),
+    },
     stripeSecretKey: optional(env, "STRIPE_SECRET_KEY"),
     stripeWebhookSecret: optional(env, "STRIPE_WEBHOOK_SECRET"),
     appUrl: optional(env, "APP_URL") ?? "http://localhost:3000",
     workerBudgetSeconds: seconds(env, "WORKER_BUDGET_SECONDS", 50),
     workerPollSeconds: seconds(env, "WORKER_POLL_SECONDS", 5),
+    workerCpuBudgetMs: seconds(env, "WORKER_CPU_BUDGET_MS", 1000),
   };
 }
 

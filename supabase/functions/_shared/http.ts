@@ -1,4 +1,5 @@
 /** JSON responses and errors that carry their HTTP status. */
+import { ConfigError } from "./env.ts";
 
 export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly code = "error") {
@@ -25,6 +26,11 @@ export function errorResponse(error: unknown): Response {
     return json({ error: error.message, code: error.code }, error.status);
   }
   const message = error instanceof Error ? error.message : String(error);
+  // A deployment missing a setting says which, and is not the caller's fault.
+  if (error instanceof ConfigError) {
+    console.error(message);
+    return json({ error: message, code: "configuration_error" }, 503);
+  }
   // The database's rate limit (private.take_rate_limit) is the client's to wait out.
   if ((error as { code?: unknown } | null)?.code === "LT008") {
     return json({ error: message, code: "rate_limited" }, 429);

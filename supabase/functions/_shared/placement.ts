@@ -30,7 +30,7 @@ export type WorkerGroup = "media" | "books";
 
 export const WORKER_GROUPS: Record<WorkerGroup, string> = {
   media: "audio, video, lipsync and merge: ffmpeg and espeak-ng, minutes of media work",
-  books: "ingestion: a large book's extraction passes 2 s of CPU",
+  books: "ingestion and embedding: a large book's extraction passes 2 s of CPU, index builds take minutes",
 };
 
 export const PLACEMENTS: readonly Placement[] = [
@@ -41,7 +41,6 @@ export const PLACEMENTS: readonly Placement[] = [
   { name: "stripe-webhook", home: "edge", why: "a signature check and one transaction" },
   { name: "generate-script", home: "edge", why: "one language-model call" },
   { name: "plot", home: "edge", queue: "plot", why: "one language-model call a book" },
-  { name: "embed", home: "edge", queue: "embed", why: "one embedding call a chapter" },
   { name: "mint", home: "edge", queue: "mint", why: "one signed transaction a badge" },
   { name: "pipeline-script", home: "edge", queue: "script", why: "one language-model call a generation" },
   {
@@ -53,6 +52,13 @@ export const PLACEMENTS: readonly Placement[] = [
     why: "one image-model call a scene; the offline renderer needs ffmpeg",
   },
   { name: "ingest", home: "worker", queue: "ingest", group: "books", why: "CPU of the largest books" },
+  {
+    name: "embed",
+    home: "worker",
+    queue: "embed",
+    group: "books",
+    why: "a library's search index builds for minutes, past Edge's wall clock",
+  },
   { name: "pipeline-audio", home: "worker", queue: "audio", group: "media", why: "ffmpeg joins the lines" },
   { name: "pipeline-video", home: "worker", queue: "video", group: "media", why: "ffmpeg encodes the clips" },
   {

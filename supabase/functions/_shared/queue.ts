@@ -6,6 +6,7 @@
  * is aborted (child processes are killed through the signal) and recorded as a retryable failure.
  * What a message means, and how a failure is recorded, is the caller's: `process` and `fail`.
  */
+import process from "node:process";
 import type { Sql } from "./db.ts";
 import { errorMessage, isRetryable, RetryableError } from "./errors.ts";
 import { runWithSignal } from "./work_signal.ts";
@@ -16,7 +17,7 @@ export interface QueueMessage<T> {
   message: T;
 }
 
-export type Outcome = "completed" | "retried" | "failed" | "stale";
+export type Outcome = "completed" | "retried" | "failed" | "stale" | "released";
 
 export interface ConsumerOptions<T> {
   queue: string;
@@ -34,6 +35,11 @@ export interface ConsumerOptions<T> {
   maxAttempts?: number;
   /** Stop reading new messages after this long (hosted functions have a wall clock). */
   budgetMs?: number;
+  /**
+   * Stop reading new messages once the process has used this much CPU since the loop began (hosted
+   * functions get 2 s of CPU a request); what is in work finishes.
+   */
+  cpuBudgetMs?: number;
   /** Wait this long for a message to arrive; 0 returns as soon as the queue has nothing visible. */
   pollSeconds?: number;
   pollIntervalMs?: number;
@@ -44,6 +50,12 @@ export interface ConsumerOptions<T> {
   onPoll?: () => Promise<unknown> | unknown;
   /** Stop reading (what is in work finishes) once this aborts: shutting down, or a benchmark's end. */
   stop?: AbortSignal;
+  /**
+   * Once this aborts, work in progress is abandoned and its messages given back to the queue at once
+   * (visible again, no failure recorded): a worker out of time to drain. Outputs are keyed by unit,
+   * so whoever reads the message next does the work again without duplicates.
+   */
+  release?: AbortSignal;
   /**
    * The channel the queue's producers notify when they send (private.wake_queue_workers): the worker
    * LISTENs and reads at once instead of at its next poll. Where LISTEN is not available (through a
@@ -68,7 +80,10 @@ export interface ConsumerSummary {
   retried: number;
   failed: number;
   stale: number;
+  released: number;
 }
+
+class Released extends Error {}
 
 export async function mapWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;
@@ -119,8 +134,14 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
         : sql<
           QueueMessage<T>[]
         >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${quantity})`);
-  const summary: ConsumerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0 };
+  const summary: ConsumerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0, released: 0 };
   const deadline = Date.now() + budgetMs;
+  const cpuAtStart = process.cpuUsage();
+  const cpuSpent = () => {
+    if (options.cpuBudgetMs === undefined) return false;
+    const used = process.cpuUsage(cpuAtStart);
+    return (used.user + used.system) / 1000 >= options.cpuBudgetMs;
+  };
   const inFlight = new Set<Promise<void>>();
   let notified = false;
   let wake: (() => void) | undefined;
@@ -166,22 +187,35 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       );
     }, (leaseSeconds * 1000) / 3);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
+    let onRelease = () => {};
+    const stopped = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
         reject(new RetryableError(`gave up after ${limitSeconds} s (the step's time limit)`));
       }, limitMs);
+      onRelease = () => {
+        controller.abort();
+        reject(new Released());
+      };
+      if (options.release?.aborted) onRelease();
+      else options.release?.addEventListener("abort", onRelease, { once: true });
     });
     try {
       return await Promise.race([
         runWithSignal(controller.signal, () => options.process(msg, controller.signal)),
-        timedOut,
+        stopped,
       ]);
     } catch (error) {
+      if (error instanceof Released) {
+        clearInterval(renew);
+        await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, 0)`;
+        return "released";
+      }
       return await options.fail(msg, errorMessage(error), isRetryable(error));
     } finally {
       clearInterval(renew);
       clearTimeout(timer);
+      options.release?.removeEventListener("abort", onRelease);
     }
   };
 
@@ -202,7 +236,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
   };
 
   try {
-    while (Date.now() < deadline && !options.stop?.aborted) {
+    while (Date.now() < deadline && !options.stop?.aborted && !cpuSpent()) {
       const free = concurrency - inFlight.size;
       if (free <= 0) {
         await Promise.race(inFlight);

@@ -61,3 +61,30 @@ Deno.test("one slow message does not hold up the others", async () => {
     }
   });
 });
+
+Deno.test("a worker stops taking messages once its CPU budget is spent; what it took is finished", async () => {
+  await withSql(async (sql) => {
+    await sql`select pgmq.create('queue_probe')`;
+    try {
+      await sql`select pgmq.send_batch('queue_probe', array_fill('{"n": 1}'::jsonb, array[10]))`;
+      const summary = await consumeQueue<{ n: number }>(sql, {
+        queue: "queue_probe",
+        concurrency: 1,
+        cpuBudgetMs: 100,
+        process: async (msg) => {
+          const until = performance.now() + 40; // 40 ms of CPU a message
+          while (performance.now() < until) Math.sqrt(Math.random());
+          await sql`select pgmq.delete('queue_probe', ${msg.msg_id}::bigint)`;
+          return "completed";
+        },
+        fail: () => Promise.resolve("failed"),
+      });
+      assert.ok(summary.read >= 2 && summary.read <= 4, `read ${summary.read} of 10 within 100 ms of CPU`);
+      assert.equal(summary.completed, summary.read, "every message taken was finished");
+      const [{ left }] = await sql`select count(*)::int as left from pgmq.q_queue_probe`;
+      assert.equal(left, 10 - summary.read, "the rest wait, untouched, for the next invocation");
+    } finally {
+      await sql`select pgmq.drop_queue('queue_probe')`;
+    }
+  });
+});

@@ -10,21 +10,32 @@ import { config } from "./env.ts";
 import { handle, json } from "./http.ts";
 import type { ConsumerSummary } from "./queue.ts";
 
+/** How one run of a queue worker consumes: an Edge invocation's budget, or the worker service's loop. */
 export interface WorkerRun {
   budgetMs: number;
+  /** CPU an Edge invocation may spend before it stops reading (none in the worker service). */
+  cpuBudgetMs?: number;
   pollSeconds: number;
   onPoll: () => Promise<unknown>;
+  /** Stop reading new messages (the worker service shutting down). */
+  stop?: AbortSignal;
+  /** Give back the messages still in work (the worker service out of time to drain). */
+  release?: AbortSignal;
 }
 
-/** Records that `functionName` is polling, at most once a second. */
-export function heartbeat(db: Sql, functionName: string): () => Promise<unknown> {
+/**
+ * Records that `functionName` is polling, at most once a second, and where: `edge` for an Edge
+ * invocation, the worker service's host and process otherwise.
+ */
+export function heartbeat(db: Sql, functionName: string, instance = "edge"): () => Promise<unknown> {
   let last = 0;
   return async () => {
     if (Date.now() - last < 1000) return;
     last = Date.now();
     await db`
-      insert into private.worker_heartbeats (function_name, beat_at) values (${functionName}, clock_timestamp())
-      on conflict (function_name) do update set beat_at = excluded.beat_at`;
+      insert into private.worker_heartbeats (function_name, beat_at, instance)
+      values (${functionName}, clock_timestamp(), ${instance})
+      on conflict (function_name) do update set beat_at = excluded.beat_at, instance = excluded.instance`;
   };
 }
 
@@ -42,6 +53,7 @@ export function workerHandler(functionName: string, work: (run: WorkerRun) => Pr
     const cfg = config();
     const running = work({
       budgetMs: cfg.workerBudgetSeconds * 1000,
+      cpuBudgetMs: cfg.workerCpuBudgetMs,
       pollSeconds: cfg.workerPollSeconds,
       onPoll: heartbeat(sql(), functionName),
     });
@@ -50,8 +62,8 @@ export function workerHandler(functionName: string, work: (run: WorkerRun) => Pr
       runtime.waitUntil(running.catch((error) => console.error(`${functionName}: ${error}`)));
       return json({ started: true }, 202);
     }
-    const { read, completed, retried, failed, stale } = await running;
-    return json({ read, completed, retried, failed, stale });
+    const { read, completed, retried, failed, stale, released } = await running;
+    return json({ read, completed, retried, failed, stale, released });
   });
 }
 

@@ -20,6 +20,7 @@ Deno.test("queue workers answer only the service role, and only with counts", as
       retried: 0,
       failed: 1,
       stale: 0,
+      released: 0,
       failures: [{ book_id: "00000000-0000-4000-8000-000000000001", error: "secret.txt is not a book" }],
     });
   });
@@ -43,6 +44,13 @@ Deno.test("queue workers answer only the service role, and only with counts", as
 
   const service = await call(`Bearer ${await localServiceRoleToken()}`);
   assert.equal(service.status, 200);
-  assert.deepEqual(await service.json(), { read: 2, completed: 1, retried: 0, failed: 1, stale: 0 });
+  assert.deepEqual(await service.json(), {
+    read: 2,
+    completed: 1,
+    retried: 0,
+    failed: 1,
+    stale: 0,
+    released: 0,
+  });
   assert.equal(runs, 1);
 });

@@ -1,7 +1,8 @@
 import { requireUser } from "../_shared/auth.ts";
 import { sql } from "../_shared/db.ts";
 import { handle, HttpError, json, readJson } from "../_shared/http.ts";
-import { stageDeps } from "../_shared/pipeline/deps.ts";
+import { config } from "../_shared/env.ts";
+import { scriptProvider } from "../_shared/providers/edge.ts";
 import { generateScript, type GenerateScriptRequest } from "./generate.ts";
 
 Deno.serve(handle(async (req) => {
@@ -10,5 +11,5 @@ Deno.serve(handle(async (req) => {
   }
   const userId = await requireUser(req);
   const request = await readJson<GenerateScriptRequest>(req);
-  return json(await generateScript(sql(), stageDeps().providers.script, userId, request), 201);
+  return json(await generateScript(sql(), scriptProvider(config()), userId, request), 201);
 }));

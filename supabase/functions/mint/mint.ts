@@ -3,6 +3,7 @@
  * content-addressed (ipfs:// CIDs), stored beside the user's media, and the token is minted on the
  * chain the user chose; the row and the message are settled in one transaction.
  */
+import type { WorkerRun } from "../_shared/serve_worker.ts";
 import type { Json, Sql } from "../_shared/db.ts";
 import { PermanentError } from "../_shared/errors.ts";
 import { tokenMetadata } from "../_shared/nft/metadata.ts";
@@ -115,7 +116,7 @@ async function mint(deps: MintDeps, msg: QueueMessage<{ nft_id: string }>): Prom
 
 export async function runMint(
   deps: MintDeps,
-  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
+  options: Partial<WorkerRun> = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ nft_id: string }>(deps.sql, {
     queue: "mint",
@@ -125,8 +126,11 @@ export async function runMint(
     timeoutSeconds: 120,
     maxAttempts: MINT_ATTEMPTS,
     budgetMs: options.budgetMs,
+    cpuBudgetMs: options.cpuBudgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    stop: options.stop,
+    release: options.release,
     process: (msg) => mint(deps, msg),
     fail: async (msg, error, retryable) => {
       const [{ outcome }] = await deps.sql<{ outcome: string }[]>`

@@ -16,7 +16,7 @@ interface CharacterInfo {
   personality: string | null;
 }
 
-export function imagesStage(deps: StageDeps): StepHandler {
+export function imagesStage(deps: StageDeps<"image">): StepHandler {
   return async (context) => {
     const scene = context.scene as SceneRow | undefined;
     const character = context.character as CharacterInfo | undefined;

@@ -10,7 +10,7 @@ interface ScriptContext {
   characters: CharacterContext[];
 }
 
-export function scriptStage(deps: StageDeps): StepHandler {
+export function scriptStage(deps: StageDeps<"script">): StepHandler {
   return async (context) => {
     const { chapter, book_text, plot, characters } = context as unknown as ScriptContext;
     const { script, model, usage } = await deps.providers.script.generateScript({

@@ -1,4 +1,5 @@
 /** Plot worker: a new plot overview version with its characters, saved in one transaction. */
+import type { WorkerRun } from "../_shared/serve_worker.ts";
 import type { Json, Sql, Tables } from "../_shared/db.ts";
 import {
   consumeQueue,
@@ -48,7 +49,7 @@ export async function generatePlot(
 export async function runPlot(
   sql: Sql,
   content: ContentProviders,
-  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
+  options: Partial<WorkerRun> = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<{ book_id: string }>(sql, {
     queue: "plot",
@@ -57,8 +58,11 @@ export async function runPlot(
     leaseSeconds: 60,
     timeoutSeconds: 300,
     budgetMs: options.budgetMs,
+    cpuBudgetMs: options.cpuBudgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    stop: options.stop,
+    release: options.release,
     process: async (msg) => {
       await generatePlot(sql, content, msg);
       return "completed";

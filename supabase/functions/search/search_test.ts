@@ -5,7 +5,7 @@ import { requireUser } from "../_shared/auth.ts";
 import { LOCAL_JWT_SECRET } from "../_shared/env.ts";
 import { offlineEmbedder, vectorLiteral } from "../_shared/providers/embeddings.ts";
 import { createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
-import { runEmbed } from "../embed/embed.ts";
+import { runEmbed } from "../../../worker/embed/embed.ts";
 import { searchChapters } from "./search.ts";
 
 const CHAPTERS = [

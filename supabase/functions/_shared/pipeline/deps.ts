@@ -1,25 +1,27 @@
-/** What every stage needs, chosen from the configuration once per process. */
+/**
+ * What a stage needs: storage, and the providers of the capabilities it uses (an Edge-placed stage
+ * is given only Edge-safe ones: providers/edge.ts; the worker service gives all: providers/select.ts).
+ */
 import { sql } from "../db.ts";
 import { config } from "../env.ts";
-import { selectProviders } from "../providers/select.ts";
 import type { MediaInput, Providers } from "../providers/types.ts";
 import { LocalStorage, type Storage, SupabaseStorage } from "../storage.ts";
 
-export interface StageDeps {
+export interface StageDeps<C extends keyof Providers = keyof Providers> {
   storage: Storage;
-  providers: Providers;
+  providers: Pick<Providers, C>;
 }
 
-let cached: StageDeps | undefined;
+let storage: Storage | undefined;
 
-export function stageDeps(): StageDeps {
-  if (cached) return cached;
+/** The configured Storage backend, made once per process. */
+export function configuredStorage(): Storage {
+  if (storage) return storage;
   const cfg = config();
-  const storage = cfg.storageBackend === "supabase"
+  storage = cfg.storageBackend === "supabase"
     ? new SupabaseStorage(cfg.supabaseUrl, cfg.serviceRoleKey!)
     : new LocalStorage(sql(), cfg.localStorageDir, cfg.supabaseUrl);
-  cached = { storage, providers: selectProviders(cfg) };
-  return cached;
+  return storage;
 }
 
 /** Deterministic object paths: a re-run writes the same files, never new ones. */

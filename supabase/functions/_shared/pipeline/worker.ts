@@ -67,6 +67,8 @@ export interface WorkerOptions {
   baseBackoffSeconds?: number;
   /** Stop reading new messages after this long (hosted functions have a wall clock). */
   budgetMs?: number;
+  /** Stop reading new messages after this much CPU (hosted functions stop a request at 2 s). */
+  cpuBudgetMs?: number;
   /** Wait this long for work when the queue is empty (0: return at once). */
   pollSeconds?: number;
   log?: (line: string) => void;
@@ -74,6 +76,7 @@ export interface WorkerOptions {
   onMessage?: (outcome: string, ms: number) => void;
   onPoll?: () => Promise<unknown> | unknown;
   stop?: AbortSignal;
+  release?: AbortSignal;
 }
 
 export type WorkerSummary = ConsumerSummary;
@@ -143,10 +146,12 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     timeoutSeconds: options.timeoutSeconds ?? stage.timeout_seconds,
     maxAttempts,
     budgetMs: options.budgetMs,
+    cpuBudgetMs: options.cpuBudgetMs,
     pollSeconds: options.pollSeconds,
     log: options.log,
     onMessage: options.onMessage,
     onPoll: options.onPoll,
     stop: options.stop,
+    release: options.release,
   });
 }

@@ -1,13 +1,14 @@
 /**
- * ModelsLab (image, image-to-video, lipsync). The API key travels in the JSON body; a job that is not
+ * ModelsLab's client and its image model. The API key travels in the JSON body; a job that is not
  * ready at once answers "processing" with an eta and a fetch_result URL, polled until it succeeds.
- * Results are URLs, downloaded here and re-encoded to the clip format every stage shares.
+ * Results are URLs, downloaded here. Nothing here runs a tool: it runs on Edge (the clip models,
+ * which re-encode with ffmpeg, are in modelslab_media.ts).
  */
 import { MODELS } from "./models.ts";
 import { PermanentError, RetryableError } from "../errors.ts";
-import { CLIP_FPS, clipOutputArgs, probeDuration, run, timeLimitFor, withTempDir } from "../media.ts";
+import { asPng } from "./png.ts";
 import { callProvider, type Fetch, postJson } from "./provider_http.ts";
-import type { ImageProvider, LipsyncProvider, VideoProvider } from "./types.ts";
+import type { ImageProvider } from "./types.ts";
 
 interface Answer {
   status?: string;
@@ -78,63 +79,19 @@ export class ModelsLabClient {
   }
 }
 
+/** A client at the configured base URL (MODELSLAB_BASE_URL), or ModelsLab's own. */
+export function modelslabClient(
+  apiKey: string,
+  cfg: { providerBaseUrls?: { modelslab?: string } },
+  fetchFn: Fetch = fetch,
+): ModelsLabClient {
+  return new ModelsLabClient(apiKey, fetchFn, { baseUrl: cfg.providerBaseUrls?.modelslab });
+}
+
 /** The largest size within ModelsLab's 1024-pixel limit with the same shape, in multiples of 8. */
 export function fitWithin(width: number, height: number, limit = 1024): [number, number] {
   const scale = Math.min(1, limit / Math.max(width, height));
   return [Math.floor(width * scale / 8) * 8, Math.floor(height * scale / 8) * 8];
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** The image as PNG: ModelsLab may answer with JPEG or WebP. */
-async function asPng(bytes: Uint8Array): Promise<Uint8Array> {
-  if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return bytes;
-  return await withTempDir(async (dir) => {
-    await Deno.writeFile(`${dir}/source`, bytes);
-    await run("ffmpeg", [
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-y",
-      "-i",
-      `${dir}/source`,
-      "-frames:v",
-      "1",
-      `${dir}/image.png`,
-    ], { timeoutMs: timeLimitFor(0) });
-    return await Deno.readFile(`${dir}/image.png`);
-  });
-}
-
-/** A downloaded clip brought to the frame, rate and codecs of every scene clip, with `audioPath` as its sound. */
-async function conformClip(
-  sourcePath: string,
-  audioPath: string,
-  outPath: string,
-  width: number,
-  height: number,
-  loop: boolean,
-): Promise<number> {
-  const seconds = await probeDuration(audioPath);
-  await run("ffmpeg", [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-y",
-    ...(loop ? ["-stream_loop", "-1"] : []),
-    "-i",
-    sourcePath,
-    "-i",
-    audioPath,
-    "-filter_complex",
-    `[0:v]scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,fps=${CLIP_FPS},format=yuv420p[v]`,
-    "-map",
-    "[v]",
-    "-map",
-    "1:a",
-    ...clipOutputArgs(seconds, outPath),
-  ], { timeoutMs: timeLimitFor(seconds) });
-  return await probeDuration(outPath);
 }
 
 const IMAGE_MODEL = "flux";
@@ -152,7 +109,7 @@ export function modelslabImage(client: ModelsLabClient): ImageProvider {
         height,
         samples: 1,
       });
-      const png = await asPng(await client.download(url));
+      const png = asPng(await client.download(url), "modelslab");
       return {
         png,
         model: MODELS.modelslabImage,
@@ -161,82 +118,6 @@ export function modelslabImage(client: ModelsLabClient): ImageProvider {
           model: MODELS.modelslabImage,
           operation: "image",
           units: 1,
-          duration_ms: Math.round(performance.now() - started),
-        }],
-      };
-    },
-  };
-}
-
-const VIDEO_MODEL = "wan2.2";
-
-/** ModelsLab animates the scene's image; the short clip is looped for the length of the scene's audio. */
-export function modelslabVideo(client: ModelsLabClient): VideoProvider {
-  return {
-    async animate(request) {
-      const started = performance.now();
-      const [width, height] = fitWithin(request.width, request.height, 768);
-      const [url] = await client.generate("/v6/video/img2video", {
-        model_id: VIDEO_MODEL,
-        init_image: await request.image.url(),
-        prompt: request.description,
-        width,
-        height,
-        num_frames: 81,
-      });
-      const source = `${request.outPath}.source.mp4`;
-      await Deno.writeFile(source, await client.download(url));
-      const generatedSeconds = await probeDuration(source);
-      const durationSeconds = await conformClip(
-        source,
-        await request.audio.file(),
-        request.outPath,
-        request.width,
-        request.height,
-        true,
-      );
-      return {
-        durationSeconds,
-        model: MODELS.modelslabVideo,
-        provider: "modelslab",
-        usage: [{
-          model: MODELS.modelslabVideo,
-          operation: "video",
-          units: generatedSeconds,
-          duration_ms: Math.round(performance.now() - started),
-        }],
-      };
-    },
-  };
-}
-
-export function modelslabLipsync(client: ModelsLabClient): LipsyncProvider {
-  return {
-    async sync(request) {
-      const started = performance.now();
-      const [url] = await client.generate("/v7/video-fusion/lip-sync", {
-        model_id: "lipsync-2",
-        init_video: await request.clip.url(),
-        init_audio: await request.audio.url(),
-      });
-      const source = `${request.outPath}.source.mp4`;
-      await Deno.writeFile(source, await client.download(url));
-      const seconds = await conformClip(
-        source,
-        await request.audio.file(),
-        request.outPath,
-        request.width,
-        request.height,
-        false,
-      );
-      return {
-        applied: true,
-        model: MODELS.modelslabLipsync,
-        provider: "modelslab",
-        usage: [{
-          model: MODELS.modelslabLipsync,
-          operation: "lipsync",
-          units: seconds,
           duration_ms: Math.round(performance.now() - started),
         }],
       };

@@ -1,4 +1,7 @@
-/** Offline providers: real media made on this machine with ffmpeg and espeak-ng. */
+/**
+ * Offline providers: real media made on this machine with ffmpeg and espeak-ng, so they run in the
+ * worker service and in local development, never in an Edge Function.
+ */
 import { MODELS } from "./models.ts";
 import {
   assertDecodable,
@@ -9,8 +12,7 @@ import {
   timeLimitFor,
   withTempDir,
 } from "../media.ts";
-import { generateScriptByRules } from "./text/script_rules.ts";
-import { wordCount } from "./text/text_utils.ts";
+import { offlineScript } from "./offline_script.ts";
 import { castVoice } from "./voices.ts";
 import type {
   ClipRequest,
@@ -19,7 +21,6 @@ import type {
   LipsyncProvider,
   MergeProvider,
   Providers,
-  ScriptProvider,
   SpeechProvider,
   VideoProvider,
 } from "./types.ts";
@@ -52,23 +53,6 @@ function wrap(text: string, width: number, maxLines: number): string {
   if (lines.length < maxLines && line) lines.push(line);
   return lines.join("\n");
 }
-
-export const offlineScript: ScriptProvider = {
-  generateScript(input) {
-    const script = generateScriptByRules(input);
-    const inputWords = wordCount(input.content);
-    return Promise.resolve({
-      script,
-      model: MODELS.offlineText,
-      usage: [{
-        model: MODELS.offlineText,
-        operation: "script",
-        input_tokens: Math.ceil(inputWords * 1.3),
-        output_tokens: Math.ceil(wordCount(script.script) * 1.3),
-      }],
-    });
-  },
-};
 
 /** A PNG card: palette from the mood, the title on top, the caption wrapped below. */
 export const offlineImage: ImageProvider = {
@@ -255,6 +239,8 @@ export const offlineMerge: MergeProvider = {
     };
   },
 };
+
+export { offlineScript };
 
 export const offlineProviders: Providers = {
   script: offlineScript,

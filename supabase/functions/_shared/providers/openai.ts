@@ -103,19 +103,24 @@ export class OpenAIClient {
 
 /** The hosted text model the keys allow: OpenAI first, then OpenRouter (same model); none offline. */
 export function textClient(
-  cfg: Pick<Config, "openaiApiKey" | "openrouterApiKey">,
+  cfg: Pick<Config, "openaiApiKey" | "openrouterApiKey"> & Partial<Pick<Config, "providerBaseUrls">>,
   fetchFn: Fetch = fetch,
 ): { client: OpenAIClient; model: string; provider: "openai" | "openrouter" } | null {
   if (cfg.openaiApiKey) {
     return {
-      client: new OpenAIClient(cfg.openaiApiKey, undefined, fetchFn),
+      client: new OpenAIClient(cfg.openaiApiKey, cfg.providerBaseUrls?.openai, fetchFn),
       model: MODELS.openaiText,
       provider: "openai",
     };
   }
   if (cfg.openrouterApiKey) {
     return {
-      client: new OpenAIClient(cfg.openrouterApiKey, "https://openrouter.ai/api/v1", fetchFn, "openrouter"),
+      client: new OpenAIClient(
+        cfg.openrouterApiKey,
+        cfg.providerBaseUrls?.openrouter ?? "https://openrouter.ai/api/v1",
+        fetchFn,
+        "openrouter",
+      ),
       model: MODELS.openrouterText,
       provider: "openrouter",
     };

@@ -4,15 +4,15 @@
  * chapters, no text in two chapters, the words all there, no running headers).
  */
 import assert from "node:assert/strict";
-import { extractBook } from "../_shared/books/extract.ts";
-import { type CorpusBook, scoreBook } from "../_shared/books/corpus/evaluate.ts";
-import type { DetectedStructure } from "../_shared/books/structure.ts";
-import { offlineContent } from "../_shared/providers/content.ts";
-import { LocalStorage } from "../_shared/storage.ts";
-import { asUser, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
+import { extractBook } from "../../supabase/functions/_shared/books/extract.ts";
+import { type CorpusBook, scoreBook } from "../../supabase/functions/_shared/books/corpus/evaluate.ts";
+import type { DetectedStructure } from "../../supabase/functions/_shared/books/structure.ts";
+import { offlineContent } from "../../supabase/functions/_shared/providers/content.ts";
+import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
+import { asUser, createTestUser, deleteTestUser, withSql } from "../../supabase/functions/_shared/testing.ts";
 import { runIngest } from "./ingest.ts";
 
-const corpus = new URL("../_shared/books/corpus/", import.meta.url);
+const corpus = new URL("../../supabase/functions/_shared/books/corpus/", import.meta.url);
 const { books } = JSON.parse(await Deno.readTextFile(new URL("corpus.json", corpus))) as {
   books: CorpusBook[];
 };

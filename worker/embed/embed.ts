@@ -2,7 +2,8 @@
  * Embed worker: a chapter's passages embedded and saved with the hash of the content they came from;
  * and a large library's own search index built (or dropped) when SQL asks for it.
  */
-import type { Json, Sql } from "../_shared/db.ts";
+import type { WorkerRun } from "../../supabase/functions/_shared/serve_worker.ts";
+import type { Json, Sql } from "../../supabase/functions/_shared/db.ts";
 import {
   consumeQueue,
   type ConsumerSummary,
@@ -10,9 +11,13 @@ import {
   type QueueMessage,
   retryOrFail,
   wakeChannelOf,
-} from "../_shared/queue.ts";
-import { type EmbeddingProvider, splitIntoPassages, vectorLiteral } from "../_shared/providers/embeddings.ts";
-import { recordUsage } from "../_shared/usage.ts";
+} from "../../supabase/functions/_shared/queue.ts";
+import {
+  type EmbeddingProvider,
+  splitIntoPassages,
+  vectorLiteral,
+} from "../../supabase/functions/_shared/providers/embeddings.ts";
+import { recordUsage } from "../../supabase/functions/_shared/usage.ts";
 
 interface ChapterRow {
   id: string;
@@ -106,7 +111,7 @@ export async function maintainLibraryIndex(
 export async function runEmbed(
   sql: Sql,
   embedder: EmbeddingProvider,
-  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
+  options: Partial<WorkerRun> = {},
 ): Promise<ConsumerSummary> {
   return await consumeQueue<EmbedMessage>(sql, {
     queue: "embed",
@@ -117,6 +122,8 @@ export async function runEmbed(
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    stop: options.stop,
+    release: options.release,
     process: async (msg) => {
       const { message } = msg;
       if ("library_index" in message) return await maintainLibraryIndex(sql, { ...msg, message });

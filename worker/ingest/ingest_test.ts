@@ -1,10 +1,17 @@
 /** Ingestion through the real queue and SQL: fixture books in every format, and bad input. */
 import assert from "node:assert/strict";
-import { blankPdf, lyingZip, makeDocx, makeEpub, makePdf, prose } from "../_shared/books/test_fixtures.ts";
-import type { Sql } from "../_shared/db.ts";
-import { offlineContent } from "../_shared/providers/content.ts";
-import { LocalStorage } from "../_shared/storage.ts";
-import { asUser, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
+import {
+  blankPdf,
+  lyingZip,
+  makeDocx,
+  makeEpub,
+  makePdf,
+  prose,
+} from "../../supabase/functions/_shared/books/test_fixtures.ts";
+import type { Sql } from "../../supabase/functions/_shared/db.ts";
+import { offlineContent } from "../../supabase/functions/_shared/providers/content.ts";
+import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
+import { asUser, createTestUser, deleteTestUser, withSql } from "../../supabase/functions/_shared/testing.ts";
 import { runIngest } from "./ingest.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

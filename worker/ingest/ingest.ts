@@ -1,7 +1,12 @@
 /** Ingest worker: file -> text -> chapters with summaries and learning content, in one transaction. */
-import type { Json, Sql, Tables } from "../_shared/db.ts";
-import { BookFormatError, extractBook, type ExtractLimits } from "../_shared/books/extract.ts";
-import { detectStructure } from "../_shared/books/structure.ts";
+import type { WorkerRun } from "../../supabase/functions/_shared/serve_worker.ts";
+import type { Json, Sql, Tables } from "../../supabase/functions/_shared/db.ts";
+import {
+  BookFormatError,
+  extractBook,
+  type ExtractLimits,
+} from "../../supabase/functions/_shared/books/extract.ts";
+import { detectStructure } from "../../supabase/functions/_shared/books/structure.ts";
 import {
   consumeQueue,
   type ConsumerSummary,
@@ -9,15 +14,15 @@ import {
   type QueueMessage,
   retryOrFail,
   wakeChannelOf,
-} from "../_shared/queue.ts";
+} from "../../supabase/functions/_shared/queue.ts";
 
 const MAX_ATTEMPTS = 5;
-import type { ContentProviders } from "../_shared/providers/content.ts";
-import type { UsageCall } from "../_shared/pipeline/worker.ts";
-import { findCharacterNames } from "../_shared/providers/text/script_rules.ts";
-import { readingMinutes, wordCount } from "../_shared/providers/text/text_utils.ts";
-import type { Storage } from "../_shared/storage.ts";
-import { recordUsage } from "../_shared/usage.ts";
+import type { ContentProviders } from "../../supabase/functions/_shared/providers/content.ts";
+import type { UsageCall } from "../../supabase/functions/_shared/pipeline/worker.ts";
+import { findCharacterNames } from "../../supabase/functions/_shared/providers/text/script_rules.ts";
+import { readingMinutes, wordCount } from "../../supabase/functions/_shared/providers/text/text_utils.ts";
+import type { Storage } from "../../supabase/functions/_shared/storage.ts";
+import { recordUsage } from "../../supabase/functions/_shared/usage.ts";
 
 export interface IngestDeps {
   sql: Sql;
@@ -126,7 +131,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
 
 export async function runIngest(
   deps: IngestDeps,
-  options: { budgetMs?: number; pollSeconds?: number; onPoll?: () => Promise<unknown> } = {},
+  options: Partial<WorkerRun> = {},
 ): Promise<IngestSummary> {
   const failures: IngestSummary["failures"] = [];
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
@@ -138,6 +143,8 @@ export async function runIngest(
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    stop: options.stop,
+    release: options.release,
     process: async (msg) => {
       await ingestBook(deps, msg);
       return "completed";

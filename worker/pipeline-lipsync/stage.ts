@@ -1,20 +1,20 @@
 /** Lipsync stage: sync each scene clip with its dialogue; records a job per scene video. */
-import { withTempDir } from "../_shared/media.ts";
+import { withTempDir } from "../../supabase/functions/_shared/media.ts";
 import {
   mediaInput,
   mediaPath,
   resolutionFor,
   type StageDeps,
   unitFolder,
-} from "../_shared/pipeline/deps.ts";
-import type { StepHandler } from "../_shared/pipeline/worker.ts";
+} from "../../supabase/functions/_shared/pipeline/deps.ts";
+import type { StepHandler } from "../../supabase/functions/_shared/pipeline/worker.ts";
 
 interface Stored {
   storage_path: string;
   url: string;
 }
 
-export function lipsyncStage(deps: StageDeps): StepHandler {
+export function lipsyncStage(deps: StageDeps<"lipsync">): StepHandler {
   return async (context) => {
     const scene = context.scene as { scene_number: number };
     const clip = context.clip as Stored;

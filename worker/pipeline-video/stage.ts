@@ -1,20 +1,20 @@
 /** Video stage: one clip per scene from its image and its audio track. */
-import { withTempDir } from "../_shared/media.ts";
+import { withTempDir } from "../../supabase/functions/_shared/media.ts";
 import {
   mediaInput,
   mediaPath,
   resolutionFor,
   type StageDeps,
   unitFolder,
-} from "../_shared/pipeline/deps.ts";
-import type { StepHandler } from "../_shared/pipeline/worker.ts";
-import { PermanentError } from "../_shared/errors.ts";
+} from "../../supabase/functions/_shared/pipeline/deps.ts";
+import type { StepHandler } from "../../supabase/functions/_shared/pipeline/worker.ts";
+import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
 
 interface Stored {
   storage_path: string;
 }
 
-export function videoStage(deps: StageDeps): StepHandler {
+export function videoStage(deps: StageDeps<"video">): StepHandler {
   return async (context) => {
     const scene = context.scene as { id: string; scene_number: number; visual_description: string };
     const image = context.image as Stored | null;

@@ -1,8 +1,8 @@
 /** Audio stage: the scene's lines (planned in SQL) spoken, one voice per speaker, plus the scene track. */
-import { run, timeLimitFor, withTempDir } from "../_shared/media.ts";
-import { mediaPath, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
-import { PermanentError } from "../_shared/errors.ts";
-import type { StepHandler, UsageCall } from "../_shared/pipeline/worker.ts";
+import { run, timeLimitFor, withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { mediaPath, type StageDeps, unitFolder } from "../../supabase/functions/_shared/pipeline/deps.ts";
+import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
+import type { StepHandler, UsageCall } from "../../supabase/functions/_shared/pipeline/worker.ts";
 
 /** A line to speak, as begin_step planned it (and recorded it as an audio row in progress). */
 interface PlannedLine {
@@ -31,7 +31,7 @@ export interface AudioOutputs {
 
 const GAP_SECONDS = 0.25;
 
-export function audioStage(deps: StageDeps): StepHandler {
+export function audioStage(deps: StageDeps<"speech">): StepHandler {
   return async (context) => {
     const planned = (context.lines ?? []) as PlannedLine[];
     if (planned.length === 0) throw new PermanentError(`${context.unit} has nothing to speak`);

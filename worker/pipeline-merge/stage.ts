@@ -1,8 +1,8 @@
 /** Merge stage: the scene clips in order, concatenated into the final MP4 in Storage. */
-import { withTempDir } from "../_shared/media.ts";
-import { download, mediaPath, type StageDeps } from "../_shared/pipeline/deps.ts";
-import type { StepHandler } from "../_shared/pipeline/worker.ts";
-import { PermanentError } from "../_shared/errors.ts";
+import { withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { download, mediaPath, type StageDeps } from "../../supabase/functions/_shared/pipeline/deps.ts";
+import type { StepHandler } from "../../supabase/functions/_shared/pipeline/worker.ts";
+import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
 
 interface Clip {
   scene_number: number;
@@ -11,7 +11,7 @@ interface Clip {
   duration_seconds: number;
 }
 
-export function mergeStage(deps: StageDeps): StepHandler {
+export function mergeStage(deps: StageDeps<"merge">): StepHandler {
   return async (context) => {
     const clips = (context.clips ?? []) as Clip[];
     if (clips.length === 0) throw new PermanentError("no scene clips to merge");
