@@ -20,7 +20,7 @@ status=0
 
 step "Style: deno fmt --check, deno lint, deno check, generated types match the schema"
 if deno_cli fmt --check --quiet >"$results/style.txt" 2>&1 && deno_cli lint --quiet >>"$results/style.txt" 2>&1 &&
-  deno_cli check --quiet supabase/functions scripts worker >>"$results/style.txt" 2>&1 &&
+  deno_cli check --quiet supabase/functions scripts worker deploy >>"$results/style.txt" 2>&1 &&
   DB_URL="$url" bash "$PROJECT_ROOT/scripts/types.sh" --check >>"$results/style.txt" 2>&1; then
   style_status=0
 else
