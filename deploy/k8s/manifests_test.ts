@@ -37,7 +37,7 @@ Deno.test("manifests: a Deployment and a ScaledObject per worker group, consiste
     assert.equal(scaledQuery(resources, group), queueDepthQuery(groupQueues(group)));
   }
   assert.deepEqual(groupQueues("media"), ["audio", "images", "lipsync", "merge", "video"]);
-  assert.deepEqual(groupQueues("books"), ["ingest"]);
+  assert.deepEqual(groupQueues("books"), ["embed", "ingest"]);
 });
 
 Deno.test("manifests: the checks catch drift, literal secrets and missing probes", async () => {
