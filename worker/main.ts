@@ -58,6 +58,7 @@ if (import.meta.main) {
       sql,
       functions: Object.fromEntries(names.map((name) => [name, WORKER_FUNCTIONS[name]])),
       healthPort: Number(Deno.env.get("WORKER_HEALTH_PORT") ?? 8080),
+      healthHost: Deno.env.get("WORKER_HEALTH_HOST") || undefined,
       drainSeconds: seconds("WORKER_DRAIN_SECONDS", 25),
       pollSeconds: cfg.workerPollSeconds,
       instance: `worker:${Deno.hostname()}:${Deno.pid}`,

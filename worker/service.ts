@@ -1,8 +1,9 @@
 /**
  * The worker service: queue workers as one long-running process reading pgmq over a direct or
  * session-mode connection, with no HTTP invocation. Each function runs the shared consumer loop
- * round after round, beats its heartbeat while it polls, and on shutdown stops reading, lets the
- * units in work finish for up to `drainSeconds`, then gives what is left back to the queue.
+ * until shutdown (started again after a database error), beats its heartbeat while it polls, and on
+ * shutdown stops reading, lets the units in work finish for up to `drainSeconds`, then gives what
+ * is left back to the queue.
  * A small HTTP server answers /livez and /readyz for the orchestrator.
  */
 import type { Sql } from "../supabase/functions/_shared/db.ts";
@@ -16,6 +17,8 @@ export interface ServiceOptions {
   functions: Record<string, WorkerFunction>;
   /** Port of /livez and /readyz; 0 picks a free one. */
   healthPort: number;
+  /** Address the health server listens on (all IPv4 addresses by default, for the kubelet's probes). */
+  healthHost?: string;
   /** On shutdown, how long units in work may take to finish before their messages are given back. */
   drainSeconds: number;
   /** Long-poll wait of each read. */
@@ -36,15 +39,13 @@ export interface RunningService {
   shutdown(): Promise<void>;
 }
 
-/** One round of a function's loop runs this long before the next (a fresh budget, same process). */
-const ROUND_MS = 60_000;
-
 export function startService(options: ServiceOptions): RunningService {
   const log = options.log ?? ((line) => console.log(line));
   const stop = new AbortController();
   const release = new AbortController();
   const counts: Record<string, Record<string, number>> = {};
-  let consuming = 0;
+  /** The loops whose last read succeeded. */
+  const consuming = new Set<string>();
   let draining = false;
   let markReady = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
@@ -55,29 +56,26 @@ export function startService(options: ServiceOptions): RunningService {
     const beat = heartbeat(options.sql, name, options.instance);
     const total: Record<string, number> = counts[name] = {};
     let failures = 0;
-    let started = false;
     const onPoll = async () => {
+      failures = 0;
+      consuming.add(name);
+      if (consuming.size === names.length) markReady();
       await beat();
-      if (!started) {
-        started = true;
-        if (++consuming === names.length) markReady();
-      }
     };
     while (!stop.signal.aborted) {
       try {
-        const summary = await work(options.sql, {
-          budgetMs: ROUND_MS,
+        // One loop until shutdown: no round boundary at which the free slots wait for a long unit.
+        await work(options.sql, {
+          budgetMs: Number.POSITIVE_INFINITY,
           pollSeconds: options.pollSeconds,
           onPoll,
+          onMessage: (outcome) => void (total[outcome] = (total[outcome] ?? 0) + 1),
           stop: stop.signal,
           release: release.signal,
         });
-        for (const [key, value] of Object.entries(summary)) {
-          if (typeof value === "number") total[key] = (total[key] ?? 0) + value;
-        }
-        failures = 0;
       } catch (error) {
-        // The database went away or refused: try again with backoff, up to 30 s between tries.
+        // The database went away or refused: not ready; try again with backoff, up to 30 s apart.
+        consuming.delete(name);
         const wait = Math.min(30_000, 500 * 2 ** failures++);
         log(`${name}: ${errorMessage(error)}; reading again in ${wait / 1000} s`);
         await sleep(wait, stop.signal);
@@ -85,13 +83,17 @@ export function startService(options: ServiceOptions): RunningService {
     }
   };
 
-  const server = Deno.serve({ port: options.healthPort, hostname: "0.0.0.0", onListen: () => {} }, (req) => {
+  const server = Deno.serve({
+    port: options.healthPort,
+    hostname: options.healthHost ?? "0.0.0.0",
+    onListen: () => {},
+  }, (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/livez") return Response.json({ ok: true, functions: names });
     if (path === "/readyz") {
-      const isReady = consuming === names.length && !draining;
+      const isReady = consuming.size === names.length && !draining;
       return Response.json(
-        { ok: isReady, draining, consuming, functions: names, counts },
+        { ok: isReady, draining, consuming: [...consuming], functions: names, counts },
         { status: isReady ? 200 : 503 },
       );
     }
@@ -122,6 +124,7 @@ export function startService(options: ServiceOptions): RunningService {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);

@@ -93,7 +93,7 @@ function spawnWorkerService(): Deno.ChildProcess {
       `${root}worker/main.ts`,
     ],
     cwd: root,
-    env: { ...functionEnv(), WORKER_HEALTH_PORT: String(workerHealthPort) },
+    env: { ...functionEnv(), WORKER_HEALTH_PORT: String(workerHealthPort), WORKER_HEALTH_HOST: "127.0.0.1" },
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();

@@ -27,6 +27,8 @@ create table private.worker_heartbeats (
   function_name text primary key,
   beat_at timestamptz not null,
   instance text not null default 'edge',
+  -- false once an Edge invocation has returned: the next one is due without waiting for the beat to age
+  polling boolean not null default true,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -56,6 +58,7 @@ begin
   -- A worker that polled in the last 15 seconds is still reading its queue: no second invocation.
   if exists (select 1 from private.worker_heartbeats h
              where h.function_name = invoke_edge_function.function_name
+               and h.polling
                and h.beat_at > pg_catalog.now() - interval '15 seconds') then
     return null;
   end if;

@@ -122,6 +122,7 @@ export async function runEmbed(
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    onMessage: options.onMessage,
     stop: options.stop,
     release: options.release,
     process: async (msg) => {

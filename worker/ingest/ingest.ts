@@ -143,6 +143,7 @@ export async function runIngest(
     budgetMs: options.budgetMs,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    onMessage: options.onMessage,
     stop: options.stop,
     release: options.release,
     process: async (msg) => {

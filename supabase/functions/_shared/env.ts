@@ -35,16 +35,22 @@ export interface Config {
    * Functions stop a request at 2 s of CPU, and the units in work still need theirs.
    */
   workerCpuBudgetMs: number;
+  /** Messages an Edge invocation of a queue worker takes at most (Edge Runtime has no CPU clock). */
+  workerMaxMessages: number;
 }
 
-function seconds(env: Env, name: string, fallback: number): number {
+function nonNegative(env: Env, name: string, fallback: number, unit: string): number {
   const value = optional(env, name);
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) {
-    throw new ConfigError(`${name} must be a number of seconds, not "${value}"`);
+    throw new ConfigError(`${name} must be a number of ${unit}, not "${value}"`);
   }
   return parsed;
+}
+
+function seconds(env: Env, name: string, fallback: number): number {
+  return nonNegative(env, name, fallback, "seconds");
 }
 
 type Env = Pick<typeof Deno.env, "get">;
@@ -117,7 +123,8 @@ export function loadConfig(env: Env = Deno.env): Config {
     appUrl: optional(env, "APP_URL") ?? "http://localhost:3000",
     workerBudgetSeconds: seconds(env, "WORKER_BUDGET_SECONDS", 50),
     workerPollSeconds: seconds(env, "WORKER_POLL_SECONDS", 5),
-    workerCpuBudgetMs: seconds(env, "WORKER_CPU_BUDGET_MS", 1000),
+    workerCpuBudgetMs: nonNegative(env, "WORKER_CPU_BUDGET_MS", 1000, "milliseconds"),
+    workerMaxMessages: nonNegative(env, "WORKER_MAX_MESSAGES", 3, "messages"),
   };
 }
 

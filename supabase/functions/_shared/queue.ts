@@ -7,7 +7,7 @@
  * What a message means, and how a failure is recorded, is the caller's: `process` and `fail`.
  */
 import process from "node:process";
-import type { Sql } from "./db.ts";
+import type { Json, Sql } from "./db.ts";
 import { errorMessage, isRetryable, RetryableError } from "./errors.ts";
 import { runWithSignal } from "./work_signal.ts";
 
@@ -40,6 +40,11 @@ export interface ConsumerOptions<T> {
    * functions get 2 s of CPU a request); what is in work finishes.
    */
   cpuBudgetMs?: number;
+  /**
+   * Stop reading new messages after this many: Edge Runtime has no CPU clock to read
+   * (process.cpuUsage is a stub there), so an Edge invocation bounds its CPU by counting messages.
+   */
+  maxMessages?: number;
   /** Wait this long for a message to arrive; 0 returns as soon as the queue has nothing visible. */
   pollSeconds?: number;
   pollIntervalMs?: number;
@@ -51,9 +56,10 @@ export interface ConsumerOptions<T> {
   /** Stop reading (what is in work finishes) once this aborts: shutting down, or a benchmark's end. */
   stop?: AbortSignal;
   /**
-   * Once this aborts, work in progress is abandoned and its messages given back to the queue at once
-   * (visible again, no failure recorded): a worker out of time to drain. Outputs are keyed by unit,
-   * so whoever reads the message next does the work again without duplicates.
+   * Once this aborts, work in progress is abandoned and its messages given back to the queue at once:
+   * sent again and deleted in one transaction, so the next reader starts with a fresh read count
+   * (giving back is not a failed attempt). Outputs are keyed by unit, so whoever reads the message
+   * next does the work again without duplicates.
    */
   release?: AbortSignal;
   /**
@@ -136,11 +142,22 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
         >`select msg_id, read_ct, message from pgmq.read(${queue}, ${leaseSeconds}, ${quantity})`);
   const summary: ConsumerSummary = { read: 0, completed: 0, retried: 0, failed: 0, stale: 0, released: 0 };
   const deadline = Date.now() + budgetMs;
-  const cpuAtStart = process.cpuUsage();
-  const cpuSpent = () => {
-    if (options.cpuBudgetMs === undefined) return false;
+  // Edge Runtime's process.cpuUsage() is a stub that warns on every call: there, maxMessages bounds CPU.
+  const cpuClock = options.cpuBudgetMs !== undefined && !("EdgeRuntime" in globalThis);
+  const cpuAtStart = cpuClock ? process.cpuUsage() : undefined;
+  const budgetSpent = () => {
+    if (options.maxMessages !== undefined && summary.read >= options.maxMessages) return true;
+    if (!cpuAtStart) return false;
     const used = process.cpuUsage(cpuAtStart);
-    return (used.user + used.system) / 1000 >= options.cpuBudgetMs;
+    return (used.user + used.system) / 1000 >= options.cpuBudgetMs!;
+  };
+  /** Sends the message again and deletes this copy, in one transaction. */
+  const giveBack = async (msg: QueueMessage<T>): Promise<Outcome> => {
+    await sql.begin((tx) => [
+      tx`select pgmq.send(${queue}, ${tx.json(msg.message as Json)})`,
+      tx`select pgmq.delete(${queue}, ${msg.msg_id}::bigint)`,
+    ]);
+    return "released";
   };
   const inFlight = new Set<Promise<void>>();
   let notified = false;
@@ -167,6 +184,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     }).finally(() => (wake = undefined));
 
   const work = async (msg: QueueMessage<T>): Promise<Outcome> => {
+    if (options.release?.aborted) return await giveBack(msg); // read as the drain ran out
     if (msg.read_ct > maxAttempts) {
       return await options.fail(
         msg,
@@ -194,8 +212,8 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
         reject(new RetryableError(`gave up after ${limitSeconds} s (the step's time limit)`));
       }, limitMs);
       onRelease = () => {
+        reject(new Released()); // first, so a handler that rejects on abort cannot record a failure
         controller.abort();
-        reject(new Released());
       };
       if (options.release?.aborted) onRelease();
       else options.release?.addEventListener("abort", onRelease, { once: true });
@@ -208,8 +226,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
     } catch (error) {
       if (error instanceof Released) {
         clearInterval(renew);
-        await sql`select pgmq.set_vt(${queue}, ${msg.msg_id}::bigint, 0)`;
-        return "released";
+        return await giveBack(msg);
       }
       return await options.fail(msg, errorMessage(error), isRetryable(error));
     } finally {
@@ -236,7 +253,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
   };
 
   try {
-    while (Date.now() < deadline && !options.stop?.aborted && !cpuSpent()) {
+    while (Date.now() < deadline && !options.stop?.aborted && !budgetSpent()) {
       const free = concurrency - inFlight.size;
       if (free <= 0) {
         await Promise.race(inFlight);
@@ -246,10 +263,16 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
       // Listening: a plain read, then a nap until a producer says it sent something. Otherwise the
       // read itself waits (long-polling), or, with no wait left, returns at once.
       notified = false;
-      const batch = await read(free, wait > 0 && !listening ? wait : 0);
-      await options.onPoll?.();
+      const quantity = options.maxMessages === undefined
+        ? free
+        : Math.min(free, options.maxMessages - summary.read);
+      const batch = await read(quantity, wait > 0 && !listening ? wait : 0);
       summary.read += batch.length;
       for (const msg of batch) start(msg);
+      // After starting what was read: a failed heartbeat must not strand messages already claimed.
+      await Promise.resolve(options.onPoll?.()).catch((error) =>
+        log(`${queue}: heartbeat failed: ${errorMessage(error)}`)
+      );
       if (batch.length > 0) continue;
       if (wait > 0) {
         if (listening && !notified) await nap(Math.min(wait, 1)); // a second at most: the safety net

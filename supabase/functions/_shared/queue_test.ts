@@ -88,3 +88,29 @@ Deno.test("a worker stops taking messages once its CPU budget is spent; what it 
     }
   });
 });
+
+Deno.test("an Edge invocation takes at most maxMessages, and finishes every one it took", async () => {
+  await withSql(async (sql) => {
+    await sql`select pgmq.create('queue_probe')`;
+    try {
+      await sql`select pgmq.send_batch('queue_probe', array_fill('{"n": 1}'::jsonb, array[7]))`;
+      const summary = await consumeQueue<{ n: number }>(sql, {
+        queue: "queue_probe",
+        concurrency: 2,
+        maxMessages: 3,
+        process: async (msg) => {
+          await sql`select pgmq.delete('queue_probe', ${msg.msg_id}::bigint)`;
+          return "completed";
+        },
+        fail: () => Promise.resolve("failed"),
+      });
+      assert.equal(summary.read, 3);
+      assert.equal(summary.completed, 3);
+      const [{ left, unread }] = await sql`
+        select count(*)::int as left, count(*) filter (where read_ct = 0)::int as unread from pgmq.q_queue_probe`;
+      assert.deepEqual([left, unread], [4, 4], "the rest were not even read");
+    } finally {
+      await sql`select pgmq.drop_queue('queue_probe')`;
+    }
+  });
+});

@@ -8,13 +8,17 @@ import { requireServiceRole } from "./auth.ts";
 import { type Sql, sql } from "./db.ts";
 import { config } from "./env.ts";
 import { handle, json } from "./http.ts";
-import type { ConsumerSummary } from "./queue.ts";
+import type { ConsumerSummary, Outcome } from "./queue.ts";
 
 /** How one run of a queue worker consumes: an Edge invocation's budget, or the worker service's loop. */
 export interface WorkerRun {
   budgetMs: number;
   /** CPU an Edge invocation may spend before it stops reading (none in the worker service). */
   cpuBudgetMs?: number;
+  /** Messages an Edge invocation may take (Edge Runtime has no CPU clock: this bounds its CPU). */
+  maxMessages?: number;
+  /** Per message: its outcome and the milliseconds it took. */
+  onMessage?: (outcome: Outcome, ms: number) => void;
   pollSeconds: number;
   onPoll: () => Promise<unknown>;
   /** Stop reading new messages (the worker service shutting down). */
@@ -33,10 +37,18 @@ export function heartbeat(db: Sql, functionName: string, instance = "edge"): () 
     if (Date.now() - last < 1000) return;
     last = Date.now();
     await db`
-      insert into private.worker_heartbeats (function_name, beat_at, instance)
-      values (${functionName}, clock_timestamp(), ${instance})
-      on conflict (function_name) do update set beat_at = excluded.beat_at, instance = excluded.instance`;
+      insert into private.worker_heartbeats (function_name, beat_at, instance, polling)
+      values (${functionName}, clock_timestamp(), ${instance}, true)
+      on conflict (function_name) do update
+      set beat_at = excluded.beat_at, instance = excluded.instance, polling = true`;
   };
+}
+
+/** An Edge invocation has returned: the next scheduled one need not wait for its heartbeat to age. */
+async function stoppedPolling(db: Sql, functionName: string) {
+  await db`
+    update private.worker_heartbeats set polling = false
+    where function_name = ${functionName} and instance = 'edge'`;
 }
 
 interface EdgeRuntimeGlobal {
@@ -54,9 +66,10 @@ export function workerHandler(functionName: string, work: (run: WorkerRun) => Pr
     const running = work({
       budgetMs: cfg.workerBudgetSeconds * 1000,
       cpuBudgetMs: cfg.workerCpuBudgetMs,
+      maxMessages: cfg.workerMaxMessages,
       pollSeconds: cfg.workerPollSeconds,
       onPoll: heartbeat(sql(), functionName),
-    });
+    }).finally(() => stoppedPolling(sql(), functionName).catch(() => {}));
     const runtime = (globalThis as EdgeRuntimeGlobal).EdgeRuntime;
     if (runtime) {
       runtime.waitUntil(running.catch((error) => console.error(`${functionName}: ${error}`)));

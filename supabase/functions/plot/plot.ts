@@ -59,8 +59,10 @@ export async function runPlot(
     timeoutSeconds: 300,
     budgetMs: options.budgetMs,
     cpuBudgetMs: options.cpuBudgetMs,
+    maxMessages: options.maxMessages,
     pollSeconds: options.pollSeconds,
     onPoll: options.onPoll,
+    onMessage: options.onMessage,
     stop: options.stop,
     release: options.release,
     process: async (msg) => {

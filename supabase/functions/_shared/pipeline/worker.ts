@@ -69,11 +69,13 @@ export interface WorkerOptions {
   budgetMs?: number;
   /** Stop reading new messages after this much CPU (hosted functions stop a request at 2 s). */
   cpuBudgetMs?: number;
+  /** Stop reading new messages after this many (an Edge invocation's bound on its CPU). */
+  maxMessages?: number;
   /** Wait this long for work when the queue is empty (0: return at once). */
   pollSeconds?: number;
   log?: (line: string) => void;
   /** Called per message with its outcome and the milliseconds from reading it to its recorded outcome. */
-  onMessage?: (outcome: string, ms: number) => void;
+  onMessage?: (outcome: Outcome, ms: number) => void;
   onPoll?: () => Promise<unknown> | unknown;
   stop?: AbortSignal;
   release?: AbortSignal;
@@ -147,6 +149,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     maxAttempts,
     budgetMs: options.budgetMs,
     cpuBudgetMs: options.cpuBudgetMs,
+    maxMessages: options.maxMessages,
     pollSeconds: options.pollSeconds,
     log: options.log,
     onMessage: options.onMessage,
