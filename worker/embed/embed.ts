@@ -119,12 +119,7 @@ export async function runEmbed(
     concurrency: 4,
     leaseSeconds: 30,
     timeoutSeconds: (msg) => ("library_index" in msg.message ? 3600 : 120), // a large index builds for minutes
-    budgetMs: options.budgetMs,
-    pollSeconds: options.pollSeconds,
-    onPoll: options.onPoll,
-    onMessage: options.onMessage,
-    stop: options.stop,
-    release: options.release,
+    ...options, // the run's budget, polling, heartbeat and stop signals
     process: async (msg) => {
       const { message } = msg;
       if ("library_index" in message) return await maintainLibraryIndex(sql, { ...msg, message });

@@ -140,12 +140,7 @@ export async function runIngest(
     concurrency: 2, // a slow book does not hold up the next one (reading yields between pages)
     leaseSeconds: 60,
     timeoutSeconds: 300,
-    budgetMs: options.budgetMs,
-    pollSeconds: options.pollSeconds,
-    onPoll: options.onPoll,
-    onMessage: options.onMessage,
-    stop: options.stop,
-    release: options.release,
+    ...options, // the run's budget, polling, heartbeat and stop signals
     process: async (msg) => {
       await ingestBook(deps, msg);
       return "completed";

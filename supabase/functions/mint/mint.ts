@@ -125,14 +125,7 @@ export async function runMint(
     leaseSeconds: 60,
     timeoutSeconds: 120,
     maxAttempts: MINT_ATTEMPTS,
-    budgetMs: options.budgetMs,
-    cpuBudgetMs: options.cpuBudgetMs,
-    maxMessages: options.maxMessages,
-    pollSeconds: options.pollSeconds,
-    onPoll: options.onPoll,
-    onMessage: options.onMessage,
-    stop: options.stop,
-    release: options.release,
+    ...options, // the run's budget, polling, heartbeat and stop signals
     process: (msg) => mint(deps, msg),
     fail: async (msg, error, retryable) => {
       const [{ outcome }] = await deps.sql<{ outcome: string }[]>`

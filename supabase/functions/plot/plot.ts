@@ -57,14 +57,7 @@ export async function runPlot(
     concurrency: 1,
     leaseSeconds: 60,
     timeoutSeconds: 300,
-    budgetMs: options.budgetMs,
-    cpuBudgetMs: options.cpuBudgetMs,
-    maxMessages: options.maxMessages,
-    pollSeconds: options.pollSeconds,
-    onPoll: options.onPoll,
-    onMessage: options.onMessage,
-    stop: options.stop,
-    release: options.release,
+    ...options, // the run's budget, polling, heartbeat and stop signals
     process: async (msg) => {
       await generatePlot(sql, content, msg);
       return "completed";
