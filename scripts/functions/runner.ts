@@ -13,6 +13,7 @@ import { LOCAL_JWT_SECRET } from "../../supabase/functions/_shared/env.ts";
 import { edgeFunctions } from "../../supabase/functions/_shared/placement.ts";
 import { ANON_KEY, SERVICE_ROLE_KEY } from "../api/context.ts";
 import { startApi } from "../api/server.ts";
+import { edgeFunctionArgs } from "./edge_process.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const functionsDir = `${root}supabase/functions`;
@@ -60,18 +61,15 @@ const functionEnv = () => ({
   LOCAL_STORAGE_DIR: storageDir,
 });
 
-/** An Edge Function's process, with Edge Runtime's limits: no subprocess, a 256 MB heap. */
-export const EDGE_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-sys", "--no-prompt"];
+export { EDGE_PERMISSIONS } from "./edge_process.ts";
 
+/** An Edge Function's process, with Edge Runtime's limits: no subprocess, a 256 MB heap. */
 function spawnFunction(name: string, port: number): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...EDGE_PERMISSIONS,
-      `--allow-write=${storageDir},${Deno.env.get("TMPDIR") ?? "/tmp"}`,
-      "--v8-flags=--max-old-space-size=256",
-      `${functionsDir}/${name}/index.ts`,
-    ],
+    args: edgeFunctionArgs(`${functionsDir}/${name}/index.ts`, [
+      storageDir,
+      Deno.env.get("TMPDIR") ?? "/tmp",
+    ]),
     cwd: root,
     env: { DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`, ...functionEnv() },
     stdout: "inherit",

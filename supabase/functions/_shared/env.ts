@@ -24,6 +24,8 @@ export interface Config {
   providerBaseUrls: { openai?: string; openrouter?: string; elevenlabs?: string; modelslab?: string };
   stripeSecretKey?: string;
   stripeWebhookSecret?: string;
+  /** Where Stripe's API is (default: Stripe's own); a gateway or a test server. */
+  stripeApiBase?: string;
   /** The web app's base URL, for Stripe's success, cancel and return links. */
   appUrl: string;
   /** How long one invocation of a queue worker keeps reading (hosted functions have a wall clock). */
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = Deno.env): Config {
     },
     stripeSecretKey: optional(env, "STRIPE_SECRET_KEY"),
     stripeWebhookSecret: optional(env, "STRIPE_WEBHOOK_SECRET"),
+    stripeApiBase: optional(env, "STRIPE_API_BASE"),
     appUrl: optional(env, "APP_URL") ?? "http://localhost:3000",
     workerBudgetSeconds: seconds(env, "WORKER_BUDGET_SECONDS", 50),
     workerPollSeconds: seconds(env, "WORKER_POLL_SECONDS", 5),

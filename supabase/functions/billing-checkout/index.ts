@@ -11,7 +11,7 @@ Deno.serve(handle(async (req) => {
   const cfg = config();
   const session = await createCheckout(
     sql(),
-    stripeClient(cfg.stripeSecretKey),
+    stripeClient(cfg.stripeSecretKey, fetch, cfg.stripeApiBase),
     userId,
     await readJson<CheckoutRequest>(req),
     cfg.appUrl,

@@ -10,7 +10,12 @@ Deno.serve(handle(async (req) => {
   const userId = await requireUser(req);
   const cfg = config();
   return json(
-    await createPortal(sql(), stripeClient(cfg.stripeSecretKey), userId, `${cfg.appUrl}/account`),
+    await createPortal(
+      sql(),
+      stripeClient(cfg.stripeSecretKey, fetch, cfg.stripeApiBase),
+      userId,
+      `${cfg.appUrl}/account`,
+    ),
     201,
   );
 }));

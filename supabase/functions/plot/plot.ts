@@ -11,6 +11,9 @@ import {
 import type { ContentProviders } from "../_shared/providers/content.ts";
 import { recordUsage } from "../_shared/usage.ts";
 
+/** Characters of a book's text a plot is made from (about 65,000 words). */
+export const PLOT_INPUT_CHARS = 400_000;
+
 export async function generatePlot(
   sql: Sql,
   content: ContentProviders,
@@ -23,8 +26,16 @@ export async function generatePlot(
     await sql`select pgmq.delete('plot', ${msg.msg_id}::bigint)`;
     return;
   }
+  // The book's first PLOT_INPUT_CHARS only: a book at the upload limit (50 MiB) does not fit in an
+  // Edge Function's 256 MB, and the hosted prompt reads its first 12,000 words anyway.
   const chapters = await sql<{ title: string; content: string }[]>`
-    select title, content from public.chapters where book_id = ${book.id} order by chapter_number`;
+    select title, left(content, (${PLOT_INPUT_CHARS}::bigint - before)::integer) as content
+    from (select chapter_number, title, content,
+            coalesce(sum(length(content)) over (order by chapter_number
+              rows between unbounded preceding and 1 preceding), 0) as before
+          from public.chapters where book_id = ${book.id}) c
+    where before < ${PLOT_INPUT_CHARS}::bigint
+    order by chapter_number`;
   const { overview, characters, usage } = await content.plot({
     title: book.title,
     genre: book.genre,

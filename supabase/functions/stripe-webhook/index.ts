@@ -9,7 +9,7 @@ Deno.serve(handle((req) => {
   if (!cfg.stripeWebhookSecret) throw new ConfigError("missing environment variable STRIPE_WEBHOOK_SECRET");
   return handleStripeWebhook(req, {
     sql: sql(),
-    stripe: stripeClient(cfg.stripeSecretKey),
+    stripe: stripeClient(cfg.stripeSecretKey, fetch, cfg.stripeApiBase),
     webhookSecret: cfg.stripeWebhookSecret,
   });
 }));
