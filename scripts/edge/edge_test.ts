@@ -9,15 +9,6 @@ import { testDatabaseUrl, withSql } from "../../supabase/functions/_shared/testi
 import { functionsDir, subprocessFindings } from "./harness.ts";
 import { limitProblems, SCENARIOS } from "./scenarios.ts";
 
-/**
- * Functions measured over a limit, with the figure, until they are fixed (docs/edge-limits.md). The
- * test then asserts they are still over, so a fix makes it fail and the entry must go.
- */
-const KNOWN_OVER_LIMIT: Record<string, RegExp> = {
-  // begin_step hands the handler the whole 50 MiB chapter in one jsonb context: 270 MB peak RSS.
-  "pipeline-script": /^peak RSS \d+ MB$/,
-};
-
 const placed = edgeFunctions({
   get: (name: string) => (name === "MODELSLAB_API_KEY" ? "set" : Deno.env.get(name)),
 });
@@ -53,12 +44,7 @@ for (const placement of placed) {
       const result = await withSql((sql) => scenario.run({ sql, dbUrl: testDatabaseUrl(), storageDir }));
       assert.ok(result.requests.length > 0);
       const problems = limitProblems(result);
-      const known = KNOWN_OVER_LIMIT[placement.name];
-      if (known) {
-        assert.ok(problems.length > 0 && problems.every((p) => known.test(p)), JSON.stringify(problems));
-      } else {
-        assert.deepEqual(problems, [], `${placement.name}: ${scenario.input}`);
-      }
+      assert.deepEqual(problems, [], `${placement.name}: ${scenario.input}`);
     } finally {
       await Deno.remove(storageDir, { recursive: true });
     }

@@ -10,7 +10,9 @@ immutable
 set search_path = ''
 as $$ select 'chapter'::text $$;
 
--- The chapter, its book (the whole text, for names), and the book's active plot and characters.
+-- The chapter, its book (the whole text, for names), and the book's active plot and characters. A
+-- script is written from the first 200,000 characters of each (about 35,000 words; hosted models
+-- read 48,000), which keeps the unit within an Edge Function's 256 MB whatever the chapter's length.
 create or replace function private.stage_script_begin(
   generation public.video_generations, unit private.pipeline_units, attempt integer)
 returns jsonb
@@ -20,7 +22,8 @@ security definer
 set search_path = ''
 as $$
   select pg_catalog.jsonb_build_object(
-    'chapter', pg_catalog.jsonb_build_object('id', c.id, 'number', c.chapter_number, 'title', c.title, 'content', c.content),
+    'chapter', pg_catalog.jsonb_build_object('id', c.id, 'number', c.chapter_number, 'title', c.title,
+                                          'content', pg_catalog.left(c.content, 200000)),
     'book', pg_catalog.jsonb_build_object('id', b.id, 'title', b.title, 'book_type', b.book_type),
     'book_text', pg_catalog.left((select pg_catalog.string_agg(x.content, E'\n\n' order by x.chapter_number)
                                   from public.chapters x where x.book_id = b.id), 200000),

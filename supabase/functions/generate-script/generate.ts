@@ -10,6 +10,9 @@ import { recordUsage } from "../_shared/usage.ts";
 
 const STYLES: ScriptStyle[] = ["cinematic", "narration", "educational"];
 
+/** A script is written from the first 200,000 characters of its chapter, as in the pipeline's script stage. */
+const SCRIPT_INPUT_CHARS = 200_000;
+
 export interface GenerateScriptRequest {
   chapter_id?: unknown;
   style?: unknown;
@@ -32,7 +35,8 @@ export async function generateScript(
     const [chapter] = await tx<
       { id: string; book_id: string; chapter_number: number; title: string; content: string }[]
     >`
-      select id, book_id, chapter_number, title, content from public.chapters where id = ${chapterId}`;
+      select id, book_id, chapter_number, title, left(content, ${SCRIPT_INPUT_CHARS}) as content
+      from public.chapters where id = ${chapterId}`;
     if (!chapter) return null;
     const [plot] = await tx<PlotContext[]>`
       select id, logline, themes from public.plot_overviews where book_id = ${chapter.book_id} and status = 'active'`;
