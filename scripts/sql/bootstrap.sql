@@ -74,7 +74,14 @@ grant all on schema extensions, auth, storage to postgres;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists vector with schema extensions;
-create extension if not exists pg_cron with schema pg_catalog;
+-- pg_cron only in the database it serves (a scratch database, as the pgflow benchmark makes, has none).
+do $$
+begin
+  if pg_catalog.current_database() = pg_catalog.current_setting('cron.database_name', true) then
+    create extension if not exists pg_cron with schema pg_catalog;
+  end if;
+end
+$$;
 create extension if not exists pg_stat_statements with schema extensions;
 create extension if not exists pgtap with schema extensions;
 create extension if not exists dblink with schema extensions;
@@ -114,11 +121,17 @@ alter default privileges in schema extensions grant all on tables to postgres wi
 alter default privileges in schema extensions grant all on routines to postgres with grant option;
 alter default privileges in schema extensions grant all on sequences to postgres with grant option;
 revoke all on function extensions.dblink_connect_u(text), extensions.dblink_connect_u(text, text) from postgres;
-grant usage on schema cron to postgres with grant option;
-grant all on all functions in schema cron to postgres with grant option;
-grant all privileges on all tables in schema cron to postgres with grant option;
-revoke all on table cron.job from postgres;
-grant select on table cron.job to postgres with grant option;
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
+    grant usage on schema cron to postgres with grant option;
+    grant all on all functions in schema cron to postgres with grant option;
+    grant all privileges on all tables in schema cron to postgres with grant option;
+    revoke all on table cron.job from postgres;
+    grant select on table cron.job to postgres with grant option;
+  end if;
+end
+$$;
 
 -- Supabase's search path: extension types and operators resolve without a schema.
 do $$ begin execute format('alter database %I set search_path = "$user", public, extensions', current_database()); end $$;
