@@ -4,6 +4,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 bash "$PROJECT_ROOT/scripts/stack.sh" up
 export SUPABASE_DB_URL="${DB_URL:-$(db_url)}"
+# The pgflow comparison bootstraps a scratch database, which only the local superuser may do.
+[ -n "${DB_URL:-}" ] || export LOCAL_ADMIN_DB_URL="$(admin_url)"
 dir="$PROJECT_ROOT/scripts/bench"
 [ "${1:-}" = tenants ] && dir="$PROJECT_ROOT/scripts/bench/tenants"
 for bench in "$dir"/*.ts; do

@@ -115,11 +115,39 @@ install_pgmq() {
   install -m 0644 "$ours/pgmq.sql" "$ext_dir/pgmq--$version.sql"
 }
 
+# Hosted loads pg-safeupdate for the client roles; Debian does not package it, so the project's own
+# safeupdate-compatible library (scripts/safeupdate) is built against the installed server.
+install_safeupdate() {
+  local major pg_config libdir src sum
+  major="$(pg_major)"
+  pg_config="/usr/lib/postgresql/$major/bin/pg_config"
+  libdir="$("$pg_config" --pkglibdir)"
+  src="$PROJECT_ROOT/scripts/safeupdate"
+  sum="$(cat "$src/safeupdate.c" "$src/Makefile" | sha256sum | cut -c1-64)"
+  if [ -f "$libdir/safeupdate.so" ] && [ "$(cat "$libdir/safeupdate.litinkai-sha256" 2>/dev/null)" = "$sum" ]; then
+    info "safeupdate: project's safeupdate-compatible library present"
+    return
+  fi
+  need_root safeupdate
+  package_installed "postgresql-server-dev-$major" || apt_install "postgresql-server-dev-$major"
+  step "Building the project's safeupdate-compatible library"
+  local build
+  build="$(mktemp -d)"
+  cp "$src/safeupdate.c" "$src/Makefile" "$build/"
+  make -s -C "$build" PG_CONFIG="$pg_config" >"$build/build.log" 2>&1 &&
+    make -s -C "$build" install PG_CONFIG="$pg_config" >>"$build/build.log" 2>&1 ||
+    die "building safeupdate failed (log: $build/build.log)"
+  printf '%s\n' "$sum" >"$libdir/safeupdate.litinkai-sha256"
+  rm -rf "$build"
+  info "safeupdate: built and installed"
+}
+
 main() {
   command -v apt-get >/dev/null || die "this stack needs a Debian-based machine (apt-get not found)"
   install_postgres
   install_pgvector
   install_pgmq
+  install_safeupdate
 }
 
 main "$@"

@@ -6,6 +6,8 @@ STACK_DIR="$(stack_dir)"
 PGDATA_DIR="$STACK_DIR/pgdata"
 SOCKET_DIR="$STACK_DIR/run"
 LOG_FILE="$STACK_DIR/postgres.log"
+# Written by init_cluster: the cluster's bootstrap superuser. Older clusters (superuser postgres) lack it.
+ADMIN_MARKER="$PGDATA_DIR/litinkai_superuser"
 
 cluster_running() {
   [ -f "$PGDATA_DIR/postmaster.pid" ] && as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1
@@ -27,10 +29,11 @@ init_cluster() {
   pwfile="$(mktemp)"
   printf '%s\n' "$DB_PASSWORD" >"$pwfile"
   chmod 644 "$pwfile"
-  as_service_user "$(pg_bin)/initdb" -D "$PGDATA_DIR" -U "$DB_SUPERUSER" --pwfile="$pwfile" \
+  as_service_user "$(pg_bin)/initdb" -D "$PGDATA_DIR" -U "$DB_ADMIN" --pwfile="$pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$STACK_DIR/initdb.log" 2>&1 ||
     { rm -f "$pwfile"; die "initdb failed (log: $STACK_DIR/initdb.log)"; }
   rm -f "$pwfile"
+  printf '%s\n' "$DB_ADMIN" | as_service_user tee "$ADMIN_MARKER" >/dev/null
   as_service_user mkdir -p "$SOCKET_DIR"
   as_service_user tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null <<CONF
 
@@ -50,6 +53,23 @@ maintenance_work_mem = 512MB
 CONF
 }
 
+# A cluster made before the hosted-like setup has postgres as its superuser, which PostgreSQL cannot
+# demote: stop it and make a new one (its local data goes; the migrations and seed rebuild it).
+recreate_old_cluster() {
+  [ -f "$PGDATA_DIR/PG_VERSION" ] || return 0
+  [ "$(cat "$ADMIN_MARKER" 2>/dev/null)" = "$DB_ADMIN" ] && return 0
+  step "Recreating the local cluster: it predates the hosted-like roles (superuser $DB_ADMIN, postgres not a superuser)"
+  if cluster_running; then as_service_user "$(pg_bin)/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null; fi
+  rm -rf "$PGDATA_DIR"
+}
+
+ensure_cluster() {
+  recreate_old_cluster
+  [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
+  start_cluster
+  ensure_cluster_settings
+}
+
 start_cluster() {
   if cluster_running; then
     info "PostgreSQL already running on $DB_HOST:$DB_PORT"
@@ -65,7 +85,8 @@ start_cluster() {
 
 # Clusters created before a setting was added get it now (a restart applies it).
 ensure_cluster_settings() {
-  local admin="postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1"
+  local admin
+  admin="$(admin_url template1)"
   if [ "$(psql "$admin" -X -At -c 'show cron.use_background_workers')" != "on" ]; then
     step "Letting pg_cron run its jobs in background workers (restarting PostgreSQL)"
     psql "$admin" -X -q -v ON_ERROR_STOP=1 -c "alter system set cron.use_background_workers = on" \
@@ -79,7 +100,8 @@ ensure_cluster_settings() {
 # started before the database had the pg_cron extension never sees the jobs scheduled after. So once
 # the migrations have created it: restart PostgreSQL when the scheduler is missing, or always (`always`).
 ensure_cron_scheduler() {
-  local admin="postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1"
+  local admin
+  admin="$(admin_url template1)"
   if [ "${1:-}" = always ] ||
     [ "$(psql "$admin" -X -At -c "select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher'")" = "0" ]; then
     step "Restarting PostgreSQL so that pg_cron's scheduler runs the jobs"
@@ -88,9 +110,14 @@ ensure_cron_scheduler() {
   fi
 }
 
+# As the superuser, what hosted Supabase provides before any migration; everything after runs as postgres.
 bootstrap() {
-  step "Applying the Supabase bootstrap (roles, auth, storage, realtime publication)"
-  run_psql -f "$PROJECT_ROOT/scripts/sql/bootstrap.sql" >/dev/null
+  step "Applying the Supabase bootstrap as $DB_ADMIN (roles, extensions, auth, storage, realtime publication)"
+  PGOPTIONS="-c client_min_messages=warning" psql "$(admin_url)" -X -q -v ON_ERROR_STOP=1 \
+    -f "$PROJECT_ROOT/scripts/sql/bootstrap.sql" >/dev/null
+  psql "$(admin_url)" -X -q -v ON_ERROR_STOP=1 -v password="$DB_PASSWORD" >/dev/null <<'SQL'
+alter role postgres password :'password';
+SQL
 }
 
 push_migrations() {
@@ -152,9 +179,7 @@ stop_chain() {
 cmd_up() {
   bash "$PROJECT_ROOT/scripts/install.sh"
   ensure_node_modules
-  [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
-  start_cluster
-  ensure_cluster_settings
+  ensure_cluster
   bootstrap
   push_migrations
   seed_bucket_objects
@@ -176,7 +201,7 @@ cmd_down() {
 cmd_reset() {
   cmd_up_quiet_install
   step "Dropping and recreating database $DB_NAME"
-  psql "postgresql://$DB_SUPERUSER:$DB_PASSWORD@$DB_HOST:$DB_PORT/template1" -X -q -v ON_ERROR_STOP=1 \
+  psql "$(admin_url template1)" -X -q -v ON_ERROR_STOP=1 \
     -c "drop database if exists $DB_NAME with (force)" -c "create database $DB_NAME" >/dev/null
   bootstrap
   push_migrations
@@ -191,9 +216,7 @@ cmd_reset() {
 cmd_up_quiet_install() {
   bash "$PROJECT_ROOT/scripts/install.sh"
   ensure_node_modules
-  [ -f "$PGDATA_DIR/PG_VERSION" ] || init_cluster
-  start_cluster
-  ensure_cluster_settings
+  ensure_cluster
 }
 
 cmd_status() {

@@ -14,6 +14,8 @@ if [ -n "${DB_URL:-}" ]; then
 else
   bash "$PROJECT_ROOT/scripts/stack.sh" reset
   url="$(db_url)"
+  # Only the local stack's own test (applying the bootstrap again) connects as the superuser.
+  export LOCAL_ADMIN_DB_URL="$(admin_url)"
 fi
 
 status=0
@@ -31,7 +33,9 @@ fi
 
 step "pgTAP: pg_prove over supabase/tests"
 export PGOPTIONS="-c client_min_messages=warning"
-if pg_prove --dbname "$url" --ext .sql --failures --comments "$PROJECT_ROOT"/supabase/tests/*.test.sql | tee "$results/pgtap.txt"; then
+# dblink_conninfo: how tests open a second session (a non-superuser's dblink must send a password).
+if pg_prove --dbname "$url" --set dblink_conninfo="$url" --ext .sql --failures --comments \
+  "$PROJECT_ROOT"/supabase/tests/*.test.sql | tee "$results/pgtap.txt"; then
   pgtap_status=0
 else
   pgtap_status=1

@@ -20,6 +20,11 @@ import { percentile } from "./lib/stats.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const scratchUrl = dbUrl.replace(/\/[^/?]+(\?.*)?$/, "/pgflow_bench$1");
+// The bootstrap is the superuser's: on the local stack bench.sh passes supabase_admin's URL.
+const adminScratchUrl = (Deno.env.get("LOCAL_ADMIN_DB_URL") ?? dbUrl).replace(
+  /\/[^/?]+(\?.*)?$/,
+  "/pgflow_bench$1",
+);
 const root = new URL("../../", import.meta.url).pathname;
 const STEPS = ["script", "images", "audio", "video", "lipsync", "merge"];
 const POLL_MS = 25;
@@ -123,9 +128,13 @@ async function preparePgflow(admin: Sql) {
   await admin`create database pgflow_bench`;
   const flow = createSql(scratchUrl, { max: 2 });
   try {
-    await flow`create extension pgmq`;
-    // The same Supabase stand-ins as ours, so pgflow's realtime.send costs what our broadcasts cost.
-    await flow.unsafe(await Deno.readTextFile(`${root}scripts/sql/bootstrap.sql`));
+    // The same Supabase stand-ins as ours (pgmq included), so pgflow's realtime.send costs what our broadcasts cost.
+    const boot = createSql(adminScratchUrl, { max: 1 });
+    try {
+      await boot.unsafe(await Deno.readTextFile(`${root}scripts/sql/bootstrap.sql`));
+    } finally {
+      await boot.end();
+    }
     const dir = `${root}node_modules/@pgflow/core/dist/supabase/migrations`;
     const files = [...Deno.readDirSync(dir)].map((f) => f.name).filter((n) => n.endsWith(".sql")).sort();
     for (const file of files) await flow.unsafe(await Deno.readTextFile(`${dir}/${file}`));

@@ -8,7 +8,10 @@ export PROJECT_ROOT
 DB_HOST="${DB_HOST:-127.0.0.1}"
 DB_PORT="${DB_PORT:-54322}"
 DB_NAME="${DB_NAME:-postgres}"
-DB_SUPERUSER="postgres"
+# As on hosted Supabase: the cluster's superuser is supabase_admin; everything else connects as
+# postgres, a non-superuser with hosted's privileges (scripts/sql/bootstrap.sql).
+DB_ADMIN="supabase_admin"
+DB_USER="postgres"
 DB_PASSWORD="${DB_PASSWORD:-postgres}"
 MIN_PG_MAJOR=15
 
@@ -75,7 +78,12 @@ as_service_user() {
 }
 
 db_url() {
-  printf 'postgresql://%s:%s@%s:%s/%s' "$DB_SUPERUSER" "$DB_PASSWORD" "$DB_HOST" "$DB_PORT" "$DB_NAME"
+  printf 'postgresql://%s:%s@%s:%s/%s' "$DB_USER" "$DB_PASSWORD" "$DB_HOST" "$DB_PORT" "$DB_NAME"
+}
+
+# The local cluster's superuser, for what only it may do (bootstrap, drop/create database, settings).
+admin_url() {
+  printf 'postgresql://%s:%s@%s:%s/%s' "$DB_ADMIN" "$DB_PASSWORD" "$DB_HOST" "$DB_PORT" "${1:-$DB_NAME}"
 }
 
 # psql against the local stack (or DB_URL when set), quiet, stopping on the first error.

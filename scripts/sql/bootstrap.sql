@@ -1,9 +1,15 @@
 -- What hosted Supabase (or `supabase start`) provides before any migration runs,
 -- recreated for a plain PostgreSQL. Applied only by the local stack; idempotent.
 
--- Roles PostgREST switches to for each request.
+-- Run as the cluster's superuser, supabase_admin, as hosted Supabase's own setup is. Everything after
+-- it (migrations, seed, tests, the local API) connects as postgres, which is not a superuser.
+
+-- Roles PostgREST switches to for each request, and the owners of the auth and storage schemas.
 do $$
 begin
+  if not exists (select 1 from pg_roles where rolname = 'postgres') then
+    create role postgres login;
+  end if;
   if not exists (select 1 from pg_roles where rolname = 'anon') then
     create role anon nologin noinherit;
   end if;
@@ -16,25 +22,125 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'authenticator') then
     create role authenticator login noinherit;
   end if;
+  if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin login noinherit createrole;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'supabase_storage_admin') then
+    create role supabase_storage_admin login noinherit createrole;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'supabase_realtime_admin') then
+    create role supabase_realtime_admin nologin noinherit;
+  end if;
 end
 $$;
+-- postgres as hosted has it: no superuser; the API roles, the auth and storage owners, monitoring.
+alter role postgres login nosuperuser createrole createdb replication bypassrls;
 grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to postgres;
+grant supabase_auth_admin, supabase_storage_admin to postgres;
+grant pg_monitor, pg_read_all_data, pg_signal_backend to postgres;
+-- Hosted lets postgres write policies on realtime.messages (supautils policy_grants); here, membership.
+grant supabase_realtime_admin to postgres;
+do $$ begin execute format('grant all on database %I to postgres', current_database()); end $$;
+grant all on schema public to postgres;
+-- Settings hosted lets postgres change (supautils' privileged_role_allowed_configs), the ones we use.
+grant set on parameter session_replication_role, track_io_timing, log_lock_waits, log_min_messages to postgres;
+
+-- safeupdate, as hosted loads it for the client roles: an UPDATE or DELETE without WHERE fails while a
+-- session acts as anon, authenticated, service_role or authenticator (scripts/safeupdate). Loaded for
+-- postgres too, whose sessions act as those roles in the tests and the local API (SET ROLE).
+do $$
+begin
+  if pg_catalog.pg_stat_file((select setting from pg_catalog.pg_config where name = 'PKGLIBDIR') || '/safeupdate.so', true)
+      is null then
+    raise exception 'the safeupdate library is not installed: run npm run stack -- install';
+  end if;
+end
+$$;
+alter role authenticator set session_preload_libraries = 'safeupdate';
+alter role anon set session_preload_libraries = 'safeupdate';
+alter role authenticated set session_preload_libraries = 'safeupdate';
+alter role postgres set session_preload_libraries = 'safeupdate';
 
 create schema if not exists extensions;
-create schema if not exists auth;
-create schema if not exists storage;
+create schema if not exists auth authorization supabase_auth_admin;
+create schema if not exists storage authorization supabase_storage_admin;
 grant usage on schema extensions, auth, storage to anon, authenticated, service_role;
+grant all on schema extensions, auth, storage to postgres;
 
+-- The extensions the migrations and tests create, created here by the superuser as supautils does on
+-- hosted when postgres asks for a "privileged extension": the migrations' own `create extension if
+-- not exists` then finds them. Same schemas as the migrations use.
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
+create extension if not exists vector with schema extensions;
+-- pg_cron only in the database it serves (a scratch database, as the pgflow benchmark makes, has none).
+do $$
+begin
+  if pg_catalog.current_database() = pg_catalog.current_setting('cron.database_name', true) then
+    create extension if not exists pg_cron with schema pg_catalog;
+  end if;
+end
+$$;
+create extension if not exists pg_stat_statements with schema extensions;
+create extension if not exists pgtap with schema extensions;
+create extension if not exists dblink with schema extensions;
+-- pgmq: hosted's after-create script hands the extension and its objects to postgres, which creates
+-- the queues (tables added to the extension).
+create schema if not exists pgmq authorization postgres;
+create extension if not exists pgmq with schema pgmq;
+do $$
+declare
+  member record;
+begin
+  update pg_catalog.pg_extension set extowner = 'postgres'::regrole where extname = 'pgmq';
+  for member in
+    select d.classid, d.objid from pg_catalog.pg_depend d
+    where d.refclassid = 'pg_catalog.pg_extension'::regclass
+      and d.refobjid = (select oid from pg_catalog.pg_extension where extname = 'pgmq') and d.deptype = 'e'
+  loop
+    if member.classid = 'pg_catalog.pg_proc'::regclass then
+      execute format('alter routine %s owner to postgres', member.objid::regprocedure);
+    elsif member.classid = 'pg_catalog.pg_class'::regclass
+        and (select relkind from pg_catalog.pg_class where oid = member.objid) in ('r', 'p') then
+      execute format('alter table %s owner to postgres', member.objid::regclass);
+    elsif member.classid = 'pg_catalog.pg_type'::regclass
+        and (select typtype from pg_catalog.pg_type where oid = member.objid) = 'c'
+        and (select typrelid from pg_catalog.pg_type where oid = member.objid) in
+          (select oid from pg_catalog.pg_class where relkind = 'c') then
+      execute format('alter type %s owner to postgres', member.objid::regtype);
+    end if;
+  end loop;
+end
+$$;
+-- What hosted grants postgres on extension objects (extensions schema, pg_cron); dblink_connect_u stays the superuser's.
+grant all on all tables in schema extensions to postgres with grant option;
+grant all on all routines in schema extensions to postgres with grant option;
+grant all on all sequences in schema extensions to postgres with grant option;
+alter default privileges in schema extensions grant all on tables to postgres with grant option;
+alter default privileges in schema extensions grant all on routines to postgres with grant option;
+alter default privileges in schema extensions grant all on sequences to postgres with grant option;
+revoke all on function extensions.dblink_connect_u(text), extensions.dblink_connect_u(text, text) from postgres;
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
+    grant usage on schema cron to postgres with grant option;
+    grant all on all functions in schema cron to postgres with grant option;
+    grant all privileges on all tables in schema cron to postgres with grant option;
+    revoke all on table cron.job from postgres;
+    grant select on table cron.job to postgres with grant option;
+  end if;
+end
+$$;
 
 -- Supabase's search path: extension types and operators resolve without a schema.
-alter database postgres set search_path = "$user", public, extensions;
+do $$ begin execute format('alter database %I set search_path = "$user", public, extensions', current_database()); end $$;
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 
--- auth: the columns of GoTrue's users table that application code reads.
+-- auth, owned by GoTrue's role as on hosted: the columns of GoTrue's users table that application code
+-- reads, and GoTrue's only email key, partial (an SSO account may share an email with another account).
+set role supabase_auth_admin;
 create table if not exists auth.users (
   instance_id uuid,
   id uuid primary key default gen_random_uuid(),
@@ -49,13 +155,14 @@ create table if not exists auth.users (
   raw_app_meta_data jsonb default '{}'::jsonb,
   raw_user_meta_data jsonb default '{}'::jsonb,
   is_super_admin boolean,
+  is_sso_user boolean not null default false,
   is_anonymous boolean not null default false,
   banned_until timestamptz,
   deleted_at timestamptz,
   created_at timestamptz default now(),
   updated_at timestamptz default now()
 );
-create unique index if not exists users_email_partial_key on auth.users (email) where email is not null;
+create unique index if not exists users_email_partial_key on auth.users (email) where (is_sso_user = false);
 -- Auth's token columns, which seeds that insert users write as empty strings.
 alter table auth.users
   add column if not exists confirmation_token varchar(255),
@@ -133,7 +240,10 @@ as $$
 $$;
 grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email() to anon, authenticated, service_role;
 
--- storage: buckets and objects as Supabase Storage keeps them.
+reset role;
+
+-- storage: buckets and objects as Supabase Storage keeps them, owned by Storage's role as on hosted.
+set role supabase_storage_admin;
 create table if not exists storage.buckets (
   id text primary key,
   name text not null unique,
@@ -194,7 +304,10 @@ grant all on storage.buckets, storage.objects to anon, authenticated, service_ro
 grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text)
   to anon, authenticated, service_role;
 
--- Realtime: tables added to this publication stream postgres_changes.
+reset role;
+
+-- Realtime: tables added to this publication stream postgres_changes. Hosted's postgres owns it (the
+-- migrations add tables).
 do $$
 begin
   if not exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
@@ -202,11 +315,13 @@ begin
   end if;
 end
 $$;
+alter publication supabase_realtime owner to postgres;
 
 -- Realtime Broadcast from the database, as Supabase provides it: realtime.messages (what
 -- broadcast_changes and send write, and what private channels are authorized against with RLS),
 -- realtime.topic() (the channel a client joins), realtime.send and realtime.broadcast_changes.
-create schema if not exists realtime;
+create schema if not exists realtime authorization supabase_realtime_admin;
+set role supabase_realtime_admin;
 create table if not exists realtime.messages (
   id uuid not null default gen_random_uuid(),
   topic text not null,
@@ -253,6 +368,8 @@ begin
     'table', table_name, 'schema', table_schema), event_name, topic_name, true);
 end;
 $$;
+
+reset role;
 
 -- Realtime reads broadcasts from the database through its own publication of realtime.messages.
 do $$

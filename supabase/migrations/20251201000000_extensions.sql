@@ -4,6 +4,17 @@
 create extension if not exists vector with schema extensions;
 create extension if not exists pg_cron with schema pg_catalog;
 create extension if not exists pgmq;
+-- The application uses only what pgmq 1.4.4 has (older hosted projects run it); it refuses anything older.
+do $$
+declare
+  version text := (select extversion from pg_catalog.pg_extension where extname = 'pgmq');
+begin
+  if (pg_catalog.regexp_match(version, '^(\d+)\.(\d+)\.(\d+)'))::integer[] < array[1, 4, 4] then
+    raise exception 'pgmq % is too old: this application needs pgmq 1.4.4 or newer', version
+      using hint = 'Update it first: alter extension pgmq update.';
+  end if;
+end
+$$;
 
 -- pg_net lets pg_cron invoke Edge Functions on hosted Supabase; optional elsewhere.
 do $$

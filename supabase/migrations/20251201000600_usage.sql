@@ -225,6 +225,29 @@ $$;
 revoke all on function private.models_missing_prices(interval) from public, anon, authenticated;
 grant execute on function private.models_missing_prices(interval) to service_role;
 
+-- Each queue's depth (shown by the health function), from the queue tables: pgmq.metrics_all has no
+-- visible length before pgmq 1.5.0, and older hosted projects run 1.4.4.
+create or replace function private.queue_depths()
+returns table (queue_name text, queue_length bigint, queue_visible_length bigint, oldest_msg_age_sec integer)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  queue record;
+begin
+  for queue in select l.queue_name::text as name from pgmq.list_queues() l order by 1 loop
+    return query execute pg_catalog.format(
+      'select %L::text, pg_catalog.count(*), pg_catalog.count(*) filter (where vt <= pg_catalog.clock_timestamp()),
+         extract(epoch from pg_catalog.clock_timestamp() - pg_catalog.min(enqueued_at))::integer
+       from pgmq.%I', queue.name, 'q_' || queue.name);
+  end loop;
+end;
+$$;
+revoke all on function private.queue_depths() from public, anon, authenticated;
+grant execute on function private.queue_depths() to service_role;
+
 -- Rollups -----------------------------------------------------------------------------------------
 
 -- One day's costs per user, from that day's usage_logs only (a range scan of usage_logs_created_at_idx).

@@ -90,6 +90,24 @@ begin
 end;
 $$;
 
+-- A connection string for dblink to this database, or null. dblink lets a non-superuser (hosted's
+-- postgres) connect only with a password it sends: npm test passes the database URL to pg_prove
+-- (--set dblink_conninfo=...), and a test file hands it over with tests.use_dblink_conninfo. A
+-- superuser without it connects through the socket.
+create or replace function tests.dblink_conninfo()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(nullif(pg_catalog.current_setting('tests.dblink_conninfo', true), ''),
+    case when (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then
+      pg_catalog.format('host=%s port=%s dbname=%s user=%s',
+        pg_catalog.split_part(pg_catalog.current_setting('unix_socket_directories'), ',', 1),
+        pg_catalog.current_setting('port'), pg_catalog.current_database(), current_user)
+    end)
+$$;
+
 grant execute on all functions in schema tests to anon, authenticated, service_role;
 
 begin;

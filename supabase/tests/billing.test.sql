@@ -51,7 +51,8 @@ select is((select count(*)::integer from public.model_metrics where date = '2026
 select tests.authenticate_as((select ann from ids));
 select is((select count(*)::integer from public.cost_aggregations), 1, 'a user reads their own aggregates');
 select is((select count(*)::integer from public.model_metrics), 0, 'users do not read model metrics');
-select is(tests.try_rows($$update public.cost_aggregations set total_cost = 0$$), 'denied', 'users cannot write aggregates');
+select is(tests.try_rows($$update public.cost_aggregations set total_cost = 0 where true$$), 'denied',
+  'users cannot write aggregates'); -- where true: past safeupdate, to the privilege check
 select tests.authenticate_as((select bob from ids));
 select is((select count(*)::integer from public.cost_aggregations), 0, 'another user reads none of them');
 select tests.authenticate_as((select root from ids));

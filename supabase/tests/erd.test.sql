@@ -453,11 +453,12 @@ order by l.n, v.k;
 -- 3. Unique keys: every UK of the diagrams and the SQL UNIQUE constraints. Team interpretations:
 --    characters.name is unique within its plot overview; model_metrics' two UKs are one pair;
 --    plot_overviews.book_id means one ACTIVE overview per book (partial, predicate on status);
---    users.email lives in auth.users (Supabase's index there excludes null emails).
+--    users.email lives in auth.users, where GoTrue keeps it unique only among accounts that do not
+--    come from SSO (users_email_partial_key, where is_sso_user = false): deviation, SSO accounts may share one.
 create temp table erd_unique_keys (table_schema text, table_name text, columns text[], partial boolean,
   predicate text, ord serial);
 insert into erd_unique_keys (table_schema, table_name, columns, partial, predicate) values
-  ('auth', 'users', array['email'], false, null),
+  ('auth', 'users', array['email'], true, 'is_sso_user = false'),
   ('public', 'profiles', array['email'], false, null),
   ('public', 'email_verifications', array['token'], false, null),
   ('public', 'book_structure', array['book_id'], false, null),

@@ -99,13 +99,13 @@ select is((select total_xp from public.user_progress where user_id = (select sam
   'XP: the events plus each badge''s reward once');
 select is(private.record_progress_event((select sam from ids), 'book_ready', 'sam-book-3'), 0, 'a replayed event gives 0 XP');
 
--- What clients may touch.
+-- What clients may touch (`where true`: hosted's safeupdate refuses a client's UPDATE without WHERE first).
 select tests.authenticate_as((select ria from ids));
-select is(tests.try_rows($$update public.user_progress set total_xp = 99999$$), 'denied', 'no one writes their own progress');
+select is(tests.try_rows($$update public.user_progress set total_xp = 99999 where true$$), 'denied', 'no one writes their own progress');
 select is(tests.try_rows($$insert into public.user_badges (user_id, badge_id) select auth.uid(), id from public.badges where name = 'Librarian'$$),
   'denied', 'no one awards themselves a badge');
-select is(tests.try_rows($$update public.user_badges set earning_context = '{}'$$), 'denied', 'nor rewrites how it was earned');
-select is(tests.try_rows($$update public.user_badges set displayed = false$$), '5',
+select is(tests.try_rows($$update public.user_badges set earning_context = '{}' where true$$), 'denied', 'nor rewrites how it was earned');
+select is(tests.try_rows($$update public.user_badges set displayed = false where true$$), '5',
   'the owner hides their badges (First Book, Director''s Chair, Patron, First Steps Scholar, Flawless)');
 select is(tests.try_rows($$update public.user_badges set displayed = false where user_id = (select sam from ids)$$), '0',
   'but not another user''s');
@@ -116,7 +116,7 @@ select is(tests.try_rows($$insert into public.quiz_attempts (user_id, chapter_id
   'denied', 'quiz attempts are written only by grading');
 select is(tests.try_rows($$select private.record_progress_event(auth.uid(), 'book_ready', 'fake')$$), 'denied',
   'and progress events only by the backend');
-select is(tests.try_rows($$update public.chapters set ai_content = '{"quiz": []}'$$), 'denied',
+select is(tests.try_rows($$update public.chapters set ai_content = '{"quiz": []}' where true$$), 'denied',
   'no one writes a chapter''s learning content (its quiz and answers)');
 select is(tests.try_rows($$insert into public.chapters (book_id, chapter_number, title, ai_content)
                           values ('e0000000-0000-4000-8000-0000000000b1', 2, 'Forged', '{"quiz": []}')$$), 'denied',

@@ -51,7 +51,7 @@ export async function checkHealth(sql: Sql): Promise<Health> {
       queue_visible_length: string;
       oldest_msg_age_sec: number | null;
     }[]
-  >`select queue_name, queue_length, queue_visible_length, oldest_msg_age_sec from pgmq.metrics_all()`;
+  >`select queue_name, queue_length, queue_visible_length, oldest_msg_age_sec from private.queue_depths()`;
   const workers = await sql<{ function_name: string; age: number }[]>`
     select function_name, extract(epoch from clock_timestamp() - beat_at)::float8 as age
     from private.worker_heartbeats order by function_name`;
