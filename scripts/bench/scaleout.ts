@@ -62,6 +62,9 @@ interface RunResult {
   costMismatches: number;
   repeatedAfterKill: number;
   repeatedOther: number;
+  /** CPU seconds the replicas (and their ffmpeg runs) used, and the run's wall-clock seconds. */
+  cpu: number;
+  wall: number;
   notes: string[];
 }
 
@@ -124,6 +127,19 @@ async function waitReady(replica: Replica, timeoutMs = 90_000) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`replica ${replica.id} was not ready within ${timeoutMs / 1000} s`);
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds of a replica and of the ffmpeg runs it has waited for (Linux /proc; 0 elsewhere). */
+function cpuSeconds(replica: Replica): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${replica.child.pid}/stat`).split(") ")[1].split(" ");
+    // utime, stime, cutime, cstime: fields 14 to 17 of stat, counted from the state (field 3).
+    return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
 }
 
 async function stopReplica(replica: Replica) {
@@ -283,6 +299,7 @@ async function runOnce(
     let killed = "no";
     let killedReplica = 0;
     let killedAt = 0;
+    let cpu = 0;
     const sceneUnits = GENERATIONS * SCENES;
     for (;;) {
       const [state] = await sql`
@@ -307,6 +324,7 @@ async function runOnce(
         if (busy.length) {
           const victim = replicas.find((r) => r.id === busy[0].replica)!;
           const inFlight = providers.calls.filter((c) => c.replica === victim.id && !c.endedAt);
+          cpu += cpuSeconds(victim);
           victim.child.kill("SIGKILL");
           await victim.child.status;
           killedReplica = victim.id;
@@ -340,6 +358,8 @@ async function runOnce(
     const [{ seconds }] = await sql`
       select extract(epoch from max(completed_at) - min(created_at))::float8 as seconds
       from public.video_generations where id = any(${ids})`;
+    cpu += replicas.reduce((sum, r) => sum + cpuSeconds(r), 0);
+    const wall = (Date.now() - started) / 1000;
     await Promise.all(replicas.map(stopReplica));
     replicas.length = 0;
 
@@ -390,6 +410,8 @@ async function runOnce(
       costMismatches: check.costs.mismatches,
       repeatedAfterKill,
       repeatedOther,
+      cpu,
+      wall,
       notes,
     };
   } finally {
@@ -464,6 +486,11 @@ try {
     );
   }
   for (const r of results) {
+    r.notes.push(
+      `replicas used ${r.cpu.toFixed(0)} CPU s (ffmpeg included) in ${r.wall.toFixed(0)} s: ${
+        (r.cpu / r.wall).toFixed(2)
+      } of the ${navigator.hardwareConcurrency} cores`,
+    );
     if (r.costMismatches) {
       r.notes.push(`${r.costMismatches} generation(s) whose total_cost_usd is not the sum of usage_logs`);
     }
