@@ -52,6 +52,19 @@ Deno.test("learning content by rules: summary, objectives, key concepts and five
   assert.ok(ai_content.learning_objectives.length >= 2);
 });
 
+Deno.test("learning content of a chapter without sentence ends stays small", () => {
+  // A 10,000-word run-on: quoted whole, a book of them made 525 MB of JSON and failed its ingest.
+  const words = "the harbour keeper watched the grey ships come in while the gulls argued".split(" ");
+  const runOn = Array.from({ length: 10_000 }, (_, i) => words[(i * 7) % words.length]).join(" ") + ".";
+  const { summary, ai_content } = chapterContentByRules("learning", "Run-on", runOn);
+  assert.ok(summary.length <= 400, `summary of ${summary.length} characters`);
+  assert.ok(JSON.stringify(ai_content).length < 20_000, `${JSON.stringify(ai_content).length} characters`);
+  if (ai_content.kind !== "learning") throw new Error("not learning content");
+  for (const q of ai_content.quiz) {
+    assert.equal(new Set(q.options).size, q.options.length, "options distinct");
+  }
+});
+
 Deno.test("entertainment content by rules: characters present, mood and hooks", () => {
   const { ai_content } = chapterContentByRules("entertainment", "Arrival", SAMPLE_CHAPTER);
   assert.equal(ai_content.kind, "entertainment");

@@ -4,7 +4,15 @@
  * books, the characters present, the mood and the hooks.
  */
 import { findCharacterNames } from "./script_rules.ts";
-import { contentTerms, paragraphsOf, sentences, stem, STOPWORDS, wordCount } from "./text_utils.ts";
+import {
+  clipSentence,
+  contentTerms,
+  paragraphsOf,
+  sentences,
+  stem,
+  STOPWORDS,
+  wordCount,
+} from "./text_utils.ts";
 
 export interface QuizQuestion {
   question: string;
@@ -81,7 +89,7 @@ function hash(text: string): number {
 }
 
 export function summarize(content: string, maxSentences = 3): string {
-  const all = sentences(content);
+  const all = sentences(content).map((s) => clipSentence(s));
   if (all.length <= maxSentences) return all.join(" ");
   const picked = rankSentences(all, termFrequencies(content)).slice(0, maxSentences).sort((a, b) =>
     a.index - b.index
@@ -90,7 +98,7 @@ export function summarize(content: string, maxSentences = 3): string {
 }
 
 function learningContent(title: string, content: string): LearningContent {
-  const all = sentences(content);
+  const all = sentences(content).map((s) => clipSentence(s));
   const concepts = keyTerms(content, 8, new Set());
   const ranked = rankSentences(all, termFrequencies(content));
   const definitionOf = (term: string) =>
@@ -171,7 +179,7 @@ const MOODS: [string, RegExp][] = [
 function entertainmentContent(content: string, knownNames: string[]): EntertainmentContent {
   const scores = MOODS.map(([mood, re]) => ({ mood, n: content.match(re)?.length ?? 0 }));
   const best = scores.sort((a, b) => b.n - a.n)[0];
-  const all = sentences(content);
+  const all = sentences(content).map((s) => clipSentence(s));
   const questions = all.filter((s) => s.endsWith("?") || s.endsWith('?"') || s.endsWith("?”"));
   const last = paragraphsOf(content).at(-1) ?? "";
   const hooks = [...new Set([...sentences(last).slice(-1), ...questions.slice(-2)])].slice(0, 3);

@@ -6,6 +6,16 @@ export function sentences(text: string): string[] {
   ) ?? [];
 }
 
+/**
+ * A sentence at most `max` characters long, cut at a word with an ellipsis: text without sentence
+ * ends (a 10,000-word run-on) would otherwise be quoted whole in every summary, concept and question.
+ */
+export function clipSentence(sentence: string, max = 400): string {
+  if (sentence.length <= max) return sentence;
+  const cut = sentence.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2)).trimEnd()}…`;
+}
+
 export function wordCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
