@@ -1,4 +1,5 @@
 /** What can be checked of worker/Containerfile without building it. */
+import { WORKER_PERMISSIONS } from "./permissions.ts";
 import assert from "node:assert/strict";
 import { loadKustomization } from "../deploy/k8s/manifests.ts";
 
@@ -74,17 +75,7 @@ Deno.test("Containerfile: the entry is worker/main.ts with the worker's permissi
   const stat = await Deno.stat(`${ROOT}${script}`).catch(() => undefined);
   assert.ok(stat?.isFile, `${script}, the image's entry, exists in the repository`);
   assert.deepEqual(entry.slice(0, 4), ["/usr/bin/tini", "--", "deno", "run"]);
-  for (
-    const flag of [
-      "--cached-only",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run=ffmpeg,ffprobe,espeak-ng",
-      "--allow-sys",
-    ]
-  ) {
+  for (const flag of ["--cached-only", ...WORKER_PERMISSIONS]) {
     assert.ok(entry.includes(flag), `the entry runs with ${flag}`);
   }
   assert.ok(!entry.includes("--allow-all") && !entry.includes("-A"));

@@ -11,6 +11,7 @@
  * (2: the replica count of the run with the kill; 0 for none), BENCH_SCALE_USERS (4),
  * BENCH_SCALE_SEED (22), BENCH_SCALE_TIMEOUT_MINUTES (10 per run).
  */
+import { workerServiceArgs } from "../../worker/permissions.ts";
 import { asUser, createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { SupabaseStorage } from "../../supabase/functions/_shared/storage.ts";
 import { SAMPLE_CHAPTER } from "../../supabase/functions/_shared/testing.ts";
@@ -91,17 +92,7 @@ async function spawnReplica(
 ): Promise<Replica> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run=ffmpeg,ffprobe,espeak-ng",
-      "--allow-sys",
-      `${root}worker/main.ts`,
-      ...QUEUES,
-    ],
+    args: workerServiceArgs(QUEUES),
     cwd: root,
     env: { ...env, WORKER_HEALTH_PORT: String(port) },
     stdout: "piped",

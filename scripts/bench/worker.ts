@@ -19,8 +19,8 @@ import {
 } from "../../supabase/functions/_shared/testing.ts";
 import { clockTicksPerSecond, processPeakRssMb } from "../edge/harness.ts";
 import { waitFor } from "../functions/runner_testing.ts";
+import { workerServiceArgs } from "../../worker/permissions.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 
 /** CPU of a process and of the children it waited for (the tools), in ms, from /proc/<pid>/stat. */
@@ -42,7 +42,7 @@ async function startWorkerService(args: string[], storageDir: string): Promise<W
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${root}worker/main.ts`, ...args],
+    args: workerServiceArgs(args),
     env: {
       SUPABASE_DB_URL: dbUrl,
       SUPABASE_URL: "http://127.0.0.1:54321",

@@ -11,6 +11,7 @@ import { localServiceRoleToken } from "../../supabase/functions/_shared/auth.ts"
 import { createSql } from "../../supabase/functions/_shared/db.ts";
 import { LOCAL_JWT_SECRET } from "../../supabase/functions/_shared/env.ts";
 import { edgeFunctions } from "../../supabase/functions/_shared/placement.ts";
+import { workerServiceArgs } from "../../worker/permissions.ts";
 import { ANON_KEY, SERVICE_ROLE_KEY } from "../api/context.ts";
 import { startApi } from "../api/server.ts";
 import { edgeFunctionArgs } from "./edge_process.ts";
@@ -80,16 +81,7 @@ function spawnFunction(name: string, port: number): Deno.ChildProcess {
 /** The worker service, as production runs it: every group the placement gives it here. */
 function spawnWorkerService(): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run=ffmpeg,ffprobe,espeak-ng",
-      "--allow-sys",
-      `${root}worker/main.ts`,
-    ],
+    args: workerServiceArgs(),
     cwd: root,
     env: { ...functionEnv(), WORKER_HEALTH_PORT: String(workerHealthPort), WORKER_HEALTH_HOST: "127.0.0.1" },
     stdout: "inherit",
