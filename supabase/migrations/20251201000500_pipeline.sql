@@ -841,16 +841,17 @@ set search_path = ''
 as $$
 declare
   generation public.video_generations := private.owned_generation_for_update(generation_id);
-  -- The video goes back to the quota only while nothing billable was made: a script alone is
-  -- free to throw away; images, audio or clips the user can keep are not.
+  -- The video goes back to the quota only while no work has begun: from the moment a unit begins,
+  -- its provider call may be under way and is paid for, logged or not yet.
   refunded boolean;
 begin
   if not private.generation_is_running(generation.status) then
     raise exception 'only a pending or running generation can be canceled; this one is %', generation.status
       using errcode = 'LT004';
   end if;
-  refunded := not exists (select 1 from public.usage_logs l where l.video_generation_id = generation.id
-                          and l.resource_type in ('image', 'audio', 'video', 'lipsync', 'merge'));
+  refunded := not exists (select 1 from private.pipeline_units u
+                          where u.generation_id = generation.id and u.started_at is not null)
+              and not exists (select 1 from public.usage_logs l where l.video_generation_id = generation.id);
   update public.video_generations g
   set status = 'canceled', completed_at = pg_catalog.now(),
       pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('refunded', refunded)
@@ -866,7 +867,7 @@ begin
 end;
 $$;
 comment on function public.cancel_video_generation(uuid)
-  is 'Client RPC: cancel a pending or running generation; the video is refunded while no media was made.';
+  is 'Client RPC: cancel a pending or running generation; the video is refunded while no work has begun.';
 
 revoke all on function public.start_video_generation(uuid, public.script_style, public.quality_tier),
   public.retry_video_generation(uuid), public.cancel_video_generation(uuid) from public, anon;

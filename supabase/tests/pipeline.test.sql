@@ -1,7 +1,7 @@
 -- Pipeline orchestration from the outside: queues, the client RPCs and their errors, who may call
 -- the worker functions, and the status guard. The workers themselves are tested in Deno.
 begin;
-select plan(42);
+select plan(46);
 
 create temp table ids as
   select tests.create_user('owner@pipeline.test') as owner, tests.create_user('other@pipeline.test') as other;
@@ -102,6 +102,24 @@ select results_eq($$select s.video_count_used, (g.pipeline_metadata ->> 'refunde
                     from public.user_subscriptions s join public.video_generations g on g.user_id = s.user_id
                     where g.id = (select id from started where label = 'third')$$,
   $$values (2, false)$$, 'a cancel after media was made is not refunded, and says so');
+
+-- A unit in flight (begun, nothing logged yet: its paid call is under way) is enough to keep the video counted.
+update public.user_subscriptions set video_count_limit = 10 where user_id = (select owner from ids);
+select tests.authenticate_as((select owner from ids));
+insert into started select 'fourth', public.start_video_generation('00000000-0000-4000-8000-0000000cc002');
+select tests.clear_authentication();
+select isnt(private.begin_step((select id from started where label = 'fourth'), 'script', 'chapter', 1), null,
+  'a worker begins the script unit');
+select is((select count(*)::integer from public.usage_logs where video_generation_id = (select id from started where label = 'fourth')),
+  0, 'nothing is logged while the call is under way');
+select tests.authenticate_as((select owner from ids));
+select lives_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'fourth')),
+  'the owner cancels while the unit is in flight');
+select tests.clear_authentication();
+select results_eq($$select s.video_count_used, (g.pipeline_metadata ->> 'refunded')::boolean
+                    from public.user_subscriptions s join public.video_generations g on g.user_id = s.user_id
+                    where g.id = (select id from started where label = 'fourth')$$,
+  $$values (3, false)$$, 'a cancel with a paid call in flight is not refunded');
 
 -- A subscription that is not active blocks new generations.
 update public.user_subscriptions set status = 'past_due' where user_id = (select owner from ids);
