@@ -282,6 +282,51 @@ Deno.test("canceling while a worker holds a unit: no deadlock, and that unit's j
   });
 });
 
+Deno.test("a chapter in production cannot be deleted; deleted after a cancel, its unit in flight is still logged", async () => {
+  await withFixture("delete-in-flight", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await runWorker(sql, { step: "script", handler: handlers.script });
+    const inProduction = (e: { code?: string; message?: string }) =>
+      e.code === "LT009" &&
+      /has a video being made .*cancel it with cancel_video_generation/.test(e.message ?? "");
+    await assert.rejects(
+      asUser(sql, userId, (tx) => tx`delete from public.chapters where id = ${chapterId}`),
+      inProduction,
+    );
+    await assert.rejects(
+      asUser(sql, userId, (tx) =>
+        tx`delete from public.books where id = (
+        select book_id from public.chapters where id = ${chapterId})`),
+      inProduction,
+      "nor its book",
+    );
+    // A worker begins an image (a paid call under way); the user cancels and deletes the chapter.
+    const [msg] = await sql`select msg_id, message, context from private.claim_steps('images', 30, 1, 5)`;
+    assert.ok(msg?.context, "the unit began");
+    await asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`);
+    const deleted = await asUser(
+      sql,
+      userId,
+      (tx) => tx`delete from public.chapters where id = ${chapterId}`,
+    );
+    assert.equal(deleted.count, 1, "after the cancel the chapter goes, and its generation with it");
+    const [{ outcome }] = await sql`
+      select private.complete_step(${msg.msg_id}, ${generationId}, 'images', ${msg.message.unit},
+        ${sql.json({ storage_path: "x", url: "u", width: 1, height: 1 })},
+        ${sql.json([{ model: "offline-card-renderer", operation: "image", units: 1 }])},
+        ${userId}) as outcome`;
+    assert.equal(outcome, "stale");
+    const logged = await sql`
+      select user_id, video_generation_id, cost_usd::numeric > 0 as costed from public.usage_logs
+      where idempotency_key like ${generationId + ":images:%"}`;
+    assert.deepEqual(logged.map((r) => ({ ...r })), [{
+      user_id: userId,
+      video_generation_id: null,
+      costed: true,
+    }]);
+  });
+});
+
 Deno.test("another user can neither start, see, retry nor cancel your generation; clients cannot write status or cost", async () => {
   await withFixture("owner", async ({ sql, userId, chapterId }) => {
     const otherId = await createTestUser(sql, "intruder");

@@ -874,6 +874,34 @@ revoke all on function public.start_video_generation(uuid, public.script_style, 
 grant execute on function public.start_video_generation(uuid, public.script_style, public.quality_tier),
   public.retry_video_generation(uuid), public.cancel_video_generation(uuid) to authenticated, service_role;
 
+-- A chapter (or its book) whose video is being made cannot be deleted: its units in flight would
+-- finish into a deleted generation. Refused rather than canceled for the user, who decides whether
+-- the video goes; after a cancel the delete goes through, and a unit still in flight is logged to
+-- its user by complete_step.
+create or replace function private.refuse_deleting_a_chapter_in_production()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  running public.video_generations;
+begin
+  select * into running from public.video_generations g
+  where g.chapter_id = old.id and private.generation_is_running(g.status) limit 1;
+  -- An account being deleted takes its generations with it (its profile is already gone).
+  if running.id is not null and exists (select 1 from public.profiles p where p.id = running.user_id) then
+    raise exception 'chapter % ("%") has a video being made (generation %): cancel it with cancel_video_generation, then delete',
+      old.chapter_number, old.title, running.id
+      using errcode = 'LT009';
+  end if;
+  return old;
+end;
+$$;
+revoke all on function private.refuse_deleting_a_chapter_in_production() from public, anon, authenticated;
+create trigger chapters_refuse_delete_in_production before delete on public.chapters
+  for each row execute function private.refuse_deleting_a_chapter_in_production();
+
 -- Worker steps ------------------------------------------------------------------------------------
 -- Each is called by a stage's worker with the message it read; complete and fail delete, archive
 -- or delay that message in the same transaction as the rows they write.
@@ -990,7 +1018,10 @@ create or replace function private.complete_step(
   p_step public.pipeline_step,
   p_unit text,
   p_outputs jsonb,
-  p_usage jsonb default '[]'
+  p_usage jsonb default '[]',
+  -- The generation's owner as the unit began: its calls are logged to them even if the generation
+  -- was deleted meanwhile.
+  p_user_id uuid default null
 )
 returns text
 language plpgsql
@@ -1016,6 +1047,15 @@ begin
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   if generation.id is null then
+    -- Deleted while the unit worked: its calls were made and paid for all the same.
+    for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
+      exit when p_user_id is null;
+      perform private.record_usage(p_user_id, null, call ->> 'model', coalesce(call ->> 'operation', p_step::text),
+        pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, call_index),
+        coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
+        coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0));
+      call_index := call_index + 1;
+    end loop;
     return 'stale';
   end if;
   stale := generation.status::text <> p_step::text or generation.current_step is distinct from p_step
@@ -1215,7 +1255,7 @@ $$;
 
 revoke all on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
-  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
+  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
   private.queue_stage_units(public.video_generations, public.pipeline_step),
@@ -1228,7 +1268,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   from public, anon, authenticated;
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
-  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb),
+  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.reap_stuck_generations()
   to service_role;

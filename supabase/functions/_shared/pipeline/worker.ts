@@ -134,7 +134,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
       select private.complete_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit},
                                    ${sql.json(result.outputs as Json)}, ${
       sql.json(result.usage as unknown as Json)
-    }) as outcome`;
+    }, ${context.user_id}) as outcome`;
     return outcome === "stale" ? "stale" : "completed";
   };
   return await consumeQueue<StepMessage>(sql, {
