@@ -139,7 +139,8 @@ $$;
 -- The subscription as Stripe describes it at p_event_created. Returns applied, stale or unmatched.
 -- Tier comes from the price's lookup key through public.subscription_tiers(); a new billing period
 -- resets the video count; every change of tier or status writes subscription_history. A deleted
--- subscription leaves the user on the free tier with status canceled.
+-- subscription leaves the user on the free tier with status canceled, in a new free period whose
+-- allowance starts unused.
 -- Stripe stamps events to the second, so two events of one second cannot be ordered by their time:
 -- the second of them answers 'tied', and the webhook applies the subscription as Stripe's API returns
 -- it now (p_current), which is the latest state whatever order the events arrived in.
@@ -223,7 +224,8 @@ begin
 
   update public.user_subscriptions s
   set tier = new_tier, status = new_status, video_count_limit = new_limit,
-      video_count_used = case when renewed then 0 else s.video_count_used end,
+      -- The end of a subscription starts a free period, with the free allowance unused.
+      video_count_used = case when renewed or p_deleted then 0 else s.video_count_used end,
       stripe_customer_id = coalesce(p_customer_id, s.stripe_customer_id),
       stripe_subscription_id = case when p_deleted then null else coalesce(p_subscription_id, s.stripe_subscription_id) end,
       stripe_price_id = case when p_deleted then null else coalesce(p_price_id, s.stripe_price_id) end,

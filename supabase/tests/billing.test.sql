@@ -149,11 +149,15 @@ insert into public.chapters (id, book_id, chapter_number, title, content)
 values ('00000000-0000-4000-8000-0000000ff102', '00000000-0000-4000-8000-0000000ff002', 1, 'One', 'Bo.');
 select private.apply_stripe_subscription('evt_billing_1', now() - interval '2 hours', bob, 'cus_billing_bob', 'sub_billing_bob',
   'price_basic', 'litinkai_basic_monthly', 'active', now() - interval '1 day', now() + interval '29 days', false) from ids;
+-- Three videos of the paid plan's allowance used, more than the free tier's two.
+update public.user_subscriptions set video_count_used = 3 where user_id = (select bob from ids);
 select private.apply_stripe_subscription('evt_billing_2', now() - interval '1 hour', bob, 'cus_billing_bob', 'sub_billing_bob',
   'price_basic', 'litinkai_basic_monthly', 'canceled', null, null, false, true) from ids;
-select results_eq($$select tier::text, status::text, video_count_limit, stripe_subscription_id from public.user_subscriptions
-                    where user_id = (select bob from ids)$$,
-  $$values ('free', 'canceled', 2, null::text)$$, 'a deleted Stripe subscription leaves the free tier, status canceled');
+select results_eq($$select tier::text, status::text, video_count_limit, video_count_used, stripe_subscription_id,
+                           current_period_start > now() - interval '1 minute'
+                    from public.user_subscriptions where user_id = (select bob from ids)$$,
+  $$values ('free', 'canceled', 2, 0, null::text, true)$$,
+  'a deleted Stripe subscription leaves the free tier, status canceled, in a new free period with its allowance unused');
 select results_eq($$select from_tier::text, to_tier::text, change_reason::text from public.subscription_history
                     where user_id = (select bob from ids) order by effective_date$$,
   $$values ('free', 'basic', 'upgrade'), ('basic', 'free', 'cancel')$$, 'the history records the upgrade and the cancellation');
