@@ -116,6 +116,21 @@ export function maximalScenes(): { scenes: unknown[] } {
   };
 }
 
+/**
+ * The largest script a professional video's ceilings let through (private.tier_ceilings): 60 scenes
+ * whose speech adds up to 108,000 characters, every other text at its limit.
+ */
+export function largestAllowedScenes(): { scenes: unknown[] } {
+  return {
+    scenes: maximalScenes().scenes.map((scene) => ({
+      ...(scene as Record<string, unknown>),
+      narration: filler(1800, "The light turns over the black water"),
+      dialogue: [],
+      estimated_duration_seconds: 120,
+    })),
+  };
+}
+
 /** A plot answer with 10 characters, every field long. */
 function maximalPlot() {
   const roles = ["protagonist", "antagonist", "deuteragonist", "mentor", "love_interest", "sidekick"];
@@ -453,7 +468,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
 
   "pipeline-script": {
-    input: `a chapter of ${MIB(LARGEST_BOOK_CHARS)}, 60 maximal scenes`,
+    input: `a chapter of ${MIB(LARGEST_BOOK_CHARS)}, 60 maximal scenes (then past a free video's ceilings)`,
     run: (ctx) =>
       withUser(ctx.sql, "script", async (userId) => {
         await ctx
@@ -472,10 +487,12 @@ export const SCENARIOS: Record<string, Scenario> = {
             {},
             async (fn) => {
               const figures = await invokeWorker(fn, "script");
-              assert.equal(summaryOf(figures).completed, 1, figures.body);
-              const [{ total_scenes }] = await ctx.sql`
-              select total_scenes from public.video_generations where id = ${generationId}`;
+              // The script is recorded; past a free video's ceilings, its generation fails there.
+              assert.equal(summaryOf(figures).stale, 1, figures.body);
+              const [{ total_scenes, status }] = await ctx.sql`
+              select total_scenes, status::text from public.video_generations where id = ${generationId}`;
               assert.equal(total_scenes, SCRIPT_LIMITS.scenes);
+              assert.equal(status, "failed");
               return [figures];
             },
           );
@@ -500,7 +517,9 @@ export const SCENARIOS: Record<string, Scenario> = {
         // The largest frames: 1920x1080, which ModelsLab is asked for at 1024x576.
         await ctx
           .sql`update public.video_generations set quality_tier = 'professional' where id = ${generationId}`;
-        const providers = startRecordedProviders({ chat: CHAT });
+        const providers = startRecordedProviders({
+          chat: { ...CHAT, script_scenes: largestAllowedScenes() },
+        });
         try {
           const storage = new LocalStorage(ctx.sql, ctx.storageDir, SUPABASE_URL);
           const script = hostedScript(

@@ -14,7 +14,11 @@ import {
   withSql,
 } from "../../supabase/functions/_shared/testing.ts";
 import { drivePipeline, stageHandlers } from "./drive.ts";
-import { runWorker, type StepContext } from "../../supabase/functions/_shared/pipeline/worker.ts";
+import {
+  runWorker,
+  type StepContext,
+  type StepHandler,
+} from "../../supabase/functions/_shared/pipeline/worker.ts";
 
 interface Fixture {
   sql: Sql;
@@ -279,6 +283,49 @@ Deno.test("canceling while a worker holds a unit: no deadlock, and that unit's j
     const [{ waiting }] = await sql`
       select count(*)::int as waiting from pgmq.q_images where message->>'generation_id' = ${generationId}`;
     assert.equal(waiting, 0, "the held message was skipped by the cancel and dropped by its worker");
+  });
+});
+
+Deno.test("a script past its quality's ceilings fails the generation before any media is paid for", async () => {
+  await withFixture("ceiling", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    // A script provider that returns the most the script limits allow: 60 maximal scenes.
+    const greedy: StepHandler = async (context, signal) => {
+      const result = await handlers.script(context, signal);
+      const scenes = Array.from({ length: 60 }, (_, i) => ({
+        scene_number: i + 1,
+        location: "Harbour",
+        time_of_day: "night",
+        characters: ["Mara"],
+        key_actions: [],
+        visual_description: "The harbour at night.",
+        narration: "The sea ".repeat(250).slice(0, 2000),
+        dialogue: Array.from(
+          { length: 40 },
+          () => ({ speaker: "Mara", line: "Listen. ".repeat(62).slice(0, 500) }),
+        ),
+        estimated_duration_seconds: 600,
+      }));
+      return { ...result, outputs: { ...result.outputs, scenes } };
+    };
+    const summary = await runWorker(sql, { step: "script", handler: greedy });
+    assert.equal(summary.stale, 1, "the unit's result was recorded as the generation failed");
+    const [g] = await sql`
+      select status::text, error_message, script_id is not null as scripted from public.video_generations
+      where id = ${generationId}`;
+    assert.equal(g.status, "failed");
+    assert.match(g.error_message, /needs 60 scenes.*a free-quality video may have at most 8 scenes/);
+    assert.ok(g.scripted, "the script is kept");
+    const [{ queued }] = await sql`
+      select count(*)::int as queued from pgmq.q_images where message->>'generation_id' = ${generationId}`;
+    assert.equal(queued, 0, "no image is asked for");
+    const logged = await sql`
+      select resource_type::text from public.usage_logs where video_generation_id = ${generationId}`;
+    assert.deepEqual(
+      logged.map((r) => r.resource_type),
+      ["script"],
+      "the script call is logged, nothing else",
+    );
   });
 });
 

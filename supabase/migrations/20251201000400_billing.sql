@@ -32,6 +32,26 @@ $$;
 comment on function public.subscription_tiers() is 'Reference: price, monthly video limit, resolution and model quality per tier.';
 grant execute on function public.subscription_tiers() to anon, authenticated, service_role;
 
+-- What one generation of each quality may use: a script past any of these fails its generation
+-- before any media is made. Units bound the cost whatever models a deployment uses (the worst case
+-- at the price table's dearest models is private.worst_case_generation_usd).
+create table private.tier_ceilings (
+  quality_tier public.quality_tier primary key,
+  max_scenes integer not null,
+  max_speech_characters integer not null,
+  max_video_seconds integer not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint tier_ceilings_positive check (max_scenes > 0 and max_speech_characters > 0 and max_video_seconds > 0)
+);
+comment on table private.tier_ceilings is 'Per quality tier: the scenes, spoken characters and video seconds one generation may use.';
+create trigger tier_ceilings_set_updated_at before update on private.tier_ceilings
+  for each row execute function private.set_updated_at();
+alter table private.tier_ceilings enable row level security;
+insert into private.tier_ceilings (quality_tier, max_scenes, max_speech_characters, max_video_seconds)
+values ('free', 8, 2000, 150), ('basic', 16, 8000, 600), ('standard', 30, 24000, 1800),
+  ('premium', 60, 54000, 3600), ('professional', 60, 108000, 7200);
+
 create table public.user_subscriptions (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,

@@ -38,6 +38,34 @@ $$;
 
 -- The script and its scenes; the generation now has its script and scene count. The script row has
 -- no cost column of its own: its usage counts in the generation's total.
+-- The ceilings of its quality a script passes, as a sentence for the user; null within them all.
+-- Seconds are the script's own estimate or its speech at 15 characters a second, whichever is more.
+create or replace function private.script_ceiling_breach(p_quality public.quality_tier, p_scenes jsonb)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  with used as (
+    select pg_catalog.count(*)::integer as scenes,
+      coalesce(pg_catalog.sum(pg_catalog.length(coalesce(s ->> 'narration', ''))
+        + (select coalesce(pg_catalog.sum(pg_catalog.length(coalesce(d ->> 'line', ''))), 0)
+           from pg_catalog.jsonb_array_elements(coalesce(s -> 'dialogue', '[]')) d)), 0)::integer as characters,
+      coalesce(pg_catalog.sum(coalesce((s ->> 'estimated_duration_seconds')::numeric, 0)), 0) as seconds
+    from pg_catalog.jsonb_array_elements(coalesce(p_scenes, '[]')) s
+  )
+  select pg_catalog.format(
+    'this chapter''s script needs %s scenes, %s characters of speech and %s seconds of video; a %s-quality video '
+    'may have at most %s scenes, %s characters and %s seconds: choose a shorter chapter or a higher quality',
+    u.scenes, u.characters, pg_catalog.round(greatest(u.seconds, u.characters / 15.0)), p_quality,
+    c.max_scenes, c.max_speech_characters, c.max_video_seconds)
+  from used u join private.tier_ceilings c on c.quality_tier = p_quality
+  where u.scenes > c.max_scenes or u.characters > c.max_speech_characters
+     or greatest(u.seconds, u.characters / 15.0) > c.max_video_seconds
+$$;
+revoke all on function private.script_ceiling_breach(public.quality_tier, jsonb) from public, anon, authenticated;
+
 create or replace function private.stage_script_record(
   generation public.video_generations, unit private.pipeline_units, outputs jsonb)
 returns uuid
@@ -48,9 +76,15 @@ as $$
 declare
   new_script_id uuid := private.save_generated_script(generation.user_id, generation.chapter_id,
     generation.script_style, outputs, pg_catalog.jsonb_build_object('video_generation_id', generation.id));
+  breach text := private.script_ceiling_breach(generation.quality_tier, outputs -> 'scenes');
 begin
+  -- Past its quality's ceilings the generation fails here, before any media is paid for (the script
+  -- is kept, and its call logged by complete_step, which then finds the generation failed).
   update public.video_generations g
-  set script_id = new_script_id, total_scenes = pg_catalog.jsonb_array_length(outputs -> 'scenes')
+  set script_id = new_script_id, total_scenes = pg_catalog.jsonb_array_length(outputs -> 'scenes'),
+      status = case when breach is null then g.status else 'failed' end,
+      completed_at = case when breach is null then g.completed_at else pg_catalog.clock_timestamp() end,
+      error_message = coalesce(breach, g.error_message)
   where g.id = generation.id;
   return new_script_id;
 end;

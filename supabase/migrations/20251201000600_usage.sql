@@ -43,6 +43,35 @@ values
   ('modelslab-image-to-video', 'modelslab', 'video', 0, 0, 0.02, 'second', null),
   ('modelslab-lipsync', 'modelslab', 'lipsync', 0, 0, 0.01, 'second', null);
 
+-- The most one generation of a quality can cost at the price table's dearest model of each kind:
+-- its ceilings' scenes and 4 portraits as images, its characters as speech, its seconds as video,
+-- lipsync and merge, and a script call of 12,000 tokens in and 36,000 out.
+create or replace function private.worst_case_generation_usd(p_quality public.quality_tier)
+returns numeric
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  with dearest as (
+    select m.capability, m.unit, pg_catalog.max(m.usd_per_unit) as per_unit,
+      pg_catalog.max(m.usd_per_1k_input_tokens) as per_1k_in, pg_catalog.max(m.usd_per_1k_output_tokens) as per_1k_out
+    from private.model_prices m group by m.capability, m.unit
+  )
+  select pg_catalog.round(
+      coalesce((select pg_catalog.max(d.per_1k_in) * 12 + pg_catalog.max(d.per_1k_out) * 36 from dearest d
+                where d.capability = 'text'), 0)
+    + coalesce((select pg_catalog.max(d.per_unit) from dearest d where d.capability = 'image'), 0) * (c.max_scenes + 4)
+    + coalesce((select pg_catalog.max(case d.unit when 'character' then d.per_unit * c.max_speech_characters
+                                                 when 'second' then d.per_unit * c.max_video_seconds else 0 end)
+                from dearest d where d.capability = 'audio'), 0)
+    + coalesce((select pg_catalog.sum(d.per_unit) from dearest d
+                where d.capability in ('video', 'lipsync', 'merge') and d.unit = 'second'), 0) * c.max_video_seconds,
+    2)
+  from private.tier_ceilings c where c.quality_tier = p_quality
+$$;
+revoke all on function private.worst_case_generation_usd(public.quality_tier) from public, anon, authenticated;
+
 create table public.usage_logs (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,

@@ -1,7 +1,7 @@
 -- Pipeline orchestration from the outside: queues, the client RPCs and their errors, who may call
 -- the worker functions, and the status guard. The workers themselves are tested in Deno.
 begin;
-select plan(46);
+select plan(51);
 
 create temp table ids as
   select tests.create_user('owner@pipeline.test') as owner, tests.create_user('other@pipeline.test') as other;
@@ -12,6 +12,25 @@ insert into public.chapters (id, book_id, chapter_number, title, content) values
   ('00000000-0000-4000-8000-0000000cc002', '00000000-0000-4000-8000-0000000bb001', 2, 'Two', 'Ada walked out.');
 create temp table started (label text primary key, id uuid);
 grant all on started to public;
+
+-- Ceilings per quality: a script within them passes, one past any of them is refused with its figures.
+select results_eq($$select t.quality_tier::text from private.tier_ceilings t order by t.quality_tier$$,
+  $$values ('free'), ('basic'), ('standard'), ('premium'), ('professional')$$, 'every quality has its ceilings');
+select is(private.script_ceiling_breach('free', (select jsonb_agg(jsonb_build_object('narration', 'A line.',
+  'dialogue', '[]'::jsonb, 'estimated_duration_seconds', 5)) from generate_series(1, 8))), null,
+  'a free script of 8 short scenes is within its ceilings');
+select is(private.script_ceiling_breach('free', (select jsonb_agg(jsonb_build_object('narration', repeat('x', 2000),
+  'dialogue', jsonb_build_array(jsonb_build_object('speaker', 'A', 'line', repeat('y', 500))),
+  'estimated_duration_seconds', 600)) from generate_series(1, 60))),
+  'this chapter''s script needs 60 scenes, 150000 characters of speech and 36000 seconds of video; a free-quality video '
+  'may have at most 8 scenes, 2000 characters and 150 seconds: choose a shorter chapter or a higher quality',
+  'the largest script the limits allow is refused for a free video, with its figures');
+select is(private.script_ceiling_breach('premium', (select jsonb_agg(jsonb_build_object('narration', repeat('x', 1000),
+  'dialogue', '[]'::jsonb, 'estimated_duration_seconds', 60)) from generate_series(1, 30))), null,
+  'the same chapter of 30 scenes fits a premium video');
+select ok((select bool_and(w < lead) from (select private.worst_case_generation_usd(quality_tier) as w,
+  lead(private.worst_case_generation_usd(quality_tier), 1, 1e9) over (order by quality_tier) from private.tier_ceilings) t),
+  'the worst case of a generation rises with its quality');
 
 -- Queues and schedules.
 select bag_has($$select queue_name from pgmq.list_queues()$$,

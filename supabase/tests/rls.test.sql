@@ -12,12 +12,15 @@ insert into public.user_roles (user_id, role_name) values ('c0000000-0000-4000-8
 -- A's content, one row per table, with fixed ids.
 insert into public.books (id, user_id, title) values
   ('a0000000-0000-4000-8000-0000000000b1', 'a0000000-0000-4000-8000-00000000000a', 'Owner book'),
+  -- The book of the owner's video in production (a chapter of it cannot be deleted until it ends).
+  ('a0000000-0000-4000-8000-0000000000b9', 'a0000000-0000-4000-8000-00000000000a', 'Owner book in production'),
   ('b0000000-0000-4000-8000-0000000000b1', 'b0000000-0000-4000-8000-00000000000b', 'Other book');
 insert into public.book_structure (id, book_id, extraction_method) values
   ('a0000000-0000-4000-8000-000000000051', 'a0000000-0000-4000-8000-0000000000b1', 'toc');
 insert into public.chapters (id, book_id, chapter_number, title, content) values
   ('a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-0000000000b1', 1, 'One', 'Text.'),
   ('a0000000-0000-4000-8000-0000000000c2', 'a0000000-0000-4000-8000-0000000000b1', 2, 'Two', 'More text.'),
+  ('a0000000-0000-4000-8000-0000000000c9', 'a0000000-0000-4000-8000-0000000000b9', 1, 'Filming', 'Text.'),
   ('b0000000-0000-4000-8000-0000000000c1', 'b0000000-0000-4000-8000-0000000000b1', 1, 'Other', 'Text.');
 insert into public.chapter_embeddings (id, chapter_id, content_hash, embedding, embedding_model) values
   ('a0000000-0000-4000-8000-0000000000e1', 'a0000000-0000-4000-8000-0000000000c1', 'h',
@@ -38,9 +41,9 @@ insert into public.characters (id, plot_overview_id, book_id, user_id, name, arc
 insert into public.chapter_scripts (id, chapter_id, script_id, plot_overview_id, user_id) values
   ('a0000000-0000-4000-8000-000000000073', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-0000000000d1',
    'a0000000-0000-4000-8000-000000000071', 'a0000000-0000-4000-8000-00000000000a');
-insert into public.video_generations (id, user_id, chapter_id, script_id, script_style) values
-  ('a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000c1',
-   'a0000000-0000-4000-8000-0000000000d1', 'cinematic');
+insert into public.video_generations (id, user_id, chapter_id, script_style) values
+  ('a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000c9',
+   'cinematic');
 insert into public.image_generations (id, chapter_id, user_id, video_generation_id, scene_description_id, image_type, scene_number, prompt) values
   ('a0000000-0000-4000-8000-000000000092', 'a0000000-0000-4000-8000-0000000000c1', 'a0000000-0000-4000-8000-00000000000a',
    'a0000000-0000-4000-8000-000000000091', 'a0000000-0000-4000-8000-0000000000f1', 'scene', 1, 'A lighthouse');
@@ -177,7 +180,7 @@ grant execute on function pg_temp.attempt(spec, text, uuid) to anon, authenticat
 select plan(
   (select count(*)::integer * 15 from spec)  -- 4 anon, 4 other user, 4 owner, 3 service role
   + 1                                           -- every public table has a spec row
-  + 18                                          -- the extra cases below
+  + 19                                          -- the extra cases below
 );
 
 select is(
@@ -250,6 +253,8 @@ select is(tests.try_rows($$update public.books set status = 'ready' where id = '
   'denied', 'the owner cannot set a book''s processing status');
 select is(tests.try_rows($$update public.video_generations set status = 'completed' where id = 'a0000000-0000-4000-8000-000000000091'$$),
   'denied', 'the owner cannot write a generation''s status');
+select matches(tests.try_rows($$delete from public.books where id = 'a0000000-0000-4000-8000-0000000000b9'$$),
+  '^LT009: chapter 1 \("Filming"\) has a video being made', 'the owner cannot delete a book whose video is being made');
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '0', 'a user reads no model metrics');
 select tests.clear_authentication();
 update public.video_generations set status = 'script' where id = 'a0000000-0000-4000-8000-000000000091';
