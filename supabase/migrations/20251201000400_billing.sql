@@ -40,17 +40,22 @@ create table private.tier_ceilings (
   max_scenes integer not null,
   max_speech_characters integer not null,
   max_video_seconds integer not null,
+  -- What a subscription whose tier includes this quality may spend on models in a billing period:
+  -- past it, no video starts or resumes until the next period.
+  max_period_usd numeric(10, 2) not null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint tier_ceilings_positive check (max_scenes > 0 and max_speech_characters > 0 and max_video_seconds > 0)
+  constraint tier_ceilings_positive check (max_scenes > 0 and max_speech_characters > 0 and max_video_seconds > 0
+    and max_period_usd > 0)
 );
-comment on table private.tier_ceilings is 'Per quality tier: the scenes, spoken characters and video seconds one generation may use.';
+comment on table private.tier_ceilings is 'Per quality tier: what one generation may use, and what a billing period may spend.';
 create trigger tier_ceilings_set_updated_at before update on private.tier_ceilings
   for each row execute function private.set_updated_at();
 alter table private.tier_ceilings enable row level security;
-insert into private.tier_ceilings (quality_tier, max_scenes, max_speech_characters, max_video_seconds)
-values ('free', 8, 2000, 150), ('basic', 16, 8000, 600), ('standard', 30, 24000, 1800),
-  ('premium', 60, 54000, 3600), ('professional', 60, 108000, 7200);
+insert into private.tier_ceilings (quality_tier, max_scenes, max_speech_characters, max_video_seconds, max_period_usd)
+values ('free', 8, 2000, 150, 2), ('basic', 16, 8000, 600, 25), ('standard', 30, 24000, 1800, 75),
+  ('premium', 60, 54000, 3600, 250), ('professional', 60, 108000, 7200, 1000);
+comment on column private.tier_ceilings.max_period_usd is 'Model costs a subscription may run up in one billing period.';
 
 create table public.user_subscriptions (
   id uuid primary key default gen_random_uuid(),

@@ -720,6 +720,32 @@ $$;
 -- Client RPCs ---------------------------------------------------------------------------------------
 
 -- Start a video of a chapter. Checks ownership and quota under a row lock.
+-- Refuses (LT010) a start or resume once the subscription's model costs this billing period have
+-- reached its tier's budget (private.tier_ceilings.max_period_usd): every paid call of the user counts.
+create or replace function private.require_period_budget(subscription public.user_subscriptions)
+returns void
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  budget numeric;
+  spent numeric;
+begin
+  select c.max_period_usd into budget from private.tier_ceilings c
+  join public.subscription_tiers() t on t.quality_tier = c.quality_tier where t.tier = subscription.tier;
+  select coalesce(pg_catalog.sum(l.cost_usd), 0) into spent from public.usage_logs l
+  where l.user_id = subscription.user_id and l.created_at >= subscription.current_period_start;
+  if spent >= budget then
+    raise exception 'this billing period''s model costs ($%) have reached the % tier''s budget of $%: videos can start again on %',
+      pg_catalog.round(spent, 2), subscription.tier, budget, pg_catalog.to_char(subscription.current_period_end, 'YYYY-MM-DD')
+      using errcode = 'LT010';
+  end if;
+end;
+$$;
+revoke all on function private.require_period_budget(public.user_subscriptions) from public, anon, authenticated;
+
 create or replace function public.start_video_generation(
   chapter_id uuid,
   script_style public.script_style default 'cinematic',
@@ -761,6 +787,7 @@ begin
     raise exception 'quality % is not included in the % tier (up to %)',
       start_video_generation.quality_tier, subscription.tier, allowed_quality using errcode = 'LT005';
   end if;
+  perform private.require_period_budget(subscription);
   if exists (select 1 from public.video_generations g where g.chapter_id = start_video_generation.chapter_id
              and g.script_style = start_video_generation.script_style and private.generation_is_running(g.status)) then
     raise exception 'a % video of this chapter is already being generated', start_video_generation.script_style
@@ -818,6 +845,8 @@ begin
     raise exception 'a % video of this chapter is already being generated', generation.script_style
       using errcode = 'LT003';
   end if;
+  perform private.require_period_budget(
+    (select s from public.user_subscriptions s where s.user_id = generation.user_id));
   resume_at := coalesce(generation.current_step, private.first_step());
   update private.pipeline_units u set status = 'pending', last_error = null
   where u.generation_id = generation.id and u.step = resume_at and u.status = 'failed';

@@ -1,7 +1,7 @@
 -- Pipeline orchestration from the outside: queues, the client RPCs and their errors, who may call
 -- the worker functions, and the status guard. The workers themselves are tested in Deno.
 begin;
-select plan(51);
+select plan(53);
 
 create temp table ids as
   select tests.create_user('owner@pipeline.test') as owner, tests.create_user('other@pipeline.test') as other;
@@ -139,6 +139,22 @@ select results_eq($$select s.video_count_used, (g.pipeline_metadata ->> 'refunde
                     from public.user_subscriptions s join public.video_generations g on g.user_id = s.user_id
                     where g.id = (select id from started where label = 'fourth')$$,
   $$values (3, false)$$, 'a cancel with a paid call in flight is not refunded');
+
+-- A billing period's model costs past the tier's budget stop new videos until the next period.
+select private.record_usage((select owner from ids), null, 'eleven_multilingual_v2', 'audio', 'budget-test:speech', 0, 0, 10000);
+update public.usage_logs set created_at = now() - interval '1 hour' where idempotency_key = 'budget-test:speech';
+update public.user_subscriptions set current_period_start = now() - interval '2 hours' where user_id = (select owner from ids);
+select tests.authenticate_as((select owner from ids));
+select throws_like($$select public.start_video_generation('00000000-0000-4000-8000-0000000cc002')$$,
+  'this billing period''s model costs ($3.__) have reached the free tier''s budget of $2.00: videos can start again on %',
+  'past the period''s budget no video starts, and the message says until when');
+select tests.clear_authentication();
+update public.user_subscriptions set current_period_start = now() - interval '1 minute', current_period_end = now() + interval '1 month'
+where user_id = (select owner from ids);
+select tests.authenticate_as((select owner from ids));
+select lives_ok($$select public.start_video_generation('00000000-0000-4000-8000-0000000cc002')$$,
+  'a new period starts with a new budget');
+select tests.clear_authentication();
 
 -- A subscription that is not active blocks new generations.
 update public.user_subscriptions set status = 'past_due' where user_id = (select owner from ids);
