@@ -72,6 +72,30 @@ as $$
 $$;
 revoke all on function private.worst_case_generation_usd(public.quality_tier) from public, anon, authenticated;
 
+-- Reference for clients, beside subscription_tiers(): what one generation of each quality may use,
+-- what a billing period may spend, and the most one generation can cost.
+create or replace function public.generation_ceilings()
+returns table (
+  quality_tier public.quality_tier,
+  max_scenes integer,
+  max_speech_characters integer,
+  max_video_seconds integer,
+  max_period_usd numeric,
+  worst_case_usd numeric
+)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select c.quality_tier, c.max_scenes, c.max_speech_characters, c.max_video_seconds, c.max_period_usd,
+    private.worst_case_generation_usd(c.quality_tier)
+  from private.tier_ceilings c order by c.quality_tier
+$$;
+comment on function public.generation_ceilings() is 'Reference: per quality, the scenes, speech and seconds one video may use, the period budget and the worst case.';
+revoke all on function public.generation_ceilings() from public;
+grant execute on function public.generation_ceilings() to anon, authenticated, service_role;
+
 create table public.usage_logs (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references public.profiles (id) on delete cascade,

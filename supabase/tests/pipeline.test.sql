@@ -1,7 +1,7 @@
 -- Pipeline orchestration from the outside: queues, the client RPCs and their errors, who may call
 -- the worker functions, and the status guard. The workers themselves are tested in Deno.
 begin;
-select plan(53);
+select plan(54);
 
 create temp table ids as
   select tests.create_user('owner@pipeline.test') as owner, tests.create_user('other@pipeline.test') as other;
@@ -31,6 +31,13 @@ select is(private.script_ceiling_breach('premium', (select jsonb_agg(jsonb_build
 select ok((select bool_and(w < lead) from (select private.worst_case_generation_usd(quality_tier) as w,
   lead(private.worst_case_generation_usd(quality_tier), 1, 1e9) over (order by quality_tier) from private.tier_ceilings) t),
   'the worst case of a generation rises with its quality');
+
+select tests.authenticate_as_anon();
+create temp table anon_ceilings as select * from public.generation_ceilings();
+select tests.clear_authentication();
+select results_eq($$select quality_tier::text, max_scenes, worst_case_usd from anon_ceilings where quality_tier = 'free'$$,
+  $$values ('free', 8, private.worst_case_generation_usd('free'))$$,
+  'anyone can read the ceilings and the worst case per quality');
 
 -- Queues and schedules.
 select bag_has($$select queue_name from pgmq.list_queues()$$,

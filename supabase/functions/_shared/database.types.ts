@@ -2246,6 +2246,17 @@ export type Database = {
       "cancel_video_generation": { Args: { "generation_id": string }; Returns: string };
       "confirm_book_structure": { Args: { "book_id": string; "structure": Json }; Returns: number };
       "generate_plot_overview": { Args: { "book_id": string }; Returns: number };
+      "generation_ceilings": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "max_period_usd": number;
+          "max_scenes": number;
+          "max_speech_characters": number;
+          "max_video_seconds": number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "worst_case_usd": number;
+        }[];
+      };
       "grant_role": {
         Args: { "granted": Database["public"]["Enums"]["app_role"]; "target_user": string };
         Returns: undefined;
