@@ -719,7 +719,6 @@ $$;
 
 -- Client RPCs ---------------------------------------------------------------------------------------
 
--- Start a video of a chapter. Checks ownership and quota under a row lock.
 -- Refuses (LT010) a start or resume once the subscription's model costs this billing period have
 -- reached its tier's budget (private.tier_ceilings.max_period_usd): every paid call of the user counts.
 create or replace function private.require_period_budget(subscription public.user_subscriptions)
@@ -746,6 +745,7 @@ end;
 $$;
 revoke all on function private.require_period_budget(public.user_subscriptions) from public, anon, authenticated;
 
+-- Start a video of a chapter. Checks ownership and quota under a row lock.
 create or replace function public.start_video_generation(
   chapter_id uuid,
   script_style public.script_style default 'cinematic',
@@ -1075,28 +1075,20 @@ begin
   select * into generation from public.video_generations g where g.id = p_generation_id;
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
-  if generation.id is null then
-    -- Deleted while the unit worked: its calls were made and paid for all the same.
-    for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
-      exit when p_user_id is null;
-      perform private.record_usage(p_user_id, null, call ->> 'model', coalesce(call ->> 'operation', p_step::text),
-        pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, call_index),
-        coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
-        coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0));
-      call_index := call_index + 1;
-    end loop;
+  if generation.id is null and p_user_id is null then
     return 'stale';
   end if;
-  stale := generation.status::text <> p_step::text or generation.current_step is distinct from p_step
-    or unit.status is null or unit.status = 'completed';
+  -- A generation deleted while the unit worked is stale too; its calls are logged to its owner.
+  stale := generation.id is null or generation.status::text <> p_step::text
+    or generation.current_step is distinct from p_step or unit.status is null or unit.status = 'completed';
   if not stale then
     execute pg_catalog.format('select private.%I($1, $2, $3)', 'stage_' || p_step || '_record')
       into job_id using generation, unit, coalesce(p_outputs, '{}');
   end if;
   -- The calls were made (and paid for) even when the unit is stale: logged once, by their keys.
   for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
-    perform private.record_usage(generation.user_id, generation.id, call ->> 'model', coalesce(call ->> 'operation', p_step::text),
-      pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, call_index),
+    perform private.record_usage(coalesce(generation.user_id, p_user_id), generation.id, call ->> 'model',
+      coalesce(call ->> 'operation', p_step::text), pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, call_index),
       coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
       coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0), true, null, job_id);
     call_index := call_index + 1;

@@ -36,8 +36,6 @@ as $$
   from public.chapters c join public.books b on b.id = c.book_id where c.id = generation.chapter_id
 $$;
 
--- The script and its scenes; the generation now has its script and scene count. The script row has
--- no cost column of its own: its usage counts in the generation's total.
 -- The ceilings of its quality a script passes, as a sentence for the user; null within them all.
 -- Seconds are the script's own estimate or its speech at 15 characters a second, whichever is more.
 create or replace function private.script_ceiling_breach(p_quality public.quality_tier, p_scenes jsonb)
@@ -66,6 +64,8 @@ as $$
 $$;
 revoke all on function private.script_ceiling_breach(public.quality_tier, jsonb) from public, anon, authenticated;
 
+-- The script and its scenes; the generation now has its script and scene count. The script row has
+-- no cost column of its own: its usage counts in the generation's total.
 create or replace function private.stage_script_record(
   generation public.video_generations, unit private.pipeline_units, outputs jsonb)
 returns uuid
