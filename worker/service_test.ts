@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Sql } from "../supabase/functions/_shared/db.ts";
 import { consumeQueue } from "../supabase/functions/_shared/queue.ts";
 import { testDatabaseUrl, withSql } from "../supabase/functions/_shared/testing.ts";
-import { waitFor } from "../scripts/functions/runner_testing.ts";
+import { waitFor, waitUntilReady } from "../scripts/functions/runner_testing.ts";
 import { chooseFunctions } from "./main.ts";
 import type { WorkerFunction } from "./functions.ts";
 import { startService } from "./service.ts";
@@ -131,13 +131,7 @@ Deno.test("worker service process: SIGTERM drains and exits 0", async () => {
   }).spawn();
   const output = child.output();
   try {
-    await waitFor("the worker service to be ready", 30_000, async () => {
-      try {
-        return (await health(port, "/readyz")) === 200 ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    await waitUntilReady(port, 30_000);
   } finally {
     child.kill("SIGTERM");
   }

@@ -11,6 +11,8 @@
  * (2: the replica count of the run with the kill; 0 for none), BENCH_SCALE_USERS (4),
  * BENCH_SCALE_SEED (22), BENCH_SCALE_TIMEOUT_MINUTES (10 per run).
  */
+import { freePort, processCpuMs } from "../edge/harness.ts";
+import { waitUntilReady } from "../functions/runner_testing.ts";
 import { workerServiceArgs } from "../../worker/permissions.ts";
 import { asUser, createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { SupabaseStorage } from "../../supabase/functions/_shared/storage.ts";
@@ -73,13 +75,6 @@ function log(line: string) {
   console.log(`  [${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 /** Copies a child's output to its log file. */
 async function copyTo(stream: ReadableStream<Uint8Array>, file: Deno.FsFile) {
   for await (const chunk of stream) await file.write(chunk);
@@ -105,29 +100,10 @@ async function spawnReplica(
   return { id, port, child, logged };
 }
 
-async function waitReady(replica: Replica, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${replica.port}/readyz`);
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`replica ${replica.id} was not ready within ${timeoutMs / 1000} s`);
-}
-
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds of a replica and of the ffmpeg runs it has waited for (Linux /proc; 0 elsewhere). */
+/** CPU seconds of a replica and of the ffmpeg runs it has waited for (0 once it is gone). */
 function cpuSeconds(replica: Replica): number {
   try {
-    const fields = Deno.readTextFileSync(`/proc/${replica.child.pid}/stat`).split(") ")[1].split(" ");
-    // utime, stime, cutime, cstime: fields 14 to 17 of stat, counted from the state (field 3).
-    return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0) / TICKS_PER_SECOND;
+    return processCpuMs(replica.child.pid, { tools: true }) / 1000;
   } catch {
     return 0;
   }
@@ -274,7 +250,7 @@ async function runOnce(
     for (let i = 1; i <= replicaCount; i++) {
       replicas.push(await spawnReplica(i, { ...baseEnv, ...providers.envFor(i) }, workDir));
     }
-    await Promise.all(replicas.map((r) => waitReady(r)));
+    await Promise.all(replicas.map((r) => waitUntilReady(r.port, 90_000)));
     log(`${replicaCount} replica(s) ready; starting ${GENERATIONS} generations`);
     const ids: string[] = [];
     for (const { userId, chapterId } of chapters) {

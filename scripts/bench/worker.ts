@@ -17,20 +17,11 @@ import {
   deleteTestUser,
   SAMPLE_CHAPTER,
 } from "../../supabase/functions/_shared/testing.ts";
-import { clockTicksPerSecond, processPeakRssMb } from "../edge/harness.ts";
-import { waitFor } from "../functions/runner_testing.ts";
+import { freePort, processCpuMs, processPeakRssMb } from "../edge/harness.ts";
+import { waitFor, waitUntilReady } from "../functions/runner_testing.ts";
 import { workerServiceArgs } from "../../worker/permissions.ts";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
-
-/** CPU of a process and of the children it waited for (the tools), in ms, from /proc/<pid>/stat. */
-function cpuWithToolsMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime, stime, cutime, cstime are fields 14 to 17; the list starts at field 3.
-  const ticks = [14, 15, 16, 17].reduce((sum, field) => sum + Number(fields[field - 3]), 0);
-  return (ticks * 1000) / clockTicksPerSecond();
-}
 
 interface WorkerProcess {
   pid: number;
@@ -38,9 +29,7 @@ interface WorkerProcess {
 }
 
 async function startWorkerService(args: string[], storageDir: string): Promise<WorkerProcess> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: workerServiceArgs(args),
     env: {
@@ -54,15 +43,7 @@ async function startWorkerService(args: string[], storageDir: string): Promise<W
     stdout: "null",
     stderr: "inherit",
   }).spawn();
-  await waitFor("the worker service to be ready", 60_000, async () => {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      await res.body?.cancel();
-      return res.ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  await waitUntilReady(port);
   return {
     pid: child.pid,
     async stop() {
@@ -81,13 +62,13 @@ interface Row {
 }
 
 async function measure(worker: WorkerProcess, what: string, input: string, work: () => Promise<void>) {
-  const cpu = cpuWithToolsMs(worker.pid);
+  const cpu = processCpuMs(worker.pid, { tools: true });
   const started = performance.now();
   await work();
   return {
     what,
     input,
-    cpuMs: cpuWithToolsMs(worker.pid) - cpu,
+    cpuMs: processCpuMs(worker.pid, { tools: true }) - cpu,
     peakMb: processPeakRssMb(worker.pid),
     wallSeconds: (performance.now() - started) / 1000,
   };

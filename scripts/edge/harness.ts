@@ -327,12 +327,16 @@ export function clockTicksPerSecond(): number {
   return clockTicks;
 }
 
-/** User plus system CPU of a process (all its threads), in milliseconds, from /proc/<pid>/stat. */
-export function processCpuMs(pid: number): number {
+/**
+ * User plus system CPU of a process (all its threads), in milliseconds, from /proc/<pid>/stat; with
+ * `tools`, also that of the children it has waited for (ffmpeg, espeak-ng).
+ */
+export function processCpuMs(pid: number, options: { tools?: boolean } = {}): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields after the name start at field 3 (state): utime is field 14, stime field 15.
-  const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
+  // Fields after the name start at field 3 (state): utime 14, stime 15, cutime 16, cstime 17.
+  const counted = options.tools ? [14, 15, 16, 17] : [14, 15];
+  const ticks = counted.reduce((sum, field) => sum + Number(fields[field - 3]), 0);
   return (ticks * 1000) / clockTicksPerSecond();
 }
 
@@ -343,7 +347,8 @@ export function processPeakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-function freePort(): number {
+/** A loopback port nobody listens on now. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { localServiceRoleToken } from "../../supabase/functions/_shared/auth.ts";
 import { Stripe } from "../../supabase/functions/_shared/billing/stripe.ts";
+import { stripeEvent } from "../../supabase/functions/_shared/billing/stripe_testing.ts";
 import { asUser, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { LOCAL_JWT_SECRET } from "../../supabase/functions/_shared/env.ts";
 import { runWorker } from "../../supabase/functions/_shared/pipeline/worker.ts";
@@ -323,19 +324,8 @@ export const SCENARIOS: Record<string, Scenario> = {
         const secret = "whsec_edge_harness";
         const short = userId.slice(0, 8);
         const now = Math.floor(Date.now() / 1000);
-        const event = (type: string, object: Record<string, unknown>, created: number) => ({
-          id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
-          object: "event",
-          api_version: Stripe.API_VERSION,
-          created,
-          type,
-          livemode: false,
-          pending_webhooks: 1,
-          request: { id: null, idempotency_key: null },
-          data: { object },
-        });
         const events = [
-          event("checkout.session.completed", {
+          stripeEvent("checkout.session.completed", {
             id: "cs_edge",
             object: "checkout.session",
             client_reference_id: userId,
@@ -343,7 +333,7 @@ export const SCENARIOS: Record<string, Scenario> = {
             subscription: `sub_${short}`,
             metadata: { user_id: userId },
           }, now),
-          event("customer.subscription.created", {
+          stripeEvent("customer.subscription.created", {
             id: `sub_${short}`,
             object: "subscription",
             customer: `cus_${short}`,

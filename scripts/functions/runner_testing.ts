@@ -16,6 +16,19 @@ export async function waitFor<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Waits until a worker service answers 200 on /readyz at `port`. */
+export async function waitUntilReady(port: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`the worker service on port ${port} to be ready`, timeoutMs, async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      await res.body?.cancel();
+      return res.ok ? true : undefined;
+    } catch {
+      return undefined; // not listening yet
+    }
+  });
+}
+
 /** A function the runner serves: its process and how often it was restarted. */
 export interface ServedFunction {
   name: string;

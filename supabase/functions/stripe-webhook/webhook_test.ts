@@ -1,6 +1,7 @@
 /** The Stripe webhook against the database, with events built here and signed with a test secret. */
 import assert from "node:assert/strict";
 import { Stripe, stripeClient } from "../_shared/billing/stripe.ts";
+import { stripeEvent as event } from "../_shared/billing/stripe_testing.ts";
 import type { Sql } from "../_shared/db.ts";
 import { asUser, createTestBook, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import { createCheckout } from "../billing-checkout/checkout.ts";
@@ -15,20 +16,6 @@ const stripe = stripeClient(
 );
 const DAY = 86_400;
 const T0 = 1_795_000_000;
-
-function event(type: string, object: Record<string, unknown>, created: number) {
-  return {
-    id: `evt_${crypto.randomUUID().replaceAll("-", "")}`,
-    object: "event",
-    api_version: Stripe.API_VERSION,
-    created,
-    type,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object },
-  };
-}
 
 function subscription(
   userId: string,
