@@ -462,7 +462,7 @@ Deno.test("scenes finishing at the same moment start the next stage exactly once
     const before = await rowCounts(sql, generationId);
     const [{ outcome }] = await sql`
       select private.complete_step(0, ${generationId}, 'images', 'scene:1', '{}'::jsonb,
-        '[{"model": "offline-card-renderer", "units": 1}]'::jsonb) as outcome`;
+        '[{"model": "offline-card-renderer", "units": 1}]'::jsonb, ${userId}, 1) as outcome`;
     assert.equal(outcome, "stale");
     assert.deepEqual(await rowCounts(sql, generationId), before);
     const [{ late }] = await sql`
@@ -520,5 +520,78 @@ Deno.test("a corrupt scene image fails that generation on its first attempt whil
     } finally {
       await deleteTestUser(sql, otherId);
     }
+  });
+});
+
+Deno.test("a cancel while a worker's paid call is under way is not refunded; the call's cost is logged and settled", async () => {
+  await withFixture("cancel-in-call", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await runWorker(sql, { step: "script", handler: handlers.script });
+    // One image call held open until the user has canceled.
+    let calling!: () => void;
+    const called = new Promise<void>((resolve) => calling = resolve);
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => answer = resolve);
+    const held: StepHandler = async (context, signal) => {
+      calling();
+      await answered;
+      return await handlers.images(context, signal);
+    };
+    const worker = runWorker(sql, { step: "images", handler: held, concurrency: 1, maxMessages: 1 });
+    await called;
+    const [open] = await sql`
+      select status, model from private.cost_reservations where video_generation_id = ${generationId}
+        and step = 'images'`;
+    assert.deepEqual(
+      { ...open },
+      { status: "open", model: "modelslab-flux" },
+      "the call is reserved at free's image model",
+    );
+    await asUser(sql, userId, (tx) => tx`select public.cancel_video_generation(${generationId})`);
+    answer();
+    const summary = await worker;
+    assert.equal(summary.stale, 1, "the answer arrives after the cancel");
+    const [row] = await sql`
+      select (g.pipeline_metadata ->> 'refunded')::boolean as refunded, s.video_count_used,
+        (select count(*)::int from public.usage_logs l where l.video_generation_id = g.id and l.resource_type = 'image')
+          as images_logged,
+        (select status from private.cost_reservations r where r.video_generation_id = g.id and r.step = 'images')
+          as reservation
+      from public.video_generations g join public.user_subscriptions s on s.user_id = g.user_id
+      where g.id = ${generationId}`;
+    assert.deepEqual({ ...row }, {
+      refunded: false,
+      video_count_used: 1,
+      images_logged: 1,
+      reservation: "settled",
+    });
+  });
+});
+
+Deno.test("a video whose next call would pass the period's budget fails before the call, saying so", async () => {
+  await withFixture("budget-mid-run", async ({ sql, userId, chapterId, handlers }) => {
+    const generationId = await start(sql, userId, chapterId);
+    await runWorker(sql, { step: "script", handler: handlers.script });
+    // The user's other work has used all but a tenth of a cent of the free period's $2.
+    await sql`select private.record_usage(${userId}, null, 'eleven_multilingual_v2', 'plot', 'budget-mid-run',
+      0, 0, 6663)`;
+    let calls = 0;
+    const counted: StepHandler = (context, signal) => {
+      calls++;
+      return handlers.images(context, signal);
+    };
+    const summary = await runWorker(sql, { step: "images", handler: counted });
+    assert.equal(calls, 0, "no image call is made");
+    assert.equal(summary.completed, 0);
+    const [g] =
+      await sql`select status::text, error_message from public.video_generations where id = ${generationId}`;
+    assert.equal(g.status, "failed");
+    assert.match(
+      g.error_message,
+      /^this billing period's model costs \(\$2\.00 so far\) would pass the free tier's budget of \$2\.00 with a modelslab-flux call/,
+    );
+    const [{ queued }] = await sql`
+      select count(*)::int as queued from pgmq.q_images where message->>'generation_id' = ${generationId}`;
+    assert.equal(queued, 0, "its other images are not asked for");
   });
 });

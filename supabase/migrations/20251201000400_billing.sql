@@ -32,30 +32,37 @@ $$;
 comment on function public.subscription_tiers() is 'Reference: price, monthly video limit, resolution and model quality per tier.';
 grant execute on function public.subscription_tiers() to anon, authenticated, service_role;
 
--- What one generation of each quality may use: a script past any of these fails its generation
--- before any media is made. Units bound the cost whatever models a deployment uses (the worst case
--- at the price table's dearest models is private.worst_case_generation_usd).
+-- Per quality: the frame size, what one generation may use (a script past any unit fails its
+-- generation before any media is made; a paid call that would pass max_generation_usd is not made),
+-- and what a billing period may spend. The models each quality uses are private.quality_models.
 create table private.tier_ceilings (
   quality_tier public.quality_tier primary key,
+  frame_width integer not null,
+  frame_height integer not null,
   max_scenes integer not null,
   max_speech_characters integer not null,
   max_video_seconds integer not null,
+  -- What one generation's calls may cost, reserved before each call (private.reserve_cost).
+  max_generation_usd numeric(10, 2) not null,
   -- What a subscription whose tier includes this quality may spend on models in a billing period:
-  -- past it, no video starts or resumes until the next period.
+  -- past it, no paid call is made and no video starts or resumes until the next period.
   max_period_usd numeric(10, 2) not null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  constraint tier_ceilings_positive check (max_scenes > 0 and max_speech_characters > 0 and max_video_seconds > 0
-    and max_period_usd > 0)
+  constraint tier_ceilings_positive check (frame_width > 0 and frame_height > 0 and max_scenes > 0
+    and max_speech_characters > 0 and max_video_seconds > 0 and max_generation_usd > 0 and max_period_usd > 0),
+  constraint tier_ceilings_generation_within_period check (max_generation_usd <= max_period_usd)
 );
-comment on table private.tier_ceilings is 'Per quality tier: what one generation may use, and what a billing period may spend.';
+comment on table private.tier_ceilings is 'Per quality tier: frame size, what one generation may use and cost, what a period may spend.';
 create trigger tier_ceilings_set_updated_at before update on private.tier_ceilings
   for each row execute function private.set_updated_at();
 alter table private.tier_ceilings enable row level security;
-insert into private.tier_ceilings (quality_tier, max_scenes, max_speech_characters, max_video_seconds, max_period_usd)
-values ('free', 8, 2000, 150, 2), ('basic', 16, 8000, 600, 25), ('standard', 30, 24000, 1800, 75),
-  ('premium', 60, 54000, 3600, 250), ('professional', 60, 108000, 7200, 1000);
-comment on column private.tier_ceilings.max_period_usd is 'Model costs a subscription may run up in one billing period.';
+-- (professional is sold as 4k: its frames are 1080p until the ladder has a 4K video model.)
+insert into private.tier_ceilings (quality_tier, frame_width, frame_height, max_scenes, max_speech_characters,
+  max_video_seconds, max_generation_usd, max_period_usd)
+values ('free', 854, 480, 8, 2000, 150, 0.25, 2), ('basic', 1280, 720, 16, 8000, 600, 2, 25),
+  ('standard', 1920, 1080, 30, 24000, 1800, 40, 75), ('premium', 1920, 1080, 60, 54000, 3600, 120, 250),
+  ('professional', 1920, 1080, 60, 108000, 7200, 250, 1000);
 
 create table public.user_subscriptions (
   id uuid primary key default gen_random_uuid(),

@@ -719,9 +719,10 @@ $$;
 
 -- Client RPCs ---------------------------------------------------------------------------------------
 
--- Refuses (LT010) a start or resume once the subscription's model costs this billing period have
--- reached its tier's budget (private.tier_ceilings.max_period_usd): every paid call of the user counts.
-create or replace function private.require_period_budget(subscription public.user_subscriptions)
+-- Refuses (LT010) a start or resume whose expected cost would take the subscription's model costs
+-- this billing period past its tier's budget (private.tier_ceilings.max_period_usd): every paid call
+-- of the user counts, logged or under way.
+create or replace function private.require_period_budget(p_user_id uuid, p_expected_usd numeric default 0)
 returns void
 language plpgsql
 stable
@@ -729,21 +730,19 @@ security definer
 set search_path = ''
 as $$
 declare
-  budget numeric;
+  budget record;
   spent numeric;
 begin
-  select c.max_period_usd into budget from private.tier_ceilings c
-  join public.subscription_tiers() t on t.quality_tier = c.quality_tier where t.tier = subscription.tier;
-  select coalesce(pg_catalog.sum(l.cost_usd), 0) into spent from public.usage_logs l
-  where l.user_id = subscription.user_id and l.created_at >= subscription.current_period_start;
-  if spent >= budget then
-    raise exception 'this billing period''s model costs ($%) have reached the % tier''s budget of $%: videos can start again on %',
-      pg_catalog.round(spent, 2), subscription.tier, budget, pg_catalog.to_char(subscription.current_period_end, 'YYYY-MM-DD')
-      using errcode = 'LT010';
+  select * into budget from private.period_budget(p_user_id);
+  spent := private.user_spend_usd(p_user_id, budget.period_start);
+  if spent + coalesce(p_expected_usd, 0) > budget.budget_usd or spent >= budget.budget_usd then
+    raise exception 'this billing period''s model costs ($% so far, and about $% for this video) would pass the % tier''s budget of $%: videos can start again on %',
+      pg_catalog.round(spent, 2), pg_catalog.round(coalesce(p_expected_usd, 0), 2), budget.tier, budget.budget_usd,
+      pg_catalog.to_char(budget.period_end, 'YYYY-MM-DD') using errcode = 'LT010';
   end if;
 end;
 $$;
-revoke all on function private.require_period_budget(public.user_subscriptions) from public, anon, authenticated;
+revoke all on function private.require_period_budget(uuid, numeric) from public, anon, authenticated;
 
 -- Start a video of a chapter. Checks ownership and quota under a row lock.
 create or replace function public.start_video_generation(
@@ -787,7 +786,8 @@ begin
     raise exception 'quality % is not included in the % tier (up to %)',
       start_video_generation.quality_tier, subscription.tier, allowed_quality using errcode = 'LT005';
   end if;
-  perform private.require_period_budget(subscription);
+  perform private.require_period_budget(caller, (select e.expected_usd from private.estimate_generation(
+    start_video_generation.chapter_id, start_video_generation.quality_tier, start_video_generation.script_style) e));
   if exists (select 1 from public.video_generations g where g.chapter_id = start_video_generation.chapter_id
              and g.script_style = start_video_generation.script_style and private.generation_is_running(g.status)) then
     raise exception 'a % video of this chapter is already being generated', start_video_generation.script_style
@@ -845,8 +845,7 @@ begin
     raise exception 'a % video of this chapter is already being generated', generation.script_style
       using errcode = 'LT003';
   end if;
-  perform private.require_period_budget(
-    (select s from public.user_subscriptions s where s.user_id = generation.user_id));
+  perform private.require_period_budget(generation.user_id);
   resume_at := coalesce(generation.current_step, private.first_step());
   update private.pipeline_units u set status = 'pending', last_error = null
   where u.generation_id = generation.id and u.step = resume_at and u.status = 'failed';
@@ -870,16 +869,17 @@ set search_path = ''
 as $$
 declare
   generation public.video_generations := private.owned_generation_for_update(generation_id);
-  -- The video goes back to the quota only while no work has begun: from the moment a unit begins,
-  -- its provider call may be under way and is paid for, logged or not yet.
+  -- The video goes back to the quota only while no paid call has begun: from the moment a unit
+  -- reserves its call, the call may be under way and is paid for, logged or not yet (a call that
+  -- failed, released, was not billed).
   refunded boolean;
 begin
   if not private.generation_is_running(generation.status) then
     raise exception 'only a pending or running generation can be canceled; this one is %', generation.status
       using errcode = 'LT004';
   end if;
-  refunded := not exists (select 1 from private.pipeline_units u
-                          where u.generation_id = generation.id and u.started_at is not null)
+  refunded := not exists (select 1 from private.cost_reservations r
+                          where r.video_generation_id = generation.id and r.status <> 'released')
               and not exists (select 1 from public.usage_logs l where l.video_generation_id = generation.id);
   update public.video_generations g
   set status = 'canceled', completed_at = pg_catalog.now(),
@@ -953,6 +953,11 @@ declare
   generation public.video_generations;
   unit private.pipeline_units;
   own_context jsonb;
+  model text;
+  quantity jsonb;
+  reservation_key text;
+  refusal text;
+  ceilings private.tier_ceilings;
 begin
   -- (The hot path: private.generation_is_running is written out here; a call to a function with its
   -- own search_path costs more than what it computes.)
@@ -982,11 +987,68 @@ begin
 
   execute pg_catalog.format('select private.%I($1, $2, $3)', 'stage_' || p_step || '_begin')
     into own_context using generation, unit, p_attempt;
+
+  -- The unit's paid call, reserved at its quality's model for the most it may use. Past the video's
+  -- ceiling or the period's budget the call is not made: the unit and its generation fail, saying why.
+  model := private.ladder_model(generation.quality_tier, private.capability_of_step(p_step));
+  quantity := private.unit_quantity(p_step, own_context);
+  reservation_key := pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, unit.attempts);
+  begin
+    perform private.reserve_cost(reservation_key, generation.user_id, model, quantity, generation.id, p_step, p_unit);
+  exception when sqlstate 'LT010' or sqlstate 'LT011' then
+    get stacked diagnostics refusal = message_text;
+    perform private.stop_generation(generation, unit, refusal);
+    return null;
+  end;
+  select * into ceilings from private.tier_ceilings c where c.quality_tier = generation.quality_tier;
   return pg_catalog.jsonb_build_object(
     'generation_id', generation.id, 'user_id', generation.user_id, 'step', p_step, 'unit', p_unit,
-    'attempt', p_attempt, 'script_style', generation.script_style, 'quality_tier', generation.quality_tier,
+    'attempt', p_attempt, 'unit_attempt', unit.attempts, 'script_style', generation.script_style,
+    'quality_tier', generation.quality_tier,
     'subscription_tier', (select s.tier from public.user_subscriptions s where s.user_id = generation.user_id),
-    'script_id', generation.script_id) || coalesce(own_context, '{}');
+    'script_id', generation.script_id, 'model', model, 'frame_width', ceilings.frame_width,
+    'frame_height', ceilings.frame_height, 'limits', pg_catalog.jsonb_build_object('scenes', ceilings.max_scenes,
+      'speech_characters', ceilings.max_speech_characters, 'video_seconds', ceilings.max_video_seconds))
+    || coalesce(own_context, '{}');
+end;
+$$;
+
+-- A unit's quantity for its reservation, as its stage says (private.stage_<step>_quantity).
+create or replace function private.unit_quantity(p_step public.pipeline_step, p_context jsonb)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  quantity jsonb;
+begin
+  execute pg_catalog.format('select private.%I($1)', 'stage_' || p_step || '_quantity') into quantity using p_context;
+  return quantity;
+end;
+$$;
+
+-- Fails a unit, its job rows and its generation with a message, as a final failed attempt does,
+-- when its work may not go on (a refused reservation).
+create or replace function private.stop_generation(
+  generation public.video_generations, unit private.pipeline_units, message text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update private.pipeline_units u set status = 'failed', last_error = message
+  where u.generation_id = unit.generation_id and u.step = unit.step and u.unit_key = unit.unit_key;
+  execute pg_catalog.format('select private.%I($1, $2, $3, $4, $5)', 'stage_' || unit.step || '_fail')
+    using generation, unit, message, false, true;
+  perform private.drop_stage_messages(generation.id, unit.step);
+  update public.video_generations g
+  set status = 'failed', completed_at = pg_catalog.clock_timestamp(), error_message = message,
+      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', unit.step::text],
+        coalesce(g.pipeline_metadata -> 'stages' -> unit.step::text, '{}') || private.stage_timing(generation.id, unit.step))
+  where g.id = generation.id;
 end;
 $$;
 
@@ -1050,7 +1112,9 @@ create or replace function private.complete_step(
   p_usage jsonb default '[]',
   -- The generation's owner as the unit began: its calls are logged to them even if the generation
   -- was deleted meanwhile.
-  p_user_id uuid default null
+  p_user_id uuid default null,
+  -- The unit's attempt (begin_step's unit_attempt): its reservation is settled by the calls logged.
+  p_unit_attempt integer default null
 )
 returns text
 language plpgsql
@@ -1086,13 +1150,16 @@ begin
       into job_id using generation, unit, coalesce(p_outputs, '{}');
   end if;
   -- The calls were made (and paid for) even when the unit is stale: logged once, by their keys.
+  -- (Each attempt's calls have their own keys: two attempts that both ran were both paid for.)
   for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
     perform private.record_usage(coalesce(generation.user_id, p_user_id), generation.id, call ->> 'model',
-      coalesce(call ->> 'operation', p_step::text), pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, call_index),
+      coalesce(call ->> 'operation', p_step::text),
+      pg_catalog.concat_ws(':', p_generation_id, p_step, p_unit, p_unit_attempt, call_index),
       coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
       coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0), true, null, job_id);
     call_index := call_index + 1;
   end loop;
+  perform private.settle_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt));
   if stale then
     -- Work that began as the generation was canceled or failed: its job rows are closed too (the
     -- cancel skipped them while this unit's worker held them).
@@ -1187,6 +1254,8 @@ begin
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   select * into generation from public.video_generations g where g.id = p_generation_id for no key update;
+  -- The attempt's call failed: providers bill no failed call, so its reservation no longer counts.
+  perform private.release_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, unit.attempts));
   if generation.id is null or not private.generation_is_running(generation.status)
      or generation.current_step is distinct from p_step or unit.status is null or unit.status = 'completed' then
     perform pgmq.delete(p_step::text, p_msg_id);
@@ -1275,8 +1344,10 @@ end;
 $$;
 
 revoke all on function private.begin_step(uuid, public.pipeline_step, text, integer),
+  private.unit_quantity(public.pipeline_step, jsonb),
+  private.stop_generation(public.video_generations, private.pipeline_units, text),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
-  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid),
+  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
   private.queue_stage_units(public.video_generations, public.pipeline_step),
@@ -1289,7 +1360,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   from public, anon, authenticated;
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
-  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid),
+  private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
   private.reap_stuck_generations()
   to service_role;

@@ -36,31 +36,66 @@ as $$
   from public.chapters c join public.books b on b.id = c.book_id where c.id = generation.chapter_id
 $$;
 
--- The ceilings of its quality a script passes, as a sentence for the user; null within them all.
--- Seconds are the script's own estimate or its speech at 15 characters a second, whichever is more.
+-- The most a script call may use: the chapter text a hosted model reads (48,000 characters) and the
+-- book's cast and plot as tokens in, and the answer's token limit (hosted_script.ts) out.
+create or replace function private.script_call_bound(p_chapter_characters integer)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object('input_tokens', (least(p_chapter_characters, 48000) + 8000) / 4,
+    'output_tokens', 16000)
+$$;
+
+-- A script call reads the chapter (up to what a hosted model reads) and answers within its token limit.
+create or replace function private.stage_script_quantity(context jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$ select private.script_call_bound(pg_catalog.length(context -> 'chapter' ->> 'content')) $$;
+
+-- The ceilings of its quality a script passes, as a sentence for the user; null within them all:
+-- its scenes, characters of speech and seconds (the script's own estimate or its speech at 15
+-- characters a second, whichever is more), and what making it would cost at the quality's models.
 create or replace function private.script_ceiling_breach(p_quality public.quality_tier, p_scenes jsonb)
 returns text
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+begin
+  -- (plpgsql: the price table and the ladder are created after this migration.)
+  return (
   with used as (
     select pg_catalog.count(*)::integer as scenes,
       coalesce(pg_catalog.sum(pg_catalog.length(coalesce(s ->> 'narration', ''))
         + (select coalesce(pg_catalog.sum(pg_catalog.length(coalesce(d ->> 'line', ''))), 0)
            from pg_catalog.jsonb_array_elements(coalesce(s -> 'dialogue', '[]')) d)), 0)::integer as characters,
-      coalesce(pg_catalog.sum(coalesce((s ->> 'estimated_duration_seconds')::numeric, 0)), 0) as seconds
+      coalesce(pg_catalog.sum(coalesce((s ->> 'estimated_duration_seconds')::numeric, 0)), 0) as estimated_seconds
     from pg_catalog.jsonb_array_elements(coalesce(p_scenes, '[]')) s
+  ), sized as (
+    select u.scenes, u.characters, pg_catalog.round(greatest(u.estimated_seconds, u.characters / 15.0)) as seconds,
+      private.generation_cost_usd(p_quality, u.scenes, u.characters, greatest(u.estimated_seconds, u.characters / 15.0))
+        as cost
+    from used u
   )
-  select pg_catalog.format(
-    'this chapter''s script needs %s scenes, %s characters of speech and %s seconds of video; a %s-quality video '
-    'may have at most %s scenes, %s characters and %s seconds: choose a shorter chapter or a higher quality',
-    u.scenes, u.characters, pg_catalog.round(greatest(u.seconds, u.characters / 15.0)), p_quality,
-    c.max_scenes, c.max_speech_characters, c.max_video_seconds)
-  from used u join private.tier_ceilings c on c.quality_tier = p_quality
-  where u.scenes > c.max_scenes or u.characters > c.max_speech_characters
-     or greatest(u.seconds, u.characters / 15.0) > c.max_video_seconds
+  select case
+    when u.scenes > c.max_scenes or u.characters > c.max_speech_characters or u.seconds > c.max_video_seconds then
+      pg_catalog.format(
+        'this chapter''s script needs %s scenes, %s characters of speech and %s seconds of video; a %s-quality video '
+        'may have at most %s scenes, %s characters and %s seconds: choose a shorter chapter or a higher quality',
+        u.scenes, u.characters, u.seconds, p_quality, c.max_scenes, c.max_speech_characters, c.max_video_seconds)
+    when u.cost > c.max_generation_usd then
+      pg_catalog.format(
+        'this chapter''s script (%s scenes, %s characters of speech, %s seconds) would cost about $%s to make at %s '
+        'quality, over the $%s a %s-quality video may cost: choose a shorter chapter or a higher quality',
+        u.scenes, u.characters, u.seconds, pg_catalog.round(u.cost, 2), p_quality, c.max_generation_usd, p_quality)
+    end
+  from sized u join private.tier_ceilings c on c.quality_tier = p_quality);
+end;
 $$;
 revoke all on function private.script_ceiling_breach(public.quality_tier, jsonb) from public, anon, authenticated;
 
@@ -105,5 +140,6 @@ $$;
 revoke all on function private.stage_script_units(public.video_generations),
   private.stage_script_begin(public.video_generations, private.pipeline_units, integer),
   private.stage_script_record(public.video_generations, private.pipeline_units, jsonb),
-  private.stage_script_fail(public.video_generations, private.pipeline_units, text, boolean, boolean)
+  private.stage_script_fail(public.video_generations, private.pipeline_units, text, boolean, boolean),
+  private.stage_script_quantity(jsonb), private.script_call_bound(integer)
   from public, anon, authenticated;

@@ -60,6 +60,14 @@ begin
 end;
 $$;
 
+-- One image a unit.
+create or replace function private.stage_images_quantity(context jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$ select '{"images": 1}'::jsonb $$;
+
 create or replace function private.stage_images_record(
   generation public.video_generations, unit private.pipeline_units, outputs jsonb)
 returns uuid
@@ -116,5 +124,6 @@ $$;
 revoke all on function private.stage_images_units(public.video_generations),
   private.stage_images_begin(public.video_generations, private.pipeline_units, integer),
   private.stage_images_record(public.video_generations, private.pipeline_units, jsonb),
-  private.stage_images_fail(public.video_generations, private.pipeline_units, text, boolean, boolean)
+  private.stage_images_fail(public.video_generations, private.pipeline_units, text, boolean, boolean),
+  private.stage_images_quantity(jsonb)
   from public, anon, authenticated;

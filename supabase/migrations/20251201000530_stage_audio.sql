@@ -74,6 +74,18 @@ begin
 end;
 $$;
 
+-- The scene's lines, in characters (and in seconds at 15 characters a second, for per-second voices).
+create or replace function private.stage_audio_quantity(context jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object('characters', c.characters, 'seconds', pg_catalog.round(c.characters / 15.0, 1))
+  from (select coalesce(pg_catalog.sum(pg_catalog.length(l ->> 'text')), 0) as characters
+        from pg_catalog.jsonb_array_elements(coalesce(context -> 'lines', '[]')) l) c
+$$;
+
 -- Each line's file and length; the scene track is the unit's result (the video stage uses it). The
 -- scene's cost is written to its first line.
 create or replace function private.stage_audio_record(
@@ -117,5 +129,6 @@ $$;
 revoke all on function private.stage_audio_units(public.video_generations),
   private.stage_audio_begin(public.video_generations, private.pipeline_units, integer),
   private.stage_audio_record(public.video_generations, private.pipeline_units, jsonb),
-  private.stage_audio_fail(public.video_generations, private.pipeline_units, text, boolean, boolean)
+  private.stage_audio_fail(public.video_generations, private.pipeline_units, text, boolean, boolean),
+  private.stage_audio_quantity(jsonb)
   from public, anon, authenticated;

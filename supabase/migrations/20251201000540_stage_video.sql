@@ -54,6 +54,17 @@ begin
 end;
 $$;
 
+-- A clip as long as the scene's audio track.
+create or replace function private.stage_video_quantity(context jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object('seconds',
+    pg_catalog.round(coalesce((context -> 'audio' ->> 'duration_ms')::numeric, 0) / 1000, 1))
+$$;
+
 create or replace function private.stage_video_record(
   generation public.video_generations, unit private.pipeline_units, outputs jsonb)
 returns uuid
@@ -85,5 +96,6 @@ $$;
 revoke all on function private.stage_video_units(public.video_generations), private.unit_results(uuid, text),
   private.stage_video_begin(public.video_generations, private.pipeline_units, integer),
   private.stage_video_record(public.video_generations, private.pipeline_units, jsonb),
-  private.stage_video_fail(public.video_generations, private.pipeline_units, text, boolean, boolean)
+  private.stage_video_fail(public.video_generations, private.pipeline_units, text, boolean, boolean),
+  private.stage_video_quantity(jsonb)
   from public, anon, authenticated;

@@ -42,6 +42,16 @@ begin
 end;
 $$;
 
+-- The scene's clip, synced.
+create or replace function private.stage_lipsync_quantity(context jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object('seconds', coalesce((context -> 'clip' ->> 'duration_seconds')::numeric, 0))
+$$;
+
 create or replace function private.stage_lipsync_record(
   generation public.video_generations, unit private.pipeline_units, outputs jsonb)
 returns uuid
@@ -84,5 +94,6 @@ $$;
 revoke all on function private.stage_lipsync_units(public.video_generations),
   private.stage_lipsync_begin(public.video_generations, private.pipeline_units, integer),
   private.stage_lipsync_record(public.video_generations, private.pipeline_units, jsonb),
-  private.stage_lipsync_fail(public.video_generations, private.pipeline_units, text, boolean, boolean)
+  private.stage_lipsync_fail(public.video_generations, private.pipeline_units, text, boolean, boolean),
+  private.stage_lipsync_quantity(jsonb)
   from public, anon, authenticated;

@@ -43,6 +43,17 @@ begin
 end;
 $$;
 
+-- Every clip, joined.
+create or replace function private.stage_merge_quantity(context jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object('seconds', coalesce(pg_catalog.sum((c ->> 'duration_seconds')::numeric), 0))
+  from pg_catalog.jsonb_array_elements(coalesce(context -> 'clips', '[]')) c
+$$;
+
 create or replace function private.stage_merge_record(
   generation public.video_generations, unit private.pipeline_units, outputs jsonb)
 returns uuid
@@ -87,5 +98,6 @@ $$;
 revoke all on function private.stage_merge_units(public.video_generations),
   private.stage_merge_begin(public.video_generations, private.pipeline_units, integer),
   private.stage_merge_record(public.video_generations, private.pipeline_units, jsonb),
-  private.stage_merge_fail(public.video_generations, private.pipeline_units, text, boolean, boolean)
+  private.stage_merge_fail(public.video_generations, private.pipeline_units, text, boolean, boolean),
+  private.stage_merge_quantity(jsonb)
   from public, anon, authenticated;

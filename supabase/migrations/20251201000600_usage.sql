@@ -18,12 +18,16 @@ create table private.model_prices (
   constraint model_prices_capability_known check (capability in ('text', 'embedding', 'image', 'audio', 'video',
     'lipsync', 'merge')),
   constraint model_prices_non_negative check (usd_per_1k_input_tokens >= 0 and usd_per_1k_output_tokens >= 0 and usd_per_unit >= 0),
-  constraint model_prices_unit_known check (unit in ('call', 'image', 'second', 'character'))
+  constraint model_prices_unit_known check (unit in ('call', 'image', 'second', 'character')),
+  constraint model_prices_model_capability_key unique (model, capability)
 );
 comment on table private.model_prices is 'Price per model: tokens for text, or per image, second or character.';
 create trigger model_prices_set_updated_at before update on private.model_prices
   for each row execute function private.set_updated_at();
 alter table private.model_prices enable row level security;
+-- What a capability falls back to where its hosted model's key is not set.
+create unique index model_prices_one_offline_model_per_capability on private.model_prices (capability)
+  where provider = 'offline';
 
 -- Offline models carry an estimate of local compute so costs flow through like hosted ones.
 insert into private.model_prices (model, provider, capability, usd_per_1k_input_tokens, usd_per_1k_output_tokens, usd_per_unit, unit, note)
@@ -37,15 +41,108 @@ values
   ('ffmpeg-concat', 'offline', 'merge', 0, 0, 0.00005, 'second', 'local compute estimate'),
   ('gpt-4o-mini', 'openai', 'text', 0.00015, 0.0006, 0, 'call', null),
   ('openai/gpt-4o-mini', 'openrouter', 'text', 0.00015, 0.0006, 0, 'call', 'the same model, billed by OpenRouter'),
+  ('gpt-4o', 'openai', 'text', 0.0025, 0.01, 0, 'call', null),
+  ('openai/gpt-4o', 'openrouter', 'text', 0.0025, 0.01, 0, 'call', 'the same model, billed by OpenRouter'),
   ('text-embedding-3-small', 'openai', 'embedding', 0.00002, 0, 0, 'call', null),
+  ('eleven_flash_v2_5', 'elevenlabs', 'audio', 0, 0, 0.00015, 'character', 'half a credit a character'),
   ('eleven_multilingual_v2', 'elevenlabs', 'audio', 0, 0, 0.0003, 'character', null),
   ('modelslab-flux', 'modelslab', 'image', 0, 0, 0.0047, 'image', null),
   ('modelslab-image-to-video', 'modelslab', 'video', 0, 0, 0.02, 'second', null),
   ('modelslab-lipsync', 'modelslab', 'lipsync', 0, 0, 0.01, 'second', null);
 
--- The most one generation of a quality can cost at the price table's dearest model of each kind:
--- its ceilings' scenes and 4 portraits as images, its characters as speech, its seconds as video,
--- lipsync and merge, and a script call of 12,000 tokens in and 36,000 out.
+-- The model ladder: the model each quality calls per capability. A deployment without the key of
+-- that model's provider calls the capability's offline model instead, which is never dearer.
+create table private.quality_models (
+  quality_tier public.quality_tier not null,
+  capability text not null,
+  model text not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  primary key (quality_tier, capability),
+  constraint quality_models_model_fkey foreign key (model, capability)
+    references private.model_prices (model, capability) on update cascade,
+  constraint quality_models_capability_known check (capability in ('text', 'image', 'audio', 'video', 'lipsync',
+    'merge'))
+);
+comment on table private.quality_models is 'The model ladder: per quality tier and capability, the model a generation calls.';
+create index quality_models_model_capability_idx on private.quality_models (model, capability);
+create trigger quality_models_set_updated_at before update on private.quality_models
+  for each row execute function private.set_updated_at();
+alter table private.quality_models enable row level security;
+insert into private.quality_models (quality_tier, capability, model)
+select q.quality_tier::public.quality_tier, c.capability, c.models[q.position]
+from pg_catalog.unnest(array['free', 'basic', 'standard', 'premium', 'professional']) with ordinality q (quality_tier, position)
+cross join (values
+  ('text', array['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o', 'gpt-4o']),
+  ('image', array['modelslab-flux', 'modelslab-flux', 'modelslab-flux', 'modelslab-flux', 'modelslab-flux']),
+  ('audio', array['espeak-ng', 'eleven_flash_v2_5', 'eleven_multilingual_v2', 'eleven_multilingual_v2',
+                  'eleven_multilingual_v2']),
+  ('video', array['offline-ffmpeg-motion', 'offline-ffmpeg-motion', 'modelslab-image-to-video',
+                  'modelslab-image-to-video', 'modelslab-image-to-video']),
+  ('lipsync', array['offline-lipsync-passthrough', 'offline-lipsync-passthrough', 'offline-lipsync-passthrough',
+                    'modelslab-lipsync', 'modelslab-lipsync']),
+  ('merge', array['ffmpeg-concat', 'ffmpeg-concat', 'ffmpeg-concat', 'ffmpeg-concat', 'ffmpeg-concat'])
+) c (capability, models);
+
+-- The capability a pipeline step calls.
+create or replace function private.capability_of_step(p_step public.pipeline_step)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$ select case p_step when 'script' then 'text' when 'images' then 'image' else p_step::text end $$;
+
+-- The model a quality calls for a capability (the ladder).
+create or replace function private.ladder_model(p_quality public.quality_tier, p_capability text)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$ select q.model from private.quality_models q where q.quality_tier = p_quality and q.capability = p_capability $$;
+
+-- What a call to a model costs for a quantity {input_tokens, output_tokens, images, characters,
+-- seconds}: its tokens, and the figure its price's unit counts (one for a per-call price).
+create or replace function private.price_of(p_model text, p_quantity jsonb)
+returns numeric
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce((p_quantity ->> 'input_tokens')::numeric, 0) / 1000 * m.usd_per_1k_input_tokens
+    + coalesce((p_quantity ->> 'output_tokens')::numeric, 0) / 1000 * m.usd_per_1k_output_tokens
+    + m.usd_per_unit * case m.unit when 'call' then 1 when 'image' then coalesce((p_quantity ->> 'images')::numeric, 1)
+        when 'character' then coalesce((p_quantity ->> 'characters')::numeric, 0)
+        else coalesce((p_quantity ->> 'seconds')::numeric, 0) end
+  from private.model_prices m where m.model = p_model
+$$;
+
+-- What one generation of a quality would cost at its ladder's models: a script call at its bound,
+-- images for its scenes and 4 portraits, its characters as speech (or its seconds, for a per-second
+-- voice), and its seconds of video, lipsync and merge. With the ceilings' units: the worst case.
+create or replace function private.generation_cost_usd(
+  p_quality public.quality_tier, p_scenes integer, p_characters integer, p_seconds numeric,
+  p_script_call jsonb default private.script_call_bound(48000))
+returns numeric
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select pg_catalog.round(
+      coalesce(private.price_of(private.ladder_model(p_quality, 'text'), p_script_call), 0)
+    + coalesce(private.price_of(private.ladder_model(p_quality, 'image'),
+        pg_catalog.jsonb_build_object('images', p_scenes + 4)), 0)
+    + coalesce(private.price_of(private.ladder_model(p_quality, 'audio'),
+        pg_catalog.jsonb_build_object('characters', p_characters, 'seconds', p_seconds)), 0)
+    + coalesce((select pg_catalog.sum(private.price_of(private.ladder_model(p_quality, c.capability),
+        pg_catalog.jsonb_build_object('seconds', p_seconds))) from (values ('video'), ('lipsync'), ('merge')) c (capability)), 0),
+    4)
+$$;
+
+-- The most one generation of a quality can cost: its ceilings' units at its ladder's models, and never
+-- more than its max_generation_usd (every call is reserved against it).
 create or replace function private.worst_case_generation_usd(p_quality public.quality_tier)
 returns numeric
 language sql
@@ -53,33 +150,27 @@ stable
 security definer
 set search_path = ''
 as $$
-  with dearest as (
-    select m.capability, m.unit, pg_catalog.max(m.usd_per_unit) as per_unit,
-      pg_catalog.max(m.usd_per_1k_input_tokens) as per_1k_in, pg_catalog.max(m.usd_per_1k_output_tokens) as per_1k_out
-    from private.model_prices m group by m.capability, m.unit
-  )
-  select pg_catalog.round(
-      coalesce((select pg_catalog.max(d.per_1k_in) * 12 + pg_catalog.max(d.per_1k_out) * 36 from dearest d
-                where d.capability = 'text'), 0)
-    + coalesce((select pg_catalog.max(d.per_unit) from dearest d where d.capability = 'image'), 0) * (c.max_scenes + 4)
-    + coalesce((select pg_catalog.max(case d.unit when 'character' then d.per_unit * c.max_speech_characters
-                                                 when 'second' then d.per_unit * c.max_video_seconds else 0 end)
-                from dearest d where d.capability = 'audio'), 0)
-    + coalesce((select pg_catalog.sum(d.per_unit) from dearest d
-                where d.capability in ('video', 'lipsync', 'merge') and d.unit = 'second'), 0) * c.max_video_seconds,
-    2)
+  select least(pg_catalog.ceil(private.generation_cost_usd(c.quality_tier, c.max_scenes, c.max_speech_characters,
+    c.max_video_seconds) * 100) / 100, c.max_generation_usd)
   from private.tier_ceilings c where c.quality_tier = p_quality
 $$;
-revoke all on function private.worst_case_generation_usd(public.quality_tier) from public, anon, authenticated;
+revoke all on function private.capability_of_step(public.pipeline_step), private.ladder_model(public.quality_tier, text),
+  private.price_of(text, jsonb),
+  private.generation_cost_usd(public.quality_tier, integer, integer, numeric, jsonb),
+  private.worst_case_generation_usd(public.quality_tier) from public, anon, authenticated;
 
--- Reference for clients, beside subscription_tiers(): what one generation of each quality may use,
--- what a billing period may spend, and the most one generation can cost.
+-- Reference for clients, beside subscription_tiers(): per quality, the frame size, the models it
+-- calls, what one generation may use and cost, what a billing period may spend, and the worst case.
 create or replace function public.generation_ceilings()
 returns table (
   quality_tier public.quality_tier,
+  frame_width integer,
+  frame_height integer,
+  models jsonb,
   max_scenes integer,
   max_speech_characters integer,
   max_video_seconds integer,
+  max_generation_usd numeric,
   max_period_usd numeric,
   worst_case_usd numeric
 )
@@ -88,13 +179,115 @@ stable
 security definer
 set search_path = ''
 as $$
-  select c.quality_tier, c.max_scenes, c.max_speech_characters, c.max_video_seconds, c.max_period_usd,
+  select c.quality_tier, c.frame_width, c.frame_height,
+    (select pg_catalog.jsonb_object_agg(q.capability, q.model) from private.quality_models q
+     where q.quality_tier = c.quality_tier),
+    c.max_scenes, c.max_speech_characters, c.max_video_seconds, c.max_generation_usd, c.max_period_usd,
     private.worst_case_generation_usd(c.quality_tier)
   from private.tier_ceilings c order by c.quality_tier
 $$;
-comment on function public.generation_ceilings() is 'Reference: per quality, the scenes, speech and seconds one video may use, the period budget and the worst case.';
+comment on function public.generation_ceilings() is 'Reference: per quality, frame size, models, what one video may use and cost, the period budget.';
 revoke all on function public.generation_ceilings() from public;
 grant execute on function public.generation_ceilings() to anon, authenticated, service_role;
+
+-- What a video of a chapter is expected to use and cost at a quality, before its script exists: a
+-- script speaks about a third of its chapter (of the 200,000 characters it reads), in scenes of about
+-- 700 characters at 15 characters a second, and is written within the quality's ceilings.
+create or replace function private.estimate_generation(
+  p_chapter_id uuid, p_quality public.quality_tier, p_style public.script_style default 'cinematic')
+returns table (scenes integer, speech_characters integer, video_seconds integer, expected_usd numeric,
+  within_ceilings boolean)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  with spoken as (
+    select pg_catalog.round(least(pg_catalog.length(c.content), 200000)
+      * case p_style when 'cinematic' then 0.3 else 0.45 end)::integer as characters
+    from public.chapters c where c.id = p_chapter_id
+  ), fitted as (
+    select least(greatest(pg_catalog.ceil(s.characters / 700.0)::integer, 1), t.max_scenes) as scenes,
+      least(s.characters, t.max_speech_characters) as characters,
+      least(pg_catalog.ceil(s.characters / 15.0)::integer, t.max_video_seconds) as seconds,
+      s.characters <= t.max_speech_characters and s.characters / 15.0 <= t.max_video_seconds as within
+    from spoken s cross join private.tier_ceilings t where t.quality_tier = p_quality
+  )
+  select f.scenes, f.characters, f.seconds,
+    pg_catalog.round(private.generation_cost_usd(p_quality, f.scenes, f.characters, f.seconds,
+      private.script_call_bound((select pg_catalog.length(c.content) from public.chapters c where c.id = p_chapter_id))), 4),
+    f.within
+  from fitted f
+$$;
+revoke all on function private.estimate_generation(uuid, public.quality_tier, public.script_style)
+  from public, anon, authenticated;
+
+-- Client RPC: what a video of one of your chapters would use and cost at a quality, what a video of
+-- that quality may cost at most, and where your billing period's budget stands.
+create or replace function public.estimate_video_generation(
+  chapter_id uuid,
+  quality_tier public.quality_tier default 'free',
+  script_style public.script_style default 'cinematic'
+)
+returns table (
+  scenes integer,
+  speech_characters integer,
+  video_seconds integer,
+  expected_usd numeric,
+  max_generation_usd numeric,
+  worst_case_usd numeric,
+  period_spent_usd numeric,
+  period_budget_usd numeric,
+  within_ceilings boolean,
+  note text
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  caller uuid := (select auth.uid());
+  budget record;
+  estimate record;
+begin
+  if caller is null then
+    raise exception 'sign in to estimate videos' using errcode = '42501';
+  end if;
+  if not exists (select 1 from public.chapters c join public.books b on b.id = c.book_id
+                 where c.id = estimate_video_generation.chapter_id and b.user_id = caller) then
+    raise exception 'chapter % not found among your books', estimate_video_generation.chapter_id using errcode = 'P0002';
+  end if;
+  select * into estimate from private.estimate_generation(estimate_video_generation.chapter_id,
+    estimate_video_generation.quality_tier, estimate_video_generation.script_style);
+  select * into budget from private.period_budget(caller);
+  scenes := estimate.scenes;
+  speech_characters := estimate.speech_characters;
+  video_seconds := estimate.video_seconds;
+  expected_usd := estimate.expected_usd;
+  select c.max_generation_usd into max_generation_usd from private.tier_ceilings c
+  where c.quality_tier = estimate_video_generation.quality_tier;
+  worst_case_usd := private.worst_case_generation_usd(estimate_video_generation.quality_tier);
+  period_spent_usd := pg_catalog.round(private.user_spend_usd(caller, budget.period_start), 4);
+  period_budget_usd := budget.budget_usd;
+  within_ceilings := estimate.within_ceilings;
+  note := case
+    when period_spent_usd + expected_usd > period_budget_usd then pg_catalog.format(
+      'this video (about $%s) would pass your billing period''s budget ($%s of $%s used) until %s',
+      pg_catalog.round(expected_usd, 2), pg_catalog.round(period_spent_usd, 2), period_budget_usd,
+      pg_catalog.to_char(budget.period_end, 'YYYY-MM-DD'))
+    when not estimate.within_ceilings then pg_catalog.format(
+      'the chapter is long for %s quality: its script will be shortened to %s scenes and %s characters of speech',
+      estimate_video_generation.quality_tier, estimate.scenes, estimate.speech_characters)
+    end;
+  return next;
+end;
+$$;
+comment on function public.estimate_video_generation(uuid, public.quality_tier, public.script_style)
+  is 'Client RPC: expected use and cost of a video of one of your chapters, its ceiling and your period budget.';
+revoke all on function public.estimate_video_generation(uuid, public.quality_tier, public.script_style) from public, anon;
+grant execute on function public.estimate_video_generation(uuid, public.quality_tier, public.script_style)
+  to authenticated, service_role;
 
 create table public.usage_logs (
   id uuid primary key default gen_random_uuid(),
@@ -260,6 +453,203 @@ revoke all on function private.record_usage(uuid, uuid, text, text, text, intege
   from public, anon, authenticated;
 grant execute on function private.record_usage(uuid, uuid, text, text, text, integer, integer, numeric, integer, boolean, text, uuid)
   to service_role;
+
+-- Reservations ------------------------------------------------------------------------------------
+
+-- Every paid call reserves its cost before it is made (its model's price for the most it may use) and
+-- is settled when its usage is logged. A call whose worker stopped before it answered keeps its
+-- reservation, abandoned, which counts as spent: a deletion, a cancel or a crash makes no call free.
+create table private.cost_reservations (
+  -- '<generation>:<step>:<unit>:<attempt>' for a pipeline unit, '<work>:<id>' for other paid work.
+  key text primary key,
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  video_generation_id uuid references public.video_generations (id) on delete set null,
+  step public.pipeline_step,
+  unit_key text,
+  model text not null,
+  -- The most the call may use: {input_tokens, output_tokens, images, characters, seconds}.
+  quantity jsonb not null,
+  reserved_usd numeric(12, 6) not null,
+  -- open: under way; settled: its usage is logged; released: it failed, unbilled; abandoned: its
+  -- worker stopped without an answer.
+  status text not null default 'open',
+  settled_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  constraint cost_reservations_status_known check (status in ('open', 'settled', 'released', 'abandoned')),
+  constraint cost_reservations_reserved_non_negative check (reserved_usd >= 0)
+);
+comment on table private.cost_reservations is 'A paid call''s cost, reserved before the call and settled by its usage after it.';
+create index cost_reservations_user_created_idx on private.cost_reservations (user_id, created_at);
+create index cost_reservations_generation_unit_idx on private.cost_reservations (video_generation_id, step, unit_key);
+create trigger cost_reservations_set_updated_at before update on private.cost_reservations
+  for each row execute function private.set_updated_at();
+alter table private.cost_reservations enable row level security;
+
+-- What a user has spent since a time: the usage logged, and the calls under way or whose answer never came.
+create or replace function private.user_spend_usd(p_user_id uuid, p_since timestamptz)
+returns numeric
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce((select pg_catalog.sum(l.cost_usd) from public.usage_logs l
+                   where l.user_id = p_user_id and l.created_at >= p_since), 0)
+    + coalesce((select pg_catalog.sum(r.reserved_usd) from private.cost_reservations r
+                where r.user_id = p_user_id and r.created_at >= p_since and r.status in ('open', 'abandoned')), 0)
+$$;
+
+-- What a generation has spent, counted the same way.
+create or replace function private.generation_spend_usd(p_generation_id uuid)
+returns numeric
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce((select pg_catalog.sum(l.cost_usd) from public.usage_logs l
+                   where l.video_generation_id = p_generation_id), 0)
+    + coalesce((select pg_catalog.sum(r.reserved_usd) from private.cost_reservations r
+                where r.video_generation_id = p_generation_id and r.status in ('open', 'abandoned')), 0)
+$$;
+
+-- A subscription's budget for its billing period, and when that period started and ends (a user
+-- without one is on the free tier's, this month).
+create or replace function private.period_budget(p_user_id uuid)
+returns table (tier public.subscription_tier, budget_usd numeric, period_start timestamptz, period_end timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(s.tier, 'free'), c.max_period_usd,
+    coalesce(s.current_period_start, pg_catalog.date_trunc('month', pg_catalog.now())),
+    coalesce(s.current_period_end, pg_catalog.date_trunc('month', pg_catalog.now()) + interval '1 month')
+  from (select 1) one
+  left join public.user_subscriptions s on s.user_id = p_user_id
+  join public.subscription_tiers() t on t.tier = coalesce(s.tier, 'free')
+  join private.tier_ceilings c on c.quality_tier = t.quality_tier
+$$;
+
+-- Reserves a paid call before it is made, keyed so that asking again changes nothing. Refused past
+-- the user's period budget (LT010) or past its generation's ceiling (LT011), with the figures. A new
+-- attempt of a unit marks the earlier one still open as abandoned (its worker stopped mid-call).
+create or replace function private.reserve_cost(
+  p_key text,
+  p_user_id uuid,
+  p_model text,
+  p_quantity jsonb,
+  p_video_generation_id uuid default null,
+  p_step public.pipeline_step default null,
+  p_unit_key text default null
+)
+returns numeric
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  cost numeric := pg_catalog.round(coalesce(private.price_of(p_model, p_quantity), 0), 6);
+  budget record;
+  spent numeric;
+  generation public.video_generations;
+  ceiling numeric;
+  existing numeric;
+begin
+  select r.reserved_usd into existing from private.cost_reservations r where r.key = p_key;
+  if found then
+    return existing;
+  end if;
+  -- One user's reservations one at a time: two calls cannot both take the last of a budget.
+  perform 1 from public.user_subscriptions s where s.user_id = p_user_id for no key update;
+  select * into budget from private.period_budget(p_user_id);
+  spent := private.user_spend_usd(p_user_id, budget.period_start);
+  if spent + cost > budget.budget_usd then
+    raise exception 'this billing period''s model costs ($% so far) would pass the % tier''s budget of $% with a % call ($%): more can be made from %',
+      pg_catalog.round(spent, 2), budget.tier, budget.budget_usd, p_model, pg_catalog.round(cost, 4),
+      pg_catalog.to_char(budget.period_end, 'YYYY-MM-DD') using errcode = 'LT010';
+  end if;
+  if p_video_generation_id is not null then
+    select * into generation from public.video_generations g where g.id = p_video_generation_id;
+    select c.max_generation_usd into ceiling from private.tier_ceilings c where c.quality_tier = generation.quality_tier;
+    spent := private.generation_spend_usd(p_video_generation_id);
+    if spent + cost > ceiling then
+      raise exception 'this video has cost $% so far and its next call (% for $%) would pass the $% a %-quality video may cost: choose a shorter chapter or a higher quality',
+        pg_catalog.round(spent, 2), p_model, pg_catalog.round(cost, 4), ceiling, generation.quality_tier
+        using errcode = 'LT011';
+    end if;
+    update private.cost_reservations r set status = 'abandoned'
+    where r.video_generation_id = p_video_generation_id and r.step = p_step and r.unit_key = p_unit_key
+      and r.status = 'open';
+  end if;
+  insert into private.cost_reservations (key, user_id, video_generation_id, step, unit_key, model, quantity, reserved_usd)
+  values (p_key, p_user_id, p_video_generation_id, p_step, p_unit_key, p_model, p_quantity, cost);
+  return cost;
+end;
+$$;
+
+-- The model a user's tier calls for a capability (its quality's rung of the ladder), for paid work
+-- outside a video: a script written on request, a plot.
+create or replace function private.user_model(p_user_id uuid, p_capability text)
+returns text
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select private.ladder_model(t.quality_tier, p_capability)
+  from (select 1) one
+  left join public.user_subscriptions s on s.user_id = p_user_id
+  join public.subscription_tiers() t on t.tier = coalesce(s.tier, 'free')
+$$;
+
+-- The call answered and its usage is logged: the reservation no longer counts (an abandoned one too,
+-- when its worker answered after all).
+create or replace function private.settle_cost(p_key text)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  update private.cost_reservations r set status = 'settled', settled_at = pg_catalog.clock_timestamp()
+  where r.key = p_key and r.status <> 'settled'
+$$;
+
+-- The call failed: nothing was billed.
+create or replace function private.release_cost(p_key text)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  update private.cost_reservations r set status = 'released', settled_at = pg_catalog.clock_timestamp()
+  where r.key = p_key and r.status = 'open'
+$$;
+
+-- Calls open longer than any call may take (an hour; a unit's time limit is at most 600 s) had a
+-- worker that stopped: abandoned, still counted. Run by the reaper's cron job.
+create or replace function private.abandon_stale_reservations(p_older_than interval default interval '1 hour')
+returns integer
+language sql
+security definer
+set search_path = ''
+as $$
+  with abandoned as (
+    update private.cost_reservations r set status = 'abandoned'
+    where r.status = 'open' and r.created_at < pg_catalog.now() - p_older_than
+    returning 1
+  )
+  select pg_catalog.count(*)::integer from abandoned
+$$;
+
+revoke all on function private.user_spend_usd(uuid, timestamptz), private.generation_spend_usd(uuid),
+  private.period_budget(uuid), private.user_model(uuid, text),
+  private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text), private.settle_cost(text),
+  private.release_cost(text), private.abandon_stale_reservations(interval)
+  from public, anon, authenticated;
+grant execute on function private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text),
+  private.settle_cost(text), private.release_cost(text), private.user_model(uuid, text) to service_role;
 
 -- Models used without a price (shown by the health function): their calls were logged at no cost.
 create or replace function private.models_missing_prices(p_since interval default interval '7 days')

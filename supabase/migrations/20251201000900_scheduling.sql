@@ -134,7 +134,8 @@ begin
   if exists (select 1 from pg_catalog.pg_extension where extname = 'pg_cron') then
     perform cron.schedule('daily-rollups', '10 * * * *', 'select private.run_daily_rollups()');
     perform cron.schedule('billing-period-reset', '5 * * * *', 'select private.reset_billing_periods()');
-    perform cron.schedule('reap-stuck-generations', '* * * * *', 'select private.reap_stuck_generations()');
+    perform cron.schedule('reap-stuck-generations', '* * * * *',
+      'select private.reap_stuck_generations(); select private.abandon_stale_reservations()');
     perform cron.schedule('purge-queue-archives', '30 3 * * *', 'select private.purge_queue_archives()');
     perform cron.schedule('purge-rate-limit-windows', '40 * * * *', 'select private.purge_rate_limit_windows()');
     perform cron.schedule('library-search-indexes', '*/10 * * * *', 'select private.queue_library_index_work()');

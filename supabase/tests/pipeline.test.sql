@@ -153,7 +153,7 @@ update public.usage_logs set created_at = now() - interval '1 hour' where idempo
 update public.user_subscriptions set current_period_start = now() - interval '2 hours' where user_id = (select owner from ids);
 select tests.authenticate_as((select owner from ids));
 select throws_like($$select public.start_video_generation('00000000-0000-4000-8000-0000000cc002')$$,
-  'this billing period''s model costs ($3.__) have reached the free tier''s budget of $2.00: videos can start again on %',
+  'this billing period''s model costs ($3.__ so far, and about $%) would pass the free tier''s budget of $2.00: videos can start again on %',
   'past the period''s budget no video starts, and the message says until when');
 select tests.clear_authentication();
 update public.user_subscriptions set current_period_start = now() - interval '1 minute', current_period_end = now() + interval '1 month'

@@ -17,7 +17,7 @@ import {
   splitIntoPassages,
   vectorLiteral,
 } from "../../supabase/functions/_shared/providers/embeddings.ts";
-import { recordUsage } from "../../supabase/functions/_shared/usage.ts";
+import { recordUsage, reservedCall } from "../../supabase/functions/_shared/usage.ts";
 
 interface ChapterRow {
   id: string;
@@ -40,7 +40,14 @@ export async function embedChapter(
     return;
   }
   const passages = splitIntoPassages(chapter.content);
-  const { vectors, usage } = await embedder.embed(passages);
+  // Tokens bounded at one per three characters of the passages, whatever the tokenizer makes of them.
+  const reservation = {
+    key: `embed:${msg.msg_id}`,
+    userId: chapter.user_id,
+    model: embedder.model,
+    quantity: { input_tokens: Math.ceil(passages.reduce((n, p) => n + p.length, 0) / 3) },
+  };
+  const { vectors, usage } = await reservedCall(sql, reservation, () => embedder.embed(passages));
   const rows = passages.map((content, i) => ({
     passage_index: i,
     content,

@@ -17,12 +17,15 @@ import {
 } from "../../supabase/functions/_shared/queue.ts";
 
 const MAX_ATTEMPTS = 5;
-import type { ContentProviders } from "../../supabase/functions/_shared/providers/content.ts";
+import {
+  CONTENT_CALL_BOUND,
+  type ContentProviders,
+} from "../../supabase/functions/_shared/providers/content.ts";
 import type { UsageCall } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { findCharacterNames } from "../../supabase/functions/_shared/providers/text/script_rules.ts";
 import { readingMinutes, wordCount } from "../../supabase/functions/_shared/providers/text/text_utils.ts";
 import type { Storage } from "../../supabase/functions/_shared/storage.ts";
-import { recordUsage } from "../../supabase/functions/_shared/usage.ts";
+import { recordUsage, reservedCall } from "../../supabase/functions/_shared/usage.ts";
 
 export interface IngestDeps {
   sql: Sql;
@@ -72,32 +75,47 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
 
   const knownNames = book.book_type === "entertainment" ? findCharacterNames(extracted.text) : [];
   const usage: UsageCall[] = [];
+  // One reservation for the book's calls, a chapter's bound each.
+  const reservation = {
+    key: `ingest:${msg.msg_id}`,
+    userId: book.user_id,
+    model: content.model,
+    quantity: {
+      input_tokens: CONTENT_CALL_BOUND.chapter.input_tokens * structure.chapters.length,
+      output_tokens: CONTENT_CALL_BOUND.chapter.output_tokens * structure.chapters.length,
+    },
+  };
   const chapters: Record<string, unknown>[] = new Array(structure.chapters.length);
   let done = 0;
-  await mapWithConcurrency([...structure.chapters.entries()], 4, async ([i, chapter]) => {
-    const { result, usage: call } = await content.chapterContent(
-      book.book_type,
-      chapter.title,
-      chapter.content,
-      knownNames,
-    );
-    usage.push(call);
-    const words = wordCount(chapter.content);
-    chapters[i] = {
-      chapter_number: i + 1,
-      title: chapter.title.slice(0, 300),
-      part_title: chapter.partTitle,
-      content: chapter.content,
-      summary: result.summary,
-      word_count: words,
-      duration: readingMinutes(words),
-      ai_content: result.ai_content,
-    };
-    done++;
-    if (done % Math.max(1, Math.ceil(structure.chapters.length / 6)) === 0) {
-      await progress(30 + Math.floor((done / structure.chapters.length) * 60));
-    }
-  });
+  await reservedCall(
+    sql,
+    reservation,
+    () =>
+      mapWithConcurrency([...structure.chapters.entries()], 4, async ([i, chapter]) => {
+        const { result, usage: call } = await content.chapterContent(
+          book.book_type,
+          chapter.title,
+          chapter.content,
+          knownNames,
+        );
+        usage.push(call);
+        const words = wordCount(chapter.content);
+        chapters[i] = {
+          chapter_number: i + 1,
+          title: chapter.title.slice(0, 300),
+          part_title: chapter.partTitle,
+          content: chapter.content,
+          summary: result.summary,
+          word_count: words,
+          duration: readingMinutes(words),
+          ai_content: result.ai_content,
+        };
+        done++;
+        if (done % Math.max(1, Math.ceil(structure.chapters.length / 6)) === 0) {
+          await progress(30 + Math.floor((done / structure.chapters.length) * 60));
+        }
+      }),
+  );
 
   const structureData = {
     format: extracted.format,

@@ -42,7 +42,12 @@ export function audioStage(deps: StageDeps<"speech">): StepHandler {
       let model = "";
       let provider = "";
       for (const [i, item] of planned.entries()) {
-        const speech = await deps.providers.speech.speak(item.text, item.voice_id, item.speaker);
+        const speech = await deps.providers.speech.speak(
+          item.text,
+          item.voice_id,
+          item.speaker,
+          context.model,
+        );
         await Deno.writeFile(`${dir}/line-${i}.wav`, speech.wav);
         const stored = await deps.storage.put("media", `${folder}/line-${i}.wav`, speech.wav, "audio/wav");
         usage.push(...speech.usage);

@@ -3,7 +3,6 @@ import { withTempDir } from "../../supabase/functions/_shared/media.ts";
 import {
   mediaInput,
   mediaPath,
-  resolutionFor,
   type StageDeps,
   unitFolder,
 } from "../../supabase/functions/_shared/pipeline/deps.ts";
@@ -20,13 +19,13 @@ export function lipsyncStage(deps: StageDeps<"lipsync">): StepHandler {
     const clip = context.clip as Stored;
     const audio = context.audio as Stored;
     return await withTempDir(async (dir) => {
-      const [width, height] = resolutionFor(context.quality_tier);
       const synced = await deps.providers.lipsync.sync({
         clip: mediaInput(deps.storage, clip.storage_path, `${dir}/clip.mp4`),
         audio: mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
         outPath: `${dir}/synced.mp4`,
-        width,
-        height,
+        width: context.frame_width,
+        height: context.frame_height,
+        model: context.model,
       });
       const stored = synced.applied
         ? await deps.storage.put(

@@ -3,7 +3,6 @@ import { withTempDir } from "../../supabase/functions/_shared/media.ts";
 import {
   mediaInput,
   mediaPath,
-  resolutionFor,
   type StageDeps,
   unitFolder,
 } from "../../supabase/functions/_shared/pipeline/deps.ts";
@@ -24,7 +23,6 @@ export function videoStage(deps: StageDeps<"video">): StepHandler {
         `scene ${scene.scene_number} has no ${image ? "audio" : "image"} to make a clip from`,
       );
     }
-    const [width, height] = resolutionFor(context.quality_tier);
     return await withTempDir(async (dir) => {
       const started = performance.now();
       const clip = await deps.providers.video.animate({
@@ -32,8 +30,9 @@ export function videoStage(deps: StageDeps<"video">): StepHandler {
         audio: mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
         description: scene.visual_description,
         outPath: `${dir}/clip.mp4`,
-        width,
-        height,
+        width: context.frame_width,
+        height: context.frame_height,
+        model: context.model,
       });
       const stored = await deps.storage.put(
         "media",

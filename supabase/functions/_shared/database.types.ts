@@ -2245,14 +2245,37 @@ export type Database = {
     Functions: {
       "cancel_video_generation": { Args: { "generation_id": string }; Returns: string };
       "confirm_book_structure": { Args: { "book_id": string; "structure": Json }; Returns: number };
+      "estimate_video_generation": {
+        Args: {
+          "chapter_id": string;
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "script_style"?: Database["public"]["Enums"]["script_style"];
+        };
+        Returns: {
+          "expected_usd": number;
+          "max_generation_usd": number;
+          "note": string;
+          "period_budget_usd": number;
+          "period_spent_usd": number;
+          "scenes": number;
+          "speech_characters": number;
+          "video_seconds": number;
+          "within_ceilings": boolean;
+          "worst_case_usd": number;
+        }[];
+      };
       "generate_plot_overview": { Args: { "book_id": string }; Returns: number };
       "generation_ceilings": {
         Args: Record<PropertyKey, never>;
         Returns: {
+          "frame_height": number;
+          "frame_width": number;
+          "max_generation_usd": number;
           "max_period_usd": number;
           "max_scenes": number;
           "max_speech_characters": number;
           "max_video_seconds": number;
+          "models": Json;
           "quality_tier": Database["public"]["Enums"]["quality_tier"];
           "worst_case_usd": number;
         }[];

@@ -21,11 +21,14 @@ export function errorForStatus(provider: string, status: number, detail: string)
 
 /** SQLSTATE classes that no retry can fix: bad data, constraint and rule violations, broken SQL. */
 const PERMANENT_SQLSTATE_CLASSES = ["22", "23", "42", "P0"];
+/** Refusals no retry can change: the billing period's model budget is spent (LT010). */
+const PERMANENT_SQLSTATES = ["LT010"];
 
 export function isRetryable(error: unknown): boolean {
   if (error instanceof PermanentError) return false;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && PERMANENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return false;
+  if (typeof code === "string" && PERMANENT_SQLSTATES.includes(code)) return false;
   return true; // unknown errors (network, crashes, deadlocks) are retried until the attempt limit
 }
 

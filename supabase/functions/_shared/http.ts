@@ -35,6 +35,10 @@ export function errorResponse(error: unknown): Response {
   if ((error as { code?: unknown } | null)?.code === "LT008") {
     return json({ error: message, code: "rate_limited" }, 429);
   }
+  // The billing period's model budget is spent (private.reserve_cost): nothing more until the next.
+  if ((error as { code?: unknown } | null)?.code === "LT010") {
+    return json({ error: message, code: "budget_reached" }, 402);
+  }
   console.error(error);
   return json({ error: message, code: "internal_error" }, 500);
 }

@@ -1,8 +1,37 @@
-/** Usage of one piece of work, recorded through private.record_usage inside the caller's transaction. */
-import type { Sql } from "./db.ts";
+/**
+ * Paid work outside a video's units: its calls reserved before they are made (private.reserve_cost,
+ * refused past the user's period budget), and their usage recorded through private.record_usage
+ * inside the caller's transaction, which settles the reservation.
+ */
+import type { Json, Sql } from "./db.ts";
 import type { UsageCall } from "./pipeline/worker.ts";
 
-/** Sums calls per model and records one usage_logs row per model under `keyPrefix:model`. */
+/** The most a piece of work may use, priced at `model`: {input_tokens, output_tokens, images, characters, seconds}. */
+export interface Reservation {
+  key: string;
+  userId: string;
+  model: string;
+  quantity: Record<string, number>;
+}
+
+/** Runs `call` once its cost is reserved; a call that fails releases the reservation (nothing was billed). */
+export async function reservedCall<T>(
+  sql: Sql,
+  reservation: Reservation,
+  call: () => Promise<T>,
+): Promise<T> {
+  const { key, userId, model, quantity } = reservation;
+  await sql`select private.reserve_cost(${key}, ${userId}, ${model}, ${sql.json(quantity as Json)})`;
+  try {
+    return await call();
+  } catch (error) {
+    await sql`select private.release_cost(${key})`;
+    throw error;
+  }
+}
+
+/** Sums calls per model and records one usage_logs row per model under `keyPrefix:model`; the
+ * reservation keyed `keyPrefix` is settled. */
 export async function recordUsage(
   tx: Sql,
   userId: string,
@@ -25,4 +54,5 @@ export async function recordUsage(
       Math.round(durationMs)
     })`;
   }
+  await tx`select private.settle_cost(${keyPrefix})`;
 }

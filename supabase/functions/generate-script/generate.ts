@@ -6,7 +6,7 @@ import { asUser, type Json, type Sql } from "../_shared/db.ts";
 import { HttpError, uuidField } from "../_shared/http.ts";
 import type { ScriptProvider } from "../_shared/providers/types.ts";
 import type { CharacterContext, PlotContext, ScriptStyle } from "../_shared/providers/text/script_rules.ts";
-import { recordUsage } from "../_shared/usage.ts";
+import { recordUsage, reservedCall } from "../_shared/usage.ts";
 
 const STYLES: ScriptStyle[] = ["cinematic", "narration", "educational"];
 
@@ -54,21 +54,29 @@ export async function generateScript(
     throw new HttpError(422, "the chapter has no text to script", "empty_chapter");
   }
 
-  const { script, model, usage } = await provider.generateScript({
-    chapterTitle: chapter.title,
-    chapterNumber: chapter.chapter_number,
-    content: chapter.content,
-    style,
-    plot,
-    characters,
-  });
+  // The user's quality's text model, its call bounded and reserved before it is made.
+  const key = `script:${crypto.randomUUID()}`;
+  const [{ quality_model, bound }] = await sql<{ quality_model: string; bound: Record<string, number> }[]>`
+    select private.user_model(${userId}, 'text') as quality_model,
+      private.script_call_bound(${chapter.content.length}) as bound`;
+  const reservation = { key, userId, model: quality_model, quantity: bound };
+  const { script, model, usage } = await reservedCall(sql, reservation, () =>
+    provider.generateScript({
+      chapterTitle: chapter.title,
+      chapterNumber: chapter.chapter_number,
+      content: chapter.content,
+      style,
+      plot,
+      characters,
+      model: quality_model,
+    }));
   const scriptId = await sql.begin(async (tx) => {
     const [{ id }] = await tx<{ id: string }[]>`
       select private.save_generated_script(${userId}, ${chapter.id}, ${style},
         ${sql.json({ ...script, model } as unknown as Json)}, ${
       sql.json({ source: "generate-script" })
     }) as id`;
-    await recordUsage(tx as unknown as Sql, userId, `script:${id}`, usage, performance.now() - started);
+    await recordUsage(tx as unknown as Sql, userId, key, usage, performance.now() - started);
     return id;
   });
   return {

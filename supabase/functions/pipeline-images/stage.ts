@@ -1,5 +1,5 @@
 /** Images stage: a card per scene and a portrait per main character, stored under the user's folder. */
-import { mediaPath, resolutionFor, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import { mediaPath, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
 import type { StepHandler } from "../_shared/pipeline/worker.ts";
 
 interface SceneRow {
@@ -20,7 +20,7 @@ export function imagesStage(deps: StageDeps<"image">): StepHandler {
   return async (context) => {
     const scene = context.scene as SceneRow | undefined;
     const character = context.character as CharacterInfo | undefined;
-    const [width, height] = resolutionFor(context.quality_tier);
+    const { frame_width: width, frame_height: height, model } = context;
     const request = scene
       ? {
         title: `Scene ${scene.scene_number}: ${scene.location}`,
@@ -28,6 +28,7 @@ export function imagesStage(deps: StageDeps<"image">): StepHandler {
         mood: scene.time_of_day,
         width,
         height,
+        model,
       }
       : {
         title: character!.name,
@@ -36,6 +37,7 @@ export function imagesStage(deps: StageDeps<"image">): StepHandler {
         mood: "portrait",
         width,
         height,
+        model,
       };
     const started = performance.now();
     const image = await deps.providers.image.render(request);

@@ -21,6 +21,8 @@ export function scriptStage(deps: StageDeps<"script">): StepHandler {
       plot,
       characters,
       bookText: book_text,
+      limits: context.limits,
+      model: context.model,
     });
     return {
       outputs: { ...script, model, provider: model.startsWith("offline") ? "offline" : "openai" },

@@ -8,8 +8,8 @@ import {
   retryOrFail,
   wakeChannelOf,
 } from "../_shared/queue.ts";
-import type { ContentProviders } from "../_shared/providers/content.ts";
-import { recordUsage } from "../_shared/usage.ts";
+import { CONTENT_CALL_BOUND, type ContentProviders } from "../_shared/providers/content.ts";
+import { recordUsage, reservedCall } from "../_shared/usage.ts";
 
 /** Characters of a book's text a plot is made from (about 65,000 words). */
 export const PLOT_INPUT_CHARS = 400_000;
@@ -36,12 +36,19 @@ export async function generatePlot(
           from public.chapters where book_id = ${book.id}) c
     where before < ${PLOT_INPUT_CHARS}::bigint
     order by chapter_number`;
-  const { overview, characters, usage } = await content.plot({
-    title: book.title,
-    genre: book.genre,
-    bookType: book.book_type,
-    chapters: [...chapters],
-  });
+  const reservation = {
+    key: `plot:${msg.msg_id}`,
+    userId: book.user_id,
+    model: content.model,
+    quantity: CONTENT_CALL_BOUND.plot,
+  };
+  const { overview, characters, usage } = await reservedCall(sql, reservation, () =>
+    content.plot({
+      title: book.title,
+      genre: book.genre,
+      bookType: book.book_type,
+      chapters: [...chapters],
+    }));
   await sql.begin(async (tx) => {
     await recordUsage(
       tx as unknown as Sql,

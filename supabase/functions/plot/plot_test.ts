@@ -1,7 +1,9 @@
 /** Plot overviews through the plot queue, user edits across versions, and plot-aware scripts. */
 import assert from "node:assert/strict";
 import { offlineContent } from "../_shared/providers/content.ts";
+import { errorResponse } from "../_shared/http.ts";
 import { offlineScript } from "../_shared/providers/offline.ts";
+import type { ScriptProvider } from "../_shared/providers/types.ts";
 import {
   asUser,
   createTestBook,
@@ -136,6 +138,52 @@ Deno.test("plot overviews, characters with archetypes, versions that keep user e
     } finally {
       await deleteTestUser(sql, owner);
       await deleteTestUser(sql, other);
+    }
+  });
+});
+
+Deno.test("paid work outside a video is reserved first: settled by its usage, refused past the period's budget", async () => {
+  await withSql(async (sql) => {
+    const owner = await createTestUser(sql, "reserve-owner");
+    try {
+      const { chapterIds } = await createTestBook(sql, owner, [{
+        title: "Arrival",
+        content: SAMPLE_CHAPTER,
+      }]);
+      let calls = 0;
+      const counted: ScriptProvider = {
+        generateScript: (input) => {
+          calls++;
+          return offlineScript.generateScript(input);
+        },
+      };
+      await generateScript(sql, counted, owner, { chapter_id: chapterIds[0] });
+      const reservations = await sql`
+        select r.model, r.status, (select count(*)::int from public.usage_logs l
+          where l.idempotency_key like r.key || ':%') as logged
+        from private.cost_reservations r where r.user_id = ${owner}`;
+      assert.deepEqual(reservations.map((r) => ({ ...r })), [{
+        model: "gpt-4o-mini",
+        status: "settled",
+        logged: 1,
+      }]);
+
+      // The rest of the free period's $2 is spent: the next script is refused before its call.
+      await sql`select private.record_usage(${owner}, null, 'eleven_multilingual_v2', 'plot', 'reserve-owner', 0, 0, 6666)`;
+      await assert.rejects(
+        generateScript(sql, counted, owner, { chapter_id: chapterIds[0] }),
+        (e: { code?: string; message?: string }) =>
+          e.code === "LT010" &&
+          /would pass the free tier's budget of \$2\.00 with a gpt-4o-mini call/.test(e.message ?? ""),
+      );
+      assert.equal(calls, 1, "the refused script was never asked for");
+      const answer = errorResponse(
+        await generateScript(sql, counted, owner, { chapter_id: chapterIds[0] }).catch((e) => e),
+      );
+      assert.equal(answer.status, 402);
+      assert.equal((await answer.json()).code, "budget_reached");
+    } finally {
+      await deleteTestUser(sql, owner);
     }
   });
 });

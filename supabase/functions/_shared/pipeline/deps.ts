@@ -33,19 +33,6 @@ export function unitFolder(unit: string): string {
   return unit.replace(":", "-").toLowerCase().replace(/[^a-z0-9-]+/g, "_");
 }
 
-/** Frame size per quality tier, as `subscription_tiers()` promises (4k is made at 1080p offline). */
-const RESOLUTIONS: Record<string, [number, number]> = {
-  free: [854, 480],
-  basic: [1280, 720],
-  standard: [1920, 1080],
-  premium: [1920, 1080],
-  professional: [1920, 1080],
-};
-
-export function resolutionFor(qualityTier: string): [number, number] {
-  return RESOLUTIONS[qualityTier] ?? RESOLUTIONS.free;
-}
-
 /** Writes a stored object to a local file, for tools that need a path. */
 export async function download(storage: Storage, path: string, file: string): Promise<string> {
   await Deno.writeFile(file, await storage.get("media", path));

@@ -37,6 +37,15 @@ export interface StepContext {
   script_style: "cinematic" | "narration" | "educational";
   quality_tier: "free" | "basic" | "standard" | "premium" | "professional";
   subscription_tier: string;
+  /** The unit's attempt: its cost reservation is settled under it. */
+  unit_attempt: number;
+  /** The model the quality calls for this step (private.quality_models); its cost is reserved. */
+  model: string;
+  /** The quality's frame size. */
+  frame_width: number;
+  frame_height: number;
+  /** What the quality allows one script (private.tier_ceilings). */
+  limits: { scenes: number; speech_characters: number; video_seconds: number };
   [key: string]: unknown;
 }
 
@@ -134,7 +143,7 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
       select private.complete_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit},
                                    ${sql.json(result.outputs as Json)}, ${
       sql.json(result.usage as unknown as Json)
-    }, ${context.user_id}) as outcome`;
+    }, ${context.user_id}, ${context.unit_attempt}) as outcome`;
     return outcome === "stale" ? "stale" : "completed";
   };
   return await consumeQueue<StepMessage>(sql, {

@@ -18,6 +18,8 @@ import {
 import { wordCount } from "./text/text_utils.ts";
 
 export interface ContentProviders {
+  /** The text model chapter content and plots are written with. */
+  model: string;
   embedder: EmbeddingProvider;
   chapterContent(
     bookType: "learning" | "entertainment",
@@ -30,7 +32,14 @@ export interface ContentProviders {
 
 const tokens = (text: string) => Math.ceil(wordCount(text) * 1.3);
 
+/** The most one call may use, reserved before it is made: the prompt's excerpt and the answer's limit. */
+export const CONTENT_CALL_BOUND = {
+  chapter: { input_tokens: 8_500, output_tokens: 4_000 },
+  plot: { input_tokens: 17_000, output_tokens: 8_000 },
+};
+
 export const offlineContent: ContentProviders = {
+  model: MODELS.offlineText,
   embedder: offlineEmbedder,
   chapterContent(bookType, title, content, knownNames) {
     const result = chapterContentByRules(bookType, title, content, knownNames);
@@ -119,6 +128,7 @@ export function hostedContent(
   model: string = MODELS.openaiText,
 ): ContentProviders {
   return {
+    model,
     embedder,
     async chapterContent(bookType, title, content) {
       const learning = bookType === "learning";
@@ -131,6 +141,7 @@ export function hostedContent(
         `Chapter "${title}":\n\n${excerpt(content, 6000)}`,
         learning ? "learning_content" : "entertainment_content",
         learning ? LEARNING_SCHEMA : ENTERTAINMENT_SCHEMA,
+        CONTENT_CALL_BOUND.chapter.output_tokens,
       );
       const { summary, ...rest } = value;
       return {
@@ -159,6 +170,7 @@ export function hostedContent(
         `Book "${input.title}":\n\n${excerpt(text, 12000)}`,
         "plot_overview",
         PLOT_SCHEMA,
+        CONTENT_CALL_BOUND.plot.output_tokens,
       );
       const { characters, ...overview } = value;
       return {

@@ -6,6 +6,7 @@
 import { type Config, ConfigError } from "../env.ts";
 import { hostedScript } from "./hosted_script.ts";
 import { modelslabClient, modelslabImage } from "./modelslab.ts";
+import { isOfflineModel } from "./models.ts";
 import { offlineScript } from "./offline_script.ts";
 import { type Fetch, textClient } from "./openai.ts";
 import type { ImageProvider, ScriptProvider } from "./types.ts";
@@ -17,7 +18,12 @@ type KeyConfig =
 /** OpenAI or OpenRouter where a key is set, the offline rules otherwise. */
 export function scriptProvider(cfg: KeyConfig, fetchFn: Fetch = fetch): ScriptProvider {
   const text = textClient(cfg, fetchFn);
-  return text ? hostedScript(text.client, text.model) : offlineScript;
+  if (!text) return offlineScript;
+  const hosted = hostedScript(text.client, text.model, text.modelId);
+  // A quality whose ladder names the offline rules gets them, keys or not.
+  return {
+    generateScript: (input) => (isOfflineModel(input.model) ? offlineScript : hosted).generateScript(input),
+  };
 }
 
 /** ModelsLab; without its key, a configuration error (the offline renderer runs in the worker service). */

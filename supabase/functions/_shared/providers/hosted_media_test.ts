@@ -302,3 +302,54 @@ Deno.test("provider selection: offline without keys, hosted with them, ModelsLab
   assert.notEqual(hosted.script, offlineProviders.script);
   assert.equal(hosted.merge, offlineProviders.merge);
 });
+
+Deno.test("the ladder's model decides per call: an offline rung runs offline whatever the keys, a hosted one is called by name", async () => {
+  const pcm = new Uint8Array(22050 * 2);
+  const { fetchFn, requests } = scripted([
+    ["https://api.elevenlabs.io/v1/text-to-speech/", { bytes: pcm }],
+    ["https://openrouter.ai/api/v1/chat/completions", { json: recorded("openai_chat_script") }],
+  ]);
+  const providers = selectProviders(
+    { storageBackend: "local", elevenlabsApiKey: "e", openrouterApiKey: "o" },
+    fetchFn,
+  );
+  const free = await providers.speech.speak("Hello there.", null, "Tom", "espeak-ng");
+  assert.equal(free.provider, "offline", "a free video speaks offline even with an ElevenLabs key");
+  assert.equal(requests.length, 0);
+  const basic = await providers.speech.speak("Hello there.", null, "Tom", "eleven_flash_v2_5");
+  assert.equal(
+    requests[0].body?.model_id,
+    "eleven_flash_v2_5",
+    "a basic video asks ElevenLabs for its fast model",
+  );
+  assert.deepEqual(basic.usage.map((u) => [u.model, u.units]), [["eleven_flash_v2_5", 12]]);
+
+  const { usage } = await providers.script.generateScript({
+    chapterTitle: "The Storm",
+    chapterNumber: 3,
+    content: "Tom said the storm would come. Mara lit the lamp.",
+    style: "cinematic",
+    model: "gpt-4o",
+    limits: { scenes: 1, speech_characters: 30, video_seconds: 10 },
+  });
+  assert.equal(
+    requests[1].body?.model,
+    "openai/gpt-4o",
+    "OpenRouter is asked for the premium rung's model by its id",
+  );
+  assert.equal(requests[1].body?.max_tokens, 16_000, "the answer is bounded before the call is made");
+  assert.match(
+    String((requests[1].body?.messages as { content: string }[])[0].content),
+    /Write one scene in/,
+  );
+  assert.equal(usage[0].model, "openai/gpt-4o");
+  const offline = await providers.script.generateScript({
+    chapterTitle: "The Storm",
+    chapterNumber: 3,
+    content: "Tom said the storm would come. Mara lit the lamp.",
+    style: "cinematic",
+    model: "offline-rules-v1",
+  });
+  assert.equal(offline.model, "offline-rules-v1", "an offline text rung is not sent anywhere");
+  assert.equal(requests.length, 2);
+});

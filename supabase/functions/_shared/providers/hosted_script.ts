@@ -38,9 +38,16 @@ const STYLE_BRIEF = {
   educational: "an educational video: segments that explain the chapter's ideas, with examples from the text",
 };
 
-export function hostedScript(client: OpenAIClient, model: string): ScriptProvider {
+/** `modelId` turns the requested model (the quality's) into the provider's id; `defaultModel` when none is asked. */
+export function hostedScript(
+  client: OpenAIClient,
+  defaultModel: string,
+  modelId: (requested?: string) => string = (requested) => requested ?? defaultModel,
+): ScriptProvider {
   return {
     async generateScript(input) {
+      const model = modelId(input.model);
+      const most = Math.min(8, input.limits?.scenes ?? 8);
       const cast = input.characters?.length
         ? `\nKnown characters: ${
           input.characters.map((c) => `${c.name} (${c.role ?? "character"})`).join(", ")
@@ -51,7 +58,9 @@ export function hostedScript(client: OpenAIClient, model: string): ScriptProvide
         { scenes: Omit<GeneratedScene, "scene_number">[] }
       >(
         model,
-        `You adapt book chapters into ${STYLE_BRIEF[input.style]}. Write 2 to 8 scenes in story order. ` +
+        `You adapt book chapters into ${STYLE_BRIEF[input.style]}. ${
+          most > 1 ? `Write 2 to ${most} scenes` : "Write one scene"
+        } in story order. ` +
           "Use only people and places the chapter names; dialogue lines are quoted or closely paraphrased from it. " +
           "estimated_duration_seconds is the time to perform the scene aloud." + cast + plot,
         `Chapter ${input.chapterNumber}, "${input.chapterTitle}":\n\n${input.content.slice(0, 48_000)}`,
@@ -59,11 +68,14 @@ export function hostedScript(client: OpenAIClient, model: string): ScriptProvide
         SCENES_SCHEMA,
       );
       if (!value.scenes?.length) throw new PermanentError(`${model} wrote no scenes for the chapter`);
-      const scenes: GeneratedScene[] = boundScenes(value.scenes.map((scene, i) => ({
-        ...scene,
-        scene_number: i + 1,
-        estimated_duration_seconds: Math.max(1, Math.round(scene.estimated_duration_seconds)),
-      })));
+      const scenes: GeneratedScene[] = boundScenes(
+        value.scenes.map((scene, i) => ({
+          ...scene,
+          scene_number: i + 1,
+          estimated_duration_seconds: Math.max(1, Math.round(scene.estimated_duration_seconds)),
+        })),
+        input.limits,
+      );
       const title = `Chapter ${input.chapterNumber}: ${input.chapterTitle}`;
       return {
         script: {

@@ -46,11 +46,14 @@ export class OpenAIClient {
     user: string,
     schemaName: string,
     schema: Record<string, unknown>,
+    /** The most the answer may use: a paid call is bounded before it is made. */
+    maxTokens = 16_000,
   ): Promise<ChatJsonResult<T>> {
     const body = await this.post("/chat/completions", {
       model,
       messages: [{ role: "system", content: system }, { role: "user", content: user }],
       response_format: { type: "json_schema", json_schema: { name: schemaName, strict: true, schema } },
+      max_tokens: maxTokens,
     });
     const choice = (body.choices as {
       message: { content: string | null; refusal?: string | null };
@@ -101,16 +104,26 @@ export class OpenAIClient {
   }
 }
 
-/** The hosted text model the keys allow: OpenAI first, then OpenRouter (same model); none offline. */
+export interface TextClient {
+  client: OpenAIClient;
+  /** The model called when none is asked for. */
+  model: string;
+  provider: "openai" | "openrouter";
+  /** This provider's id of an OpenAI model (OpenRouter prefixes it with "openai/"). */
+  modelId(requested?: string): string;
+}
+
+/** The hosted text model the keys allow: OpenAI first, then OpenRouter (same models); none offline. */
 export function textClient(
   cfg: Pick<Config, "openaiApiKey" | "openrouterApiKey"> & Partial<Pick<Config, "providerBaseUrls">>,
   fetchFn: Fetch = fetch,
-): { client: OpenAIClient; model: string; provider: "openai" | "openrouter" } | null {
+): TextClient | null {
   if (cfg.openaiApiKey) {
     return {
       client: new OpenAIClient(cfg.openaiApiKey, cfg.providerBaseUrls?.openai, fetchFn),
       model: MODELS.openaiText,
       provider: "openai",
+      modelId: (requested) => requested?.replace(/^openai\//, "") ?? MODELS.openaiText,
     };
   }
   if (cfg.openrouterApiKey) {
@@ -123,6 +136,8 @@ export function textClient(
       ),
       model: MODELS.openrouterText,
       provider: "openrouter",
+      modelId: (requested) =>
+        requested ? `openai/${requested.replace(/^openai\//, "")}` : MODELS.openrouterText,
     };
   }
   return null;

@@ -6,7 +6,9 @@ export interface ScriptProvider {
   generateScript(input: ScriptInput): Promise<{ script: GeneratedScript; model: string; usage: UsageCall[] }>;
 }
 
+/** Requests may name the model to call (the generation's quality's); a provider serving one model ignores it. */
 export interface ImageRequest {
+  model?: string;
   title: string;
   caption: string;
   mood: string;
@@ -22,7 +24,7 @@ export interface ImageProvider {
 
 export interface SpeechProvider {
   /** WAV audio of `text` in `voice`; chooses a voice from `speakerKey` when none is given. */
-  speak(text: string, voice: string | null, speakerKey: string): Promise<
+  speak(text: string, voice: string | null, speakerKey: string, model?: string): Promise<
     {
       wav: Uint8Array;
       durationMs: number;
@@ -42,6 +44,7 @@ export interface MediaInput {
 }
 
 export interface ClipRequest {
+  model?: string;
   image: MediaInput;
   audio: MediaInput;
   /** What the scene shows, for providers that animate from a prompt. */
@@ -52,6 +55,7 @@ export interface ClipRequest {
 }
 
 export interface LipsyncRequest {
+  model?: string;
   clip: MediaInput;
   audio: MediaInput;
   outPath: string;

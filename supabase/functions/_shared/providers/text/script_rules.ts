@@ -48,6 +48,16 @@ export interface ScriptInput {
   characters?: CharacterContext[];
   /** Text of the whole book (or a large part), so a chapter that names someone once still knows them. */
   bookText?: string;
+  /** What the video's quality allows (private.tier_ceilings): the script is written within it. */
+  limits?: ScriptBudget;
+  /** The text model to call (the quality's); the offline rules have one. */
+  model?: string;
+}
+
+export interface ScriptBudget {
+  scenes: number;
+  speech_characters: number;
+  video_seconds: number;
 }
 
 export interface GeneratedScript {
@@ -334,10 +344,12 @@ function clip(text: string, max: number): string {
   return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2))}…`;
 }
 
-/** Scenes within SCRIPT_LIMITS: at most 60, texts and dialogue clipped, durations capped. */
-export function boundScenes(scenes: GeneratedScene[]): GeneratedScene[] {
+/** Scenes within SCRIPT_LIMITS: at most 60, texts and dialogue clipped, durations capped; and within
+ * `budget` when given: its scenes, its characters of speech (every spoken text shortened in proportion)
+ * and its seconds (every scene's duration likewise). */
+export function boundScenes(scenes: GeneratedScene[], budget?: ScriptBudget): GeneratedScene[] {
   const L = SCRIPT_LIMITS;
-  return scenes.slice(0, L.scenes).map((scene, i) => ({
+  const bounded = scenes.slice(0, Math.min(L.scenes, budget?.scenes ?? L.scenes)).map((scene, i) => ({
     ...scene,
     scene_number: i + 1,
     visual_description: clip(scene.visual_description, L.textChars),
@@ -348,12 +360,31 @@ export function boundScenes(scenes: GeneratedScene[]): GeneratedScene[] {
     })),
     estimated_duration_seconds: Math.min(scene.estimated_duration_seconds, L.sceneSeconds),
   }));
+  if (!budget) return bounded;
+  const spoken = bounded.reduce(
+    (n, s) => n + s.narration.length + s.dialogue.reduce((m, d) => m + d.line.length, 0),
+    0,
+  );
+  const textShare = Math.min(1, budget.speech_characters / Math.max(spoken, 1));
+  const seconds = bounded.reduce((n, s) => n + s.estimated_duration_seconds, 0);
+  const timeShare = Math.min(1, budget.video_seconds / Math.max(seconds, 1));
+  if (textShare === 1 && timeShare === 1) return bounded;
+  const shorten = (text: string) => {
+    const max = Math.floor(text.length * textShare);
+    return max < 2 ? "" : clip(text, max);
+  };
+  return bounded.map((scene) => ({
+    ...scene,
+    narration: shorten(scene.narration),
+    dialogue: scene.dialogue.map((d) => ({ ...d, line: shorten(d.line) })).filter((d) => d.line),
+    estimated_duration_seconds: Math.max(1, Math.floor(scene.estimated_duration_seconds * timeShare)),
+  }));
 }
 
-function groupIntoScenes(paragraphs: string[], maxWords = 90): string[][] {
+function groupIntoScenes(paragraphs: string[], maxScenes: number, maxWords = 90): string[][] {
   // A long chapter gets longer scenes rather than more than the limit allows.
   // (A group holds up to 1.5 times maxWords, so about total / (1.5 * maxWords) groups.)
-  maxWords = Math.max(maxWords, Math.ceil(wordCount(paragraphs.join(" ")) / (SCRIPT_LIMITS.scenes * 4 / 3)));
+  maxWords = Math.max(maxWords, Math.ceil(wordCount(paragraphs.join(" ")) / (maxScenes * 4 / 3)));
   const groups: string[][] = [];
   let current: string[] = [];
   let words = 0;
@@ -386,37 +417,39 @@ export function generateScriptByRules(input: ScriptInput): GeneratedScript {
   let time: TimeOfDay = "unspecified";
 
   const scenes: GeneratedScene[] = boundScenes(
-    groupIntoScenes(paragraphs).map((group, i) => {
-      const text = group.join(" ");
-      location = detectLocation(text) ?? location;
-      time = detectTime(group[0]) ?? detectTime(text) ?? time;
-      const dialogue = group.flatMap((p) => extractDialogue(p, speakers));
-      const narrativeSentences = sentences(stripQuotes(text)).filter((s) => wordCount(s) >= 3);
-      const present = names.filter((n) => text.includes(n) || dialogue.some((d) => d.speaker === n));
-      const narration = input.style === "cinematic"
-        ? narrativeSentences.slice(0, 2).join(" ")
-        : narrativeSentences.join(" ");
-      const spoken = wordCount(narration) + dialogue.reduce((n, d) => n + wordCount(d.line), 0);
-      const ambience = AMBIENCE.filter(([p]) => p.test(text)).map(([, a]) => a);
-      return {
-        scene_number: i + 1,
-        location,
-        time_of_day: time,
-        characters: present,
-        key_actions: narrativeSentences.slice(0, 3),
-        visual_description: `${location}, ${time === "unspecified" ? "time unknown" : time}. ${
-          narrativeSentences[0] ?? text.slice(0, 160)
-        }`,
-        audio_requirements: [
-          narration ? "narrator voice" : null,
-          dialogue.length ? `dialogue: ${[...new Set(dialogue.map((d) => d.speaker))].join(", ")}` : null,
-          ambience.length ? `ambience: ${ambience.join(", ")}` : null,
-        ].filter(Boolean).join("; "),
-        narration,
-        dialogue,
-        estimated_duration_seconds: Math.max(2, Math.round((spoken / WORDS_PER_SECOND) * 10) / 10),
-      };
-    }),
+    groupIntoScenes(paragraphs, Math.min(SCRIPT_LIMITS.scenes, input.limits?.scenes ?? SCRIPT_LIMITS.scenes))
+      .map((group, i) => {
+        const text = group.join(" ");
+        location = detectLocation(text) ?? location;
+        time = detectTime(group[0]) ?? detectTime(text) ?? time;
+        const dialogue = group.flatMap((p) => extractDialogue(p, speakers));
+        const narrativeSentences = sentences(stripQuotes(text)).filter((s) => wordCount(s) >= 3);
+        const present = names.filter((n) => text.includes(n) || dialogue.some((d) => d.speaker === n));
+        const narration = input.style === "cinematic"
+          ? narrativeSentences.slice(0, 2).join(" ")
+          : narrativeSentences.join(" ");
+        const spoken = wordCount(narration) + dialogue.reduce((n, d) => n + wordCount(d.line), 0);
+        const ambience = AMBIENCE.filter(([p]) => p.test(text)).map(([, a]) => a);
+        return {
+          scene_number: i + 1,
+          location,
+          time_of_day: time,
+          characters: present,
+          key_actions: narrativeSentences.slice(0, 3),
+          visual_description: `${location}, ${time === "unspecified" ? "time unknown" : time}. ${
+            narrativeSentences[0] ?? text.slice(0, 160)
+          }`,
+          audio_requirements: [
+            narration ? "narrator voice" : null,
+            dialogue.length ? `dialogue: ${[...new Set(dialogue.map((d) => d.speaker))].join(", ")}` : null,
+            ambience.length ? `ambience: ${ambience.join(", ")}` : null,
+          ].filter(Boolean).join("; "),
+          narration,
+          dialogue,
+          estimated_duration_seconds: Math.max(2, Math.round((spoken / WORDS_PER_SECOND) * 10) / 10),
+        };
+      }),
+    input.limits,
   );
 
   const title = `Chapter ${input.chapterNumber}: ${input.chapterTitle}`;

@@ -124,3 +124,30 @@ Later still, Walter and Catherine walked home on Monday evening, thanking God. S
   const names = findCharacterNames(text);
   assert.deepEqual(names.sort(), ["Catherine", "Walter"]);
 });
+
+Deno.test("a script is written within its quality's budget: scenes, characters of speech and seconds", () => {
+  const paragraph =
+    'Mara walked along the harbour wall and said "The boats are late tonight, Tom." He nodded. ';
+  const long = Array.from({ length: 400 }, (_, i) => `${paragraph.repeat(3)}It was hour ${i}.`).join("\n\n");
+  const free = { scenes: 8, speech_characters: 2000, video_seconds: 150 };
+  for (const style of ["cinematic", "narration"] as const) {
+    const script = generateScriptByRules({
+      chapterTitle: "Long",
+      chapterNumber: 1,
+      content: long,
+      style,
+      limits: free,
+    });
+    const spoken = script.scenes.reduce(
+      (n, s) => n + s.narration.length + s.dialogue.reduce((m, d) => m + d.line.length, 0),
+      0,
+    );
+    const seconds = script.scenes.reduce((n, s) => n + s.estimated_duration_seconds, 0);
+    assert.ok(
+      script.scenes.length <= 8 && script.scenes.length >= 4,
+      `${script.scenes.length} scenes (${style})`,
+    );
+    assert.ok(spoken <= 2000 && spoken > 1000, `${spoken} characters of speech (${style})`);
+    assert.ok(seconds <= 150, `${seconds} seconds (${style})`);
+  }
+});
