@@ -184,7 +184,6 @@ as $$
       '\s+', ' ', 'g')), 'UTF8')), 'hex')
 $$;
 revoke all on function private.text_fingerprint(text) from public, anon, authenticated;
-grant execute on function private.text_fingerprint(text) to service_role;
 
 -- A book becoming ready takes the fingerprint of its chapters' text, whoever sets the status.
 create or replace function private.take_book_content_hash()

@@ -357,7 +357,7 @@ create policy "owners read their quiz attempts" on public.quiz_attempts
   for select to authenticated using (user_id = (select auth.uid()));
 
 -- A quiz's answers and explanations, kept out of chapters.ai_content (which the chapter's owner
--- reads): the owner sees them in the reply to an attempt, once the attempt that can earn XP is made.
+-- reads): the owner sees them only in the replies to attempts, when the one that can earn XP is made.
 create table private.quiz_answer_keys (
   chapter_id uuid primary key,
   -- Fingerprint of the chapter text the quiz was written from: quiz XP counts once per user and text.
