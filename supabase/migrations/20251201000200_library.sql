@@ -27,6 +27,9 @@ create table public.books (
   estimated_duration_minutes integer,
   progress_percentage smallint not null default 0,
   metadata jsonb not null default '{}',
+  -- Fingerprint of the book's text as processed (private.text_fingerprint of its chapters), taken when
+  -- it becomes ready: the same text uploaded again is the same book to rewards.
+  content_hash text,
   processing_started_at timestamptz,
   processing_completed_at timestamptz,
   created_at timestamptz not null default now(),
@@ -167,6 +170,40 @@ create trigger chapter_embeddings_set_updated_at before update on public.chapter
 create trigger chapter_passages_set_updated_at before update on public.chapter_passages
   for each row execute function private.set_updated_at();
 
+-- SHA-256 (hex) of a text with case, Unicode composition and runs of white space evened out, so
+-- that the same words extracted twice give the same fingerprint.
+create or replace function private.text_fingerprint(body text)
+returns text
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+  select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+    pg_catalog.btrim(pg_catalog.regexp_replace(pg_catalog.lower(pg_catalog.normalize(coalesce(body, ''), 'NFC')),
+      '\s+', ' ', 'g')), 'UTF8')), 'hex')
+$$;
+revoke all on function private.text_fingerprint(text) from public, anon, authenticated;
+
+-- A book becoming ready takes the fingerprint of its chapters' text, whoever sets the status.
+create or replace function private.take_book_content_hash()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  select private.text_fingerprint(pg_catalog.string_agg(c.content, ' ' order by c.chapter_number))
+  into new.content_hash
+  from public.chapters c where c.book_id = new.id;
+  return new;
+end;
+$$;
+revoke all on function private.take_book_content_hash() from public, anon, authenticated;
+create trigger books_take_content_hash before update of status on public.books
+  for each row when (new.status = 'ready' and old.status is distinct from 'ready')
+  execute function private.take_book_content_hash();
+
 -- The owner of a chapter's vector always comes from the chapter's book, whoever writes the row.
 create or replace function private.set_embedding_owner()
 returns trigger
@@ -244,7 +281,7 @@ grant update (title, author, description, book_type, genre, language, cover_url,
   on public.books to authenticated;
 revoke insert, update, delete on public.book_structure from anon, authenticated;
 -- Owners write a chapter's text; what is derived from it (summary, counts, learning content with its
--- quiz and answers) is the ingest worker's.
+-- quiz) is the ingest worker's. A quiz's answers are kept apart from it (rewards: quiz_answer_keys).
 revoke insert, update on public.chapters from anon, authenticated;
 grant insert (id, book_id, chapter_number, title, part_title, content) on public.chapters to authenticated;
 grant update (chapter_number, title, part_title, content) on public.chapters to authenticated;

@@ -151,12 +151,14 @@ alter table private.xp_rules enable row level security;
 insert into private.xp_rules (event_kind, xp, description) values
   ('book_ready', 50, 'a book was processed into chapters'),
   ('video_completed', 100, 'a video generation completed'),
-  ('quiz_passed', 30, 'a chapter quiz was passed (60% or more) for the first time'),
-  ('quiz_perfect', 20, 'a chapter quiz was answered without a mistake for the first time'),
+  ('quiz_attempted', 0, 'a quiz of a chapter text was attempted for the first time (only that attempt earns quiz XP)'),
+  ('quiz_passed', 30, 'the first attempt at a quiz of a chapter text passed (60% or more)'),
+  ('quiz_perfect', 20, 'the first attempt at a quiz of a chapter text had no mistake'),
   ('invoice_paid', 0, 'an invoice was paid (counts towards total_spent_usd)');
 
--- Every event that counted, once: its key (the book, the generation, the chapter quiz, the invoice)
--- makes a replay, a retry or a resubmission count nothing twice.
+-- Every event that counted, once: its key is what was achieved (the book's text, the generation, the
+-- text a quiz was written from, the invoice), so a replay, a retry, a resubmission or the same book
+-- deleted and uploaded again counts nothing twice. Deleting a book leaves its events here.
 create table private.progress_events (
   id bigint generated always as identity primary key,
   user_id uuid not null references public.profiles (id) on delete cascade,
@@ -305,7 +307,8 @@ begin
 end;
 $$;
 
--- Events from the tables where they happen: the trigger's argument names the kind of event.
+-- Events from the tables where they happen: the trigger's arguments name the kind of event and the
+-- column whose value keys it.
 create or replace function private.progress_from_row()
 returns trigger
 language plpgsql
@@ -313,17 +316,19 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform private.record_progress_event(new.user_id, tg_argv[0], new.id::text, 0,
+  perform private.record_progress_event(new.user_id, tg_argv[0], pg_catalog.to_jsonb(new) ->> tg_argv[1], 0,
     pg_catalog.jsonb_build_object('table', tg_table_name, 'id', new.id));
   return null;
 end;
 $$;
+-- A book by its text (books_take_content_hash has just taken it), not its row: deleting a book and
+-- processing the same file again is no new book.
 create trigger books_progress after update of status on public.books
   for each row when (new.status = 'ready' and old.status is distinct from 'ready')
-  execute function private.progress_from_row('book_ready');
+  execute function private.progress_from_row('book_ready', 'content_hash');
 create trigger video_generations_progress after update of status on public.video_generations
   for each row when (new.status = 'completed' and old.status is distinct from 'completed')
-  execute function private.progress_from_row('video_completed');
+  execute function private.progress_from_row('video_completed', 'id');
 
 -- Quizzes ------------------------------------------------------------------------------------------
 create table public.quiz_attempts (
@@ -351,10 +356,64 @@ revoke insert, update, delete on public.quiz_attempts from anon, authenticated;
 create policy "owners read their quiz attempts" on public.quiz_attempts
   for select to authenticated using (user_id = (select auth.uid()));
 
--- Grades answers (option indexes, one per question, in order) to a chapter's quiz: the attempt is
--- recorded; a first pass (60% or more) gives XP and counts as a completed quiz, a first perfect
--- score gives more; a resubmission gives nothing again. Returns the score and, per question, the
--- right answer and its explanation.
+-- A quiz's answers and explanations, kept out of chapters.ai_content (which the chapter's owner
+-- reads): the owner sees them only in the replies to attempts, when the one that can earn XP is made.
+create table private.quiz_answer_keys (
+  chapter_id uuid primary key,
+  -- Fingerprint of the chapter text the quiz was written from: quiz XP counts once per user and text.
+  content_hash text not null,
+  -- Per question, in order: {"answer_index": n, "explanation": text}.
+  answers jsonb not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  -- Checked at commit: the chapter's own insert trigger writes the key before the chapter row exists.
+  constraint quiz_answer_keys_chapter_fkey foreign key (chapter_id) references public.chapters (id)
+    on delete cascade deferrable initially deferred,
+  constraint quiz_answer_keys_answers_is_array check (jsonb_typeof(answers) = 'array')
+);
+comment on table private.quiz_answer_keys is 'The answers and explanations of each chapter''s quiz, which clients never read.';
+create trigger quiz_answer_keys_set_updated_at before update on private.quiz_answer_keys
+  for each row execute function private.set_updated_at();
+alter table private.quiz_answer_keys enable row level security;
+revoke all on private.quiz_answer_keys from anon, authenticated;
+
+-- Whoever writes a chapter's quiz (the ingest worker, the service role), its answers and explanations
+-- move to the chapter's answer key before the row is stored. A quiz without them (moved already)
+-- keeps its key; ai_content without a quiz drops it.
+create or replace function private.keep_quiz_answers_apart()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  quiz jsonb := new.ai_content -> 'quiz';
+begin
+  if pg_catalog.jsonb_typeof(quiz) = 'array' and exists (
+       select 1 from pg_catalog.jsonb_array_elements(quiz) q where q.value ? 'answer_index' or q.value ? 'explanation') then
+    insert into private.quiz_answer_keys (chapter_id, content_hash, answers)
+    select new.id, private.text_fingerprint(new.content),
+      pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('answer_index', q.value -> 'answer_index',
+        'explanation', q.value -> 'explanation') order by q.ordinality)
+    from pg_catalog.jsonb_array_elements(quiz) with ordinality q
+    on conflict (chapter_id) do update set content_hash = excluded.content_hash, answers = excluded.answers;
+    new.ai_content := pg_catalog.jsonb_set(new.ai_content, '{quiz}',
+      (select pg_catalog.jsonb_agg(q.value - 'answer_index' - 'explanation' order by q.ordinality)
+       from pg_catalog.jsonb_array_elements(quiz) with ordinality q));
+  elsif quiz is null and tg_op = 'UPDATE' then
+    delete from private.quiz_answer_keys k where k.chapter_id = new.id;
+  end if;
+  return new;
+end;
+$$;
+create trigger chapters_keep_quiz_answers_apart before insert or update of ai_content on public.chapters
+  for each row execute function private.keep_quiz_answers_apart();
+
+-- Grades answers (option indexes, one per question, in order) to a chapter's quiz and records the
+-- attempt. Only the first attempt at a quiz of this chapter text can earn XP: a pass (60% or more)
+-- counts as a completed quiz, a perfect score gives more. Every reply shows the answers, and the same
+-- text uploaded again is the same quiz, so later attempts (here or at a copy) earn nothing. Returns
+-- the score and, per question, the right answer and its explanation.
 create or replace function public.submit_quiz(chapter_id uuid, answers jsonb)
 returns jsonb
 language plpgsql
@@ -364,11 +423,14 @@ as $$
 declare
   caller uuid := (select auth.uid());
   quiz jsonb;
+  answer_key jsonb;
+  quiz_text_hash text;
   total integer;
   correct integer;
   results jsonb;
   score numeric;
   passed boolean;
+  first_attempt boolean;
   xp integer := 0;
 begin
   if caller is null then
@@ -376,13 +438,15 @@ begin
   end if;
   perform private.take_rate_limit('quiz');
   -- Quizzes of processed books only: the ingest worker wrote them (clients cannot write ai_content).
-  select c.ai_content -> 'quiz' into quiz
+  select c.ai_content -> 'quiz', k.answers, k.content_hash into quiz, answer_key, quiz_text_hash
   from public.chapters c join public.books b on b.id = c.book_id
+  left join private.quiz_answer_keys k on k.chapter_id = c.id
   where c.id = submit_quiz.chapter_id and b.user_id = caller and b.status = 'ready';
   if not found then
     raise exception 'chapter % not found among yours', submit_quiz.chapter_id using errcode = 'P0002';
   end if;
-  if pg_catalog.jsonb_typeof(quiz) is distinct from 'array' or pg_catalog.jsonb_array_length(quiz) = 0 then
+  if pg_catalog.jsonb_typeof(quiz) is distinct from 'array' or pg_catalog.jsonb_array_length(quiz) = 0
+     or pg_catalog.jsonb_array_length(answer_key) is distinct from pg_catalog.jsonb_array_length(quiz) then
     raise exception 'chapter % has no quiz', submit_quiz.chapter_id using errcode = 'P0002';
   end if;
   total := pg_catalog.jsonb_array_length(quiz);
@@ -390,32 +454,41 @@ begin
      or exists (select 1 from pg_catalog.jsonb_array_elements(answers) a where pg_catalog.jsonb_typeof(a) <> 'number') then
     raise exception 'answers must be an array of % option numbers, one per question', total using errcode = '22023';
   end if;
-  select pg_catalog.count(*) filter (where (a.value)::integer = (q.value ->> 'answer_index')::integer),
+  select pg_catalog.count(*) filter (where (a.value)::integer = (k.value ->> 'answer_index')::integer),
     pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('question', q.value ->> 'question',
-      'your_answer', (a.value)::integer, 'correct_answer', (q.value ->> 'answer_index')::integer,
-      'correct', (a.value)::integer = (q.value ->> 'answer_index')::integer,
-      'explanation', q.value ->> 'explanation') order by q.ordinality)
+      'your_answer', (a.value)::integer, 'correct_answer', (k.value ->> 'answer_index')::integer,
+      'correct', (a.value)::integer = (k.value ->> 'answer_index')::integer,
+      'explanation', k.value ->> 'explanation') order by q.ordinality)
   into correct, results
   from pg_catalog.jsonb_array_elements(quiz) with ordinality q
+  join pg_catalog.jsonb_array_elements(answer_key) with ordinality k on k.ordinality = q.ordinality
   join pg_catalog.jsonb_array_elements(answers) with ordinality a on a.ordinality = q.ordinality;
   score := pg_catalog.round(100.0 * correct / total, 2);
   passed := score >= 60;
-  if passed then
-    xp := private.record_progress_event(caller, 'quiz_passed', submit_quiz.chapter_id::text, 0,
+  -- The first attempt at this text is the one whose ledger row goes in; of several arriving at once,
+  -- the others wait on the unique key and find it taken.
+  insert into private.progress_events (user_id, event_kind, source_key, xp, context)
+  values (caller, 'quiz_attempted', quiz_text_hash, 0,
+    pg_catalog.jsonb_build_object('chapter_id', submit_quiz.chapter_id, 'score', score))
+  on conflict on constraint progress_events_once do nothing
+  returning true into first_attempt;
+  first_attempt := coalesce(first_attempt, false);
+  if first_attempt and passed then
+    xp := private.record_progress_event(caller, 'quiz_passed', quiz_text_hash, 0,
       pg_catalog.jsonb_build_object('chapter_id', submit_quiz.chapter_id, 'score', score));
   end if;
-  if correct = total then
-    xp := xp + private.record_progress_event(caller, 'quiz_perfect', submit_quiz.chapter_id::text, 0,
+  if first_attempt and correct = total then
+    xp := xp + private.record_progress_event(caller, 'quiz_perfect', quiz_text_hash, 0,
       pg_catalog.jsonb_build_object('chapter_id', submit_quiz.chapter_id));
   end if;
   insert into public.quiz_attempts (user_id, chapter_id, answers, correct, total, score, passed, xp_awarded)
   values (caller, submit_quiz.chapter_id, answers, correct, total, score, passed, xp);
   return pg_catalog.jsonb_build_object('score', score, 'correct', correct, 'total', total, 'passed', passed,
-    'xp_awarded', xp, 'questions', results);
+    'first_attempt', first_attempt, 'xp_awarded', xp, 'questions', results);
 end;
 $$;
 comment on function public.submit_quiz(uuid, jsonb)
-  is 'Client RPC: grade your answers to a chapter''s quiz; returns the score and explanations, awards XP once.';
+  is 'Client RPC: grade your answers to a chapter''s quiz; returns the score and explanations; only the first attempt at a chapter text earns XP.';
 
 -- The owner shows or hides an earned badge, and changes nothing else of it.
 grant update (displayed) on public.user_badges to authenticated;
@@ -428,7 +501,8 @@ alter publication supabase_realtime add table public.user_progress, public.user_
 
 revoke all on private.xp_rules, private.progress_events from anon, authenticated;
 revoke all on function private.level_for_xp(integer), private.criteria_met(public.user_progress, jsonb),
-  private.record_progress_event(uuid, text, text, numeric, jsonb), private.progress_from_row()
+  private.record_progress_event(uuid, text, text, numeric, jsonb), private.progress_from_row(),
+  private.keep_quiz_answers_apart()
   from public, anon, authenticated;
 grant execute on function private.record_progress_event(uuid, text, text, numeric, jsonb),
   private.level_for_xp(integer) to service_role;

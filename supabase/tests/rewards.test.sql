@@ -1,9 +1,10 @@
 -- Rewards: progress from real events, XP and levels, badges, quizzes, and what clients may touch.
 begin;
-select plan(47);
+select plan(63);
 
 create temp table ids as
-  select tests.create_user('ria@rewards.test') as ria, tests.create_user('sam@rewards.test') as sam;
+  select tests.create_user('ria@rewards.test') as ria, tests.create_user('sam@rewards.test') as sam,
+    tests.create_user('one@rewards.test') as one, tests.create_user('fay@rewards.test') as fay;
 grant select on ids to public;
 
 -- The level curve.
@@ -11,7 +12,7 @@ select is(array[private.level_for_xp(0), private.level_for_xp(99), private.level
                 private.level_for_xp(300), private.level_for_xp(600), private.level_for_xp(1000)],
   array[1, 1, 2, 2, 3, 4, 5], 'levels start at 0, 100, 300, 600, 1000 XP');
 
--- A book reaching ready counts once, with its XP and the First Book badge.
+-- A book reaching ready counts once, by its text, with its XP and the First Book badge.
 insert into public.books (id, user_id, title) select 'e0000000-0000-4000-8000-0000000000b1', ria, 'Tides' from ids;
 insert into public.chapters (id, book_id, chapter_number, title, content, ai_content)
 values ('e0000000-0000-4000-8000-0000000000c1', 'e0000000-0000-4000-8000-0000000000b1', 1, 'Tides', 'Water moves.',
@@ -29,11 +30,21 @@ select results_eq($$select books_uploaded, total_xp, level, achievements ? 'firs
 select is((select earning_context ->> 'event' from public.user_badges u join public.badges b on b.id = u.badge_id
            where u.user_id = (select ria from ids) and b.name = 'First Book'), 'book_ready',
   'the badge says what earned it');
+select is((select content_hash from public.books where id = 'e0000000-0000-4000-8000-0000000000b1'),
+  private.text_fingerprint('Water moves.'), 'a ready book carries the fingerprint of its text');
 update public.books set status = 'failed' where id = 'e0000000-0000-4000-8000-0000000000b1';
 update public.books set status = 'processing' where id = 'e0000000-0000-4000-8000-0000000000b1';
 update public.books set status = 'ready' where id = 'e0000000-0000-4000-8000-0000000000b1';
 select results_eq($$select books_uploaded, total_xp from public.user_progress where user_id = (select ria from ids)$$,
   $$values (1, 60)$$, 'the same book ready again counts nothing twice');
+-- A second book of the same text, cased and spaced otherwise.
+insert into public.books (id, user_id, title) select 'e0000000-0000-4000-8000-0000000000b2', ria, 'Tides again' from ids;
+insert into public.chapters (id, book_id, chapter_number, title, content)
+values ('e0000000-0000-4000-8000-0000000000c3', 'e0000000-0000-4000-8000-0000000000b2', 1, 'Tides', E'WATER\n\n  moves. ');
+update public.books set status = 'processing' where id = 'e0000000-0000-4000-8000-0000000000b2';
+update public.books set status = 'ready' where id = 'e0000000-0000-4000-8000-0000000000b2';
+select results_eq($$select books_uploaded, total_xp from public.user_progress where user_id = (select ria from ids)$$,
+  $$values (1, 60)$$, 'another book of the same text, cased and spaced otherwise, counts nothing');
 
 -- A completed video counts once; a started one does not.
 insert into public.video_generations (id, user_id, chapter_id, script_style, status)
@@ -55,7 +66,40 @@ select private.apply_stripe_invoice_paid('evt_rw_0', now() - interval '1 day', '
 select is((select total_spent_usd from public.user_progress where user_id = (select ria from ids)), 59.98::numeric,
   'two invoices paid: counted once each, the late one too');
 
--- Quizzes.
+-- Quizzes: the answers are kept apart, and only the first attempt at a chapter text earns XP.
+select is((select count(*)::integer from public.chapters c, jsonb_array_elements(c.ai_content -> 'quiz') q
+           where q ? 'answer_index' or q ? 'explanation'), 0, 'no stored quiz holds its answers or explanations');
+select results_eq($$select ai_content -> 'quiz' -> 1 from public.chapters where id = 'e0000000-0000-4000-8000-0000000000c1'$$,
+  $$values ('{"question": "q2", "options": ["a", "b", "c", "d"]}'::jsonb)$$, 'the quiz keeps its questions and options');
+select results_eq($$select content_hash = private.text_fingerprint('Water moves.'), answers -> 1 from private.quiz_answer_keys
+                    where chapter_id = 'e0000000-0000-4000-8000-0000000000c1'$$,
+  $$values (true, '{"answer_index": 1, "explanation": "e2"}'::jsonb)$$,
+  'its answer key is kept apart, with the fingerprint of the text it was written from');
+
+-- Who reads answer keys: no client, and the service role only through grading.
+select tests.authenticate_as_anon();
+select is(tests.try_rows('select * from private.quiz_answer_keys'), 'denied', 'anonymous callers cannot read answer keys');
+select tests.authenticate_as((select sam from ids));
+select is(tests.try_rows('select * from private.quiz_answer_keys'), 'denied', 'nor can another user');
+select tests.authenticate_as((select ria from ids));
+select is(tests.try_rows('select * from private.quiz_answer_keys'), 'denied', 'nor the chapter''s owner');
+select results_eq($$select count(*)::integer, count(*) filter (where q ? 'answer_index' or q ? 'explanation')::integer
+                    from public.chapters c, jsonb_array_elements(c.ai_content -> 'quiz') q$$,
+  $$values (5, 0)$$, 'the owner reads their quiz (5 questions) without answers');
+select tests.authenticate_as_service_role();
+select is(tests.try_rows('select * from private.quiz_answer_keys'), 'denied', 'the service role reads keys only through grading');
+-- The copy's quiz (other questions, the same text), written as the backend writes one.
+update public.chapters set ai_content = '{"kind": "learning", "quiz": [
+    {"question": "Q1", "options": ["a", "b"], "answer_index": 1, "explanation": "x1"},
+    {"question": "Q2", "options": ["a", "b"], "answer_index": 1, "explanation": "x2"}]}'
+where id = 'e0000000-0000-4000-8000-0000000000c3';
+select tests.clear_authentication();
+select results_eq($$select c.ai_content -> 'quiz' -> 0, k.answers -> 0, k.content_hash = private.text_fingerprint('Water moves.')
+                    from public.chapters c join private.quiz_answer_keys k on k.chapter_id = c.id
+                    where c.id = 'e0000000-0000-4000-8000-0000000000c3'$$,
+  $$values ('{"question": "Q1", "options": ["a", "b"]}'::jsonb, '{"answer_index": 1, "explanation": "x1"}'::jsonb, true)$$,
+  'the service role writes quizzes: the answers move to the key as the row is stored');
+
 select tests.authenticate_as_anon();
 select is(tests.try_rows($$select public.submit_quiz('e0000000-0000-4000-8000-0000000000c1', '[0,1,2,3,0]')$$), 'denied',
   'anonymous callers cannot take quizzes');
@@ -66,22 +110,40 @@ select tests.authenticate_as((select ria from ids));
 select throws_ok($$select public.submit_quiz('e0000000-0000-4000-8000-0000000000c1', '[0,1]')$$, '22023', null,
   'answers must match the questions');
 select results_eq($$select (r ->> 'passed')::boolean, (r ->> 'score')::numeric, (r ->> 'xp_awarded')::integer,
+                          (r ->> 'first_attempt')::boolean, (r -> 'questions' -> 1 ->> 'correct_answer')::integer,
                           r -> 'questions' -> 1 ->> 'explanation', (r -> 'questions' -> 1 ->> 'correct')::boolean
                    from public.submit_quiz('e0000000-0000-4000-8000-0000000000c1', '[0,0,0,0,0]') r$$,
-  $$values (false, 40.00, 0, 'e2', false)$$, 'two of five: not passed, no XP, explanations returned');
-select results_eq($$select (r ->> 'passed')::boolean, (r ->> 'xp_awarded')::integer
-                   from public.submit_quiz('e0000000-0000-4000-8000-0000000000c1', '[0,1,2,0,0]') r$$,
-  $$values (true, 40)$$, 'four of five: a first pass gives 30 XP, and First Steps Scholar its 10');
-select results_eq($$select (r ->> 'passed')::boolean, (r ->> 'xp_awarded')::integer
+  $$values (false, 40.00, 0, true, 1, 'e2', false)$$,
+  'a first attempt with two of five: not passed, no XP; the reply shows the answers and explanations');
+select results_eq($$select (r ->> 'passed')::boolean, (r ->> 'xp_awarded')::integer, (r ->> 'first_attempt')::boolean
                    from public.submit_quiz('e0000000-0000-4000-8000-0000000000c1', '[0,1,2,3,0]') r$$,
-  $$values (true, 60)$$, 'a first perfect score gives 20 more and Flawless its 40, not the pass again');
-select is((select (r ->> 'xp_awarded')::integer from public.submit_quiz('e0000000-0000-4000-8000-0000000000c1', '[0,1,2,3,0]') r),
+  $$values (true, 0, false)$$, 'the answers that reply showed earn nothing: only the first attempt can');
+select results_eq($$select (r ->> 'passed')::boolean, (r ->> 'xp_awarded')::integer, (r ->> 'first_attempt')::boolean
+                   from public.submit_quiz('e0000000-0000-4000-8000-0000000000c3', '[1,1]') r$$,
+  $$values (true, 0, false)$$, 'nor does the quiz of the same text in another book');
+select tests.clear_authentication();
+select results_eq($$select quizzes_completed, achievements ? 'first_quiz_passed' from public.user_progress
+                    where user_id = (select ria from ids)$$,
+  $$values (0, false)$$, 'no quiz completed');
+
+-- Another text: a first attempt without a mistake.
+insert into public.chapters (id, book_id, chapter_number, title, content, ai_content)
+values ('e0000000-0000-4000-8000-0000000000c2', 'e0000000-0000-4000-8000-0000000000b1', 2, 'Winds', 'Air moves.',
+  '{"kind": "learning", "quiz": [
+    {"question": "w1", "options": ["a", "b", "c"], "answer_index": 2, "explanation": "f1"},
+    {"question": "w2", "options": ["a", "b", "c"], "answer_index": 0, "explanation": "f2"},
+    {"question": "w3", "options": ["a", "b", "c"], "answer_index": 1, "explanation": "f3"}]}');
+select tests.authenticate_as((select ria from ids));
+select results_eq($$select (r ->> 'passed')::boolean, (r ->> 'xp_awarded')::integer, (r ->> 'first_attempt')::boolean
+                   from public.submit_quiz('e0000000-0000-4000-8000-0000000000c2', '[2,0,1]') r$$,
+  $$values (true, 100, true)$$, 'a first attempt without a mistake: 30 and 20 XP, and First Steps Scholar''s 10 and Flawless''s 40');
+select is((select (r ->> 'xp_awarded')::integer from public.submit_quiz('e0000000-0000-4000-8000-0000000000c2', '[2,0,1]') r),
   0, 'a resubmission gives nothing');
 select tests.clear_authentication();
 select results_eq($$select quizzes_completed, achievements ? 'first_perfect_quiz' from public.user_progress
                     where user_id = (select ria from ids)$$,
   $$values (1, true)$$, 'one quiz completed, the perfect flag set');
-select is((select count(*)::integer from public.quiz_attempts where user_id = (select ria from ids)), 4,
+select is((select count(*)::integer from public.quiz_attempts where user_id = (select ria from ids)), 5,
   'every graded attempt is recorded');
 
 -- Badges: each exactly once, combinations and achievements as criteria.
@@ -119,10 +181,10 @@ select is(tests.try_rows($$select private.record_progress_event(auth.uid(), 'boo
 select is(tests.try_rows($$update public.chapters set ai_content = '{"quiz": []}' where true$$), 'denied',
   'no one writes a chapter''s learning content (its quiz and answers)');
 select is(tests.try_rows($$insert into public.chapters (book_id, chapter_number, title, ai_content)
-                          values ('e0000000-0000-4000-8000-0000000000b1', 2, 'Forged', '{"quiz": []}')$$), 'denied',
+                          values ('e0000000-0000-4000-8000-0000000000b1', 3, 'Forged', '{"quiz": []}')$$), 'denied',
   'not even in a new chapter');
 select is(tests.try_rows($$insert into public.chapters (book_id, chapter_number, title, content)
-                          values ('e0000000-0000-4000-8000-0000000000b1', 2, 'Mine', 'My own text.')$$), '1',
+                          values ('e0000000-0000-4000-8000-0000000000b1', 3, 'Mine', 'My own text.')$$), '1',
   'while the chapter''s text is the owner''s to write');
 select tests.clear_authentication();
 
@@ -159,11 +221,68 @@ select is(tests.try_rows(format($$select private.complete_mint(1, %L, '{}')$$, (
 select tests.clear_authentication();
 select is((select status::text from public.nfts where id = (select id from minted)), 'pending', 'and it is pending again');
 
-select is((select count(*)::integer from private.xp_rules), 5, 'the XP table has a row per kind of event');
+select is((select count(*)::integer from private.xp_rules), 6, 'the XP table has a row per kind of event');
 select bag_has($$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime'$$,
   $$values ('user_progress'), ('user_badges')$$, 'progress and badges stream through Realtime');
 select ok((select count(distinct category) = 3 and count(distinct rarity) >= 4 and bool_and(icon_url is not null)
            from public.badges where is_active), 'the seeded badges span the categories and rarities, each with an icon');
+
+-- Farming: one reader processes a learning book and answers its two quizzes without a mistake; another
+-- does the same ten times, deleting the book after each round. Both end where one round ends.
+create function pg_temp.read_book_and_quizzes(reader uuid)
+returns void
+language plpgsql
+as $$
+declare
+  book uuid;
+  chapter uuid;
+  quiz jsonb := '{"kind": "learning", "quiz": [
+    {"question": "q1", "options": ["a", "b", "c", "d"], "answer_index": 0, "explanation": "e1"},
+    {"question": "q2", "options": ["a", "b", "c", "d"], "answer_index": 1, "explanation": "e2"},
+    {"question": "q3", "options": ["a", "b", "c", "d"], "answer_index": 2, "explanation": "e3"},
+    {"question": "q4", "options": ["a", "b", "c", "d"], "answer_index": 3, "explanation": "e4"},
+    {"question": "q5", "options": ["a", "b", "c", "d"], "answer_index": 0, "explanation": "e5"}]}';
+begin
+  perform tests.authenticate_as(reader);
+  insert into public.books (title, book_type) values ('Lighthouses', 'learning') returning id into book;
+  perform tests.clear_authentication();
+  update public.books set status = 'processing' where id = book;
+  perform private.complete_book_ingest(0, book,
+    '{"format": "txt", "extraction_method": "ai", "structure_type": "chapters"}',
+    jsonb_build_array(
+      jsonb_build_object('chapter_number', 1, 'title', 'Lamps', 'content', 'A lamp burns in the lens.',
+        'summary', 'Lamps.', 'word_count', 6, 'duration', 1, 'ai_content', quiz),
+      jsonb_build_object('chapter_number', 2, 'title', 'Keepers', 'content', 'Keepers trim the wick.',
+        'summary', 'Keepers.', 'word_count', 4, 'duration', 1, 'ai_content', quiz)));
+  perform tests.authenticate_as(reader);
+  for chapter in select c.id from public.chapters c where c.book_id = book loop
+    perform public.submit_quiz(chapter, '[0,1,2,3,0]');
+  end loop;
+  delete from public.books where id = book;
+  perform tests.clear_authentication();
+end;
+$$;
+select pg_temp.read_book_and_quizzes((select one from ids));
+select pg_temp.read_book_and_quizzes((select fay from ids)) from generate_series(1, 10);
+create temp view reader_progress as
+  select p.user_id, p.books_uploaded, p.videos_created, p.quizzes_completed, p.total_xp, p.level,
+    (select array_agg(k order by k) from jsonb_object_keys(p.achievements) k) as achievements,
+    (select array_agg(b.name order by b.name) from public.user_badges u join public.badges b on b.id = u.badge_id
+     where u.user_id = p.user_id) as badges
+  from public.user_progress p;
+select results_eq($$select books_uploaded, videos_created, quizzes_completed, total_xp, level, achievements, badges
+                    from reader_progress where user_id = (select fay from ids)$$,
+  $$select books_uploaded, videos_created, quizzes_completed, total_xp, level, achievements, badges
+    from reader_progress where user_id = (select one from ids)$$,
+  'ten rounds of the same book earn what one round does: counters, XP, level, achievements, badges');
+select results_eq($$select books_uploaded, quizzes_completed, total_xp, level, badges from reader_progress
+                    where user_id = (select fay from ids)$$,
+  $$values (1, 2, 210, 2, array['First Book', 'First Steps Scholar', 'Flawless'])$$,
+  'which is one book, two quizzes, 210 XP, level 2, and no Librarian or Centurion to mint');
+select results_eq($$select event_kind, count(*)::integer from private.progress_events
+                    where user_id = (select fay from ids) group by event_kind order by event_kind$$,
+  $$values ('book_ready', 1), ('quiz_attempted', 2), ('quiz_passed', 2), ('quiz_perfect', 2)$$,
+  'the ledger holds one round''s events; the ten books are gone');
 
 select * from finish();
 rollback;

@@ -146,6 +146,92 @@ Deno.test("a learning book gets objectives, key concepts and a five-question qui
   });
 });
 
+type QuizReply = { first_attempt: boolean; xp_awarded: number; questions: { correct_answer: number }[] };
+
+Deno.test("the same file deleted and processed again ten times, every quiz answered, earns one round's rewards", async () => {
+  await withIngest(async ({ sql, storage, userId: farmer }) => {
+    const lesson = enc(
+      "Chapter 1\n\n" +
+        "A lighthouse guides ships along dangerous coasts. The beam comes from a lamp inside a lens. " +
+        "The Fresnel lens bends light into a narrow beam. Mirrors once reflected the light and much of it was lost. " +
+        "Keepers trimmed the wick and cleaned the lens every morning. A keeper recorded the weather in a logbook.\n\n" +
+        "Chapter 2\n\n" +
+        "Tides rise and fall twice a day as the moon pulls the oceans. Sailors read tide tables before leaving harbour. " +
+        "Spring tides follow the full moon and the new moon. Neap tides come between them and the water moves less. " +
+        "Harbour walls shelter boats from the swell when the tide turns.",
+    );
+    // Answers learned from the replies, by question; the first round's from the key, as a reader who
+    // knows the chapter would give them.
+    const learned = new Map<string, number>();
+    const round = async (reader: string) => {
+      const bookId = await uploadBook(sql, storage, reader, "lesson.txt", lesson, "learning");
+      await runIngest({ sql, storage, content: offlineContent });
+      const chapters = await asUser(
+        sql,
+        reader,
+        (tx) =>
+          tx<{ id: string; quiz: { question: string }[] }[]>`
+            select id, ai_content -> 'quiz' as quiz from public.chapters where book_id = ${bookId} order by chapter_number`,
+      );
+      assert.equal(chapters.length, 2);
+      for (const chapter of chapters) {
+        assert.ok(chapter.quiz.length > 0);
+        assert.ok(
+          chapter.quiz.every((q) => !("answer_index" in q) && !("explanation" in q)),
+          "the owner reads the quiz without its answers",
+        );
+        if (!learned.has(chapter.quiz[0].question)) {
+          const [{ answers }] = await sql<{ answers: { answer_index: number }[] }[]>`
+            select answers from private.quiz_answer_keys where chapter_id = ${chapter.id}`;
+          chapter.quiz.forEach((q, i) => learned.set(q.question, answers[i].answer_index));
+        }
+        const answers = chapter.quiz.map((q) => learned.get(q.question) ?? 0);
+        const [{ reply }] = await asUser(
+          sql,
+          reader,
+          (tx) =>
+            tx<{ reply: QuizReply }[]>`select public.submit_quiz(${chapter.id}, ${
+              sql.json(answers)
+            }) as reply`,
+        );
+        chapter.quiz.forEach((q, i) => learned.set(q.question, reply.questions[i].correct_answer));
+      }
+      await asUser(sql, reader, (tx) => tx`delete from public.books where id = ${bookId}`);
+    };
+    const progress = async (reader: string) => {
+      const [row] = await sql`
+        select p.books_uploaded, p.videos_created, p.quizzes_completed, p.total_xp, p.level,
+          (select array_agg(k order by k) from jsonb_object_keys(p.achievements) k) as achievements,
+          (select array_agg(b.name order by b.name) from public.user_badges u join public.badges b on b.id = u.badge_id
+           where u.user_id = p.user_id) as badges
+        from public.user_progress p where p.user_id = ${reader}`;
+      return row;
+    };
+
+    const once = await createTestUser(sql, "ingest-once");
+    try {
+      await round(once);
+      for (let i = 0; i < 10; i++) await round(farmer);
+      const [one, ten] = [await progress(once), await progress(farmer)];
+      assert.deepEqual(ten, one, "ten rounds earn what one round does");
+      assert.deepEqual(
+        [ten.books_uploaded, ten.quizzes_completed, ten.badges],
+        [1, 2, ["First Book", "First Steps Scholar", "Flawless"]],
+      );
+      assert.equal(
+        ten.total_xp,
+        50 + 10 + 2 * (30 + 20) + 10 + 40,
+        "one book, two perfect quizzes and three badges",
+      );
+      const [{ books }] =
+        await sql`select count(*)::integer as books from public.books where user_id = ${farmer}`;
+      assert.equal(books, 0, "every round's book was deleted");
+    } finally {
+      await deleteTestUser(sql, once);
+    }
+  });
+});
+
 Deno.test("bad files fail the book with a clear error and leave no chapters", async () => {
   await withIngest(async ({ sql, storage, userId }) => {
     const bad: Record<string, [Uint8Array, RegExp]> = {

@@ -226,6 +226,7 @@ export type Database = {
         Row: {
           "author": string | null;
           "book_type": Database["public"]["Enums"]["book_type"];
+          "content_hash": string | null;
           "cover_url": string | null;
           "created_at": string;
           "description": string | null;
@@ -252,6 +253,7 @@ export type Database = {
         Insert: {
           "author"?: string | null;
           "book_type"?: Database["public"]["Enums"]["book_type"];
+          "content_hash"?: string | null;
           "cover_url"?: string | null;
           "created_at"?: string;
           "description"?: string | null;
@@ -277,6 +279,7 @@ export type Database = {
         Update: {
           "author"?: string | null;
           "book_type"?: Database["public"]["Enums"]["book_type"];
+          "content_hash"?: string | null;
           "cover_url"?: string | null;
           "created_at"?: string;
           "description"?: string | null;
