@@ -986,6 +986,9 @@ begin
     'generation_id', generation.id, 'user_id', generation.user_id, 'step', p_step, 'unit', p_unit,
     'attempt', p_attempt, 'script_style', generation.script_style, 'quality_tier', generation.quality_tier,
     'subscription_tier', (select s.tier from public.user_subscriptions s where s.user_id = generation.user_id),
+    -- What stages hold the files they read back to: no scene lasts longer than the whole video may.
+    'max_video_seconds', (select c.max_video_seconds from private.tier_ceilings c
+                          where c.quality_tier = generation.quality_tier),
     'script_id', generation.script_id) || coalesce(own_context, '{}');
 end;
 $$;

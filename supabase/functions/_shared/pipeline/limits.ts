@@ -32,7 +32,7 @@ export interface LengthLimit {
 
 /** The most seconds a file within `limit` can hold. */
 export function allowedSeconds(limit: LengthLimit): number {
-  const made = limit.madeSeconds !== undefined && limit.madeSeconds >= 0 ? limit.madeSeconds : Infinity;
+  const made = limit.madeSeconds !== undefined && limit.madeSeconds > 0 ? limit.madeSeconds : Infinity;
   return withSlack(Math.min(limit.sceneSeconds, made));
 }
 

@@ -37,6 +37,8 @@ export interface StepContext {
   script_style: "cinematic" | "narration" | "educational";
   quality_tier: "free" | "basic" | "standard" | "premium" | "professional";
   subscription_tier: string;
+  /** The longest video of its quality (private.tier_ceilings): no scene may last longer. */
+  max_video_seconds: number;
   [key: string]: unknown;
 }
 
