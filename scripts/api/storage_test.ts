@@ -405,3 +405,103 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("media: a generation's files are the pipeline's, their owner only reads them", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "litinkai-storage-media-" });
+  const api = await startApi({ port: 0, storageDir: dir });
+  const run = crypto.randomUUID().slice(0, 8);
+  const client = (key = ANON_KEY): SupabaseClient =>
+    createClient(api.url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+  const signedUpClient = async (label: string) => {
+    const user = client();
+    const { data, error } = await user.auth.signUp({
+      email: `${label}-${run}@test.local`,
+      password: "media-pw-1",
+    });
+    assert.equal(error, null);
+    return { client: user, id: data.user!.id };
+  };
+  const anon = client();
+  const service = client(SERVICE_ROLE_KEY);
+  const owner = await signedUpClient("media-owner");
+  const other = await signedUpClient("media-other");
+  const scene = `${owner.id}/generations/${crypto.randomUUID()}/scene-1`;
+  const audio = `${scene}/audio.wav`;
+  const image = `${scene}/image.png`;
+  const backend = new LocalStorage(api.ctx.sql, dir, api.url);
+  const bytesOf = async (name: string) => [...await Deno.readFile(`${dir}/media/${name}`)];
+  const statusOf = (error: unknown) => (error as { statusCode?: string } | null)?.statusCode;
+  try {
+    await backend.put("media", audio, new Uint8Array([1, 2, 3]), "audio/wav");
+    await backend.put("media", image, new Uint8Array([4, 5, 6]), "image/png");
+
+    await t.step("the owner reads their generation's files", async () => {
+      const { data, error } = await owner.client.storage.from("media").download(audio);
+      assert.equal(error, null);
+      assert.deepEqual([...new Uint8Array(await data!.arrayBuffer())], [1, 2, 3]);
+      const listed = await owner.client.storage.from("media").list(scene);
+      assert.deepEqual(listed.data?.map((entry) => entry.name), ["audio.wav", "image.png"]);
+    });
+
+    await t.step("the owner cannot replace, add or delete a generation's files", async () => {
+      const media = owner.client.storage.from("media");
+      const long = new Uint8Array(64).fill(7);
+      const upserted = await media.upload(audio, long, { contentType: "audio/wav", upsert: true });
+      assert.equal(statusOf(upserted.error), "403", "upsert over the pipeline's audio");
+      const updated = await media.update(image, long, { contentType: "image/png" });
+      assert.equal(statusOf(updated.error), "403", "update of the pipeline's image");
+      for (const name of [`${scene}/clip.mp4`, `${owner.id}/generations/${crypto.randomUUID()}/final.mp4`]) {
+        const added = await media.upload(name, long, { contentType: "video/mp4" });
+        assert.equal(statusOf(added.error), "403", `a new file at ${name}`);
+        assert.equal((await api.ctx.sql`select 1 from storage.objects where name = ${name}`).length, 0);
+      }
+      const removed = await media.remove([audio, image]);
+      assert.deepEqual(removed.data, [], "nothing is deleted");
+      assert.deepEqual(await bytesOf(audio), [1, 2, 3]);
+      assert.deepEqual(await bytesOf(image), [4, 5, 6]);
+    });
+
+    await t.step("outside generations the owner's media folder stays theirs to write", async () => {
+      const own = `${owner.id}/uploads/reference.png`;
+      const media = owner.client.storage.from("media");
+      assert.equal((await media.upload(own, new Uint8Array([8]), { contentType: "image/png" })).error, null);
+      assert.equal(
+        (await media.upload(own, new Uint8Array([9]), { contentType: "image/png", upsert: true })).error,
+        null,
+      );
+      assert.equal((await media.remove([own])).data?.length, 1);
+    });
+
+    await t.step("another user and anon neither read nor write a generation's files", async () => {
+      for (const stranger of [other.client, anon]) {
+        const media = stranger.storage.from("media");
+        assert.equal(statusOf((await media.download(audio)).error), "404");
+        const planted = await media.upload(audio, new Uint8Array([0]), {
+          contentType: "audio/wav",
+          upsert: true,
+        });
+        assert.equal(statusOf(planted.error), "403");
+        assert.deepEqual((await media.remove([audio])).data, []);
+      }
+      assert.deepEqual(await bytesOf(audio), [1, 2, 3]);
+    });
+
+    await t.step("the service role writes, replaces and deletes them", async () => {
+      const media = service.storage.from("media");
+      const replaced = await media.upload(audio, new Uint8Array([3, 2, 1]), {
+        contentType: "audio/wav",
+        upsert: true,
+      });
+      assert.equal(replaced.error, null);
+      assert.deepEqual(await bytesOf(audio), [3, 2, 1]);
+      assert.equal((await media.remove([audio, image])).data?.length, 2);
+      await assert.rejects(Deno.stat(`${dir}/media/${audio}`), Deno.errors.NotFound);
+    });
+  } finally {
+    await api.ctx
+      .sql`delete from storage.objects where bucket_id = 'media' and owner_id in (${owner.id}, ${other.id})`;
+    await api.ctx.sql`delete from auth.users where id in (${owner.id}, ${other.id})`;
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

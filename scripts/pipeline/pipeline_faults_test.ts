@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { PermanentError, RetryableError } from "../../supabase/functions/_shared/errors.ts";
+import { clipOutputArgs, run } from "../../supabase/functions/_shared/media.ts";
 import { offlineProviders } from "../../supabase/functions/_shared/providers/offline.ts";
 import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
 import {
@@ -10,6 +11,7 @@ import {
   createTestUser,
   deleteTestUser,
   SAMPLE_CHAPTER,
+  silentWav,
   testDatabaseUrl,
   withSql,
 } from "../../supabase/functions/_shared/testing.ts";
@@ -593,5 +595,127 @@ Deno.test("a video whose next call would pass the period's budget fails before t
     const [{ queued }] = await sql`
       select count(*)::int as queued from pgmq.q_images where message->>'generation_id' = ${generationId}`;
     assert.equal(queued, 0, "its other images are not asked for");
+  });
+});
+
+/** Runs the stages before `step` for a new free-quality generation; returns its id. */
+async function runUpTo(f: Fixture, step: "video" | "merge"): Promise<string> {
+  const generationId = await start(f.sql, f.userId, f.chapterId);
+  const before = step === "video"
+    ? ["script", "images", "audio"] as const
+    : ["script", "images", "audio", "video", "lipsync"] as const;
+  for (const earlier of before) await runWorker(f.sql, { step: earlier, handler: f.handlers[earlier] });
+  return generationId;
+}
+
+/** Replaces a stored file as the backend can (the service role's write path), behind the pipeline's back. */
+async function replaceFile(f: Fixture, path: string, bytes: Uint8Array, contentType: string) {
+  await new LocalStorage(f.sql, f.storageDir, "http://127.0.0.1:54321").put(
+    "media",
+    path,
+    bytes,
+    contentType,
+  );
+}
+
+/** What the generation and its job row (scene 1's clip, or the merge) say after a stage failed. */
+async function failure(sql: Sql, generationId: string, job: "clip" | "merge") {
+  const [generation] = await sql<{ status: string; error_message: string }[]>`
+    select status::text, error_message from public.video_generations where id = ${generationId}`;
+  const [row] = job === "clip"
+    ? await sql<{ status: string; error_message: string }[]>`
+      select status::text, error_message from public.scene_videos
+      where video_generation_id = ${generationId} and scene_number = 1`
+    : await sql<{ status: string; error_message: string }[]>`
+      select status::text, error_message from public.merge_jobs where video_generation_id = ${generationId}`;
+  return {
+    status: generation.status,
+    error_message: generation.error_message,
+    job_status: row.status,
+    job_error: row.error_message,
+  };
+}
+
+Deno.test("an hour of audio in a scene's folder fails that scene at once with a readable message; no clip is made", async () => {
+  await withFixture("long-audio", async (f) => {
+    const generationId = await runUpTo(f, "video");
+    const [{ path }] = await f.sql`
+      select result ->> 'storage_path' as path from private.pipeline_units
+      where generation_id = ${generationId} and step = 'audio' and unit_key = 'scene:1'`;
+    await replaceFile(f, path, silentWav(3600), "audio/wav");
+
+    const started = performance.now();
+    const summary = await runWorker(f.sql, { step: "video", handler: f.handlers.video, timeoutSeconds: 30 });
+    assert.equal(summary.failed, 1, JSON.stringify(summary));
+    assert.ok(performance.now() - started < 15_000, "failed at once, not after a clip was attempted");
+    const row = await failure(f.sql, generationId, "clip");
+    assert.equal(row.status, "failed");
+    assert.match(
+      row.error_message,
+      /^video stage failed for scene:1 after 1 attempt\(s\): the scene audio is over [\d.]+ MB, more than a speech track of [\d.]+ s can be$/,
+    );
+    assert.deepEqual([row.job_status, row.job_error.startsWith("the scene audio is over")], ["failed", true]);
+    const clips = await f.sql`
+      select name from storage.objects where bucket_id = 'media' and name like ${`${f.userId}/%/scene-1/clip.mp4`}`;
+    assert.equal(clips.length, 0, "no clip of the hour was made");
+  });
+});
+
+Deno.test("a scene image swapped for one of another size fails that scene at once", async () => {
+  await withFixture("swapped-image", async (f) => {
+    const generationId = await runUpTo(f, "video");
+    const [{ path }] = await f.sql`
+      select storage_path as path from public.image_generations
+      where video_generation_id = ${generationId} and subject_key = 'scene:1'`;
+    const bigger = await offlineProviders.image.render({
+      title: "Not from the pipeline",
+      caption: "An image the image model never saw.",
+      mood: "night",
+      width: 1280,
+      height: 720,
+    });
+    await replaceFile(f, path, bigger.png, "image/png");
+
+    const summary = await runWorker(f.sql, { step: "video", handler: f.handlers.video, timeoutSeconds: 30 });
+    assert.equal(summary.failed, 1, JSON.stringify(summary));
+    const row = await failure(f.sql, generationId, "clip");
+    assert.equal(
+      row.error_message,
+      "video stage failed for scene:1 after 1 attempt(s): the scene image is 1280x720 pixels; this video's frame is 854x480",
+    );
+  });
+});
+
+Deno.test("a scene clip swapped for one of another frame fails the merge at once", async () => {
+  await withFixture("swapped-clip", async (f) => {
+    const generationId = await runUpTo(f, "merge");
+    const [{ path }] = await f.sql`
+      select storage_path as path from public.scene_videos where video_generation_id = ${generationId} and scene_number = 1`;
+    const small = `${f.storageDir}/small.mp4`;
+    await run("ffmpeg", [
+      "-v",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "color=c=black:s=64x36:r=25",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine",
+      "-pix_fmt",
+      "yuv420p",
+      ...clipOutputArgs(1, small),
+    ]);
+    await replaceFile(f, path, await Deno.readFile(small), "video/mp4");
+
+    const summary = await runWorker(f.sql, { step: "merge", handler: f.handlers.merge, timeoutSeconds: 30 });
+    assert.equal(summary.failed, 1, JSON.stringify(summary));
+    const row = await failure(f.sql, generationId, "merge");
+    assert.equal(
+      row.error_message,
+      "merge stage failed for final after 1 attempt(s): scene 1's clip is 64x36 pixels; this video's frame is 854x480",
+    );
+    assert.equal(row.job_status, "failed");
   });
 });

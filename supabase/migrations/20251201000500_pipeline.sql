@@ -1006,6 +1006,8 @@ begin
     'attempt', p_attempt, 'unit_attempt', unit.attempts, 'script_style', generation.script_style,
     'quality_tier', generation.quality_tier,
     'subscription_tier', (select s.tier from public.user_subscriptions s where s.user_id = generation.user_id),
+    -- What stages hold the files they read back to: no scene lasts longer than the whole video may.
+    'max_video_seconds', ceilings.max_video_seconds,
     'script_id', generation.script_id, 'model', model, 'frame_width', ceilings.frame_width,
     'frame_height', ceilings.frame_height, 'limits', pg_catalog.jsonb_build_object('scenes', ceilings.max_scenes,
       'speech_characters', ceilings.max_speech_characters, 'video_seconds', ceilings.max_video_seconds))

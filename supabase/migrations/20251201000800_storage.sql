@@ -1,5 +1,6 @@
 -- Storage: books (uploads), covers and media (generated images, audio, video), each private.
--- A user reads and writes only under their own `<user_id>/` folder, with names that stay in it.
+-- A user reads and writes only under their own `<user_id>/` folder, with names that stay in it, and
+-- writes nothing under a generation's folder.
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
 values
   ('books', 'books', false, 52428800, array['text/plain', 'text/markdown', 'application/pdf', 'application/epub+zip',
@@ -16,15 +17,21 @@ on conflict (id) do nothing;
 create policy "users read files in their own folder" on storage.objects
   for select to authenticated
   using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text));
-create policy "users upload files to their own folder" on storage.objects
+-- A generation's files (media/<user_id>/generations/...) are the pipeline's: later stages read them
+-- back as their input, so their owner reads them and only the backend writes, replaces or deletes them.
+create policy "users upload files to their own folder, outside generations" on storage.objects
   for insert to authenticated
   with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
+    and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations')
     and private.is_safe_object_name(name));
-create policy "users replace files in their own folder" on storage.objects
+create policy "users replace files in their own folder, outside generations" on storage.objects
   for update to authenticated
-  using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text))
+  using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
+    and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations'))
   with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
+    and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations')
     and private.is_safe_object_name(name));
-create policy "users delete files in their own folder" on storage.objects
+create policy "users delete files in their own folder, outside generations" on storage.objects
   for delete to authenticated
-  using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text));
+  using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
+    and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations'));

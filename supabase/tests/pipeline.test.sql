@@ -134,8 +134,8 @@ update public.user_subscriptions set video_count_limit = 10 where user_id = (sel
 select tests.authenticate_as((select owner from ids));
 insert into started select 'fourth', public.start_video_generation('00000000-0000-4000-8000-0000000cc002');
 select tests.clear_authentication();
-select isnt(private.begin_step((select id from started where label = 'fourth'), 'script', 'chapter', 1), null,
-  'a worker begins the script unit');
+select is(private.begin_step((select id from started where label = 'fourth'), 'script', 'chapter', 1) ->> 'max_video_seconds',
+  '150', 'a worker begins the script unit, told the longest video of its quality (stages hold what they read to it)');
 select is((select count(*)::integer from public.usage_logs where video_generation_id = (select id from started where label = 'fourth')),
   0, 'nothing is logged while the call is under way');
 select tests.authenticate_as((select owner from ids));

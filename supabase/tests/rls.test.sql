@@ -180,7 +180,7 @@ grant execute on function pg_temp.attempt(spec, text, uuid) to anon, authenticat
 select plan(
   (select count(*)::integer * 15 from spec)  -- 4 anon, 4 other user, 4 owner, 3 service role
   + 1                                           -- every public table has a spec row
-  + 19                                          -- the extra cases below
+  + 27                                          -- the extra cases below
 );
 
 select is(
@@ -289,6 +289,34 @@ select is(tests.try_rows($$insert into storage.objects (bucket_id, name) values 
 select tests.authenticate_as('b0000000-0000-4000-8000-00000000000b');
 select is(tests.try_rows($$select 1 from storage.objects where bucket_id = 'books'$$), '0',
   'another user cannot see the owner''s files');
+
+-- A generation's files are the pipeline's: their owner reads them, only the service role writes them.
+select tests.clear_authentication();
+insert into storage.objects (bucket_id, name) values
+  ('media', 'a0000000-0000-4000-8000-00000000000a/generations/a0000000-0000-4000-8000-000000000090/scene-1/audio.wav'),
+  ('media', 'a0000000-0000-4000-8000-00000000000a/reference.png');
+select tests.authenticate_as('a0000000-0000-4000-8000-00000000000a');
+select is(tests.try_rows($$select 1 from storage.objects where name like '%/generations/%'$$), '1',
+  'the owner reads their generation''s files');
+select is(tests.try_rows($$insert into storage.objects (bucket_id, name) values
+    ('media', 'a0000000-0000-4000-8000-00000000000a/generations/a0000000-0000-4000-8000-000000000090/scene-2/audio.wav')$$),
+  'denied', 'the owner cannot add a file to a generation''s folder');
+select is(tests.try_rows($$update storage.objects set metadata = '{"size": 1}' where name like '%/generations/%'$$), '0',
+  'the owner cannot replace a generation''s file');
+select is(tests.try_rows($$update storage.objects set name = 'a0000000-0000-4000-8000-00000000000a/generations/x.png'
+    where name = 'a0000000-0000-4000-8000-00000000000a/reference.png'$$), 'denied',
+  'the owner cannot move a file of their own into a generation''s folder');
+select is(tests.try_rows($$delete from storage.objects where name like '%/generations/%'$$), '0',
+  'the owner cannot delete a generation''s file');
+select tests.authenticate_as('b0000000-0000-4000-8000-00000000000b');
+select is(tests.try_rows($$select 1 from storage.objects where name like '%/generations/%'$$), '0',
+  'another user cannot see the owner''s generation files');
+select tests.authenticate_as_anon();
+select is(tests.try_rows($$select 1 from storage.objects where name like '%/generations/%'$$), '0',
+  'anon cannot see generation files');
+select tests.authenticate_as_service_role();
+select is(tests.try_rows($$update storage.objects set metadata = '{"size": 1}' where name like '%/generations/%'$$), '1',
+  'the service role replaces a generation''s file');
 
 select * from finish();
 rollback;

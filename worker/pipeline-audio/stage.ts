@@ -1,5 +1,6 @@
 /** Audio stage: the scene's lines (planned in SQL) spoken, one voice per speaker, plus the scene track. */
-import { run, timeLimitFor, withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { run, timeLimitFor, wavSeconds, withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { sceneSecondsLimit, withSlack } from "../../supabase/functions/_shared/pipeline/limits.ts";
 import { mediaPath, type StageDeps, unitFolder } from "../../supabase/functions/_shared/pipeline/deps.ts";
 import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
 import type { StepHandler, UsageCall } from "../../supabase/functions/_shared/pipeline/worker.ts";
@@ -36,11 +37,13 @@ export function audioStage(deps: StageDeps<"speech">): StepHandler {
     const planned = (context.lines ?? []) as PlannedLine[];
     if (planned.length === 0) throw new PermanentError(`${context.unit} has nothing to speak`);
     const folder = mediaPath(context.user_id, context.generation_id, unitFolder(context.unit));
+    const sceneSeconds = sceneSecondsLimit(context);
     return await withTempDir(async (dir) => {
       const usage: UsageCall[] = [];
       const lines: AudioOutputs["lines"] = [];
       let model = "";
       let provider = "";
+      let spokenSeconds = 0;
       for (const [i, item] of planned.entries()) {
         const speech = await deps.providers.speech.speak(
           item.text,
@@ -48,6 +51,19 @@ export function audioStage(deps: StageDeps<"speech">): StepHandler {
           item.speaker,
           context.model,
         );
+        // The length is the file's own, not what the provider says: it sets ffmpeg's time limit.
+        const seconds = wavSeconds(speech.wav);
+        if (seconds === null) {
+          throw new PermanentError(`the speech of line ${i + 1} is not a PCM WAV file`);
+        }
+        spokenSeconds += seconds + GAP_SECONDS;
+        if (spokenSeconds > withSlack(sceneSeconds)) {
+          // Stopped before paying for more speech than a scene may hold.
+          throw new PermanentError(
+            `the scene's speech lasts ${spokenSeconds.toFixed(1)} s by line ${i + 1} of ${planned.length}; ` +
+              `a scene of this video may last at most ${sceneSeconds} s`,
+          );
+        }
         await Deno.writeFile(`${dir}/line-${i}.wav`, speech.wav);
         const stored = await deps.storage.put("media", `${folder}/line-${i}.wav`, speech.wav, "audio/wav");
         usage.push(...speech.usage);
@@ -58,7 +74,7 @@ export function audioStage(deps: StageDeps<"speech">): StepHandler {
           voice_id: speech.voice,
           storage_path: stored.path,
           url: stored.url,
-          duration_ms: speech.durationMs,
+          duration_ms: Math.round(seconds * 1000),
         });
       }
       // One track for the scene: the lines in order with a short pause after each.

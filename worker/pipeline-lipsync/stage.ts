@@ -1,27 +1,25 @@
 /** Lipsync stage: sync each scene clip with its dialogue; records a job per scene video. */
 import { withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { mediaPath, type StageDeps, unitFolder } from "../../supabase/functions/_shared/pipeline/deps.ts";
 import {
-  mediaInput,
-  mediaPath,
-  type StageDeps,
-  unitFolder,
-} from "../../supabase/functions/_shared/pipeline/deps.ts";
+  sceneAudio,
+  sceneClip,
+  type StoredAudio,
+  type StoredClip,
+} from "../../supabase/functions/_shared/pipeline/inputs.ts";
 import type { StepHandler } from "../../supabase/functions/_shared/pipeline/worker.ts";
-
-interface Stored {
-  storage_path: string;
-  url: string;
-}
 
 export function lipsyncStage(deps: StageDeps<"lipsync">): StepHandler {
   return async (context) => {
     const scene = context.scene as { scene_number: number };
-    const clip = context.clip as Stored;
-    const audio = context.audio as Stored;
+    const clip = context.clip as StoredClip & { url: string };
+    const audio = context.audio as StoredAudio & { url: string };
     return await withTempDir(async (dir) => {
+      // Inputs are checked as they are fetched (a provider that passes the clip through reads neither;
+      // the merge checks the clip then).
       const synced = await deps.providers.lipsync.sync({
-        clip: mediaInput(deps.storage, clip.storage_path, `${dir}/clip.mp4`),
-        audio: mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        clip: sceneClip(deps.storage, context, clip, `${dir}/clip.mp4`),
+        audio: sceneAudio(deps.storage, context, audio, `${dir}/audio.wav`),
         outPath: `${dir}/synced.mp4`,
         width: context.frame_width,
         height: context.frame_height,

@@ -1,6 +1,7 @@
 /** Merge stage: the scene clips in order, concatenated into the final MP4 in Storage. */
 import { withTempDir } from "../../supabase/functions/_shared/media.ts";
-import { download, mediaPath, type StageDeps } from "../../supabase/functions/_shared/pipeline/deps.ts";
+import { mediaPath, type StageDeps } from "../../supabase/functions/_shared/pipeline/deps.ts";
+import { downloadSceneClip } from "../../supabase/functions/_shared/pipeline/inputs.ts";
 import type { StepHandler } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
 
@@ -17,8 +18,12 @@ export function mergeStage(deps: StageDeps<"merge">): StepHandler {
     if (clips.length === 0) throw new PermanentError("no scene clips to merge");
     return await withTempDir(async (dir) => {
       const files = [];
+      // Each clip is checked before the join: the frame and codecs every clip shares, and the length
+      // the video stage recorded, within the scene's limit.
       for (const clip of clips) {
-        files.push(await download(deps.storage, clip.storage_path, `${dir}/scene-${clip.scene_number}.mp4`));
+        files.push(
+          await downloadSceneClip(deps.storage, context, clip, `${dir}/scene-${clip.scene_number}.mp4`),
+        );
       }
       const merged = await deps.providers.merge.concat(files, `${dir}/final.mp4`);
       const bytes = await Deno.readFile(`${dir}/final.mp4`);

@@ -1,23 +1,20 @@
 /** Video stage: one clip per scene from its image and its audio track. */
 import { withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { mediaPath, type StageDeps, unitFolder } from "../../supabase/functions/_shared/pipeline/deps.ts";
 import {
-  mediaInput,
-  mediaPath,
-  type StageDeps,
-  unitFolder,
-} from "../../supabase/functions/_shared/pipeline/deps.ts";
+  sceneAudio,
+  sceneImage,
+  type StoredAudio,
+  type StoredImage,
+} from "../../supabase/functions/_shared/pipeline/inputs.ts";
 import type { StepHandler } from "../../supabase/functions/_shared/pipeline/worker.ts";
 import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
-
-interface Stored {
-  storage_path: string;
-}
 
 export function videoStage(deps: StageDeps<"video">): StepHandler {
   return async (context) => {
     const scene = context.scene as { id: string; scene_number: number; visual_description: string };
-    const image = context.image as Stored | null;
-    const audio = context.audio as Stored | null;
+    const image = context.image as StoredImage | null;
+    const audio = context.audio as StoredAudio | null;
     if (!image?.storage_path || !audio?.storage_path) {
       throw new PermanentError(
         `scene ${scene.scene_number} has no ${image ? "audio" : "image"} to make a clip from`,
@@ -25,9 +22,11 @@ export function videoStage(deps: StageDeps<"video">): StepHandler {
     }
     return await withTempDir(async (dir) => {
       const started = performance.now();
+      // Both inputs are checked as they are fetched: the image against the frame and the size the
+      // images stage made, the audio against the scene's limit and the length the audio stage made.
       const clip = await deps.providers.video.animate({
-        image: mediaInput(deps.storage, image.storage_path, `${dir}/image.png`),
-        audio: mediaInput(deps.storage, audio.storage_path, `${dir}/audio.wav`),
+        image: sceneImage(deps.storage, context, image, `${dir}/image.png`),
+        audio: sceneAudio(deps.storage, context, audio, `${dir}/audio.wav`),
         description: scene.visual_description,
         outPath: `${dir}/clip.mp4`,
         width: context.frame_width,

@@ -131,6 +131,70 @@ export async function probeStreams(path: string): Promise<string[]> {
   return out.trim().split("\n").filter(Boolean);
 }
 
+/** What ffprobe reads in a media file: its container, its length and its streams. */
+export interface MediaFacts {
+  /** ffprobe's demuxer names, e.g. "wav" or "mov,mp4,m4a,3gp,3g2,mj2". */
+  format: string;
+  /** The longest of the container's and its streams' durations, in seconds. */
+  seconds: number;
+  streams: { type: string; codec: string; width?: number; height?: number }[];
+}
+
+/** One ffprobe run: format, duration and streams; a file ffprobe cannot read is a PermanentError. */
+export async function probeMedia(path: string): Promise<MediaFacts> {
+  const out = await run("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "format=format_name,duration:stream=codec_type,codec_name,width,height,duration",
+    "-of",
+    "json",
+    path,
+  ], { timeoutMs: 20_000 });
+  const probed = JSON.parse(out) as {
+    format?: { format_name?: string; duration?: string };
+    streams?: {
+      codec_type?: string;
+      codec_name?: string;
+      width?: number;
+      height?: number;
+      duration?: string;
+    }[];
+  };
+  const durations = [probed.format?.duration, ...(probed.streams ?? []).map((s) => s.duration)]
+    .map((d) => Number.parseFloat(d ?? "")).filter(Number.isFinite);
+  return {
+    format: probed.format?.format_name ?? "unknown",
+    seconds: durations.length ? Math.max(...durations) : Number.NaN,
+    streams: (probed.streams ?? []).map((s) => ({
+      type: s.codec_type ?? "unknown",
+      codec: s.codec_name ?? "unknown",
+      width: s.width,
+      height: s.height,
+    })),
+  };
+}
+
+/**
+ * Seconds of sound in a PCM WAV, read from its header without a tool (the data a header declares, or
+ * what the file holds when that is less); null when the bytes are not such a WAV.
+ */
+export function wavSeconds(bytes: Uint8Array): number | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at: number) => new TextDecoder().decode(bytes.subarray(at, at + 4));
+  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") return null;
+  let byteRate = 0;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const size = view.getUint32(at + 4, true);
+    if (tag(at) === "fmt " && at + 20 <= bytes.length) byteRate = view.getUint32(at + 16, true);
+    if (tag(at) === "data") {
+      return byteRate > 0 ? Math.min(size, bytes.length - at - 8) / byteRate : null;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return null;
+}
+
 /** A scratch folder removed after `body` finishes. */
 export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "litinkai-" });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PermanentError, RetryableError } from "./errors.ts";
-import { assertDecodable, run, timeLimitFor, withTempDir } from "./media.ts";
+import { assertDecodable, probeMedia, run, timeLimitFor, wavSeconds, withTempDir } from "./media.ts";
+import { wavFromPcm } from "./providers/elevenlabs.ts";
 import { offlineSpeech, offlineVideo } from "./providers/offline.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -67,5 +68,20 @@ Deno.test("corrupt media fails at once and permanently: a damaged PNG, a damaged
         return true;
       },
     );
+  });
+});
+
+Deno.test("wavSeconds reads a PCM WAV's length from its header, as ffprobe does; anything else is null", async () => {
+  await withTempDir(async (dir) => {
+    const speech = await offlineSpeech.speak("The keeper climbed the stairs.", null, "Narrator");
+    await Deno.writeFile(`${dir}/line.wav`, speech.wav);
+    const probed = await probeMedia(`${dir}/line.wav`);
+    assert.equal(probed.format, "wav");
+    assert.ok(Math.abs(wavSeconds(speech.wav)! - probed.seconds) < 0.001, `${wavSeconds(speech.wav)} s`);
+    assert.equal(wavSeconds(wavFromPcm(new Uint8Array(22050 * 2), 22050)), 1, "ElevenLabs' PCM, wrapped");
+    const cut = wavFromPcm(new Uint8Array(22050 * 2), 22050).subarray(0, 44 + 22050);
+    assert.equal(wavSeconds(cut), 0.5, "a header that promises more than the file holds: what it holds");
+    assert.equal(wavSeconds(new TextEncoder().encode("ID3\x04 an mp3")), null);
+    assert.equal(wavSeconds(new TextEncoder().encode("RIFF\x04\x00\x00\x00WAVE")), null, "no data chunk");
   });
 });

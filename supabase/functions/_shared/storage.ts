@@ -16,9 +16,47 @@ export interface StoredObject {
 
 export interface Storage {
   put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject>;
-  get(bucket: string, path: string): Promise<Uint8Array>;
+  /** The object's bytes; past `maxBytes` it is not read further (ObjectTooLargeError). */
+  get(bucket: string, path: string, maxBytes?: number): Promise<Uint8Array>;
   /** A URL that lets a hosted service fetch the object for a while without credentials. */
   signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
+}
+
+/** An object larger than its reader accepts: permanent, the same object will be as large next time. */
+export class ObjectTooLargeError extends PermanentError {
+  constructor(
+    readonly bucket: string,
+    readonly path: string,
+    readonly size: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${bucket}/${path} is ${size} bytes or more, more than the ${maxBytes} bytes expected`);
+  }
+}
+
+/** Reads a body up to `maxBytes`, stopping as soon as it is larger. */
+async function readAtMost(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: (size: number) => Error,
+) {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      await body.cancel().catch(() => {});
+      throw tooLarge(size);
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }
 
 /**
@@ -82,8 +120,18 @@ export class LocalStorage implements Storage {
     return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
   }
 
-  async get(bucket: string, path: string): Promise<Uint8Array> {
-    return await Deno.readFile(this.filePath(bucket, path));
+  async get(bucket: string, path: string, maxBytes = Infinity): Promise<Uint8Array> {
+    const file = await Deno.open(this.filePath(bucket, path));
+    const { size } = await file.stat();
+    if (size > maxBytes) {
+      file.close();
+      throw new ObjectTooLargeError(bucket, path, size, maxBytes);
+    }
+    return await readAtMost(
+      file.readable,
+      maxBytes,
+      (read) => new ObjectTooLargeError(bucket, path, read, maxBytes),
+    );
   }
 
   /** A URL the local gateway serves without a token until it expires, as Storage's signed URLs. */
@@ -114,12 +162,25 @@ export class SupabaseStorage implements Storage {
     return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
   }
 
-  async get(bucket: string, path: string): Promise<Uint8Array> {
+  async get(bucket: string, path: string, maxBytes = Infinity): Promise<Uint8Array> {
     const res = await fetch(objectUrl(this.baseUrl, bucket, path, "authenticated/"), {
       headers: { Authorization: `Bearer ${this.serviceKey}` },
     });
-    if (!res.ok) throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
+    }
+    const declared = Number(res.headers.get("Content-Length") ?? 0);
+    if (declared > maxBytes) {
+      await res.body?.cancel();
+      throw new ObjectTooLargeError(bucket, path, declared, maxBytes);
+    }
+    if (!res.body) return new Uint8Array();
+    return await readAtMost(
+      res.body,
+      maxBytes,
+      (read) => new ObjectTooLargeError(bucket, path, read, maxBytes),
+    );
   }
 
   async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {

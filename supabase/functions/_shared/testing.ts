@@ -1,5 +1,6 @@
 /** Helpers for Deno tests that need the local database. */
 import { createSql, type Sql } from "./db.ts";
+import type { StepContext } from "./pipeline/worker.ts";
 export { asUser } from "./db.ts";
 
 /** The local stack's URL, or the one the test runner passes in. */
@@ -56,3 +57,49 @@ export const SAMPLE_CHAPTER =
 "I am Tomas," he said. "And you are late."
 
 That evening in the lamp room, Tomas showed her the great lens. "Keep it clean and it keeps them safe," he said.`;
+
+/** A WAV of `seconds` of silence, 8-bit mono at `sampleRate`: long sound in few bytes. */
+export function silentWav(seconds: number, sampleRate = 8000): Uint8Array {
+  const dataBytes = Math.round(seconds * sampleRate);
+  const bytes = new Uint8Array(44 + dataBytes).fill(128, 44);
+  const view = new DataView(bytes.buffer);
+  const text = (at: number, value: string) => bytes.set(new TextEncoder().encode(value), at);
+  text(0, "RIFF");
+  view.setUint32(4, 36 + dataBytes, true);
+  text(8, "WAVEfmt ");
+  view.setUint32(16, 16, true); // fmt chunk size
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate, true); // bytes a second
+  view.setUint16(32, 1, true); // bytes a frame
+  view.setUint16(34, 8, true); // bits a sample
+  text(36, "data");
+  view.setUint32(40, dataBytes, true);
+  return bytes;
+}
+
+/** What begin_step gives a stage for one unit of a free-quality generation, plus `extra`. */
+export function testStepContext(
+  step: StepContext["step"],
+  unit: string,
+  extra: Partial<StepContext> = {},
+): StepContext {
+  return {
+    generation_id: crypto.randomUUID(),
+    user_id: crypto.randomUUID(),
+    step,
+    unit,
+    attempt: 1,
+    script_style: "cinematic",
+    quality_tier: "free",
+    subscription_tier: "free",
+    unit_attempt: 1,
+    model: "offline",
+    frame_width: 854,
+    frame_height: 480,
+    limits: { scenes: 8, speech_characters: 2000, video_seconds: 150 },
+    max_video_seconds: 150,
+    ...extra,
+  };
+}

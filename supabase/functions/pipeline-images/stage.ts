@@ -1,6 +1,8 @@
 /** Images stage: a card per scene and a portrait per main character, stored under the user's folder. */
 import { mediaPath, type StageDeps, unitFolder } from "../_shared/pipeline/deps.ts";
+import { checkImage } from "../_shared/pipeline/limits.ts";
 import type { StepHandler } from "../_shared/pipeline/worker.ts";
+import { PermanentError } from "../_shared/errors.ts";
 
 interface SceneRow {
   id: string;
@@ -41,6 +43,12 @@ export function imagesStage(deps: StageDeps<"image">): StepHandler {
       };
     const started = performance.now();
     const image = await deps.providers.image.render(request);
+    // What the model answered must fit the frame asked for (a hosted model is asked for less than
+    // the frame); the size recorded is the image's own, which the video stage holds the file to.
+    const size = checkImage("the image model's answer", image.png, { frame: [width, height] });
+    if (size.format !== "png") {
+      throw new PermanentError(`the image model's answer is a ${size.format}, not a PNG`);
+    }
     const stored = await deps.storage.put(
       "media",
       mediaPath(context.user_id, context.generation_id, unitFolder(context.unit), "image.png"),
@@ -53,8 +61,8 @@ export function imagesStage(deps: StageDeps<"image">): StepHandler {
         prompt: request.caption,
         storage_path: stored.path,
         url: stored.url,
-        width,
-        height,
+        width: size.width,
+        height: size.height,
         provider: image.provider,
         model: image.model,
         generation_time_ms: Math.round(performance.now() - started),

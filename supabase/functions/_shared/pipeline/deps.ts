@@ -5,7 +5,9 @@
 import { sql } from "../db.ts";
 import { config } from "../env.ts";
 import type { MediaInput, Providers } from "../providers/types.ts";
-import { LocalStorage, type Storage, SupabaseStorage } from "../storage.ts";
+import { PermanentError } from "../errors.ts";
+import { LocalStorage, ObjectTooLargeError, type Storage, SupabaseStorage } from "../storage.ts";
+import { megabytes } from "./limits.ts";
 
 export interface StageDeps<C extends keyof Providers = keyof Providers> {
   storage: Storage;
@@ -33,21 +35,55 @@ export function unitFolder(unit: string): string {
   return unit.replace(":", "-").toLowerCase().replace(/[^a-z0-9-]+/g, "_");
 }
 
-/** Writes a stored object to a local file, for tools that need a path. */
-export async function download(storage: Storage, path: string, file: string): Promise<string> {
-  await Deno.writeFile(file, await storage.get("media", path));
+/** What a stage expects of a stored input before anything uses it. */
+export interface InputCheck {
+  /** Names the input in messages: "the scene audio". */
+  what: string;
+  /** Its largest size: a larger object is not downloaded. */
+  maxBytes: number;
+  /** What was asked for, for the message when it is larger: "a speech track of 12.3 s". */
+  expected: string;
+  /** Throws (PermanentError) when the downloaded file is not what the pipeline made. */
+  check?: (file: string) => Promise<unknown>;
+}
+
+/** Writes a stored object to a local file, for tools that need a path, after checking it. */
+export async function download(
+  storage: Storage,
+  path: string,
+  file: string,
+  input: InputCheck,
+): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await storage.get("media", path, input.maxBytes);
+  } catch (error) {
+    if (error instanceof ObjectTooLargeError) {
+      throw new PermanentError(
+        `${input.what} is over ${megabytes(input.maxBytes)}, more than ${input.expected} can be`,
+      );
+    }
+    throw error;
+  }
+  await Deno.writeFile(file, bytes);
+  await input.check?.(file);
   return file;
 }
 
 /** How long a hosted provider may fetch a stage's inputs: longer than any provider's queue. */
 const INPUT_URL_SECONDS = 3600;
 
-/** A stored media object as a stage input, downloaded or signed on first request only. */
-export function mediaInput(storage: Storage, path: string, file: string): MediaInput {
+/**
+ * A stored media object as a stage input, fetched only in the form a provider asks for; either form
+ * is checked first (a URL too: the file is downloaded and checked before it is signed), so nothing
+ * unchecked reaches a tool or a paid provider.
+ */
+export function mediaInput(storage: Storage, path: string, file: string, input: InputCheck): MediaInput {
   let local: Promise<string> | undefined;
   let signed: Promise<string> | undefined;
+  const checked = () => local ??= download(storage, path, file, input);
   return {
-    file: () => local ??= download(storage, path, file),
-    url: () => signed ??= storage.signedUrl("media", path, INPUT_URL_SECONDS),
+    file: checked,
+    url: () => signed ??= checked().then(() => storage.signedUrl("media", path, INPUT_URL_SECONDS)),
   };
 }

@@ -46,6 +46,8 @@ export interface StepContext {
   frame_height: number;
   /** What the quality allows one script (private.tier_ceilings). */
   limits: { scenes: number; speech_characters: number; video_seconds: number };
+  /** The longest video of its quality (private.tier_ceilings): no scene may last longer. */
+  max_video_seconds: number;
   [key: string]: unknown;
 }
 

@@ -48,3 +48,45 @@ export function asPng(bytes: Uint8Array, source = "the image model"): Uint8Array
   }
   return encodePng({ width: image.width, height: image.height, data: image.data, channels: 4 });
 }
+
+/** JPEG frame headers (SOF0 to SOF15 but DHT, JPG and DAC) carry the image's size. */
+function isJpegFrameMarker(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+}
+
+/**
+ * Format and pixel size of a PNG or JPEG read from its header, without decoding it; null when the
+ * bytes are neither or their header is cut short.
+ */
+export function imageSize(
+  bytes: Uint8Array,
+): { format: "png" | "jpeg"; width: number; height: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const format = imageFormat(bytes);
+  if (format === "png") {
+    const isHeaderChunk = bytes.length >= 24 && new TextDecoder().decode(bytes.subarray(12, 16)) === "IHDR";
+    return isHeaderChunk ? { format, width: view.getUint32(16), height: view.getUint32(20) } : null;
+  }
+  if (format !== "jpeg") return null;
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1];
+    if (marker === 0xff) { // fill byte before a marker
+      at++;
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) { // markers without a segment
+      at += 2;
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) return null; // end of image, or scan data before any frame
+    const length = view.getUint16(at + 2);
+    if (isJpegFrameMarker(marker)) {
+      if (at + 9 > bytes.length) return null;
+      return { format, width: view.getUint16(at + 7), height: view.getUint16(at + 5) };
+    }
+    at += 2 + length;
+  }
+  return null;
+}
