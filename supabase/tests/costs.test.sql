@@ -1,7 +1,7 @@
 -- Money: the model ladder per quality, the ceilings, and every paid call reserved before it is made
 -- and settled after it, whatever happens to the rows around it.
 begin;
-select plan(45);
+select plan(46);
 
 create temp table ids as
   select tests.create_user('owner@costs.test') as owner, tests.create_user('other@costs.test') as other;
@@ -161,6 +161,15 @@ select is(private.script_ceiling_breach('standard', (select jsonb_agg(jsonb_buil
     'estimated_duration_seconds', 60)) from generate_series(1, 30))),
   'this chapter''s script (30 scenes, 24000 characters of speech, 1800 seconds) would cost about $43.46 to make at standard quality, over the $40.00 a standard-quality video may cost: choose a shorter chapter or a higher quality',
   'a script whose media would pass the ceiling is refused with its cost');
+
+-- One scene's speech longer than a scene may last is refused at the script, before any media.
+select is(private.script_ceiling_breach('professional', jsonb_build_array(
+    jsonb_build_object('narration', 'A line.', 'dialogue', '[]'::jsonb),
+    jsonb_build_object('narration', repeat('x', 2000),
+      'dialogue', (select jsonb_agg(jsonb_build_object('speaker', 'Mara', 'line', repeat('y', 500))) from generate_series(1, 12)))
+  )),
+  'scene 2 of this chapter''s script has 8000 characters of speech; a scene may have at most 7200 (600 seconds spoken): choose a shorter chapter',
+  'a scene whose speech would pass 600 s is refused with its number');
 
 -- A period budget reached: the next paid call is refused, whatever calls it.
 select private.record_usage((select owner from ids), null, 'eleven_multilingual_v2', 'audio', 'costs-test:speech', 0, 0, 7000);
