@@ -26,8 +26,10 @@ function scripted(answers: [string, Answer][]) {
     const index = answers.findIndex(([prefix]) => url.startsWith(prefix));
     if (index < 0) return Promise.reject(new TypeError(`no recorded answer for ${url}`));
     const [[, answer]] = answers.splice(index, 1);
-    const body = "json" in answer ? answer.json : new Uint8Array(answer.bytes);
-    return Promise.resolve(new Response(body, { status: answer.status ?? 200 }));
+    const response = "json" in answer
+      ? new Response(answer.json, { status: answer.status, headers: { "Content-Type": "application/json" } })
+      : new Response(new Uint8Array(answer.bytes), { status: answer.status });
+    return Promise.resolve(response);
   }) as typeof fetch;
   return { fetchFn, requests };
 }
