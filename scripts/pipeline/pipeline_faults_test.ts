@@ -273,7 +273,7 @@ Deno.test("canceling while a worker holds a unit: no deadlock, and that unit's j
           provider: "offline",
         })
       },
-          '[]') as outcome`;
+          '[]', ${userId}, ${msg.context.unit_attempt}) as outcome`;
       assert.equal(outcome, "stale");
     } finally {
       claimed.release();
@@ -363,7 +363,7 @@ Deno.test("a chapter in production cannot be deleted; deleted after a cancel, it
       select private.complete_step(${msg.msg_id}, ${generationId}, 'images', ${msg.message.unit},
         ${sql.json({ storage_path: "x", url: "u", width: 1, height: 1 })},
         ${sql.json([{ model: "offline-card-renderer", operation: "image", units: 1 }])},
-        ${userId}) as outcome`;
+        ${userId}, ${msg.context.unit_attempt}) as outcome`;
     assert.equal(outcome, "stale");
     const logged = await sql`
       select user_id, video_generation_id, cost_usd::numeric > 0 as costed from public.usage_logs

@@ -61,8 +61,8 @@ alter table private.tier_ceilings enable row level security;
 insert into private.tier_ceilings (quality_tier, frame_width, frame_height, max_scenes, max_speech_characters,
   max_video_seconds, max_generation_usd, max_period_usd)
 values ('free', 854, 480, 8, 2000, 150, 0.25, 2), ('basic', 1280, 720, 16, 8000, 600, 2, 25),
-  ('standard', 1920, 1080, 30, 24000, 1800, 40, 75), ('premium', 1920, 1080, 60, 54000, 3600, 120, 250),
-  ('professional', 1920, 1080, 60, 108000, 7200, 250, 1000);
+  ('standard', 1920, 1080, 30, 24000, 1800, 15, 75), ('premium', 1920, 1080, 60, 54000, 3600, 75, 250),
+  ('professional', 1920, 1080, 60, 108000, 7200, 150, 1000);
 
 create table public.user_subscriptions (
   id uuid primary key default gen_random_uuid(),

@@ -47,7 +47,7 @@ values
   ('eleven_flash_v2_5', 'elevenlabs', 'audio', 0, 0, 0.00015, 'character', 'half a credit a character'),
   ('eleven_multilingual_v2', 'elevenlabs', 'audio', 0, 0, 0.0003, 'character', null),
   ('modelslab-flux', 'modelslab', 'image', 0, 0, 0.0047, 'image', null),
-  ('modelslab-image-to-video', 'modelslab', 'video', 0, 0, 0.02, 'second', null),
+  ('modelslab-image-to-video', 'modelslab', 'video', 0, 0, 0.10, 'call', 'a clip of 81 frames (about 5 s), looped to the scene'),
   ('modelslab-lipsync', 'modelslab', 'lipsync', 0, 0, 0.01, 'second', null);
 
 -- The model ladder: the model each quality calls per capability. A deployment without the key of
@@ -101,8 +101,8 @@ security definer
 set search_path = ''
 as $$ select q.model from private.quality_models q where q.quality_tier = p_quality and q.capability = p_capability $$;
 
--- What a call to a model costs for a quantity {input_tokens, output_tokens, images, characters,
--- seconds}: its tokens, and the figure its price's unit counts (one for a per-call price).
+-- What calls to a model cost for a quantity {input_tokens, output_tokens, calls, images, characters,
+-- seconds}: its tokens, and the figure its price's unit counts (calls: one unless said).
 create or replace function private.price_of(p_model text, p_quantity jsonb)
 returns numeric
 language sql
@@ -112,7 +112,8 @@ set search_path = ''
 as $$
   select coalesce((p_quantity ->> 'input_tokens')::numeric, 0) / 1000 * m.usd_per_1k_input_tokens
     + coalesce((p_quantity ->> 'output_tokens')::numeric, 0) / 1000 * m.usd_per_1k_output_tokens
-    + m.usd_per_unit * case m.unit when 'call' then 1 when 'image' then coalesce((p_quantity ->> 'images')::numeric, 1)
+    + m.usd_per_unit * case m.unit when 'call' then coalesce((p_quantity ->> 'calls')::numeric, 1)
+        when 'image' then coalesce((p_quantity ->> 'images')::numeric, 1)
         when 'character' then coalesce((p_quantity ->> 'characters')::numeric, 0)
         else coalesce((p_quantity ->> 'seconds')::numeric, 0) end
   from private.model_prices m where m.model = p_model
@@ -137,7 +138,8 @@ as $$
     + coalesce(private.price_of(private.ladder_model(p_quality, 'audio'),
         pg_catalog.jsonb_build_object('characters', p_characters, 'seconds', p_seconds)), 0)
     + coalesce((select pg_catalog.sum(private.price_of(private.ladder_model(p_quality, c.capability),
-        pg_catalog.jsonb_build_object('seconds', p_seconds))) from (values ('video'), ('lipsync'), ('merge')) c (capability)), 0),
+        pg_catalog.jsonb_build_object('seconds', p_seconds, 'calls', c.calls)))
+      from (values ('video', p_scenes), ('lipsync', p_scenes), ('merge', 1)) c (capability, calls)), 0),
     4)
 $$;
 
@@ -150,8 +152,8 @@ stable
 security definer
 set search_path = ''
 as $$
-  select least(pg_catalog.ceil(private.generation_cost_usd(c.quality_tier, c.max_scenes, c.max_speech_characters,
-    c.max_video_seconds) * 100) / 100, c.max_generation_usd)
+  select pg_catalog.round(least(pg_catalog.ceil(private.generation_cost_usd(c.quality_tier, c.max_scenes,
+    c.max_speech_characters, c.max_video_seconds) * 100) / 100, c.max_generation_usd), 2)
   from private.tier_ceilings c where c.quality_tier = p_quality
 $$;
 revoke all on function private.capability_of_step(public.pipeline_step), private.ladder_model(public.quality_tier, text),
@@ -515,7 +517,8 @@ as $$
 $$;
 
 -- A subscription's budget for its billing period, and when that period started and ends (a user
--- without one is on the free tier's, this month).
+-- without one is on the free tier's, this month). A subscription that is not in good standing (past
+-- due, unpaid, incomplete) has nothing to spend until it is.
 create or replace function private.period_budget(p_user_id uuid)
 returns table (tier public.subscription_tier, budget_usd numeric, period_start timestamptz, period_end timestamptz)
 language sql
@@ -523,7 +526,9 @@ stable
 security definer
 set search_path = ''
 as $$
-  select coalesce(s.tier, 'free'), c.max_period_usd,
+  select coalesce(s.tier, 'free'),
+    case when s.status is null or s.status in ('active', 'trialing') or (s.status = 'canceled' and s.tier = 'free')
+      then c.max_period_usd else 0 end,
     coalesce(s.current_period_start, pg_catalog.date_trunc('month', pg_catalog.now())),
     coalesce(s.current_period_end, pg_catalog.date_trunc('month', pg_catalog.now()) + interval '1 month')
   from (select 1) one
@@ -557,12 +562,13 @@ declare
   ceiling numeric;
   existing numeric;
 begin
+  -- One user's reservations one at a time: two calls cannot both take the last of a budget. (A lock
+  -- of its own, not the subscription row's, which cancels and the billing webhook take too.)
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('cost_reservations:' || p_user_id, 0));
   select r.reserved_usd into existing from private.cost_reservations r where r.key = p_key;
   if found then
-    return existing;
+    return existing; -- the same attempt asking again
   end if;
-  -- One user's reservations one at a time: two calls cannot both take the last of a budget.
-  perform 1 from public.user_subscriptions s where s.user_id = p_user_id for no key update;
   select * into budget from private.period_budget(p_user_id);
   spent := private.user_spend_usd(p_user_id, budget.period_start);
   if spent + cost > budget.budget_usd then
@@ -584,7 +590,8 @@ begin
       and r.status = 'open';
   end if;
   insert into private.cost_reservations (key, user_id, video_generation_id, step, unit_key, model, quantity, reserved_usd)
-  values (p_key, p_user_id, p_video_generation_id, p_step, p_unit_key, p_model, p_quantity, cost);
+  values (p_key, p_user_id, p_video_generation_id, p_step, p_unit_key, p_model, p_quantity, cost)
+  on conflict (key) do nothing;
   return cost;
 end;
 $$;
@@ -616,7 +623,7 @@ as $$
   where r.key = p_key and r.status <> 'settled'
 $$;
 
--- The call failed: nothing was billed.
+-- The call failed: the provider refused it (nothing was billed), released.
 create or replace function private.release_cost(p_key text)
 returns void
 language sql
@@ -624,6 +631,20 @@ security definer
 set search_path = ''
 as $$
   update private.cost_reservations r set status = 'released', settled_at = pg_catalog.clock_timestamp()
+  where r.key = p_key and r.status = 'open'
+$$;
+
+-- The call failed: released when the provider refused it (p_unbilled), otherwise abandoned and still
+-- counted (a timeout, an answer our checks refused: the provider may have billed it).
+create or replace function private.fail_cost(p_key text, p_unbilled boolean)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  update private.cost_reservations r
+  set status = case when p_unbilled then 'released' else 'abandoned' end,
+      settled_at = case when p_unbilled then pg_catalog.clock_timestamp() end
   where r.key = p_key and r.status = 'open'
 $$;
 
@@ -646,10 +667,11 @@ $$;
 revoke all on function private.user_spend_usd(uuid, timestamptz), private.generation_spend_usd(uuid),
   private.period_budget(uuid), private.user_model(uuid, text),
   private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text), private.settle_cost(text),
-  private.release_cost(text), private.abandon_stale_reservations(interval)
+  private.release_cost(text), private.fail_cost(text, boolean), private.abandon_stale_reservations(interval)
   from public, anon, authenticated;
 grant execute on function private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text),
-  private.settle_cost(text), private.release_cost(text), private.user_model(uuid, text) to service_role;
+  private.settle_cost(text), private.release_cost(text), private.fail_cost(text, boolean),
+  private.user_model(uuid, text) to service_role;
 
 -- Models used without a price (shown by the health function): their calls were logged at no cost.
 create or replace function private.models_missing_prices(p_since interval default interval '7 days')

@@ -10,13 +10,32 @@ export class PermanentError extends Error {
   override name = "PermanentError";
 }
 
+/** A provider answered with an HTTP error status, later worth retrying: it did no work, billed nothing. */
+export class RetryableRefusal extends RetryableError {
+  readonly unbilled = true;
+}
+
+/** A provider answered with an HTTP error status no retry will change: it did no work, billed nothing. */
+export class PermanentRefusal extends PermanentError {
+  readonly unbilled = true;
+}
+
 /** Classifies an HTTP status from a provider the way the failure model prescribes. */
 export function errorForStatus(provider: string, status: number, detail: string): Error {
   const message = `${provider} answered HTTP ${status}: ${detail.slice(0, 300)}`;
   if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) {
-    return new RetryableError(message);
+    return new RetryableRefusal(message);
   }
-  return new PermanentError(message);
+  return new PermanentRefusal(message);
+}
+
+/**
+ * Whether a failed call provably cost nothing: the provider refused it with an error status. Any
+ * other failure (a timeout, an answer refused by our checks, a crash after the answer) may have been
+ * billed, so its reservation keeps counting.
+ */
+export function wasUnbilled(error: unknown): boolean {
+  return (error as { unbilled?: unknown } | null)?.unbilled === true;
 }
 
 /** SQLSTATE classes that no retry can fix: bad data, constraint and rule violations, broken SQL. */
