@@ -180,7 +180,7 @@ grant execute on function pg_temp.attempt(spec, text, uuid) to anon, authenticat
 select plan(
   (select count(*)::integer * 15 from spec)  -- 4 anon, 4 other user, 4 owner, 3 service role
   + 1                                           -- every public table has a spec row
-  + 27                                          -- the extra cases below
+  + 28                                          -- the extra cases below
 );
 
 select is(
@@ -265,6 +265,8 @@ select is(tests.try_rows($$delete from public.video_generations where id = 'a000
 
 select tests.authenticate_as('c0000000-0000-4000-8000-00000000000c');
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '1', 'a superadmin reads model metrics');
+select is(tests.try_rows($$select 1 from public.usage_logs where user_id = 'a0000000-0000-4000-8000-00000000000a'$$), '1',
+  'a superadmin reads another user''s usage');
 select is(tests.try_rows($$select 1 from public.chapter_passages$$), '0', 'a superadmin reads no one else''s passages');
 select is(tests.try_rows($$insert into public.badges (name, description, category, criteria) values ('Admin badge', 'd', 'skill', '{"metric": "x", "threshold": 1}')$$),
   '1', 'a superadmin adds a badge');
