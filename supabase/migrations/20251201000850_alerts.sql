@@ -181,9 +181,9 @@ security definer
 set search_path = ''
 as $$
   select m.provider from private.model_prices m
-  where m.provider <> 'offline' and (p_error like m.provider || ' %' or p_error like m.provider || ':%'
-    or p_error like m.model || ' %')
-  order by pg_catalog.length(m.provider) desc limit 1
+  where m.provider <> 'offline' and (pg_catalog.starts_with(p_error, m.provider || ' ')
+    or pg_catalog.starts_with(p_error, m.provider || ':') or pg_catalog.starts_with(p_error, m.model || ' '))
+  order by m.provider limit 1
 $$;
 
 -- Failed pipeline attempts since a time, with their errors: the entries fail_step appends to a

@@ -2,7 +2,7 @@
 -- resolved when its condition clears, acknowledged by a superadmin; the thresholds superadmins edit;
 -- who reads alerts, settings and everyone's usage; the Broadcast topic and who may join it.
 begin;
-select plan(80);
+select plan(81);
 
 -- Hold the check's lock for the whole test: the every-minute cron job waits instead of touching
 -- the alerts this test rolls back.
@@ -104,6 +104,11 @@ select is((select message from open_alerts where subject = 'mint'), 'worker mint
 select results_eq($$select value, (details ->> 'reserved_usd')::numeric, details -> 'models' from open_alerts where kind = 'abandoned_reservations'$$,
   $$values (1::numeric, 0.0025::numeric, '{"gpt-4o": 1}'::jsonb)$$, 'a call that got no answer');
 select is(pg_temp.new_broadcasts('INSERT'), 9, 'each raised alert is broadcast on operator:alerts');
+select results_eq(
+  $$select private.provider_of_error(e) from unnest(array['modelslab: rate limited', 'openrouter unreachable: reset',
+    'gpt-4o wrote no scenes for the chapter', 'eleven_multilingual_v2 x', 'elevenlabsx answered', 'ffmpeg timed out']) e$$,
+  $$values ('modelslab'), ('openrouter'), ('openai'), ('elevenlabs'), (null), (null)$$,
+  'an error is the provider''s when it begins with the provider''s or a model''s name');
 
 -- Seen again: updated, not added ------------------------------------------------------------------
 create temp table before as select id, kind, subject, first_seen_at, last_seen_at from public.operator_alerts;
