@@ -382,10 +382,11 @@ alter table public.model_metrics enable row level security;
 -- Written only by the backend (service role, security definer functions).
 revoke insert, update, delete on public.usage_logs, public.cost_aggregations, public.model_metrics from anon, authenticated;
 
-create policy "owners read their usage" on public.usage_logs
-  for select to authenticated using (user_id = (select auth.uid()));
-create policy "owners read their cost rollups" on public.cost_aggregations
-  for select to authenticated using (user_id = (select auth.uid()));
+-- Superadmins read everyone's, as they read model metrics: the operator's view of costs.
+create policy "owners read their usage; superadmins read all" on public.usage_logs
+  for select to authenticated using (user_id = (select auth.uid()) or (select private.is_superadmin()));
+create policy "owners read their cost rollups; superadmins read all" on public.cost_aggregations
+  for select to authenticated using (user_id = (select auth.uid()) or (select private.is_superadmin()));
 create policy "superadmins read model metrics" on public.model_metrics
   for select to authenticated using ((select private.is_superadmin()));
 
@@ -484,6 +485,8 @@ create table private.cost_reservations (
 comment on table private.cost_reservations is 'A paid call''s cost, reserved before the call and settled by its usage after it.';
 create index cost_reservations_user_created_idx on private.cost_reservations (user_id, created_at);
 create index cost_reservations_generation_unit_idx on private.cost_reservations (video_generation_id, step, unit_key);
+-- Operator alerts read the calls that ended, or were left, in a recent window.
+create index cost_reservations_updated_at_idx on private.cost_reservations (updated_at);
 create trigger cost_reservations_set_updated_at before update on private.cost_reservations
   for each row execute function private.set_updated_at();
 alter table private.cost_reservations enable row level security;
