@@ -53,10 +53,10 @@ export async function createCheckout(
   request: CheckoutRequest,
   appUrl: string,
 ): Promise<{ id: string; url: string | null }> {
-  const [tier] = await sql<{ tier: string; stripe_lookup_key: string | null }[]>`
-    select tier::text, stripe_lookup_key from public.subscription_tiers() where tier::text = ${
-    String(request.tier)
-  }`;
+  const [tier] = typeof request.tier === "string"
+    ? await sql<{ tier: string; stripe_lookup_key: string | null }[]>`
+      select tier::text, stripe_lookup_key from public.subscription_tiers() where tier::text = ${request.tier}`
+    : [];
   if (!tier || !tier.stripe_lookup_key) {
     throw new HttpError(400, '"tier" must be one of basic, standard, premium, professional', "bad_request");
   }
