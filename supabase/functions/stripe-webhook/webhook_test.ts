@@ -545,3 +545,39 @@ Deno.test("Stripe's customer is the account: a client_reference_id or metadata n
     }
   });
 });
+
+Deno.test("return links reach Stripe as the link that was checked, not as a string other parsers read otherwise", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "checkout-links");
+    try {
+      const { client, calls } = recordedStripe(userId);
+      const sent = async (successUrl: string) => {
+        await createCheckout(
+          sql,
+          client,
+          userId,
+          { tier: "standard", success_url: successUrl },
+          "http://localhost:3000",
+        );
+        const body = new URLSearchParams(calls.at(-1)!.split(" ").slice(2).join(" "));
+        return body.get("success_url");
+      };
+      // A backslash is a slash to browsers but not to every parser; tabs and newlines are dropped by
+      // browsers only: what Stripe gets is what was checked.
+      assert.equal(
+        await sent("http://localhost:3000\\@evil.example/"),
+        "http://localhost:3000/@evil.example/",
+      );
+      assert.equal(await sent("http://local\nhost:3000/ok"), "http://localhost:3000/ok");
+      assert.equal(await sent(" http://localhost:3000/ok\t"), "http://localhost:3000/ok");
+      assert.equal(await sent("HTTP://LOCALHOST:3000/a/../b"), "http://localhost:3000/b");
+      // Stripe's placeholder stays as Stripe needs it, in the path as in the query.
+      assert.equal(
+        await sent("http://localhost:3000/done/{CHECKOUT_SESSION_ID}?s={CHECKOUT_SESSION_ID}"),
+        "http://localhost:3000/done/{CHECKOUT_SESSION_ID}?s={CHECKOUT_SESSION_ID}",
+      );
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});
