@@ -1,7 +1,7 @@
 -- Money: the model ladder per quality, the ceilings, and every paid call reserved before it is made
 -- and settled after it, whatever happens to the rows around it.
 begin;
-select plan(45);
+select plan(47);
 
 create temp table ids as
   select tests.create_user('owner@costs.test') as owner, tests.create_user('other@costs.test') as other;
@@ -162,6 +162,15 @@ select is(private.script_ceiling_breach('standard', (select jsonb_agg(jsonb_buil
   'this chapter''s script (30 scenes, 24000 characters of speech, 1800 seconds) would cost about $43.46 to make at standard quality, over the $40.00 a standard-quality video may cost: choose a shorter chapter or a higher quality',
   'a script whose media would pass the ceiling is refused with its cost');
 
+-- A call retried under its key (plot, ingest and embed key theirs by message) reserves again: the
+-- first attempt's reservation, released when it failed, is no pass past the budget for the next.
+select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
+select private.release_cost('plot:retried');
+select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
+select is((select status from private.cost_reservations where key = 'plot:retried'), 'open',
+  'the retry''s call is reserved again, and counts while it is under way');
+select private.release_cost('plot:retried');
+
 -- A period budget reached: the next paid call is refused, whatever calls it.
 select private.record_usage((select owner from ids), null, 'eleven_multilingual_v2', 'audio', 'costs-test:speech', 0, 0, 7000);
 select throws_like(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
@@ -169,6 +178,8 @@ select throws_like(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mi
   'past the period budget no paid call is reserved');
 select throws_ok(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
   'LT010', null, 'with the period code');
+select throws_ok(format($$select private.reserve_cost('plot:retried', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
+  'LT010', null, 'a retry under a released key is refused past the budget too');
 
 -- A deleted generation's reservations and usage stay with its user.
 delete from public.usage_logs where idempotency_key = 'costs-test:speech';
