@@ -1,7 +1,7 @@
 -- Money: the model ladder per quality, the ceilings, and every paid call reserved before it is made
 -- and settled after it, whatever happens to the rows around it.
 begin;
-select plan(47);
+select plan(50);
 
 create temp table ids as
   select tests.create_user('owner@costs.test') as owner, tests.create_user('other@costs.test') as other;
@@ -196,6 +196,12 @@ select results_eq($$select video_generation_id, status, user_id = (select owner 
 select tests.authenticate_as((select owner from ids));
 select is(tests.try_rows('select * from private.cost_reservations'), 'denied', 'a user cannot read reservations');
 select is(tests.try_rows($$select private.settle_cost('x')$$), 'denied', 'a user cannot settle a reservation');
+select is(tests.try_rows($$update private.quality_models set model = 'offline-ffmpeg-motion' where capability = 'video'$$),
+  'denied', 'a user cannot move their quality''s rung of the ladder');
+select is(tests.try_rows($$update private.model_prices set usd_per_unit = 0 where true$$), 'denied',
+  'nor make a model free');
+select is(tests.try_rows($$update private.tier_ceilings set max_generation_usd = 1000 where true$$), 'denied',
+  'nor raise a ceiling');
 select tests.authenticate_as_anon();
 select is(tests.try_rows($$select private.reserve_cost('x', null, 'gpt-4o', '{}')$$), 'denied', 'anon cannot reserve');
 select tests.clear_authentication();
