@@ -719,3 +719,49 @@ Deno.test("a scene clip swapped for one of another frame fails the merge at once
     assert.equal(row.job_status, "failed");
   });
 });
+
+Deno.test("an unexpected error in a stage reaches the owner as a reference; its paths and SQL go to the log", async () => {
+  await withFixture("internal-error", async (f) => {
+    const generationId = await start(f.sql, f.userId, f.chapterId);
+    let calls = 0;
+    const failing: StepHandler = async () => {
+      calls++;
+      // A worker's file, then the database's words about SQL it was sent.
+      if (calls === 1) await Deno.readFile(`${f.storageDir}/not-made/scene.wav`);
+      await f.sql`select secret from private.no_such_table where owner = ${f.userId}`;
+      throw new Error("not reached");
+    };
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    try {
+      const options = { step: "script" as const, handler: failing, maxAttempts: 2, baseBackoffSeconds: 0 };
+      await runWorker(f.sql, options);
+      await runWorker(f.sql, options);
+    } finally {
+      console.error = original;
+    }
+    assert.equal(calls, 2);
+    const [seen] = await asUser(
+      f.sql,
+      f.userId,
+      (tx) =>
+        tx<{ status: string; error_message: string; errors: { error: string }[] }[]>`
+        select status::text, error_message, pipeline_metadata -> 'stages' -> 'script' -> 'errors' as errors
+        from public.video_generations where id = ${generationId}`,
+    );
+    assert.equal(seen.status, "failed");
+    const messages = [seen.error_message, ...seen.errors.map((e) => e.error)];
+    assert.equal(messages.length, 3);
+    for (const message of messages) {
+      assert.doesNotMatch(message, /no_such_table|select|not-made|litinkai-internal-error/, message);
+      const reference = message.match(
+        /an internal error stopped this step; it was logged as ([0-9a-f-]{36})$/,
+      )?.[1];
+      assert.ok(reference, message);
+      assert.ok(logged.some((line) => line.includes(reference)), "the log has it under that reference");
+    }
+    assert.match(logged.join("\n"), /not-made\/scene\.wav/);
+    assert.match(logged.join("\n"), /no_such_table/);
+  });
+});

@@ -540,9 +540,11 @@ as $$
   join private.tier_ceilings c on c.quality_tier = t.quality_tier
 $$;
 
--- Reserves a paid call before it is made, keyed so that asking again changes nothing. Refused past
--- the user's period budget (LT010) or past its generation's ceiling (LT011), with the figures. A new
--- attempt of a unit marks the earlier one still open as abandoned (its worker stopped mid-call).
+-- Reserves a paid call before it is made, keyed so that asking again changes nothing, unless the
+-- key's call failed (released): a retry under the same key is a new call, reserved and checked again.
+-- Refused past the user's period budget (LT010) or past its generation's ceiling (LT011), with the
+-- figures. A new attempt of a unit marks the earlier one still open as abandoned (its worker stopped
+-- mid-call).
 create or replace function private.reserve_cost(
   p_key text,
   p_user_id uuid,
@@ -563,14 +565,14 @@ declare
   spent numeric;
   generation public.video_generations;
   ceiling numeric;
-  existing numeric;
+  existing private.cost_reservations;
 begin
   -- One user's reservations one at a time: two calls cannot both take the last of a budget. (A lock
   -- of its own, not the subscription row's, which cancels and the billing webhook take too.)
   perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('cost_reservations:' || p_user_id, 0));
-  select r.reserved_usd into existing from private.cost_reservations r where r.key = p_key;
-  if found then
-    return existing; -- the same attempt asking again
+  select * into existing from private.cost_reservations r where r.key = p_key;
+  if found and existing.status <> 'released' then
+    return existing.reserved_usd; -- the same attempt asking again
   end if;
   select * into budget from private.period_budget(p_user_id);
   spent := private.user_spend_usd(p_user_id, budget.period_start);
@@ -594,7 +596,10 @@ begin
   end if;
   insert into private.cost_reservations (key, user_id, video_generation_id, step, unit_key, model, quantity, reserved_usd)
   values (p_key, p_user_id, p_video_generation_id, p_step, p_unit_key, p_model, p_quantity, cost)
-  on conflict (key) do nothing;
+  on conflict (key) do update
+    set model = excluded.model, quantity = excluded.quantity, reserved_usd = excluded.reserved_usd, status = 'open',
+        settled_at = null, created_at = pg_catalog.now()
+    where private.cost_reservations.status = 'released';
   return cost;
 end;
 $$;

@@ -1,7 +1,7 @@
 -- Money: the model ladder per quality, the ceilings, and every paid call reserved before it is made
 -- and settled after it, whatever happens to the rows around it.
 begin;
-select plan(56);
+select plan(61);
 
 create temp table ids as
   select tests.create_user('owner@costs.test') as owner, tests.create_user('other@costs.test') as other;
@@ -216,6 +216,15 @@ select is(tests.try_rows($$update public.scene_descriptions set narration = 'Ano
   '1', 'after the cancel the script is the owner''s to edit again');
 select tests.clear_authentication();
 
+-- A call retried under its key (plot, ingest and embed key theirs by message) reserves again: the
+-- first attempt's reservation, released when it failed, is no pass past the budget for the next.
+select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
+select private.release_cost('plot:retried');
+select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
+select is((select status from private.cost_reservations where key = 'plot:retried'), 'open',
+  'the retry''s call is reserved again, and counts while it is under way');
+select private.release_cost('plot:retried');
+
 -- A period budget reached: the next paid call is refused, whatever calls it.
 select private.record_usage((select owner from ids), null, 'eleven_multilingual_v2', 'audio', 'costs-test:speech', 0, 0, 7000);
 select throws_like(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
@@ -223,6 +232,8 @@ select throws_like(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mi
   'past the period budget no paid call is reserved');
 select throws_ok(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
   'LT010', null, 'with the period code');
+select throws_ok(format($$select private.reserve_cost('plot:retried', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
+  'LT010', null, 'a retry under a released key is refused past the budget too');
 
 -- A deleted generation's reservations and usage stay with its user.
 delete from public.usage_logs where idempotency_key = 'costs-test:speech';
@@ -239,6 +250,12 @@ select results_eq($$select video_generation_id, status, user_id = (select owner 
 select tests.authenticate_as((select owner from ids));
 select is(tests.try_rows('select * from private.cost_reservations'), 'denied', 'a user cannot read reservations');
 select is(tests.try_rows($$select private.settle_cost('x')$$), 'denied', 'a user cannot settle a reservation');
+select is(tests.try_rows($$update private.quality_models set model = 'offline-ffmpeg-motion' where capability = 'video'$$),
+  'denied', 'a user cannot move their quality''s rung of the ladder');
+select is(tests.try_rows($$update private.model_prices set usd_per_unit = 0 where true$$), 'denied',
+  'nor make a model free');
+select is(tests.try_rows($$update private.tier_ceilings set max_generation_usd = 1000 where true$$), 'denied',
+  'nor raise a ceiling');
 select tests.authenticate_as_anon();
 select is(tests.try_rows($$select private.reserve_cost('x', null, 'gpt-4o', '{}')$$), 'denied', 'anon cannot reserve');
 select tests.clear_authentication();

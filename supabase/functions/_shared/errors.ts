@@ -54,3 +54,21 @@ export function isRetryable(error: unknown): boolean {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** SQLSTATEs our own SQL raises on purpose, with a message written for the user. */
+const OWN_SQLSTATE = /^(?:LT\d{3}|P0001|P0002)$/;
+
+/**
+ * What a failure may tell the user whose work it was (it is recorded where they read it): a message
+ * written for people (PermanentError, RetryableError, a refusal of our SQL). Anything else (a bug, a
+ * file the worker could not read, the database's own words about a statement) is logged whole and
+ * named by a reference.
+ */
+export function failureMessage(error: unknown): string {
+  if (error instanceof PermanentError || error instanceof RetryableError) return error.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === "string" && OWN_SQLSTATE.test(code)) return error.message;
+  const reference = crypto.randomUUID();
+  console.error(`internal error ${reference}:`, error);
+  return `an internal error stopped this step; it was logged as ${reference}`;
+}

@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import type { Json, Sql } from "./db.ts";
-import { errorMessage, isRetryable, RetryableError } from "./errors.ts";
+import { errorMessage, failureMessage, isRetryable, RetryableError } from "./errors.ts";
 import { runWithSignal } from "./work_signal.ts";
 
 export interface QueueMessage<T> {
@@ -238,7 +238,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
         clearInterval(renew);
         return await giveBack(msg);
       }
-      return await options.fail(msg, errorMessage(error), isRetryable(error), error);
+      return await options.fail(msg, failureMessage(error), isRetryable(error), error);
     } finally {
       clearInterval(renew);
       clearTimeout(timer);

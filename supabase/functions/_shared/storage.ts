@@ -88,7 +88,9 @@ export async function signLocalObjectToken(
     alg: "HS256",
     typ: "JWT",
   })
-    .setIssuedAt().setExpirationTime(`${Math.max(1, Math.floor(expiresInSeconds))}s`)
+    .setIssuedAt().setExpirationTime(
+      Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(expiresInSeconds)),
+    )
     .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
 }
 

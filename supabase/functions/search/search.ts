@@ -21,8 +21,8 @@ export async function searchChapters(
   const query = typeof request.query === "string" ? request.query.trim() : "";
   if (query === "") throw new HttpError(400, '"query" must be a non-empty string', "bad_request");
   if (query.length > 2000) throw new HttpError(400, '"query" is limited to 2000 characters', "bad_request");
-  const matchCount = request.match_count === undefined ? 10 : Number(request.match_count);
-  if (!Number.isInteger(matchCount) || matchCount < 1 || matchCount > 100) {
+  const matchCount = request.match_count ?? 10;
+  if (typeof matchCount !== "number" || !Number.isInteger(matchCount) || matchCount < 1 || matchCount > 100) {
     throw new HttpError(400, '"match_count" must be an integer from 1 to 100', "bad_request");
   }
   const bookId = uuidField(request.book_id, "book_id", true);
