@@ -187,7 +187,8 @@ as $$
 $$;
 
 -- Failed pipeline attempts since a time, with their errors: the entries fail_step appends to a
--- generation's pipeline_metadata, found through the attempts whose reservations were released then.
+-- generation's pipeline_metadata, found through the attempts whose reservations were released or
+-- abandoned (a timeout, an answer our checks refused) then.
 create or replace function private.recent_stage_errors(p_since timestamptz)
 returns table (step public.pipeline_step, error text, failed_at timestamptz)
 language sql
@@ -197,7 +198,7 @@ set search_path = ''
 as $$
   select f.step, x ->> 'error', (x ->> 'at')::timestamptz
   from (select distinct r.video_generation_id, r.step from private.cost_reservations r
-        where r.updated_at >= p_since and r.status = 'released' and r.video_generation_id is not null
+        where r.updated_at >= p_since and r.status in ('released', 'abandoned') and r.video_generation_id is not null
           and r.step is not null) f
   join public.video_generations g on g.id = f.video_generation_id
   cross join lateral pg_catalog.jsonb_array_elements(
@@ -207,8 +208,9 @@ $$;
 
 -- Every condition that passes its threshold now, one row per kind and subject. The ledger of call
 -- outcomes is private.cost_reservations: every paid call (each attempt of a pipeline unit, and other
--- paid work) is reserved before it is made and then settled (answered), released (failed) or
--- abandoned (no answer came); failed calls logged as usage (usage_logs.success false) count too.
+-- paid work) is reserved before it is made and then settled (answered), released (refused by its
+-- provider) or abandoned (no usable answer came: a timeout, a refused answer, a dead worker); the
+-- last two are failed attempts. Failed calls logged as usage (usage_logs.success false) count too.
 create or replace function private.operator_alert_conditions()
 returns table (kind public.operator_alert_kind, subject text, user_id uuid, value numeric, threshold numeric,
   message text, details jsonb)
@@ -230,9 +232,9 @@ begin
     when 'stage_failure_rate' then
       return query
         with ended as (
-          select r.step, pg_catalog.count(*) filter (where r.status = 'released') as failed, pg_catalog.count(*) as attempts
+          select r.step, pg_catalog.count(*) filter (where r.status <> 'settled') as failed, pg_catalog.count(*) as attempts
           from private.cost_reservations r
-          where r.updated_at >= since and r.step is not null and r.status in ('settled', 'released')
+          where r.updated_at >= since and r.step is not null and r.status in ('settled', 'released', 'abandoned')
           group by r.step
         ), last_errors as (
           select distinct on (e.step) e.step, e.error from private.recent_stage_errors(since) e
@@ -250,8 +252,8 @@ begin
     when 'model_failure_rate' then
       return query
         with outcomes as (
-          select r.model, r.status = 'released' as failed from private.cost_reservations r
-          where r.updated_at >= since and r.status in ('settled', 'released')
+          select r.model, r.status <> 'settled' as failed from private.cost_reservations r
+          where r.updated_at >= since and r.status in ('settled', 'released', 'abandoned')
           union all
           select l.model_used, true from public.usage_logs l where l.created_at >= since and not l.success
         ), rates as (

@@ -40,12 +40,13 @@ select 'd0000000-0000-4000-8000-000000000091', ann, 'd0000000-0000-4000-8000-000
        'error', case when n = 6 then 'the scene image is not a PNG or JPEG' else 'modelslab answered HTTP 503: busy' end))
      from generate_series(1, 6) n))))
 from ids;
--- Ten attempts of the images stage in the last hour: four released (failed), six settled.
+-- Ten attempts of the images stage in the last hour: three refused by the provider (released), one
+-- timed out (abandoned: failed too), six settled.
 insert into private.cost_reservations (key, user_id, video_generation_id, step, unit_key, model, quantity, reserved_usd,
   status, settled_at)
 select 'd0000000-0000-4000-8000-000000000091:images:scene:' || n || ':1', (select ann from ids),
   'd0000000-0000-4000-8000-000000000091', 'images', 'scene:' || n, 'modelslab-flux', '{"images": 1}', 0.0047,
-  case when n <= 4 then 'released' else 'settled' end, now()
+  case when n <= 3 then 'released' when n = 4 then 'abandoned' else 'settled' end, now()
 from generate_series(1, 10) n;
 -- Ben spent $40 today and has $15 of calls under way; five of his speech calls failed (logged).
 insert into public.usage_logs (user_id, resource_type, provider, model_used, operation, cost_usd, tier_at_time)
@@ -102,7 +103,8 @@ select results_eq($$select subject, value >= 600 from open_alerts where kind = '
 select is((select message from open_alerts where subject = 'mint'), 'worker mint has never polled although it is invoked on a schedule',
   'a worker never seen says so');
 select results_eq($$select value, (details ->> 'reserved_usd')::numeric, details -> 'models' from open_alerts where kind = 'abandoned_reservations'$$,
-  $$values (1::numeric, 0.0025::numeric, '{"gpt-4o": 1}'::jsonb)$$, 'a call that got no answer');
+  $$values (2::numeric, 0.0072::numeric, '{"gpt-4o": 1, "modelslab-flux": 1}'::jsonb)$$,
+  'calls that got no answer: a dead worker''s and a timed-out one''s');
 select is(pg_temp.new_broadcasts('INSERT'), 9, 'each raised alert is broadcast on operator:alerts');
 select results_eq(
   $$select private.provider_of_error(e) from unnest(array['modelslab: rate limited', 'openrouter unreachable: reset',
