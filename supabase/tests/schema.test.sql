@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(96);
+select plan(99);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -9,8 +9,8 @@ select tables_are('public', array[
   'image_generations', 'image_generation_retries', 'audio_generations', 'video_generations', 'scene_videos',
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
-  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts'
-], 'public has exactly the 30 tables of the ERD, plus chapter_passages and quiz_attempts');
+  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts', 'account_deletions'
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts and account_deletions');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
@@ -108,6 +108,10 @@ select enum_has_labels('public', 'badge_rarity', array['common', 'uncommon', 'ra
 select enum_has_labels('public', 'blockchain', array['algorand', 'polygon']);
 select enum_has_labels('public', 'nft_status', array['pending', 'minting', 'minted', 'failed']);
 select enum_has_labels('public', 'extraction_method', array['ai', 'manual', 'toc']);
+select enum_has_labels('public', 'account_deletion_requester', array['user', 'superadmin', 'operator']);
+select enum_has_labels('public', 'account_deletion_reason',
+  array['user_request', 'terms_violation', 'legal_request', 'inactivity', 'other']);
+select enum_has_labels('public', 'account_deletion_status', array['in_progress', 'completed']);
 
 -- Uniqueness the ERD names.
 select col_is_unique('public', 'book_structure', 'book_id', 'one structure per book');
