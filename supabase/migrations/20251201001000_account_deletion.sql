@@ -600,3 +600,8 @@ grant execute on function private.begin_account_deletion_round(uuid), private.ac
   private.continue_account_deletion(bigint, uuid), private.finish_account_deletion_round(bigint, uuid),
   private.account_deletion_failed(bigint, uuid, text)
   to service_role;
+
+-- pg_cron invokes the worker on hosted Supabase as it invokes the other Edge-placed queue workers.
+insert into private.edge_function_schedules (function_name, interval_seconds) values ('delete-account', 2)
+on conflict (function_name) do nothing;
+select private.schedule_edge_functions();
