@@ -199,13 +199,12 @@ async function refreshTokenGrant(req: Request, ctx: ApiContext): Promise<Respons
   return json(await refreshSession(ctx, presented));
 }
 
-/** GoTrue's check of the bearer token: a valid access token of an existing user and session. */
-async function authenticate(req: Request, sql: Sql): Promise<{ user: UserRow; sessionId?: string }> {
+/** The bearer token's claims, checked as GoTrue checks them: present, signed and not expired. */
+async function bearerClaims(req: Request): Promise<Record<string, unknown>> {
   const token = bearerToken(req);
   if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
-  let claims: Record<string, unknown>;
   try {
-    claims = (await jwtVerify(token, jwtSecret)).payload;
+    return (await jwtVerify(token, jwtSecret)).payload;
   } catch (error) {
     throw new AuthError(
       403,
@@ -213,6 +212,11 @@ async function authenticate(req: Request, sql: Sql): Promise<{ user: UserRow; se
       `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`,
     );
   }
+}
+
+/** GoTrue's check of the bearer token: a valid access token of an existing user and session. */
+async function authenticate(req: Request, sql: Sql): Promise<{ user: UserRow; sessionId?: string }> {
+  const claims = await bearerClaims(req);
   if (typeof claims.sub !== "string" || claims.sub === "") {
     throw new AuthError(403, "bad_jwt", "invalid claim: missing sub claim");
   }
@@ -322,18 +326,7 @@ function health(): Promise<Response> {
  * supabase_admin), as the project's service role key is.
  */
 async function requireAdmin(req: Request): Promise<void> {
-  const token = bearerToken(req);
-  if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
-  let claims: Record<string, unknown>;
-  try {
-    claims = (await jwtVerify(token, jwtSecret)).payload;
-  } catch (error) {
-    throw new AuthError(
-      403,
-      "bad_jwt",
-      `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`,
-    );
-  }
+  const claims = await bearerClaims(req);
   if (claims.role !== "service_role" && claims.role !== "supabase_admin") {
     throw new AuthError(403, "not_admin", "User not allowed");
   }

@@ -629,23 +629,10 @@ $$;
 -- waiting would only be dropped as stale, or run twice beside a retry's fresh messages).
 create or replace function private.drop_stage_messages(p_generation_id uuid, p_step public.pipeline_step)
 returns void
-language plpgsql
+language sql
 security definer
 set search_path = ''
-as $$
-declare
-  ids bigint[];
-begin
-  -- A message a worker holds (being claimed) is skipped: that worker finds the generation stopped and
-  -- drops it itself; waiting on it could deadlock with the worker's begin_step.
-  execute pg_catalog.format('select array_agg(m.msg_id) from (select q.msg_id from pgmq.%I q
-      where q.message ->> ''generation_id'' = $1 for update skip locked) m', 'q_' || p_step)
-    into ids using p_generation_id::text;
-  if ids is not null then
-    perform pgmq.delete(p_step::text, ids);
-  end if;
-end;
-$$;
+as $$ select private.drop_queue_messages(p_step::text, 'generation_id', array[p_generation_id::text]) $$;
 
 -- Progress: the weights of the stages done, plus the current stage's weight times its share of
 -- completed units. Scenes completed and the total cost follow the job rows.

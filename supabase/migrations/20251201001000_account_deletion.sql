@@ -234,9 +234,9 @@ comment on function public.account_deletion_preview(uuid)
 
 -- Stopping an account's work --------------------------------------------------------------------
 
--- Deletes the account's messages from every queue, waiting ones and archived ones (a message a
--- worker is claiming right now is skipped: it finds its rows gone). The embed queue's library index
--- message is left: it drops the account's search index once its passages are gone.
+-- Deletes the account's messages from every queue, waiting ones (private.drop_queue_messages) and
+-- archived ones. The embed queue's library index message is left: it drops the account's search
+-- index once its passages are gone.
 create or replace function private.drop_account_messages(p_user_id uuid)
 returns integer
 language plpgsql
@@ -250,7 +250,6 @@ declare
   generations text[] := array(select g.id::text from public.video_generations g where g.user_id = p_user_id);
   nfts text[] := array(select n.id::text from public.nfts n where n.user_id = p_user_id);
   target record;
-  ids bigint[];
   dropped integer := 0;
 begin
   for target in
@@ -260,13 +259,7 @@ begin
     select s.step::text, 'generation_id', generations from private.pipeline_stages s
   loop
     continue when pg_catalog.cardinality(target.keys) = 0;
-    execute pg_catalog.format('select array_agg(m.msg_id) from (select q.msg_id from pgmq.%I q
-        where q.message ->> %L = any ($1) for update skip locked) m', 'q_' || target.queue, target.field)
-      into ids using target.keys;
-    if ids is not null then
-      perform pgmq.delete(target.queue, ids);
-      dropped := dropped + pg_catalog.cardinality(ids);
-    end if;
+    dropped := dropped + private.drop_queue_messages(target.queue, target.field, target.keys);
     execute pg_catalog.format('delete from pgmq.%I a where a.message ->> %L = any ($1)', 'a_' || target.queue, target.field)
       using target.keys;
   end loop;

@@ -17,7 +17,7 @@ function authAdmin(sql: Sql, failures = 0): AuthAdmin & { calls: string[] } {
     async deleteUser(userId) {
       calls.push(userId);
       if (calls.length <= failures) throw new Error("Auth's admin API answered HTTP 503: unavailable");
-      await sql`delete from auth.users where id = ${userId}`;
+      await deleteTestUser(sql, userId);
     },
   };
 }
