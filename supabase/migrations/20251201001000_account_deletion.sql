@@ -344,6 +344,33 @@ grant execute on function public.account_deletion_preview(uuid), public.delete_a
 
 -- When the rows go ------------------------------------------------------------------------------
 
+create or replace function private.usage_key_hash(p_key text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$ select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_key, 'UTF8')), 'hex') $$;
+
+-- Keeps one paid call of a deleted account as usage_logs had it, without the account, its
+-- generation or its error text. False when it was kept already (its idempotency key seen).
+create or replace function private.keep_call_anonymised(p_deletion_id uuid, p_call public.usage_logs)
+returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+  with kept as (
+    insert into private.deleted_account_usage (deletion_id, key_hash, resource_type, provider, model_used, operation,
+      input_tokens, output_tokens, units, duration_seconds, cost_usd, tier_at_time, success, called_at)
+    values (p_deletion_id, private.usage_key_hash(p_call.idempotency_key), p_call.resource_type, p_call.provider,
+      p_call.model_used, p_call.operation, p_call.input_tokens, p_call.output_tokens, p_call.units,
+      p_call.duration_seconds, p_call.cost_usd, p_call.tier_at_time, p_call.success, p_call.created_at)
+    on conflict (key_hash) do nothing
+    returning 1
+  )
+  select exists (select 1 from kept)
+$$;
+
 -- The profile goes with its auth user (Auth's admin API, or the dashboard): the account's paid calls
 -- are copied anonymised and summed into its audit row, with the calls still under way. A deletion
 -- that did not come through delete_account is audited too (requested by an operator), and its
@@ -376,16 +403,9 @@ begin
     insert into private.account_deletion_work (deletion_id, user_id) values (deletion, old.id);
     perform private.queue_account_deletion(deletion);
   end if;
-  with kept as (
-    insert into private.deleted_account_usage (deletion_id, key_hash, resource_type, provider, model_used, operation,
-      input_tokens, output_tokens, units, duration_seconds, cost_usd, tier_at_time, success, called_at)
-    select deletion, private.usage_key_hash(l.idempotency_key), l.resource_type, l.provider, l.model_used, l.operation,
-      l.input_tokens, l.output_tokens, l.units, l.duration_seconds, l.cost_usd, l.tier_at_time, l.success, l.created_at
-    from public.usage_logs l where l.user_id = old.id
-    on conflict (key_hash) do nothing
-    returning cost_usd
-  )
-  select pg_catalog.count(*), coalesce(pg_catalog.sum(k.cost_usd), 0) into calls, cost from kept k;
+  with account_calls as materialized (select l as call from public.usage_logs l where l.user_id = old.id)
+  select pg_catalog.count(*), coalesce(pg_catalog.sum((c.call).cost_usd), 0) into calls, cost
+  from account_calls c where private.keep_call_anonymised(deletion, c.call);
   update public.account_deletions d
   set usage_calls = calls, usage_cost_usd = cost,
       in_flight_reserved_usd = (select coalesce(pg_catalog.sum(r.reserved_usd), 0) from private.cost_reservations r
@@ -410,13 +430,6 @@ $$;
 create trigger profiles_close_deleted_account before delete on public.profiles
   for each row execute function private.close_deleted_account();
 
-create or replace function private.usage_key_hash(p_key text)
-returns text
-language sql
-immutable
-set search_path = ''
-as $$ select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(p_key, 'UTF8')), 'hex') $$;
-
 -- A call logged for an account that is gone (its worker answered after the deletion): kept
 -- anonymised, counted as late on the deletion's audit row, never an error for the worker.
 create or replace function private.keep_calls_of_deleted_accounts()
@@ -434,13 +447,7 @@ begin
     return new;
   end if;
   select w.deletion_id into deletion from private.account_deletion_work w where w.user_id = new.user_id;
-  insert into private.deleted_account_usage (deletion_id, key_hash, resource_type, provider, model_used, operation,
-    input_tokens, output_tokens, units, duration_seconds, cost_usd, tier_at_time, success, called_at)
-  values (deletion, private.usage_key_hash(new.idempotency_key), new.resource_type, new.provider, new.model_used,
-    new.operation, new.input_tokens, new.output_tokens, new.units, new.duration_seconds, new.cost_usd,
-    new.tier_at_time, new.success, new.created_at)
-  on conflict (key_hash) do nothing;
-  if found and deletion is not null then
+  if private.keep_call_anonymised(deletion, new) and deletion is not null then
     update public.account_deletions d
     set late_calls = d.late_calls + 1, late_cost_usd = d.late_cost_usd + new.cost_usd
     where d.id = deletion;
@@ -584,7 +591,8 @@ $$;
 revoke all on function private.account_objects(uuid), private.account_footprint(uuid),
   private.account_deletion_subject(uuid), private.subscription_renews(uuid), private.drop_account_messages(uuid),
   private.queue_account_deletion(uuid, integer), private.close_deleted_account(),
-  private.usage_key_hash(text), private.keep_calls_of_deleted_accounts(), private.sweep_account_files_now(uuid),
+  private.usage_key_hash(text), private.keep_call_anonymised(uuid, public.usage_logs),
+  private.keep_calls_of_deleted_accounts(), private.sweep_account_files_now(uuid),
   private.begin_account_deletion_round(uuid), private.account_deletion_objects(uuid, integer),
   private.continue_account_deletion(bigint, uuid), private.finish_account_deletion_round(bigint, uuid),
   private.account_deletion_failed(bigint, uuid, text)
