@@ -111,7 +111,8 @@ Deno.test("worker service: a unit longer than the drain is given back to the que
     await service.shutdown();
     assert.ok(Date.now() - began < 8_000, "the drain is bounded");
     assert.deepEqual(done, []);
-    assert.equal(service.counts[QUEUE].released, 1);
+    // (A read already waiting when the drain began may take the given-back copy and give it back again.)
+    assert.ok(service.counts[QUEUE].released >= 1, `released ${service.counts[QUEUE].released}`);
     const rows = await sql`
       select read_ct, message, vt <= clock_timestamp() as visible from ${sql(`pgmq.q_${QUEUE}`)}`;
     assert.equal(rows.length, 1, "one copy of the message, not two");

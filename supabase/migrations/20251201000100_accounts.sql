@@ -325,6 +325,7 @@ insert into private.rate_limits (action, max_calls, per_seconds) values
   ('process_book', 20, 3600),
   ('plot', 20, 3600),
   ('script', 30, 3600),
+  ('retry_video', 10, 3600),
   ('search', 60, 60),
   ('quiz', 60, 3600);
 

@@ -827,7 +827,10 @@ as $$
 declare
   generation public.video_generations := private.owned_generation_for_update(generation_id);
   resume_at public.pipeline_step;
+  subscription public.user_subscriptions;
+  allowed_quality public.quality_tier;
 begin
+  perform private.take_rate_limit('retry_video');
   if generation.status <> 'failed' then
     raise exception 'only a failed generation can be retried; this one is %', generation.status using errcode = 'LT004';
   end if;
@@ -835,6 +838,19 @@ begin
              and g.script_style = generation.script_style and private.generation_is_running(g.status)) then
     raise exception 'a % video of this chapter is already being generated', generation.script_style
       using errcode = 'LT003';
+  end if;
+  -- The subscription as start_video_generation checks it: in good standing, and still including the
+  -- generation's quality (after a downgrade, a premium video is not resumed on a basic plan).
+  select * into subscription from public.user_subscriptions s where s.user_id = generation.user_id;
+  if not found or not (subscription.status in ('active', 'trialing')
+                       or (subscription.status = 'canceled' and subscription.tier = 'free')) then
+    raise exception 'your subscription is %: update your payment method to generate videos',
+      coalesce(subscription.status::text, 'missing') using errcode = 'LT002';
+  end if;
+  select t.quality_tier into allowed_quality from public.subscription_tiers() t where t.tier = subscription.tier;
+  if generation.quality_tier > allowed_quality then
+    raise exception 'quality % is not included in the % tier (up to %)', generation.quality_tier, subscription.tier,
+      allowed_quality using errcode = 'LT005';
   end if;
   perform private.require_period_budget(generation.user_id);
   resume_at := coalesce(generation.current_step, private.first_step());
@@ -936,6 +952,33 @@ $$;
 revoke all on function private.refuse_deleting_a_chapter_in_production() from public, anon, authenticated;
 create trigger chapters_refuse_delete_in_production before delete on public.chapters
   for each row execute function private.refuse_deleting_a_chapter_in_production();
+
+-- The scenes of a script a video is being made from are what its units read: a client cannot add,
+-- change or remove them until the video finishes or is canceled (the ceilings were checked on them).
+create or replace function private.refuse_editing_a_script_in_production()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  running uuid;
+begin
+  if (select auth.uid()) is null then
+    return coalesce(new, old); -- the backend (the script stage writes the scenes)
+  end if;
+  select g.id into running from public.video_generations g
+  where g.script_id = coalesce(new.script_id, old.script_id) and private.generation_is_running(g.status) limit 1;
+  if running is not null then
+    raise exception 'this script has a video being made (generation %): its scenes cannot change until it finishes or is canceled',
+      running using errcode = 'LT009';
+  end if;
+  return coalesce(new, old);
+end;
+$$;
+revoke all on function private.refuse_editing_a_script_in_production() from public, anon, authenticated;
+create trigger scene_descriptions_refuse_edit_in_production before insert or update or delete on public.scene_descriptions
+  for each row execute function private.refuse_editing_a_script_in_production();
 
 -- Worker steps ------------------------------------------------------------------------------------
 -- Each is called by a stage's worker with the message it read; complete and fail delete, archive
@@ -1142,6 +1185,10 @@ declare
   closed jsonb;
   stale boolean;
 begin
+  if p_unit_attempt is null then
+    raise exception 'complete_step needs the unit''s attempt (begin_step''s unit_attempt): its calls are logged and settled under it'
+      using errcode = '22004';
+  end if;
   -- (The hot path: the registry's helpers are written out as plain queries here.)
   perform pgmq.delete(p_step::text, p_msg_id);
   select * into stage from private.pipeline_stages s where s.step = p_step;
@@ -1163,7 +1210,7 @@ begin
   for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
     perform private.record_usage(coalesce(generation.user_id, p_user_id), generation.id, call ->> 'model',
       coalesce(call ->> 'operation', p_step::text),
-      pg_catalog.concat_ws(':', p_generation_id, p_step, p_unit, p_unit_attempt, call_index),
+      pg_catalog.format('%s:%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt, call_index),
       coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
       coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0), true, null, job_id);
     call_index := call_index + 1;
@@ -1251,7 +1298,12 @@ create or replace function private.fail_step(
   p_retryable boolean,
   p_attempt integer,
   p_max_attempts integer default null,
-  p_base_backoff_seconds integer default null
+  p_base_backoff_seconds integer default null,
+  -- The failing worker's unit attempt (its reservation) and whether the provider refused the call
+  -- (nothing billed: released) or not (abandoned, still counted). Without an attempt no reservation
+  -- is touched (the unit never began).
+  p_unit_attempt integer default null,
+  p_unbilled boolean default false
 )
 returns text
 language plpgsql
@@ -1268,8 +1320,10 @@ begin
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   select * into generation from public.video_generations g where g.id = p_generation_id for no key update;
-  -- The attempt's call failed: providers bill no failed call, so its reservation no longer counts.
-  perform private.release_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, unit.attempts));
+  if p_unit_attempt is not null then
+    perform private.fail_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt),
+      p_unbilled);
+  end if;
   if generation.id is null or not private.generation_is_running(generation.status)
      or generation.current_step is distinct from p_step or unit.status is null or unit.status = 'completed' then
     perform pgmq.delete(p_step::text, p_msg_id);
@@ -1362,7 +1416,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   private.stop_generation(public.video_generations, private.pipeline_units, text),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
-  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
+  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer, integer, boolean),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
   private.queue_stage_units(public.video_generations, public.pipeline_step),
   private.stage_timing(uuid, public.pipeline_step),
@@ -1375,7 +1429,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
-  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
+  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer, integer, boolean),
   private.reap_stuck_generations()
   to service_role;
 grant select on private.pipeline_stages to service_role;

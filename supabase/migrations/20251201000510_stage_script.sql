@@ -69,15 +69,25 @@ as $$
 begin
   -- (plpgsql: the price table and the ladder are created after this migration.)
   return (
-  with used as (
-    select pg_catalog.count(*)::integer as scenes,
-      coalesce(pg_catalog.sum(pg_catalog.length(coalesce(s ->> 'narration', ''))
+  with spoken as (
+    select n, s, pg_catalog.length(coalesce(s ->> 'narration', ''))
         + (select coalesce(pg_catalog.sum(pg_catalog.length(coalesce(d ->> 'line', ''))), 0)
-           from pg_catalog.jsonb_array_elements(coalesce(s -> 'dialogue', '[]')) d)), 0)::integer as characters,
-      coalesce(pg_catalog.sum(coalesce((s ->> 'estimated_duration_seconds')::numeric, 0)), 0) as estimated_seconds
-    from pg_catalog.jsonb_array_elements(coalesce(p_scenes, '[]')) s
+           from pg_catalog.jsonb_array_elements(coalesce(s -> 'dialogue', '[]')) d) as characters
+    from pg_catalog.jsonb_array_elements(coalesce(p_scenes, '[]')) with ordinality e (s, n)
+  ), per_scene as (
+    -- A scene with nothing to say has the first 300 characters of its description read (the audio stage).
+    select n, case when characters = 0 then least(pg_catalog.length(coalesce(s ->> 'visual_description', '')), 300)
+                   else characters end as characters,
+      coalesce((s ->> 'estimated_duration_seconds')::numeric, 0) as estimated_seconds
+    from spoken
+  ), used as (
+    select pg_catalog.count(*)::integer as scenes, coalesce(pg_catalog.sum(p.characters), 0)::integer as characters,
+      coalesce(pg_catalog.sum(p.estimated_seconds), 0) as estimated_seconds,
+      (select pg_catalog.jsonb_build_object('scene', x.n, 'characters', x.characters) from per_scene x
+       order by x.characters desc, x.n limit 1) as longest
+    from per_scene p
   ), sized as (
-    select u.scenes, u.characters, pg_catalog.round(greatest(u.estimated_seconds, u.characters / 15.0)) as seconds,
+    select u.scenes, u.characters, u.longest, pg_catalog.round(greatest(u.estimated_seconds, u.characters / 15.0)) as seconds,
       private.generation_cost_usd(p_quality, u.scenes, u.characters, greatest(u.estimated_seconds, u.characters / 15.0))
         as cost
     from used u
@@ -88,6 +98,12 @@ begin
         'this chapter''s script needs %s scenes, %s characters of speech and %s seconds of video; a %s-quality video '
         'may have at most %s scenes, %s characters and %s seconds: choose a shorter chapter or a higher quality',
         u.scenes, u.characters, u.seconds, p_quality, c.max_scenes, c.max_speech_characters, c.max_video_seconds)
+    -- (A scene's speech is spoken into one track, which no stage accepts past 600 s: 7,200 characters
+    -- at 12 a second, as script_rules.ts's sceneSpeechChars.)
+    when (u.longest ->> 'characters')::integer > 7200 then
+      pg_catalog.format(
+        'scene %s of this chapter''s script has %s characters of speech; a scene may have at most 7200 (600 seconds '
+        'spoken): choose a shorter chapter', u.longest ->> 'scene', u.longest ->> 'characters')
     when u.cost > c.max_generation_usd then
       pg_catalog.format(
         'this chapter''s script (%s scenes, %s characters of speech, %s seconds) would cost about $%s to make at %s '

@@ -2,7 +2,7 @@
 -- every deletion keeps (no personal data), and the anonymised record of a deleted account's paid
 -- calls. The request stops the account's work in SQL; its files go through the Storage API and its
 -- auth user through Auth's admin API (every row cascades from it), both done by the delete-account
--- worker (queue account_deletion), so a hosted project and the local stack delete the same way.
+-- worker (queue delete_account), so a hosted project and the local stack delete the same way.
 
 create type public.account_deletion_requester as enum ('user', 'superadmin', 'operator');
 create type public.account_deletion_reason as enum ('user_request', 'terms_violation', 'legal_request', 'inactivity',
@@ -106,8 +106,8 @@ create trigger deleted_account_usage_set_updated_at before update on private.del
 alter table private.deleted_account_usage enable row level security;
 revoke all on private.deleted_account_usage from anon, authenticated;
 
-select pgmq.create('account_deletion')
-where not exists (select 1 from pgmq.list_queues() l where l.queue_name = 'account_deletion');
+select pgmq.create('delete_account')
+where not exists (select 1 from pgmq.list_queues() l where l.queue_name = 'delete_account');
 
 -- What an account has ---------------------------------------------------------------------------
 
@@ -274,8 +274,8 @@ language sql
 security definer
 set search_path = ''
 as $$
-  select pgmq.send('account_deletion', pg_catalog.jsonb_build_object('deletion_id', p_deletion_id), p_delay);
-  select private.wake_queue_workers('account_deletion');
+  select pgmq.send('delete_account', pg_catalog.jsonb_build_object('deletion_id', p_deletion_id), p_delay);
+  select private.wake_queue_workers('delete_account');
 $$;
 
 -- Client RPC: delete an account (your own; a superadmin: anyone's, saying why). Its generations are
@@ -517,7 +517,7 @@ language sql
 security definer
 set search_path = ''
 as $$
-  select pgmq.delete('account_deletion', p_msg_id);
+  select pgmq.delete('delete_account', p_msg_id);
   select private.queue_account_deletion(p_deletion_id);
 $$;
 
@@ -537,14 +537,14 @@ declare
 begin
   select * into work from private.account_deletion_work w where w.deletion_id = p_deletion_id for update;
   if not found then
-    perform pgmq.delete('account_deletion', p_msg_id);
+    perform pgmq.delete('delete_account', p_msg_id);
     return 'stale';
   end if;
   if exists (select 1 from private.account_objects(work.user_id)) then
     perform private.continue_account_deletion(p_msg_id, p_deletion_id);
     return 'again';
   end if;
-  perform pgmq.delete('account_deletion', p_msg_id);
+  perform pgmq.delete('delete_account', p_msg_id);
   if work.step = 'files' then
     if exists (select 1 from auth.users u where u.id = work.user_id) then
       raise exception 'account deletion %: its auth user is still there', p_deletion_id using errcode = '55000';
@@ -581,7 +581,7 @@ begin
   set attempts = w.attempts + 1, last_error = pg_catalog.left(p_error, 2000)
   where w.deletion_id = p_deletion_id
   returning w.attempts into attempt;
-  perform pgmq.delete('account_deletion', p_msg_id);
+  perform pgmq.delete('delete_account', p_msg_id);
   if attempt is not null then
     perform private.queue_account_deletion(p_deletion_id, private.backoff_seconds(attempt));
   end if;

@@ -19,7 +19,7 @@ create function pg_temp.deletion_messages(p_label text, p_visible boolean defaul
 returns setof bigint
 language sql
 as $$
-  select q.msg_id from pgmq.q_account_deletion q
+  select q.msg_id from pgmq.q_delete_account q
   where q.message ->> 'deletion_id' = (select id from run where label = p_label)::text
     and (p_visible is null or (q.vt <= clock_timestamp()) = p_visible)
 $$;
@@ -193,7 +193,7 @@ select results_eq($$select status::text, completed_at is not null from public.ac
   $$values ('completed', true)$$, 'the audit row says completed, and when');
 insert into msgs select 'last sweep', pg_temp.deletion_messages('deletion');
 select results_eq($$select w.step, w.sweep_at > clock_timestamp() + interval '59 minutes',
-                    (select q.vt from pgmq.q_account_deletion q where q.msg_id = (select msg_id from msgs where label = 'last sweep'))
+                    (select q.vt from pgmq.q_delete_account q where q.msg_id = (select msg_id from msgs where label = 'last sweep'))
                       > clock_timestamp() + interval '59 minutes'
                     from private.account_deletion_work w where w.deletion_id = (select id from run where label = 'deletion')$$,
   $$values ('sweep', true, true)$$, 'the last sweep of its folders, its only message, is queued for an hour later');
@@ -255,7 +255,7 @@ insert into run select 'by operator', w.deletion_id from private.account_deletio
 select results_eq($$select requested_by::text, reason::text, status::text, files from public.account_deletions
                     where id = (select id from run where label = 'by operator')$$,
   $$values ('operator', 'other', 'in_progress', 1)$$, 'a user deleted elsewhere is audited as an operator''s deletion');
-select is((select count(*)::integer from pgmq.q_account_deletion
+select is((select count(*)::integer from pgmq.q_delete_account
            where message ->> 'deletion_id' = (select id from run where label = 'by operator')::text), 1,
   'and the worker is asked to remove its files');
 select is((select private.begin_account_deletion_round((select id from run where label = 'by operator')) ->> 'auth_user_exists'),
@@ -265,7 +265,7 @@ select is((select private.begin_account_deletion_round((select id from run where
 select private.account_deletion_failed(0, (select id from run where label = 'by operator'), 'storage answered HTTP 503');
 select results_eq($$select attempts, last_error from private.account_deletion_work where deletion_id = (select id from run where label = 'by operator')$$,
   $$values (1, 'storage answered HTTP 503')$$, 'a failed round is recorded on the work row');
-select is((select count(*)::integer from pgmq.q_account_deletion
+select is((select count(*)::integer from pgmq.q_delete_account
            where message ->> 'deletion_id' = (select id from run where label = 'by operator')::text and vt > clock_timestamp()), 1,
   'and queued again after the backoff');
 

@@ -77,7 +77,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
   const usage: UsageCall[] = [];
   // One reservation for the book's calls, a chapter's bound each.
   const reservation = {
-    key: `ingest:${msg.msg_id}`,
+    key: `ingest:${msg.msg_id}:${msg.read_ct}`,
     userId: book.user_id,
     model: content.model,
     quantity: {
@@ -136,7 +136,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     await recordUsage(
       tx as unknown as Sql,
       book.user_id,
-      `ingest:${msg.msg_id}`,
+      `ingest:${msg.msg_id}:${msg.read_ct}`,
       usage,
       performance.now() - started,
     );

@@ -1426,6 +1426,127 @@ export type Database = {
           },
         ];
       };
+      "operator_alert_settings": {
+        Row: {
+          "created_at": string;
+          "description": string;
+          "enabled": boolean;
+          "id": string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "min_events": number;
+          "threshold": number;
+          "updated_at": string;
+          "updated_by": string | null;
+          "window_minutes": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "description": string;
+          "enabled"?: boolean;
+          "id"?: string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "min_events"?: number;
+          "threshold": number;
+          "updated_at"?: string;
+          "updated_by"?: string | null;
+          "window_minutes"?: number | null;
+        };
+        Update: {
+          "created_at"?: string;
+          "description"?: string;
+          "enabled"?: boolean;
+          "id"?: string;
+          "kind"?: Database["public"]["Enums"]["operator_alert_kind"];
+          "min_events"?: number;
+          "threshold"?: number;
+          "updated_at"?: string;
+          "updated_by"?: string | null;
+          "window_minutes"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "operator_alert_settings_updated_by_fkey";
+            columns: ["updated_by"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "operator_alerts": {
+        Row: {
+          "acknowledged_at": string | null;
+          "acknowledged_by": string | null;
+          "created_at": string;
+          "details": NonNullable<Json>;
+          "first_seen_at": string;
+          "id": string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at": string;
+          "message": string;
+          "resolved_at": string | null;
+          "status": Database["public"]["Enums"]["operator_alert_status"];
+          "subject": string;
+          "threshold": number;
+          "updated_at": string;
+          "user_id": string | null;
+          "value": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "acknowledged_at"?: string | null;
+          "acknowledged_by"?: string | null;
+          "created_at"?: string;
+          "details"?: NonNullable<Json>;
+          "first_seen_at"?: string;
+          "id"?: string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at"?: string;
+          "message": string;
+          "resolved_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["operator_alert_status"];
+          "subject": string;
+          "threshold": number;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+          "value"?: number | null;
+        };
+        Update: {
+          "acknowledged_at"?: string | null;
+          "acknowledged_by"?: string | null;
+          "created_at"?: string;
+          "details"?: NonNullable<Json>;
+          "first_seen_at"?: string;
+          "id"?: string;
+          "kind"?: Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at"?: string;
+          "message"?: string;
+          "resolved_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["operator_alert_status"];
+          "subject"?: string;
+          "threshold"?: number;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+          "value"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "operator_alerts_acknowledged_by_fkey";
+            columns: ["acknowledged_by"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "operator_alerts_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "plot_overviews": {
         Row: {
           "audience": string | null;
@@ -2333,6 +2454,33 @@ export type Database = {
           "user_id": string;
         }[];
       };
+      "acknowledge_operator_alert": {
+        Args: { "alert_id": string };
+        Returns: {
+          "acknowledged_at": string | null;
+          "acknowledged_by": string | null;
+          "created_at": string;
+          "details": NonNullable<Json>;
+          "first_seen_at": string;
+          "id": string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at": string;
+          "message": string;
+          "resolved_at": string | null;
+          "status": Database["public"]["Enums"]["operator_alert_status"];
+          "subject": string;
+          "threshold": number;
+          "updated_at": string;
+          "user_id": string | null;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "operator_alerts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "cancel_video_generation": { Args: { "generation_id": string }; Returns: string };
       "confirm_book_structure": { Args: { "book_id": string; "structure": Json }; Returns: number };
       "delete_account": {
@@ -2505,6 +2653,16 @@ export type Database = {
       "merge_asset_type": "video" | "audio" | "image" | "subtitle";
       "merge_type": "auto" | "manual";
       "nft_status": "pending" | "minting" | "minted" | "failed";
+      "operator_alert_kind":
+        | "stage_failure_rate"
+        | "model_failure_rate"
+        | "provider_errors"
+        | "user_daily_cost"
+        | "system_daily_cost"
+        | "queue_backlog"
+        | "worker_silent"
+        | "abandoned_reservations";
+      "operator_alert_status": "open" | "resolved";
       "pipeline_step": "script" | "images" | "audio" | "video" | "lipsync" | "merge";
       "plot_status": "active" | "archived" | "deleted";
       "processing_status": "pending" | "processing" | "completed" | "failed";
@@ -2684,6 +2842,17 @@ export const Constants = {
       "merge_asset_type": ["video", "audio", "image", "subtitle"],
       "merge_type": ["auto", "manual"],
       "nft_status": ["pending", "minting", "minted", "failed"],
+      "operator_alert_kind": [
+        "stage_failure_rate",
+        "model_failure_rate",
+        "provider_errors",
+        "user_daily_cost",
+        "system_daily_cost",
+        "queue_backlog",
+        "worker_silent",
+        "abandoned_reservations",
+      ],
+      "operator_alert_status": ["open", "resolved"],
       "pipeline_step": ["script", "images", "audio", "video", "lipsync", "merge"],
       "plot_status": ["active", "archived", "deleted"],
       "processing_status": ["pending", "processing", "completed", "failed"],

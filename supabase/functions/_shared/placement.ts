@@ -45,7 +45,7 @@ export const PLACEMENTS: readonly Placement[] = [
   {
     name: "delete-account",
     home: "edge",
-    queue: "account_deletion",
+    queue: "delete_account",
     why: "Storage and Auth API calls, a thousand files a round",
   },
   { name: "pipeline-script", home: "edge", queue: "script", why: "one language-model call a generation" },

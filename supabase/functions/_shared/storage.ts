@@ -5,7 +5,7 @@
 import { SignJWT } from "jose";
 import type { Sql } from "./db.ts";
 import { LOCAL_JWT_SECRET } from "./env.ts";
-import { PermanentError } from "./errors.ts";
+import { errorForStatus, PermanentError } from "./errors.ts";
 
 export interface StoredObject {
   bucket: string;
@@ -95,7 +95,9 @@ export async function signLocalObjectToken(
     alg: "HS256",
     typ: "JWT",
   })
-    .setIssuedAt().setExpirationTime(`${Math.max(1, Math.floor(expiresInSeconds))}s`)
+    .setIssuedAt().setExpirationTime(
+      Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(expiresInSeconds)),
+    )
     .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
 }
 
@@ -220,9 +222,7 @@ export class SupabaseStorage implements Storage {
         headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": "application/json" },
         body: JSON.stringify({ prefixes: paths.slice(at, at + REMOVE_BATCH).map(safeObjectName) }),
       });
-      if (!res.ok) {
-        throw new Error(`storage removal in ${bucket} failed: HTTP ${res.status} ${await res.text()}`);
-      }
+      if (!res.ok) throw errorForStatus(`Storage (removing from ${bucket})`, res.status, await res.text());
       await res.body?.cancel();
     }
   }

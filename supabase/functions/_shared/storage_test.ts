@@ -120,7 +120,7 @@ Deno.test("remove takes the objects' bytes and rows, locally and through Supabas
     assert.deepEqual(requests.flatMap((r) => r.prefixes), names);
     await assert.rejects(
       hosted.remove("media", ["u/refused.txt"]),
-      /storage removal in media failed: HTTP 400/,
+      /Storage \(removing from media\) answered HTTP 400/,
     );
   } finally {
     await server.shutdown();

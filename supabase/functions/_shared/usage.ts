@@ -4,6 +4,7 @@
  * inside the caller's transaction, which settles the reservation.
  */
 import type { Json, Sql } from "./db.ts";
+import { wasUnbilled } from "./errors.ts";
 import type { UsageCall } from "./pipeline/worker.ts";
 
 /** The most a piece of work may use, priced at `model`: {input_tokens, output_tokens, images, characters, seconds}. */
@@ -14,7 +15,8 @@ export interface Reservation {
   quantity: Record<string, number>;
 }
 
-/** Runs `call` once its cost is reserved; a call that fails releases the reservation (nothing was billed). */
+/** Runs `call` once its cost is reserved. A call that fails releases the reservation only when the
+ * provider refused it (nothing was billed); otherwise it stays counted, abandoned. */
 export async function reservedCall<T>(
   sql: Sql,
   reservation: Reservation,
@@ -25,7 +27,7 @@ export async function reservedCall<T>(
   try {
     return await call();
   } catch (error) {
-    await sql`select private.release_cost(${key})`;
+    await sql`select private.fail_cost(${key}, ${wasUnbilled(error)})`;
     throw error;
   }
 }

@@ -11,7 +11,7 @@ import { consumeQueue, type ConsumerSummary, type QueueMessage, wakeChannelOf } 
 import type { WorkerRun } from "../_shared/serve_worker.ts";
 import { REMOVE_BATCH, type Storage } from "../_shared/storage.ts";
 
-export const QUEUE = "account_deletion";
+export const QUEUE = "delete_account";
 
 /** Files one round removes at most: one Storage request. */
 export const FILES_PER_ROUND = REMOVE_BATCH;

@@ -5,19 +5,25 @@
 import assert from "node:assert/strict";
 import type { AuthAdmin } from "../_shared/auth_admin.ts";
 import type { Sql } from "../_shared/db.ts";
+import { errorForStatus } from "../_shared/errors.ts";
 import { LocalStorage } from "../_shared/storage.ts";
 import { asUser, createTestUser, deleteTestUser, withSql } from "../_shared/testing.ts";
 import { FILES_PER_ROUND, QUEUE, runAccountDeletions } from "./delete.ts";
 
-/** Auth's admin API as it behaves: the auth user goes (and every row with it); `failures` first. */
-function authAdmin(sql: Sql, failures = 0): AuthAdmin & { calls: string[] } {
+/**
+ * Auth's admin API as it behaves: the auth user goes (and every row with it). For `userId`, the
+ * calls are counted and the first `failures` answer 503 (a deletion earlier tests left is served too).
+ */
+function authAdmin(sql: Sql, userId: string, failures = 0): AuthAdmin & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    async deleteUser(userId) {
-      calls.push(userId);
-      if (calls.length <= failures) throw new Error("Auth's admin API answered HTTP 503: unavailable");
-      await deleteTestUser(sql, userId);
+    async deleteUser(id) {
+      if (id === userId) {
+        calls.push(id);
+        if (calls.length <= failures) throw errorForStatus("Auth's admin API", 503, "unavailable");
+      }
+      await deleteTestUser(sql, id);
     },
   };
 }
@@ -59,7 +65,7 @@ Deno.test("delete-account: files in rounds of a thousand, then the auth user; a 
       const [{ id: deletionId }] = await asUser(sql, owner, (tx) => tx`select (public.delete_account()).id`);
 
       // Auth refuses once: the round is recorded as failed and tried again after the backoff.
-      const auth = authAdmin(sql, 1);
+      const auth = authAdmin(sql, owner, 1);
       const first = await runAccountDeletions({ sql, storage, auth }, { pollSeconds: 0 });
       assert.equal(await filesUnder(sql, owner), 0, "every file went, in rounds");
       assert.equal(auth.calls.length, 1);
@@ -68,7 +74,7 @@ Deno.test("delete-account: files in rounds of a thousand, then the auth user; a 
       assert.deepEqual([failed.step, failed.attempts], ["files", 1]);
       assert.match(failed.last_error ?? "", /HTTP 503/);
       const [{ waiting }] = await sql<{ waiting: boolean }[]>`
-        select bool_and(vt > clock_timestamp()) as waiting from pgmq.q_account_deletion
+        select bool_and(vt > clock_timestamp()) as waiting from pgmq.q_delete_account
         where message ->> 'deletion_id' = ${deletionId}`;
       assert.equal(waiting, true, "the next round waits for the backoff");
 
@@ -96,6 +102,7 @@ Deno.test("delete-account: files in rounds of a thousand, then the auth user; a 
       assert.equal(await workOf(sql, deletionId), undefined, "the work row, and the account id, are gone");
       assert.equal(auth.calls.length, 2, "the sweep does not call Auth");
     } finally {
+      await deleteTestUser(sql, owner);
       await deleteTestUser(sql, other);
       await sql`delete from storage.objects where name like ${`${owner}/%`} or name like ${`${other}/%`}`;
       await Deno.remove(dir, { recursive: true });

@@ -336,6 +336,9 @@ export const SCRIPT_LIMITS = {
   dialogueLines: 40,
   lineChars: 500,
   sceneSeconds: 600,
+  /** A scene's speech, narration and dialogue together: 600 s at 12 characters a second, slower than
+   * any voice we use, so no scene's audio passes the stages' 600 s limit. */
+  sceneSpeechChars: 7200,
 };
 
 function clip(text: string, max: number): string {
@@ -344,41 +347,54 @@ function clip(text: string, max: number): string {
   return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2))}…`;
 }
 
-/** Scenes within SCRIPT_LIMITS: at most 60, texts and dialogue clipped, durations capped; and within
+/** Scenes within SCRIPT_LIMITS: at most 60, texts and dialogue clipped, durations capped, a scene's
+ * speech within sceneSpeechChars; and within
  * `budget` when given: its scenes, its characters of speech (every spoken text shortened in proportion)
  * and its seconds (every scene's duration likewise). */
 export function boundScenes(scenes: GeneratedScene[], budget?: ScriptBudget): GeneratedScene[] {
   const L = SCRIPT_LIMITS;
-  const bounded = scenes.slice(0, Math.min(L.scenes, budget?.scenes ?? L.scenes)).map((scene, i) => ({
-    ...scene,
-    scene_number: i + 1,
-    visual_description: clip(scene.visual_description, L.textChars),
-    narration: clip(scene.narration ?? "", L.textChars),
-    dialogue: scene.dialogue.slice(0, L.dialogueLines).map((d) => ({
-      ...d,
-      line: clip(d.line, L.lineChars),
-    })),
-    estimated_duration_seconds: Math.min(scene.estimated_duration_seconds, L.sceneSeconds),
-  }));
+  const bounded = scenes.slice(0, Math.min(L.scenes, budget?.scenes ?? L.scenes)).map((scene, i) => {
+    const clipped = {
+      ...scene,
+      scene_number: i + 1,
+      visual_description: clip(scene.visual_description, L.textChars),
+      narration: clip(scene.narration ?? "", L.textChars),
+      dialogue: scene.dialogue.slice(0, L.dialogueLines).map((d) => ({
+        ...d,
+        line: clip(d.line, L.lineChars),
+      })),
+      estimated_duration_seconds: Math.min(scene.estimated_duration_seconds, L.sceneSeconds),
+    };
+    return shortenSpeech(clipped, Math.min(1, L.sceneSpeechChars / Math.max(spokenChars([clipped]), 1)), 1);
+  });
   if (!budget) return bounded;
-  const spoken = bounded.reduce(
+  const seconds = bounded.reduce((n, s) => n + s.estimated_duration_seconds, 0);
+  const textShare = Math.min(1, budget.speech_characters / Math.max(spokenChars(bounded), 1));
+  const timeShare = Math.min(1, budget.video_seconds / Math.max(seconds, 1));
+  return bounded.map((scene) => shortenSpeech(scene, textShare, timeShare));
+}
+
+function spokenChars(scenes: GeneratedScene[]): number {
+  return scenes.reduce(
     (n, s) => n + s.narration.length + s.dialogue.reduce((m, d) => m + d.line.length, 0),
     0,
   );
-  const textShare = Math.min(1, budget.speech_characters / Math.max(spoken, 1));
-  const seconds = bounded.reduce((n, s) => n + s.estimated_duration_seconds, 0);
-  const timeShare = Math.min(1, budget.video_seconds / Math.max(seconds, 1));
-  if (textShare === 1 && timeShare === 1) return bounded;
+}
+
+/** Every spoken text of a scene cut to `textShare` of its length (a line left too short goes), and its
+ * duration to `timeShare`. */
+function shortenSpeech(scene: GeneratedScene, textShare: number, timeShare: number): GeneratedScene {
+  if (textShare === 1 && timeShare === 1) return scene;
   const shorten = (text: string) => {
     const max = Math.floor(text.length * textShare);
     return max < 2 ? "" : clip(text, max);
   };
-  return bounded.map((scene) => ({
+  return {
     ...scene,
     narration: shorten(scene.narration),
     dialogue: scene.dialogue.map((d) => ({ ...d, line: shorten(d.line) })).filter((d) => d.line),
     estimated_duration_seconds: Math.max(1, Math.floor(scene.estimated_duration_seconds * timeShare)),
-  }));
+  };
 }
 
 function groupIntoScenes(paragraphs: string[], maxScenes: number, maxWords = 90): string[][] {

@@ -151,3 +151,23 @@ Deno.test("a script is written within its quality's budget: scenes, characters o
     assert.ok(seconds <= 150, `${seconds} seconds (${style})`);
   }
 });
+
+Deno.test("no scene speaks longer than a scene may last, whatever the model wrote", () => {
+  const [scene] = boundScenes([{
+    scene_number: 1,
+    location: "Dock",
+    time_of_day: "night",
+    characters: ["A"],
+    key_actions: [],
+    visual_description: "v",
+    audio_requirements: "",
+    narration: "word ".repeat(400),
+    dialogue: Array.from({ length: 40 }, () => ({ speaker: "A", line: "line ".repeat(100) })),
+    estimated_duration_seconds: 600,
+  }]);
+  const spoken = scene.narration.length + scene.dialogue.reduce((n, d) => n + d.line.length, 0);
+  assert.ok(
+    spoken <= SCRIPT_LIMITS.sceneSpeechChars && spoken > SCRIPT_LIMITS.sceneSpeechChars * 0.9,
+    `${spoken}`,
+  );
+});
