@@ -3,6 +3,7 @@
  * loop an Edge invocation runs, with every provider (offline ones included: they need the tools only
  * this service has). Which of them a deployment runs is the placement table's to say.
  */
+import { configuredAuthAdmin } from "../supabase/functions/_shared/auth_admin.ts";
 import type { Sql } from "../supabase/functions/_shared/db.ts";
 import { config } from "../supabase/functions/_shared/env.ts";
 import { mintersFromEnv } from "../supabase/functions/_shared/nft/chains.ts";
@@ -12,6 +13,7 @@ import { contentProviders } from "../supabase/functions/_shared/providers/conten
 import { selectProviders } from "../supabase/functions/_shared/providers/select.ts";
 import type { ConsumerSummary } from "../supabase/functions/_shared/queue.ts";
 import type { WorkerRun } from "../supabase/functions/_shared/serve_worker.ts";
+import { runAccountDeletions } from "../supabase/functions/delete-account/delete.ts";
 import { runMint } from "../supabase/functions/mint/mint.ts";
 import { imagesStage } from "../supabase/functions/pipeline-images/stage.ts";
 import { scriptStage } from "../supabase/functions/pipeline-script/stage.ts";
@@ -45,6 +47,8 @@ export const WORKER_FUNCTIONS: Record<string, WorkerFunction> = {
   "embed": (sql, run) => runEmbed(sql, contentProviders().embedder, run),
   "plot": (sql, run) => runPlot(sql, contentProviders(), run),
   "mint": (sql, run) => runMint({ sql, storage: configuredStorage(), minters: mintersFromEnv() }, run),
+  "delete-account": async (sql, run) =>
+    await runAccountDeletions({ sql, storage: configuredStorage(), auth: await configuredAuthAdmin() }, run),
   "pipeline-script": stage("script", scriptStage),
   "pipeline-images": stage("images", imagesStage),
   "pipeline-audio": stage("audio", audioStage),

@@ -18,7 +18,7 @@ import {
 import { type EdgeProcess, startEdgeFunction, startRecordedProviders } from "./harness.ts";
 
 const USER_FUNCTIONS = ["search", "generate-script", "billing-checkout"];
-const WORKERS = ["plot", "mint", "pipeline-script", "pipeline-images"];
+const WORKERS = ["plot", "mint", "pipeline-script", "pipeline-images", "delete-account"];
 
 async function userToken(userId: string): Promise<string> {
   return await new SignJWT({ sub: userId, role: "authenticated", aud: "authenticated" })

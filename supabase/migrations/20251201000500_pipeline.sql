@@ -413,6 +413,10 @@ as $$
 declare
   changed jsonb := case when tg_op = 'DELETE' then pg_catalog.to_jsonb(old) else pg_catalog.to_jsonb(new) end;
 begin
+  -- Rows going with their account: no one is left to tell, and their contents must not outlive it.
+  if tg_op = 'DELETE' and not exists (select 1 from public.profiles p where p.id = (changed ->> 'user_id')::uuid) then
+    return null;
+  end if;
   if tg_table_name = 'video_generations' then
     perform realtime.broadcast_changes('generation:' || (changed ->> 'id'), tg_op, tg_op, tg_table_name,
       tg_table_schema, new, old);
@@ -625,23 +629,10 @@ $$;
 -- waiting would only be dropped as stale, or run twice beside a retry's fresh messages).
 create or replace function private.drop_stage_messages(p_generation_id uuid, p_step public.pipeline_step)
 returns void
-language plpgsql
+language sql
 security definer
 set search_path = ''
-as $$
-declare
-  ids bigint[];
-begin
-  -- A message a worker holds (being claimed) is skipped: that worker finds the generation stopped and
-  -- drops it itself; waiting on it could deadlock with the worker's begin_step.
-  execute pg_catalog.format('select array_agg(m.msg_id) from (select q.msg_id from pgmq.%I q
-      where q.message ->> ''generation_id'' = $1 for update skip locked) m', 'q_' || p_step)
-    into ids using p_generation_id::text;
-  if ids is not null then
-    perform pgmq.delete(p_step::text, ids);
-  end if;
-end;
-$$;
+as $$ select private.drop_queue_messages(p_step::text, 'generation_id', array[p_generation_id::text]) $$;
 
 -- Progress: the weights of the stages done, plus the current stage's weight times its share of
 -- completed units. Scenes completed and the total cost follow the job rows.
@@ -876,6 +867,27 @@ end;
 $$;
 comment on function public.retry_video_generation(uuid) is 'Client RPC: resume a failed generation from its last completed step.';
 
+-- Cancels a running generation: its status, whether its video went back to the quota, and its
+-- waiting messages dropped (a unit in flight finishes its call and finds it canceled). Also used
+-- when the generation's account is deleted.
+create or replace function private.cancel_generation(generation public.video_generations, refunded boolean)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.video_generations g
+  set status = 'canceled', completed_at = pg_catalog.now(),
+      pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('refunded', refunded)
+  where g.id = generation.id;
+  if generation.current_step is not null then
+    perform private.drop_stage_messages(generation.id, generation.current_step);
+  end if;
+end;
+$$;
+revoke all on function private.cancel_generation(public.video_generations, boolean) from public, anon, authenticated;
+
 -- Stop a generation; its queued work is dropped by the workers and the video is refunded.
 create or replace function public.cancel_video_generation(generation_id uuid)
 returns uuid
@@ -897,13 +909,7 @@ begin
   refunded := not exists (select 1 from private.cost_reservations r
                           where r.video_generation_id = generation.id and r.status <> 'released')
               and not exists (select 1 from public.usage_logs l where l.video_generation_id = generation.id);
-  update public.video_generations g
-  set status = 'canceled', completed_at = pg_catalog.now(),
-      pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('refunded', refunded)
-  where g.id = generation.id;
-  if generation.current_step is not null then
-    perform private.drop_stage_messages(generation.id, generation.current_step);
-  end if;
+  perform private.cancel_generation(generation, refunded);
   if refunded then
     update public.user_subscriptions s set video_count_used = greatest(s.video_count_used - 1, 0)
     where s.user_id = generation.user_id;
@@ -1032,13 +1038,14 @@ begin
     into own_context using generation, unit, p_attempt;
 
   -- The unit's paid call, reserved at its quality's model for the most it may use. Past the video's
-  -- ceiling or the period's budget the call is not made: the unit and its generation fail, saying why.
+  -- ceiling or the period's budget, or for an account being deleted, the call is not made: the unit and
+  -- its generation fail, saying why.
   model := private.ladder_model(generation.quality_tier, private.capability_of_step(p_step));
   quantity := private.unit_quantity(p_step, own_context);
   reservation_key := pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, unit.attempts);
   begin
     perform private.reserve_cost(reservation_key, generation.user_id, model, quantity, generation.id, p_step, p_unit);
-  exception when sqlstate 'LT010' or sqlstate 'LT011' then
+  exception when sqlstate 'LT010' or sqlstate 'LT011' or sqlstate 'LT012' then
     get stacked diagnostics refusal = message_text;
     perform private.stop_generation(generation, unit, refusal);
     return null;
@@ -1210,6 +1217,11 @@ begin
   end loop;
   perform private.settle_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt));
   if stale then
+    -- Deleted with its account meanwhile: a file the unit stored anyway goes with the deletion's
+    -- next sweep, queued now (its calls were kept anonymised, see the account deletion migration).
+    if generation.id is null then
+      perform private.sweep_account_files_now(p_user_id);
+    end if;
     -- Work that began as the generation was canceled or failed: its job rows are closed too (the
     -- cancel skipped them while this unit's worker held them).
     if generation.status in ('completed', 'failed', 'canceled') and unit.unit_key is not null then

@@ -543,8 +543,8 @@ $$;
 -- Reserves a paid call before it is made, keyed so that asking again changes nothing, unless the
 -- key's call failed (released): a retry under the same key is a new call, reserved and checked again.
 -- Refused past the user's period budget (LT010) or past its generation's ceiling (LT011), with the
--- figures. A new attempt of a unit marks the earlier one still open as abandoned (its worker stopped
--- mid-call).
+-- figures, and for an account being deleted (LT012). A new attempt of a unit marks the earlier one
+-- still open as abandoned (its worker stopped mid-call).
 create or replace function private.reserve_cost(
   p_key text,
   p_user_id uuid,
@@ -573,6 +573,10 @@ begin
   select * into existing from private.cost_reservations r where r.key = p_key;
   if found and existing.status <> 'released' then
     return existing.reserved_usd; -- the same attempt asking again
+  end if;
+  -- An account being deleted starts nothing it would pay for (account deletion migration).
+  if exists (select 1 from private.account_deletion_work w where w.user_id = p_user_id) then
+    raise exception 'this account is being deleted: no more paid work is started for it' using errcode = 'LT012';
   end if;
   select * into budget from private.period_budget(p_user_id);
   spent := private.user_spend_usd(p_user_id, budget.period_start);
@@ -769,7 +773,8 @@ begin
 end;
 $$;
 
--- One day's requests, successes, failures, latency and cost per model.
+-- One day's requests, successes, failures, latency and cost per model, the calls of deleted accounts
+-- (kept anonymised in private.deleted_account_usage, account deletion migration) included.
 create or replace function private.rollup_model_metrics(p_day date)
 returns integer
 language plpgsql
@@ -785,8 +790,13 @@ begin
     select l.model_used, pg_catalog.min(l.provider), p_day, pg_catalog.count(*), pg_catalog.count(*) filter (where l.success),
       pg_catalog.count(*) filter (where not l.success), pg_catalog.round(pg_catalog.avg(l.duration_seconds)::numeric * 1000, 2),
       pg_catalog.round(pg_catalog.avg(l.cost_usd), 6), pg_catalog.sum(l.cost_usd)
-    from public.usage_logs l
-    where l.created_at >= p_day::timestamptz and l.created_at < (p_day + 1)::timestamptz
+    from (
+      select u.model_used, u.provider, u.success, u.duration_seconds, u.cost_usd from public.usage_logs u
+      where u.created_at >= p_day::timestamptz and u.created_at < (p_day + 1)::timestamptz
+      union all
+      select d.model_used, d.provider, d.success, d.duration_seconds, d.cost_usd from private.deleted_account_usage d
+      where d.called_at >= p_day::timestamptz and d.called_at < (p_day + 1)::timestamptz
+    ) l
     group by l.model_used
     on conflict (model_name, date) do update
       set provider = excluded.provider, request_count = excluded.request_count, success_count = excluded.success_count,

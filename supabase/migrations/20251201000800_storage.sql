@@ -1,6 +1,6 @@
 -- Storage: books (uploads), covers and media (generated images, audio, video), each private.
 -- A user reads and writes only under their own `<user_id>/` folder, with names that stay in it, and
--- writes nothing under a generation's folder.
+-- writes nothing under a generation's folder, nor anything once their account is being deleted.
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
 values
   ('books', 'books', false, 52428800, array['text/plain', 'text/markdown', 'application/pdf', 'application/epub+zip',
@@ -23,14 +23,14 @@ create policy "users upload files to their own folder, outside generations" on s
   for insert to authenticated
   with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
     and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations')
-    and private.is_safe_object_name(name));
+    and private.is_safe_object_name(name) and (select private.account_is_open()));
 create policy "users replace files in their own folder, outside generations" on storage.objects
   for update to authenticated
   using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
     and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations'))
   with check (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)
     and not (bucket_id = 'media' and pg_catalog.split_part(name, '/', 2) = 'generations')
-    and private.is_safe_object_name(name));
+    and private.is_safe_object_name(name) and (select private.account_is_open()));
 create policy "users delete files in their own folder, outside generations" on storage.objects
   for delete to authenticated
   using (bucket_id in ('books', 'covers', 'media') and (storage.foldername(name))[1] = (select auth.uid()::text)

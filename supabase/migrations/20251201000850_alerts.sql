@@ -160,14 +160,15 @@ as $$
 $$;
 
 -- The queue a worker consumes, as placement.ts names them: pipeline-<step> reads <step>, the others
--- read the queue of their own name.
+-- read the queue of their own name, hyphens written as underscores (delete-account: delete_account).
 create or replace function private.worker_queue(p_function_name text)
 returns text
 language sql
 immutable
 set search_path = ''
 as $$
-  select case when p_function_name like 'pipeline-%' then pg_catalog.substr(p_function_name, 10) else p_function_name end
+  select case when p_function_name like 'pipeline-%' then pg_catalog.substr(p_function_name, 10)
+    else pg_catalog.replace(p_function_name, '-', '_') end
 $$;
 
 -- The provider a failed attempt's error names: provider clients begin their errors with the

@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(96);
+select plan(99);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -10,8 +10,8 @@ select tables_are('public', array[
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
   'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts',
-  'operator_alerts', 'operator_alert_settings'
-], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts and the operator alerts');
+  'operator_alerts', 'operator_alert_settings', 'account_deletions'
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts, the operator alerts and account_deletions');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
@@ -109,6 +109,10 @@ select enum_has_labels('public', 'badge_rarity', array['common', 'uncommon', 'ra
 select enum_has_labels('public', 'blockchain', array['algorand', 'polygon']);
 select enum_has_labels('public', 'nft_status', array['pending', 'minting', 'minted', 'failed']);
 select enum_has_labels('public', 'extraction_method', array['ai', 'manual', 'toc']);
+select enum_has_labels('public', 'account_deletion_requester', array['user', 'superadmin', 'operator']);
+select enum_has_labels('public', 'account_deletion_reason',
+  array['user_request', 'terms_violation', 'legal_request', 'inactivity', 'other']);
+select enum_has_labels('public', 'account_deletion_status', array['in_progress', 'completed']);
 
 -- Uniqueness the ERD names.
 select col_is_unique('public', 'book_structure', 'book_id', 'one structure per book');

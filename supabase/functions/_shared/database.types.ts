@@ -3,6 +3,76 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   "public": {
     Tables: {
+      "account_deletions": {
+        Row: {
+          "books": number;
+          "chapters": number;
+          "completed_at": string | null;
+          "created_at": string;
+          "file_bytes": number;
+          "files": number;
+          "generations": number;
+          "generations_stopped": number;
+          "id": string;
+          "in_flight_reserved_usd": number;
+          "late_calls": number;
+          "late_cost_usd": number;
+          "nfts": number;
+          "queued_messages": number;
+          "reason": Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by": Database["public"]["Enums"]["account_deletion_requester"];
+          "status": Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at": string;
+          "usage_calls": number;
+          "usage_cost_usd": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "books"?: number;
+          "chapters"?: number;
+          "completed_at"?: string | null;
+          "created_at"?: string;
+          "file_bytes"?: number;
+          "files"?: number;
+          "generations"?: number;
+          "generations_stopped"?: number;
+          "id"?: string;
+          "in_flight_reserved_usd"?: number;
+          "late_calls"?: number;
+          "late_cost_usd"?: number;
+          "nfts"?: number;
+          "queued_messages"?: number;
+          "reason": Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by": Database["public"]["Enums"]["account_deletion_requester"];
+          "status"?: Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at"?: string;
+          "usage_calls"?: number;
+          "usage_cost_usd"?: number;
+        };
+        Update: {
+          "books"?: number;
+          "chapters"?: number;
+          "completed_at"?: string | null;
+          "created_at"?: string;
+          "file_bytes"?: number;
+          "files"?: number;
+          "generations"?: number;
+          "generations_stopped"?: number;
+          "id"?: string;
+          "in_flight_reserved_usd"?: number;
+          "late_calls"?: number;
+          "late_cost_usd"?: number;
+          "nfts"?: number;
+          "queued_messages"?: number;
+          "reason"?: Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by"?: Database["public"]["Enums"]["account_deletion_requester"];
+          "status"?: Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at"?: string;
+          "usage_calls"?: number;
+          "usage_cost_usd"?: number;
+        };
+        Relationships: [];
+      };
       "audio_generations": {
         Row: {
           "attempts": number;
@@ -2367,6 +2437,23 @@ export type Database = {
       [_ in never]: never;
     };
     Functions: {
+      "account_deletion_preview": {
+        Args: { "target_user"?: string };
+        Returns: {
+          "books": number;
+          "chapters": number;
+          "deletion_id": string;
+          "file_bytes": number;
+          "files": number;
+          "generations": number;
+          "generations_running": number;
+          "nfts": number;
+          "subscription_renews": boolean;
+          "usage_calls": number;
+          "usage_cost_usd": number;
+          "user_id": string;
+        }[];
+      };
       "acknowledge_operator_alert": {
         Args: { "alert_id": string };
         Returns: {
@@ -2396,6 +2483,37 @@ export type Database = {
       };
       "cancel_video_generation": { Args: { "generation_id": string }; Returns: string };
       "confirm_book_structure": { Args: { "book_id": string; "structure": Json }; Returns: number };
+      "delete_account": {
+        Args: { "reason"?: Database["public"]["Enums"]["account_deletion_reason"]; "target_user"?: string };
+        Returns: {
+          "books": number;
+          "chapters": number;
+          "completed_at": string | null;
+          "created_at": string;
+          "file_bytes": number;
+          "files": number;
+          "generations": number;
+          "generations_stopped": number;
+          "id": string;
+          "in_flight_reserved_usd": number;
+          "late_calls": number;
+          "late_cost_usd": number;
+          "nfts": number;
+          "queued_messages": number;
+          "reason": Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by": Database["public"]["Enums"]["account_deletion_requester"];
+          "status": Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at": string;
+          "usage_calls": number;
+          "usage_cost_usd": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "account_deletions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "estimate_video_generation": {
         Args: {
           "chapter_id": string;
@@ -2482,6 +2600,14 @@ export type Database = {
       "verify_email": { Args: { "token": string }; Returns: boolean };
     };
     Enums: {
+      "account_deletion_reason":
+        | "user_request"
+        | "terms_violation"
+        | "legal_request"
+        | "inactivity"
+        | "other";
+      "account_deletion_requester": "user" | "superadmin" | "operator";
+      "account_deletion_status": "in_progress" | "completed";
       "app_role": "user" | "creator" | "author" | "admin" | "superadmin";
       "archetype_category":
         | "hero"
@@ -2665,6 +2791,9 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
     Enums: {
+      "account_deletion_reason": ["user_request", "terms_violation", "legal_request", "inactivity", "other"],
+      "account_deletion_requester": ["user", "superadmin", "operator"],
+      "account_deletion_status": ["in_progress", "completed"],
       "app_role": ["user", "creator", "author", "admin", "superadmin"],
       "archetype_category": [
         "hero",

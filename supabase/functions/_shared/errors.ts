@@ -40,8 +40,9 @@ export function wasUnbilled(error: unknown): boolean {
 
 /** SQLSTATE classes that no retry can fix: bad data, constraint and rule violations, broken SQL. */
 const PERMANENT_SQLSTATE_CLASSES = ["22", "23", "42", "P0"];
-/** Refusals no retry can change: the billing period's model budget is spent (LT010). */
-const PERMANENT_SQLSTATES = ["LT010"];
+/** Refusals no retry can change: the billing period's model budget is spent (LT010), the account is
+ * being deleted (LT012). */
+const PERMANENT_SQLSTATES = ["LT010", "LT012"];
 
 export function isRetryable(error: unknown): boolean {
   if (error instanceof PermanentError) return false;

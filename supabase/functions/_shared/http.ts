@@ -35,6 +35,10 @@ export function errorResponse(error: unknown): Response {
   if ((error as { code?: unknown } | null)?.code === "LT008") {
     return json({ error: message, code: "rate_limited" }, 429);
   }
+  // The account is being deleted (private.reserve_cost): nothing new starts for it.
+  if ((error as { code?: unknown } | null)?.code === "LT012") {
+    return json({ error: message, code: "account_being_deleted" }, 409);
+  }
   // The billing period's model budget is spent (private.reserve_cost): nothing more until the next.
   if ((error as { code?: unknown } | null)?.code === "LT010") {
     return json({ error: message, code: "budget_reached" }, 402);

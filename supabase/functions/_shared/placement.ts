@@ -42,6 +42,12 @@ export const PLACEMENTS: readonly Placement[] = [
   { name: "generate-script", home: "edge", why: "one language-model call" },
   { name: "plot", home: "edge", queue: "plot", why: "one language-model call a book" },
   { name: "mint", home: "edge", queue: "mint", why: "one signed transaction a badge" },
+  {
+    name: "delete-account",
+    home: "edge",
+    queue: "delete_account",
+    why: "Storage and Auth API calls, a thousand files a round",
+  },
   { name: "pipeline-script", home: "edge", queue: "script", why: "one language-model call a generation" },
   {
     name: "pipeline-images",

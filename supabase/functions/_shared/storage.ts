@@ -5,13 +5,15 @@
 import { SignJWT } from "jose";
 import type { Sql } from "./db.ts";
 import { LOCAL_JWT_SECRET } from "./env.ts";
-import { PermanentError } from "./errors.ts";
+import { errorForStatus, PermanentError } from "./errors.ts";
 
 export interface StoredObject {
   bucket: string;
   path: string;
   url: string;
   size: number;
+  /** Not written: nothing will read it (a pipeline output of a generation that stopped). */
+  skipped?: true;
 }
 
 export interface Storage {
@@ -20,7 +22,12 @@ export interface Storage {
   get(bucket: string, path: string, maxBytes?: number): Promise<Uint8Array>;
   /** A URL that lets a hosted service fetch the object for a while without credentials. */
   signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
+  /** Removes the objects; a name that is not there is no error. */
+  remove(bucket: string, paths: string[]): Promise<void>;
 }
+
+/** Supabase Storage removes at most this many objects a request. */
+export const REMOVE_BATCH = 1000;
 
 /** An object larger than its reader accepts: permanent, the same object will be as large next time. */
 export class ObjectTooLargeError extends PermanentError {
@@ -141,6 +148,16 @@ export class LocalStorage implements Storage {
     const token = await signLocalObjectToken(bucket, path, expiresInSeconds);
     return `${objectUrl(this.baseUrl, bucket, path, "sign/")}?token=${token}`;
   }
+
+  /** The bytes first, then the rows: a removal cut short leaves rows, which say what to remove again. */
+  async remove(bucket: string, paths: string[]): Promise<void> {
+    for (const path of paths) {
+      await Deno.remove(this.filePath(bucket, path)).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    }
+    await this.sql`delete from storage.objects where bucket_id = ${bucket} and name = any(${paths})`;
+  }
 }
 
 /** Supabase Storage through its REST API with the service role key (upsert on the same path). */
@@ -195,5 +212,18 @@ export class SupabaseStorage implements Storage {
     if (!res.ok) throw new Error(`signing ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
     const { signedURL } = await res.json() as { signedURL: string };
     return `${base}${signedURL}`;
+  }
+
+  async remove(bucket: string, paths: string[]): Promise<void> {
+    const url = `${this.baseUrl.replace(/\/$/, "")}/storage/v1/object/${encodeURIComponent(bucket)}`;
+    for (let at = 0; at < paths.length; at += REMOVE_BATCH) {
+      const res = await fetch(url, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ prefixes: paths.slice(at, at + REMOVE_BATCH).map(safeObjectName) }),
+      });
+      if (!res.ok) throw errorForStatus(`Storage (removing from ${bucket})`, res.status, await res.text());
+      await res.body?.cancel();
+    }
   }
 }
