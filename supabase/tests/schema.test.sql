@@ -9,8 +9,8 @@ select tables_are('public', array[
   'image_generations', 'image_generation_retries', 'audio_generations', 'video_generations', 'scene_videos',
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
-  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts'
-], 'public has exactly the 30 tables of the ERD, plus chapter_passages and quiz_attempts');
+  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts', 'audiobook_exports'
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts and audiobook_exports');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
@@ -167,7 +167,7 @@ select is((select action from fk_actions where tbl = 'nfts' and col = 'badge_id'
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
   array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs',
-        'user_progress', 'user_badges', 'nfts'],
+        'user_progress', 'user_badges', 'nfts', 'audiobook_exports'],
   'the progress tables are in the supabase_realtime publication');
 -- Realtime does not filter DELETE events by RLS: what a delete sends must be a random id only, so no
 -- published table has replica identity full, and each one's key is a single uuid.
