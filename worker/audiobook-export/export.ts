@@ -68,6 +68,8 @@ export interface AudiobookDeps {
   sql: Sql;
   storage: Storage;
   providers: Pick<Providers, "speech">;
+  /** A speech call's and a stored segment's most characters (tests make them small). */
+  sizes?: { chunk: number; segment: number };
 }
 
 interface SpokenSegment {
@@ -159,23 +161,26 @@ function group(pieces: string[], limit: number, joiner: string): string[] {
  * The speech calls of a text: paragraphs grouped up to CHUNK_CHARACTERS, a longer paragraph cut at its
  * sentences, a longer sentence at its spaces. The same text always gives the same chunks.
  */
-export function speechChunks(text: string): string[] {
+export function speechChunks(text: string, limit = CHUNK_CHARACTERS): string[] {
   const pieces = text.split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim()).filter(Boolean)
     .flatMap((paragraph) =>
-      codePoints(paragraph) <= CHUNK_CHARACTERS
+      codePoints(paragraph) <= limit
         ? [paragraph]
-        : group(cut(paragraph, /(?<=[.!?…]["'”’)]?)\s+/, CHUNK_CHARACTERS), CHUNK_CHARACTERS, " ")
+        : group(cut(paragraph, /(?<=[.!?…]["'”’)]?)\s+/, limit), limit, " ")
     );
-  return group(pieces, CHUNK_CHARACTERS, "\n\n");
+  return group(pieces, limit, "\n\n");
 }
 
 /** The chunks of a text in segments of at most SEGMENT_CHARACTERS. */
-export function speechSegments(text: string): string[][] {
+export function speechSegments(
+  text: string,
+  sizes = { chunk: CHUNK_CHARACTERS, segment: SEGMENT_CHARACTERS },
+): string[][] {
   const segments: string[][] = [];
   let size = 0;
-  for (const chunk of speechChunks(text)) {
+  for (const chunk of speechChunks(text, sizes.chunk)) {
     const n = codePoints(chunk);
-    if (segments.length === 0 || size + n > SEGMENT_CHARACTERS) {
+    if (segments.length === 0 || size + n > sizes.segment) {
       segments.push([]);
       size = 0;
     }
@@ -295,7 +300,7 @@ export async function speakChapter(deps: AudiobookDeps, msg: QueueMessage<Chapte
   }
   const spoken = new Map(context.segments.map((s) => [s.segment, s]));
   let durationMs = 0;
-  for (const [segment, chunks] of speechSegments(context.text).entries()) {
+  for (const [segment, chunks] of speechSegments(context.text, deps.sizes).entries()) {
     durationMs += (spoken.get(segment) ?? await speakSegment(deps, context, segment, chunks)).duration_ms;
   }
   const [{ outcome }] = await sql<{ outcome: string }[]>`

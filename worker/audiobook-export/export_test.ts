@@ -433,6 +433,49 @@ Deno.test("a whole book narrated for the export: every chapter spoken once, a fl
   await Deno.remove(storageDir, { recursive: true });
 });
 
+Deno.test("a chapter stopped between its segments resumes after the last one stored", async () => {
+  const storageDir = await Deno.makeTempDir({ prefix: "litinkai-audiobook-" });
+  await withSql(async (sql) => {
+    const owner = await createTestUser(sql, "audiobook-resume");
+    const storage = new LocalStorage(sql, storageDir, "http://127.0.0.1:54321");
+    try {
+      const paragraphs = ["Rain fell.", "Mara held on.", "The light held."];
+      const { bookId } = await createTestBook(sql, owner, [{
+        title: "Storm",
+        content: paragraphs.join("\n\n"),
+      }]);
+      const exportId = await asUser(sql, owner, async (tx) => {
+        const [{ id }] = await tx<{ id: string }[]>`select public.start_audiobook_export(${bookId}) as id`;
+        return id;
+      });
+      // Segments of one paragraph each; the third one's voice fails once, after two were stored.
+      const { speech, said } = countingSpeech((text, call) =>
+        text === paragraphs[2] && call === 1 ? new RetryableError("the voice timed out") : undefined
+      );
+      const deadline = Date.now() + 60_000;
+      let row;
+      while (Date.now() < deadline) {
+        await runAudiobookExport({ sql, storage, providers: { speech }, sizes: { chunk: 25, segment: 25 } }, {
+          pollSeconds: 0,
+        });
+        [row] = await sql`select * from public.audiobook_exports where id = ${exportId}`;
+        if (row.status === "completed" || row.status === "failed") break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(row?.status, "completed", row?.error_message);
+      assert.deepEqual(said, [`Storm\n\n${paragraphs[0]}`, paragraphs[1], paragraphs[2], paragraphs[2]]);
+      const [unit] = await sql`
+        select duration_ms, segments from private.audiobook_export_chapters where export_id = ${exportId}`;
+      assert.deepEqual(unit.segments.map((s: { segment: number }) => s.segment), [0, 1, 2]);
+      const probed = await probe(`${storageDir}/media/${row!.storage_path}`);
+      close(Number(probed.format.duration), unit.duration_ms / 1000, 0.05, "the file holds every segment");
+    } finally {
+      await deleteTestUser(sql, owner);
+    }
+  });
+  await Deno.remove(storageDir, { recursive: true });
+});
+
 Deno.test("a voice that refuses fails the export at once, saying which chapter and why", async () => {
   const storageDir = await Deno.makeTempDir({ prefix: "litinkai-audiobook-" });
   await withSql(async (sql) => {
