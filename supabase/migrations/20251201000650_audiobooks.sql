@@ -401,13 +401,11 @@ begin
   end if;
   select * into chapter from public.chapters c where c.id = unit.chapter_id;
   if not found then
-    raise exception 'chapter % ("%") was deleted after the export began', unit.chapter_number, unit.title
-      using errcode = 'P0002';
+    raise exception 'the chapter was deleted after the export began' using errcode = 'P0002';
   end if;
   spoken := private.audiobook_narration_text(chapter.title, chapter.content);
   if pg_catalog.md5(spoken) <> unit.text_hash then
-    raise exception 'chapter % ("%") changed after the export began: start a new export', unit.chapter_number, unit.title
-      using errcode = 'P0001';
+    raise exception 'the chapter''s text changed after the export began: start a new export' using errcode = 'P0001';
   end if;
   return pg_catalog.jsonb_build_object('export_id', export.id, 'user_id', export.user_id, 'position', unit.position,
     'chapter_number', unit.chapter_number, 'title', unit.title, 'text', spoken, 'characters', unit.characters,

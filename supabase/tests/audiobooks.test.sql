@@ -193,7 +193,7 @@ select is(private.complete_audiobook_chapter(0, (select id from started where la
   'the second chapter completes');
 update public.chapters set content = 'The keeper woke.' where id = '00000000-0000-4000-8000-0000000ac003';
 select throws_ok($$select private.begin_audiobook_chapter((select id from started where label = 'book'), 3)$$, 'P0001',
-  'chapter 3 ("Blank") changed after the export began: start a new export', 'a chapter edited since the export began is not spoken');
+  'the chapter''s text changed after the export began: start a new export', 'a chapter edited since the export began is not spoken');
 update public.chapters set content = 'The keeper slept.' where id = '00000000-0000-4000-8000-0000000ac003';
 select private.begin_audiobook_chapter((select id from started where label = 'book'), 3);
 select is(private.begin_audiobook_assembly((select id from started where label = 'book')), null,
