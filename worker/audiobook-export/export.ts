@@ -44,7 +44,7 @@ export const CHUNK_CHARACTERS = 2_500;
 export const SEGMENT_CHARACTERS = 20_000;
 /** Silence after each chunk (chunks end at a paragraph or a sentence). */
 const PAUSE_SECONDS = 0.4;
-/** Narration is joined at this rate, mono, 16-bit; the file is encoded at 44.1 kHz, 64 kbit/s. */
+/** Narration is joined at this rate, mono; the file is encoded at 44.1 kHz, 64 kbit/s. */
 const SAMPLE_RATE = 22_050;
 /** No speech is slower than this many characters a second (a chunk that lasts longer is refused). */
 const SLOWEST_CHARACTERS_PER_SECOND = 5;
@@ -308,32 +308,30 @@ export async function speakChapter(deps: AudiobookDeps, msg: QueueMessage<Chapte
   return outcome === "stale" ? "stale" : "completed";
 }
 
-/** Samples in a mono 16-bit WAV file ffmpeg wrote: what follows its `data` chunk's header. */
-async function wavSamples(path: string): Promise<number> {
-  const file = await Deno.open(path);
-  try {
-    const head = new Uint8Array(4096);
-    const read = (await file.read(head)) ?? 0;
-    const { size } = await file.stat();
-    const tag = (at: number) => new TextDecoder().decode(head.subarray(at, at + 4));
-    const view = new DataView(head.buffer);
-    for (let at = 12; at + 8 <= read;) {
-      const chunkSize = view.getUint32(at + 4, true);
-      if (tag(at) === "data") return Math.floor((size - at - 8) / 2);
-      at += 8 + chunkSize + (chunkSize % 2);
-    }
-    throw new PermanentError(`${path} has no audio data`);
-  } finally {
-    file.close();
-  }
+/** Samples in a FLAC file ffmpeg wrote (its stream info counts them). */
+async function flacSamples(path: string): Promise<number> {
+  const out = await run("ffprobe", [
+    "-v",
+    "error",
+    "-select_streams",
+    "a:0",
+    "-show_entries",
+    "stream=duration_ts",
+    "-of",
+    "csv=p=0",
+    path,
+  ], { timeoutMs: 20_000 });
+  const samples = Number.parseInt(out.trim(), 10);
+  if (!Number.isFinite(samples)) throw new PermanentError(`${path} has no audio that can be counted`);
+  return samples;
 }
 
 /**
- * A stored narration file (a scene track or a spoken segment) as mono 16-bit WAV at SAMPLE_RATE, held
- * to what was recorded of it: downloaded only up to its size, decoded only up to its length. Returns
- * its samples.
+ * A stored narration file (a scene track or a spoken segment) as mono FLAC at SAMPLE_RATE (half a
+ * WAV's size on the disk while the file is made), held to what was recorded of it: downloaded only up
+ * to its size, decoded only up to its length. Returns its samples.
  */
-async function narrationAsWav(
+async function narrationAsFlac(
   storage: Storage,
   file: { storage_path: string; duration_ms: number },
   what: string,
@@ -375,7 +373,7 @@ async function narrationAsWav(
       "-ar",
       String(SAMPLE_RATE),
       "-c:a",
-      "pcm_s16le",
+      "flac",
       "-map_metadata",
       "-1",
       "-fflags",
@@ -390,7 +388,7 @@ async function narrationAsWav(
   } finally {
     await Deno.remove(raw).catch(() => {});
   }
-  const samples = await wavSamples(out);
+  const samples = await flacSamples(out);
   if (samples / SAMPLE_RATE > withSlack(recorded)) {
     throw new PermanentError(`${what} lasts longer than the ${recorded.toFixed(1)} s recorded of it`);
   }
@@ -507,9 +505,9 @@ export async function makeFile(deps: AudiobookDeps, msg: QueueMessage<FileMessag
               i + 1
             } (video ${chapter.generation_id})`
             : `the narration of chapter ${chapter.chapter_number}, segment ${i + 1}`;
-          const wav = `${dir}/chapter-${chapter.position}-${i}.wav`;
-          samples += await narrationAsWav(storage, file, what, dir, wav);
-          list.push(`file '${wav}'`);
+          const flac = `${dir}/chapter-${chapter.position}-${i}.flac`;
+          samples += await narrationAsFlac(storage, file, what, dir, flac);
+          list.push(`file '${flac}'`);
         }
         markers.push({
           position: chapter.position,
