@@ -18,6 +18,7 @@ import { runMint } from "../supabase/functions/mint/mint.ts";
 import { imagesStage } from "../supabase/functions/pipeline-images/stage.ts";
 import { scriptStage } from "../supabase/functions/pipeline-script/stage.ts";
 import { runPlot } from "../supabase/functions/plot/plot.ts";
+import { runAudiobookExport } from "./audiobook-export/export.ts";
 import { runEmbed } from "./embed/embed.ts";
 import { runIngest } from "./ingest/ingest.ts";
 import { audioStage } from "./pipeline-audio/stage.ts";
@@ -55,4 +56,5 @@ export const WORKER_FUNCTIONS: Record<string, WorkerFunction> = {
   "pipeline-video": stage("video", videoStage),
   "pipeline-lipsync": stage("lipsync", lipsyncStage),
   "pipeline-merge": stage("merge", mergeStage),
+  "audiobook-export": (sql, run) => runAudiobookExport({ sql, ...serviceDeps() }, run),
 };

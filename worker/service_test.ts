@@ -146,6 +146,7 @@ Deno.test("worker service process: SIGTERM drains and exits 0", async () => {
 Deno.test("worker service: which functions a command line means", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
   assert.deepEqual(chooseFunctions(["--group", "media"], env({})), [
+    "audiobook-export",
     "pipeline-audio",
     "pipeline-images",
     "pipeline-lipsync",
@@ -154,11 +155,12 @@ Deno.test("worker service: which functions a command line means", () => {
   ], "without a ModelsLab key the offline renderer needs the worker service");
   assert.deepEqual(
     chooseFunctions(["--group=media"], env({ MODELSLAB_API_KEY: "k" })),
-    ["pipeline-audio", "pipeline-lipsync", "pipeline-merge", "pipeline-video"],
+    ["audiobook-export", "pipeline-audio", "pipeline-lipsync", "pipeline-merge", "pipeline-video"],
     "with it, images run on Edge",
   );
   assert.deepEqual(chooseFunctions(["video", "merge"], env({})), ["pipeline-merge", "pipeline-video"]);
   assert.deepEqual(chooseFunctions([], env({ MODELSLAB_API_KEY: "k" })), [
+    "audiobook-export",
     "embed",
     "ingest",
     "pipeline-audio",

@@ -47,10 +47,16 @@ create table private.tier_ceilings (
   -- What a subscription whose tier includes this quality may spend on models in a billing period:
   -- past it, no paid call is made and no video starts or resumes until the next period.
   max_period_usd numeric(10, 2) not null,
+  -- What one audiobook export may speak for the purpose (characters of speech at this quality's
+  -- voice) and last in all (seconds, its videos' narration included): its file stays within the
+  -- media bucket's size at the export's 64 kbit/s.
+  max_export_characters integer not null,
+  max_export_seconds integer not null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint tier_ceilings_positive check (frame_width > 0 and frame_height > 0 and max_scenes > 0
-    and max_speech_characters > 0 and max_video_seconds > 0 and max_generation_usd > 0 and max_period_usd > 0),
+    and max_speech_characters > 0 and max_video_seconds > 0 and max_generation_usd > 0 and max_period_usd > 0
+    and max_export_characters > 0 and max_export_seconds > 0),
   constraint tier_ceilings_generation_within_period check (max_generation_usd <= max_period_usd)
 );
 comment on table private.tier_ceilings is 'Per quality tier: frame size, what one generation may use and cost, what a period may spend.';
@@ -59,10 +65,11 @@ create trigger tier_ceilings_set_updated_at before update on private.tier_ceilin
 alter table private.tier_ceilings enable row level security;
 -- (professional is sold as 4k: its frames are 1080p until the ladder has a 4K video model.)
 insert into private.tier_ceilings (quality_tier, frame_width, frame_height, max_scenes, max_speech_characters,
-  max_video_seconds, max_generation_usd, max_period_usd)
-values ('free', 854, 480, 8, 2000, 150, 0.25, 2), ('basic', 1280, 720, 16, 8000, 600, 2, 25),
-  ('standard', 1920, 1080, 30, 24000, 1800, 15, 75), ('premium', 1920, 1080, 60, 54000, 3600, 75, 250),
-  ('professional', 1920, 1080, 60, 108000, 7200, 150, 1000);
+  max_video_seconds, max_generation_usd, max_period_usd, max_export_characters, max_export_seconds)
+values ('free', 854, 480, 8, 2000, 150, 0.25, 2, 100000, 9000), ('basic', 1280, 720, 16, 8000, 600, 2, 25, 150000, 13500),
+  ('standard', 1920, 1080, 30, 24000, 1800, 15, 75, 240000, 21600),
+  ('premium', 1920, 1080, 60, 54000, 3600, 75, 250, 600000, 54000),
+  ('professional', 1920, 1080, 60, 108000, 7200, 150, 1000, 720000, 54000);
 
 create table public.user_subscriptions (
   id uuid primary key default gen_random_uuid(),

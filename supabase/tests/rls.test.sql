@@ -79,6 +79,9 @@ insert into public.quiz_attempts (id, user_id, chapter_id, answers, correct, tot
    '[0]', 1, 1, 100, true);
 insert into public.nfts (id, user_id, badge_id, blockchain) values
   ('a0000000-0000-4000-8000-0000000000a6', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Book'), 'polygon');
+insert into public.audiobook_exports (id, user_id, book_id, chapter_id, format, source, quality_tier, voice_model, total_chapters) values
+  ('a0000000-0000-4000-8000-0000000000a8', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000b1',
+   'a0000000-0000-4000-8000-0000000000c1', 'm4b', 'auto', 'free', 'espeak-ng', 1);
 select private.issue_email_verification('a0000000-0000-4000-8000-00000000000a');
 -- Operator alerts concern no owner: A (a user) reads none of them; superadmins do (alerts.test.sql).
 insert into public.operator_alerts (id, kind, subject, user_id, message, threshold) values
@@ -171,6 +174,7 @@ from (values
   ('operator_alert_settings', (select id from public.operator_alert_settings where kind = 'queue_backlog'),
     'threshold = 600', null, false, false, false, false, false, true),
   ('account_deletions', 'a0000000-0000-4000-8000-0000000000a9', 'books = 1', null, false, false, false, false, false, true),
+  ('audiobook_exports', 'a0000000-0000-4000-8000-0000000000a8', 'progress_percentage = 50', null, false, true, false, false, false, true),
   ('quiz_attempts', 'a0000000-0000-4000-8000-0000000000a7', 'score = 100',
     'insert into public.quiz_attempts (user_id, chapter_id, answers, correct, total, score, passed) values (''%1$s'', ''a0000000-0000-4000-8000-0000000000c1'', ''[0]'', 1, 1, 100, true)',
     false, true, false, false, false, true)

@@ -10,8 +10,8 @@ select tables_are('public', array[
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
   'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts',
-  'operator_alerts', 'operator_alert_settings', 'account_deletions'
-], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts, the operator alerts and account_deletions');
+  'operator_alerts', 'operator_alert_settings', 'account_deletions', 'audiobook_exports'
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts, the operator alerts, account_deletions and audiobook_exports');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
@@ -172,8 +172,8 @@ select is((select action from fk_actions where tbl = 'nfts' and col = 'badge_id'
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
   array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs',
-        'user_progress', 'user_badges', 'nfts', 'operator_alerts'],
-  'the progress tables and the operator alerts are in the supabase_realtime publication');
+        'user_progress', 'user_badges', 'nfts', 'operator_alerts', 'audiobook_exports'],
+  'the progress tables, the operator alerts and the audiobook exports are in the supabase_realtime publication');
 -- Realtime does not filter DELETE events by RLS: what a delete sends must be a random id only, so no
 -- published table has replica identity full, and each one's key is a single uuid.
 select is((select array_agg(c.relname::text order by c.relname) from pg_publication_tables t

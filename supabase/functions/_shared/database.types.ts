@@ -210,6 +210,116 @@ export type Database = {
           },
         ];
       };
+      "audiobook_exports": {
+        Row: {
+          "attempts": number;
+          "book_id": string;
+          "chapter_id": string | null;
+          "chapters": NonNullable<Json>;
+          "completed_at": string | null;
+          "completed_chapters": number;
+          "cost_usd": number;
+          "cover_path": string | null;
+          "created_at": string;
+          "duration_ms": number | null;
+          "error_message": string | null;
+          "file_url": string | null;
+          "format": Database["public"]["Enums"]["audiobook_format"];
+          "id": string;
+          "progress_percentage": number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "size_bytes": number | null;
+          "source": Database["public"]["Enums"]["audiobook_source"];
+          "speech_characters": number;
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["processing_status"];
+          "storage_path": string | null;
+          "total_chapters": number;
+          "updated_at": string;
+          "user_id": string;
+          "voice_model": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "book_id": string;
+          "chapter_id"?: string | null;
+          "chapters"?: NonNullable<Json>;
+          "completed_at"?: string | null;
+          "completed_chapters"?: number;
+          "cost_usd"?: number;
+          "cover_path"?: string | null;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "error_message"?: string | null;
+          "file_url"?: string | null;
+          "format": Database["public"]["Enums"]["audiobook_format"];
+          "id"?: string;
+          "progress_percentage"?: number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "size_bytes"?: number | null;
+          "source": Database["public"]["Enums"]["audiobook_source"];
+          "speech_characters"?: number;
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
+          "storage_path"?: string | null;
+          "total_chapters": number;
+          "updated_at"?: string;
+          "user_id": string;
+          "voice_model": string;
+        };
+        Update: {
+          "attempts"?: number;
+          "book_id"?: string;
+          "chapter_id"?: string | null;
+          "chapters"?: NonNullable<Json>;
+          "completed_at"?: string | null;
+          "completed_chapters"?: number;
+          "cost_usd"?: number;
+          "cover_path"?: string | null;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "error_message"?: string | null;
+          "file_url"?: string | null;
+          "format"?: Database["public"]["Enums"]["audiobook_format"];
+          "id"?: string;
+          "progress_percentage"?: number;
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "size_bytes"?: number | null;
+          "source"?: Database["public"]["Enums"]["audiobook_source"];
+          "speech_characters"?: number;
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
+          "storage_path"?: string | null;
+          "total_chapters"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "voice_model"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "audiobook_exports_book_id_fkey";
+            columns: ["book_id"];
+            isOneToOne: false;
+            referencedRelation: "books";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audiobook_exports_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audiobook_exports_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "badges": {
         Row: {
           "category": Database["public"]["Enums"]["badge_category"];
@@ -2577,6 +2687,16 @@ export type Database = {
         Args: { "revoked": Database["public"]["Enums"]["app_role"]; "target_user": string };
         Returns: undefined;
       };
+      "start_audiobook_export": {
+        Args: {
+          "book_id": string;
+          "chapter_id"?: string;
+          "format"?: Database["public"]["Enums"]["audiobook_format"];
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "source"?: Database["public"]["Enums"]["audiobook_source"];
+        };
+        Returns: string;
+      };
       "start_video_generation": {
         Args: {
           "chapter_id": string;
@@ -2619,6 +2739,8 @@ export type Database = {
         | "threshold_guardian"
         | "shadow";
       "audio_type": "narration" | "dialogue" | "music" | "sound_effect";
+      "audiobook_format": "m4b" | "mp3";
+      "audiobook_source": "auto" | "generation" | "narration";
       "badge_category": "achievement" | "milestone" | "skill";
       "badge_rarity": "common" | "uncommon" | "rare" | "epic" | "legendary";
       "blockchain": "algorand" | "polygon";
@@ -2806,6 +2928,8 @@ export const Constants = {
         "shadow",
       ],
       "audio_type": ["narration", "dialogue", "music", "sound_effect"],
+      "audiobook_format": ["m4b", "mp3"],
+      "audiobook_source": ["auto", "generation", "narration"],
       "badge_category": ["achievement", "milestone", "skill"],
       "badge_rarity": ["common", "uncommon", "rare", "epic", "legendary"],
       "blockchain": ["algorand", "polygon"],

@@ -29,7 +29,7 @@ export interface Placement {
 export type WorkerGroup = "media" | "books";
 
 export const WORKER_GROUPS: Record<WorkerGroup, string> = {
-  media: "audio, video, lipsync and merge: ffmpeg and espeak-ng, minutes of media work",
+  media: "audio, video, lipsync, merge and audiobooks: ffmpeg and espeak-ng, minutes of media work",
   books: "ingestion and embedding: a large book's extraction passes 2 s of CPU, index builds take minutes",
 };
 
@@ -75,6 +75,13 @@ export const PLACEMENTS: readonly Placement[] = [
     why: "ffmpeg re-encodes the synced clips",
   },
   { name: "pipeline-merge", home: "worker", queue: "merge", group: "media", why: "ffmpeg joins the video" },
+  {
+    name: "audiobook-export",
+    home: "worker",
+    queue: "audiobook",
+    group: "media",
+    why: "ffmpeg encodes a book's narration; espeak-ng speaks it offline",
+  },
 ];
 
 type Env = Pick<typeof Deno.env, "get">;

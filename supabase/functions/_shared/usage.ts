@@ -32,14 +32,15 @@ export async function reservedCall<T>(
   }
 }
 
-/** Sums calls per model and records one usage_logs row per model under `keyPrefix:model`; the
- * reservation keyed `keyPrefix` is settled. */
+/** Sums calls per model and records one usage_logs row per model under `keyPrefix:model` (naming the
+ * job row they paid for, when there is one); the reservation keyed `keyPrefix` is settled. */
 export async function recordUsage(
   tx: Sql,
   userId: string,
   keyPrefix: string,
   calls: UsageCall[],
   durationMs: number,
+  jobId: string | null = null,
 ): Promise<void> {
   const byModel = new Map<string, UsageCall>();
   for (const call of calls) {
@@ -54,7 +55,7 @@ export async function recordUsage(
     await tx`select private.record_usage(${userId}, null, ${sum.model}, ${sum.operation ?? "text"},
       ${`${keyPrefix}:${sum.model}`}, ${sum.input_tokens!}, ${sum.output_tokens!}, ${sum.units!}, ${
       Math.round(durationMs)
-    })`;
+    }, p_job_id => ${jobId})`;
   }
   await tx`select private.settle_cost(${keyPrefix})`;
 }
