@@ -403,7 +403,7 @@ alter publication supabase_realtime add table
 -- generation (its status, stage, progress, costs) and of a book is sent to `generation:<id>` and
 -- `user:<id>`, and only the owner may join those channels. The job tables' rows stream through
 -- postgres_changes (the publication above); broadcasting each of them too cost the engine a
--- measurable share of every unit (see the README's benchmarks).
+-- measurable share of every unit (see docs/benchmarks.md).
 create or replace function private.broadcast_progress()
 returns trigger
 language plpgsql

@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(99);
+select plan(100);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -217,6 +217,19 @@ select is(
    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
      and has_table_privilege(r.role_name, c.oid, p.privilege_type)),
   null, 'no client role may truncate a table (RLS does not apply to TRUNCATE), add triggers or reference it');
+
+-- The RPCs a signed-in client may call: exactly the documented ones (docs/database.md).
+select results_eq($$select p.proname::text collate "C" from pg_catalog.pg_proc p
+                    where p.pronamespace = 'public'::regnamespace and p.prokind = 'f'
+                      and has_function_privilege('authenticated', p.oid, 'execute')
+                      and not exists (select 1 from pg_catalog.pg_depend d where d.objid = p.oid and d.deptype = 'e')
+                    order by 1$$,
+  $$values ('account_deletion_preview' collate "C"), ('acknowledge_operator_alert'), ('cancel_video_generation'),
+           ('confirm_book_structure'), ('delete_account'), ('estimate_video_generation'), ('generate_plot_overview'),
+           ('generation_ceilings'), ('grant_role'), ('match_chapters'), ('process_book'), ('request_badge_nft'),
+           ('retry_video_generation'), ('revoke_role'), ('start_audiobook_export'), ('start_video_generation'),
+           ('submit_quiz'), ('subscription_tiers'), ('verify_email')$$,
+  'a signed-in client may call exactly the documented RPCs');
 
 select * from finish();
 rollback;

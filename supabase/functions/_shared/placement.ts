@@ -22,7 +22,7 @@ export interface Placement {
    */
   hostedKeys?: string[];
   fallbackGroup?: WorkerGroup;
-  /** Why it lives there (measured figures are in the README's Deploying section). */
+  /** Why it lives there (measured figures are in docs/deploying.md). */
   why: string;
 }
 
