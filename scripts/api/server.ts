@@ -49,7 +49,8 @@ export function createApiHandler(ctx: ApiContext, fallback?: Fallback): (req: Re
       }
     }
     res ??= json({
-      message: `${req.method} ${pathname} is not part of the local API's subset of Supabase (see docs/local-api.md)`,
+      message:
+        `${req.method} ${pathname} is not part of the local API's subset of Supabase (see docs/local-api.md)`,
     }, 501);
     if (res.status === 101) return res; // a websocket upgrade
     // A proxied response's headers are immutable: answer with a copy.
