@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { strToU8, zipSync } from "fflate";
 import { BookFormatError, decodeText, extractBook, type ExtractLimits } from "./extract.ts";
 import { detectStructure } from "./structure.ts";
-import { blankPdf, lyingZip, makeDocx, makeEpub, makePdf, prose } from "./test_fixtures.ts";
+import {
+  blankPdf,
+  deflatedBomb,
+  DOCX_TEXT_OPENING,
+  docxFiles,
+  epubFiles,
+  makeDocx,
+  makeEpub,
+  makePdf,
+  prose,
+  zipOf,
+} from "./test_fixtures.ts";
 import { wordCount } from "../providers/text/text_utils.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -123,9 +134,10 @@ Deno.test("Latin-1 text decodes; UTF-8 stays UTF-8", () => {
 });
 
 Deno.test("bad files are refused with a message a person can act on", async () => {
+  // A chapter of 3 MiB (of spaces) against a limit of 1 MiB an entry.
   const bomb = zipSync({
-    mimetype: strToU8("application/epub+zip"),
-    "big.xhtml": new Uint8Array(3 * 1024 * 1024),
+    ...epubFiles([{ title: "One", paragraphs: ["A"] }]),
+    "OEBPS/text/ch1.xhtml": strToU8(`<html><body>${" ".repeat(3 * 1024 * 1024)}</body></html>`),
   });
   const cases: [string, Uint8Array | Promise<Uint8Array>, RegExp, Partial<ExtractLimits>?][] = [
     ["empty.txt", new Uint8Array(), /the file is empty/],
@@ -133,9 +145,16 @@ Deno.test("bad files are refused with a message a person can act on", async () =
     ["broken.pdf", enc("%PDF-1.7\n1 0 obj <<"), /not a valid PDF/],
     ["locked.pdf", makePdf([["secret"]], { encrypt: true }), /encrypted with a password/],
     ["fake.epub", enc("this is not a zip"), /not a valid EPUB: the file is not a readable zip archive/],
-    ["bomb.epub", bomb, /expands to more than 1 MiB/, { maxFileBytes: 1e9, maxExpandedBytes: 1024 * 1024 }],
+    [
+      "bomb.epub",
+      bomb,
+      /EPUB expands to more than 1 MiB when unzipped \(OEBPS\/text\/ch1.xhtml declares 3.0 MiB\)/,
+      {
+        maxEntryBytes: 1024 * 1024,
+      },
+    ],
     ["empty.docx", makeDocx([]), /DOCX file contains no text/],
-    ["huge.txt", enc("a".repeat(2048)), /the limit is 0 MiB/, { maxFileBytes: 1024 }],
+    ["huge.txt", enc("a".repeat(2048)), /the file is 2 KiB; the limit is 1 KiB/, { maxFileBytes: 1024 }],
   ];
   for (const [name, bytes, message, limits] of cases) {
     await assert.rejects(
@@ -146,19 +165,21 @@ Deno.test("bad files are refused with a message a person can act on", async () =
   }
 });
 
-Deno.test("upload bombs: real inflated bytes are counted, page and time limits hold, each with a clear message", async () => {
-  // A DOCX whose zip claims 100 bytes but inflates to 64 MiB: refused at the 8 MiB limit, counted as inflated.
-  const docxBomb = lyingZip("word/document.xml", 64 * 1024 * 1024, 100);
-  assert.ok(docxBomb.length < 200_000, `a small file (${docxBomb.length} bytes)`);
+Deno.test("upload bombs: inflated bytes are counted against the limits, page and time limits hold, each with a clear message", async () => {
+  // A DOCX whose zip declares 100 bytes and inflates to 64 MiB (of comments): refused as it passes 8 MiB.
+  const docxBomb = zipOf(docxFiles([]), {
+    "word/document.xml": { ...deflatedBomb(DOCX_TEXT_OPENING, 64 * 1024 * 1024, "<!-- -->"), declared: 100 },
+  });
+  assert.ok(docxBomb.length < 1_000_000, `a small file (${docxBomb.length} bytes)`);
   await assert.rejects(
-    extractBook("bomb.docx", docxBomb, { maxExpandedBytes: 8 * 1024 * 1024 }),
+    extractBook("bomb.docx", docxBomb, { maxEntryBytes: 8 * 1024 * 1024 }),
     (e: Error) =>
       e instanceof BookFormatError && /DOCX expands to more than 8 MiB when unzipped/.test(e.message),
   );
-  const epubBomb = lyingZip("OEBPS/chapter.xhtml", 64 * 1024 * 1024, 100);
+  // Entries within their own limit still count together: the styles, then the document passes 6 MiB.
   await assert.rejects(
-    extractBook("bomb.epub", epubBomb, { maxExpandedBytes: 8 * 1024 * 1024 }),
-    /EPUB expands to more than 8 MiB/,
+    extractBook("bomb.docx", docxBomb, { maxExpandedBytes: 6 * 1024 * 1024 }),
+    /DOCX expands to more than 6 MiB when unzipped \(its parts together, on reaching word\/document.xml\)/,
   );
 
   // Many blank pages (pdf-lib, as other tools write them): refused by count before any page is read.
