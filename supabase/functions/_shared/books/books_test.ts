@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { strToU8, zipSync } from "fflate";
-import { BookFormatError, decodeText, extractBook, type ExtractLimits } from "./extract.ts";
+import { BookFormatError, decodeText, DEFAULT_LIMITS, extractBook, type ExtractLimits } from "./extract.ts";
 import { detectStructure } from "./structure.ts";
 import {
   blankPdf,
@@ -280,4 +280,41 @@ Deno.test("a play's speaker names are not running headers", async () => {
   const structure = detectStructure(book);
   const all = structure.chapters.map((c) => c.content).join("\n");
   assert.equal((all.match(/^HAMLET$/gm) ?? []).length, 6, "every speaker line is kept");
+});
+
+Deno.test("a chapter longer than the limit becomes consecutive chapters cut at paragraphs", () => {
+  const paragraphs = Array.from(
+    { length: 30 },
+    (_, i) => `Paragraph ${i + 1} ${"of the long chapter ".repeat(10).trim()}.`,
+  );
+  const text = `# The Long Chapter\n\n${paragraphs.join("\n\n")}`;
+  const book = {
+    format: "md" as const,
+    text,
+    outline: [{ title: "The Long Chapter", depth: 0, start: 0 }],
+    outlineSource: "x",
+  };
+  const whole = detectStructure(book).chapters;
+  assert.equal(whole.length, 1);
+  const split = detectStructure(book, 2_000).chapters;
+  assert.ok(split.length >= 3, `${split.length} chapters`);
+  assert.deepEqual(
+    split.map((c) => c.title),
+    split.map((_, i) => `The Long Chapter (${i + 1}/${split.length})`),
+  );
+  for (const chapter of split) {
+    assert.ok(chapter.content.length <= 2_000);
+    assert.match(chapter.content, /^Paragraph \d+ of/, "each part starts at a paragraph");
+  }
+  assert.equal(split.map((c) => c.content).join("\n\n"), whole[0].content, "nothing lost or repeated");
+});
+
+Deno.test("the upload limit is one number: the books bucket (migration, config.toml) says what limits.ts says", async () => {
+  const root = new URL("../../../", import.meta.url);
+  const migration = await Deno.readTextFile(new URL("migrations/20251201000800_storage.sql", root));
+  const bucket = migration.match(/\('books', 'books', false, (\d+),/)?.[1];
+  assert.equal(Number(bucket), DEFAULT_LIMITS.maxFileBytes);
+  const toml = await Deno.readTextFile(new URL("config.toml", root));
+  const project = toml.match(/\[storage\][^[]*?file_size_limit = "(\d+)MiB"/)?.[1];
+  assert.equal(Number(project) * 1024 * 1024, DEFAULT_LIMITS.maxFileBytes);
 });

@@ -7,6 +7,7 @@ import { getDocumentProxy } from "unpdf";
 import { TextBudget, tooMuchText } from "./book_text.ts";
 import { readDocx } from "./docx.ts";
 import { readEpub } from "./epub.ts";
+import { checkPdfStreams } from "./pdf_streams.ts";
 import { BookFormatError, DEFAULT_LIMITS, type ExtractLimits, mib } from "./limits.ts";
 
 export { BookFormatError, DEFAULT_LIMITS, type ExtractLimits };
@@ -238,6 +239,7 @@ async function fromPdf(bytes: Uint8Array, limits: ExtractLimits, inTime: () => v
   if (!startsWith(bytes, "%PDF-")) {
     throw new BookFormatError("not a valid PDF: the file does not start with %PDF");
   }
+  checkPdfStreams(bytes, limits);
   // deno-lint-ignore no-explicit-any
   let pdf: any;
   try {

@@ -15,6 +15,7 @@ import {
   epubFiles,
   type FixtureChapter,
   lyingZip,
+  pdfBomb,
   prose,
   zipOf,
 } from "./test_fixtures.ts";
@@ -36,7 +37,7 @@ function epubWith(entry: ReturnType<typeof deflatedBomb> & { declared?: number }
 }
 
 /** The hostile files: name, bytes, and what the refusal must say. */
-function hostileFiles(): [string, Uint8Array, RegExp][] {
+async function hostileFiles(): Promise<[string, Uint8Array, RegExp][]> {
   // Markup that never ends (comments), text that never ends, and nesting that never ends.
   const comments = "<!-- -->";
   const epubOpening = "<html><body><p>";
@@ -102,6 +103,11 @@ function hostileFiles(): [string, Uint8Array, RegExp][] {
       /^the DOCX is damaged: word\/document\.xml is not well-formed XML; open it in Word or LibreOffice, save it again/,
     ],
     [
+      "bomb.pdf",
+      await pdfBomb(GIB),
+      /the PDF holds a stream that decodes to more than 32 MiB.*export it to PDF again/,
+    ],
+    [
       "too-long.txt",
       enc(prose(1_600_000)),
       /the book's text is longer than 8,388,608 characters/,
@@ -113,7 +119,7 @@ function hostileFiles(): [string, Uint8Array, RegExp][] {
 const PARSER_WORDS = /tagName|line:|col:|undefined|unexpected|Unclosed|invalid|Error\b/i;
 
 Deno.test("hostile uploads are refused with a message that says what is wrong and what to do", async () => {
-  for (const [name, bytes, message] of hostileFiles()) {
+  for (const [name, bytes, message] of await hostileFiles()) {
     assert.ok(bytes.length < 20 * 1024 * 1024, `${name} is a small upload (${bytes.length} bytes)`);
     await assert.rejects(
       extractBook(name, bytes),
@@ -177,7 +183,7 @@ Deno.test(`under a ${HEAP_MB} MB V8 heap, every hostile file is refused and the 
   const dir = await Deno.makeTempDir({ prefix: "litinkai-hostile-" });
   try {
     const expected = new Map<string, RegExp | null>();
-    for (const [name, bytes, message] of hostileFiles()) {
+    for (const [name, bytes, message] of await hostileFiles()) {
       await Deno.writeFile(`${dir}/${name}`, bytes);
       expected.set(name, message);
     }

@@ -20,6 +20,8 @@ export interface ExtractLimits {
   maxTextChars: number;
   /** Lines of that text (a line each few characters would cost more than the characters). */
   maxTextLines: number;
+  /** Characters of one chapter: a longer one becomes several, so each chapter's work stays bounded. */
+  maxChapterChars: number;
   /** Entries an EPUB or DOCX may hold. */
   maxZipEntries: number;
   /** Bytes one entry read from an EPUB or DOCX may inflate to, counted as it inflates. */
@@ -42,6 +44,7 @@ export const DEFAULT_LIMITS: ExtractLimits = {
   maxFileBytes: 50 * MIB,
   maxTextChars: 8 * MIB,
   maxTextLines: 1_000_000,
+  maxChapterChars: 512 * 1024,
   maxZipEntries: 10_000,
   maxEntryBytes: 64 * MIB,
   maxExpandedBytes: 128 * MIB,

@@ -2,7 +2,7 @@
 import { strToU8, Zip, ZipDeflate, type ZipInputFile, ZipPassThrough, zipSync } from "fflate";
 import { Buffer } from "node:buffer";
 import { constants, deflateRawSync } from "node:zlib";
-import { PDFDocument, PDFHexString, PDFName, PDFString, StandardFonts } from "pdf-lib";
+import { PDFDocument, PDFHexString, PDFName, PDFRawStream, PDFString, StandardFonts } from "pdf-lib";
 
 export interface FixtureChapter {
   title: string;
@@ -269,5 +269,16 @@ export function lyingZip(name: string, size: number, declared: number): Uint8Arr
 export async function blankPdf(pages: number): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   for (let i = 0; i < pages; i++) doc.addPage([200, 200]);
+  return await doc.save();
+}
+
+/** A PDF of one page whose content stream inflates to `size` bytes of operators that draw nothing. */
+export async function pdfBomb(size: number): Promise<Uint8Array> {
+  const { chunks } = deflatedBomb("", size, "q Q ");
+  const data = Buffer.concat([new Uint8Array([0x78, 0x9c]), ...chunks]); // a zlib header, then deflate
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([200, 200]);
+  const contents = PDFRawStream.of(doc.context.obj({ Filter: "FlateDecode", Length: data.length }), data);
+  page.node.set(PDFName.of("Contents"), doc.context.register(contents));
   return await doc.save();
 }
