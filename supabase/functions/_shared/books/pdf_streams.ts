@@ -2,11 +2,11 @@
  * What a PDF's streams decode to, checked before pdf.js reads the file: pdf.js decodes a stream
  * whole into memory, so a content stream of a megabyte that inflates to gigabytes (a "PDF bomb")
  * would cost gigabytes and minutes. Each stream that reading text decodes (contents, fonts, object
- * and cross-reference streams; not images) is inflated here in slices, counting, and the PDF is
- * refused once one passes the limit. Streams of an encrypted PDF cannot be inflated before they are
+ * and cross-reference streams; not images) is inflated here by zlib up to the limit, and the PDF is
+ * refused once one passes it. Streams of an encrypted PDF cannot be inflated before they are
  * decrypted, and are left to pdf.js.
  */
-import { Unzlib } from "fflate";
+import { constants, inflateSync } from "node:zlib";
 import { BookFormatError, type ExtractLimits, mib } from "./limits.ts";
 
 const latin1 = new TextDecoder("latin1");
@@ -16,7 +16,6 @@ const END_STREAM = ascii("endstream");
 const OBJ = ascii("obj");
 /** How far before "stream" the object's dictionary may start. */
 const DICTIONARY_BYTES = 64 * 1024;
-const SLICE_BYTES = 4 * 1024;
 
 export function checkPdfStreams(bytes: Uint8Array, limits: Pick<ExtractLimits, "maxPdfStreamBytes">): void {
   const tail = latin1.decode(bytes.subarray(Math.max(0, bytes.length - DICTIONARY_BYTES)));
@@ -40,36 +39,25 @@ export function checkPdfStreams(bytes: Uint8Array, limits: Pick<ExtractLimits, "
   }
 }
 
-/** Inflates a stream through `stages` inflations, each counted; throws once one passes the limit. */
+/** Inflates a stream through `stages` inflations, each up to the limit; throws once one passes it. */
 function inflateCounting(data: Uint8Array, stages: number, limits: Pick<ExtractLimits, "maxPdfStreamBytes">) {
-  const tooLarge = () =>
-    new BookFormatError(
-      `the PDF holds a stream that decodes to more than ${mib(limits.maxPdfStreamBytes)}, far more than ` +
-        "a book's pages need: it may be damaged or made to harm readers; print or export it to PDF again " +
-        "and upload the new copy",
-    );
-  // The last stage counts what comes out; each earlier one feeds the next.
-  let decoded = 0;
-  let next: (chunk: Uint8Array, final: boolean) => void = (chunk) => {
-    decoded += chunk.length;
-    if (decoded > limits.maxPdfStreamBytes) throw tooLarge();
-  };
+  // One native inflation per stage, stopped by zlib itself at the limit (a truncated stream, which
+  // pdf.js reads too, gives what it holds).
+  const options = { maxOutputLength: limits.maxPdfStreamBytes, finishFlush: constants.Z_SYNC_FLUSH };
+  let decoded: Uint8Array = data;
   for (let stage = 0; stage < stages; stage++) {
-    const inflater = new Unzlib(next);
-    let fed = 0;
-    next = (chunk, final) => {
-      fed += chunk.length;
-      if (fed > limits.maxPdfStreamBytes) throw tooLarge();
-      inflater.push(chunk, final);
-    };
-  }
-  try {
-    for (let at = 0; at < data.length; at += SLICE_BYTES) {
-      next(data.subarray(at, at + SLICE_BYTES), at + SLICE_BYTES >= data.length);
+    try {
+      decoded = inflateSync(decoded, options);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new BookFormatError(
+          `the PDF holds a stream that decodes to more than ${mib(limits.maxPdfStreamBytes)}, far more ` +
+            "than a book's pages need: it may be damaged or made to harm readers; print or export it to PDF " +
+            "again and upload the new copy",
+        );
+      }
+      return; // not zlib data: pdf.js cannot decode it either
     }
-  } catch (error) {
-    if (error instanceof BookFormatError) throw error;
-    // Not zlib data: pdf.js cannot decode it either.
   }
 }
 

@@ -101,11 +101,14 @@ export function detectStructure(
   book: ExtractedBook,
   maxChapterChars = DEFAULT_LIMITS.maxChapterChars,
 ): DetectedStructure {
-  const [clean] = stripRunningLines([book.text]);
+  const fromText = () => {
+    // Only when the format's own outline gives nothing: a copy of the whole text without running lines.
+    const [clean] = stripRunningLines([book.text]);
+    return fromOutline(clean, textHeadings(clean), "chapter_headings", "ai") ?? byFixedParts(clean);
+  };
   const structure =
     (book.outline && fromOutline(book.text, book.outline, book.outlineSource ?? "outline", "toc")) ??
-      fromOutline(clean, textHeadings(clean), "chapter_headings", "ai") ??
-      byFixedParts(clean);
+      fromText();
   structure.chapters = structure.chapters.flatMap((chapter) => splitLongChapter(chapter, maxChapterChars));
   if (structure.chapters.length > MAX_CHAPTERS) {
     throw new BookFormatError(
