@@ -40,8 +40,9 @@ export interface IngestSummary extends ConsumerSummary {
 }
 
 /**
- * The upload read into chapters (and, for a novel, its characters' names). The file's bytes and the
- * whole text are let go when this returns: only the chapters stay while their content is made.
+ * The upload read into chapters (and, for a novel, its characters' names). It is downloaded to a
+ * temporary file, from which an EPUB or DOCX is read entry by entry (its pictures never in memory);
+ * the file's bytes and the whole text are let go when this returns: only the chapters stay.
  */
 async function readBook(
   deps: IngestDeps,
@@ -49,24 +50,39 @@ async function readBook(
   bookType: BookRow["book_type"],
   downloaded: () => Promise<unknown>,
 ): Promise<{ format: string; structure: DetectedStructure; knownNames: string[] }> {
-  let bytes: Uint8Array;
+  const dir = await Deno.makeTempDir({ prefix: "litinkai-book-" });
   try {
-    bytes = await deps.storage.get("books", path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || /not found|404/i.test(String(error))) {
-      throw new BookFormatError(`the uploaded file books/${path} does not exist`);
+    const file = `${dir}/${path.split("/").pop()}`;
+    try {
+      await deps.storage.download("books", path, file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || /not found|404/i.test(String(error))) {
+        throw new BookFormatError(`the uploaded file books/${path} does not exist`);
+      }
+      throw error;
     }
-    throw error;
+    await downloaded();
+    const extracted = await extractBook(path, { file }, deps.limits);
+    const structure = detectStructure(extracted);
+    const knownNames = bookType === "entertainment" ? findCharacterNames(extracted.text) : [];
+    return { format: extracted.format, structure, knownNames };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  await downloaded();
-  const extracted = await extractBook(path, bytes, deps.limits);
-  const structure = detectStructure(extracted);
-  const knownNames = bookType === "entertainment" ? findCharacterNames(extracted.text) : [];
-  return { format: extracted.format, structure, knownNames };
+}
+
+/**
+ * A full garbage collection, where the process allows it (the books group runs with --expose-gc):
+ * before a book is downloaded, the last book's text, chapters and buffers are let go at once instead
+ * of whenever V8 gets to them, so two books never stand in memory together.
+ */
+function collectGarbage() {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: string }>): Promise<void> {
   const { sql, content } = deps;
+  collectGarbage();
   const started = performance.now();
   // The file is read only if its owner uploaded it (storage.objects), whatever file_url says now.
   const [book] = await sql<(BookRow & { uploaded: boolean })[]>`
@@ -88,6 +104,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     book.book_type,
     () => progress(10),
   );
+  collectGarbage(); // the upload and the whole text, no longer needed beside the chapters
   await progress(30);
 
   const usage: UsageCall[] = [];

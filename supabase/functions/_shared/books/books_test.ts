@@ -165,20 +165,27 @@ Deno.test("bad files are refused with a message a person can act on", async () =
   }
 });
 
-Deno.test("upload bombs: inflated bytes are counted against the limits, page and time limits hold, each with a clear message", async () => {
-  // A DOCX whose zip declares 100 bytes and inflates to 64 MiB (of comments): refused as it passes 8 MiB.
-  const docxBomb = zipOf(docxFiles([]), {
-    "word/document.xml": { ...deflatedBomb(DOCX_TEXT_OPENING, 64 * 1024 * 1024, "<!-- -->"), declared: 100 },
-  });
-  assert.ok(docxBomb.length < 1_000_000, `a small file (${docxBomb.length} bytes)`);
+Deno.test("upload bombs: declared sizes are held to the limits and entries to their declared sizes; page and time limits hold; each with a clear message", async () => {
+  // A DOCX whose zip declares 100 bytes for an entry that inflates to 64 MiB: stopped past 100 bytes.
+  const bomb = (declared?: number) =>
+    zipOf(docxFiles([]), {
+      "word/document.xml": { ...deflatedBomb(DOCX_TEXT_OPENING, 64 * 1024 * 1024, "<!-- -->"), declared },
+    });
+  assert.ok(bomb(100).length < 1_000_000, `a small file (${bomb(100).length} bytes)`);
   await assert.rejects(
-    extractBook("bomb.docx", docxBomb, { maxEntryBytes: 8 * 1024 * 1024 }),
+    extractBook("bomb.docx", bomb(100)),
     (e: Error) =>
-      e instanceof BookFormatError && /DOCX expands to more than 8 MiB when unzipped/.test(e.message),
+      e instanceof BookFormatError &&
+      /DOCX is damaged or a zip bomb: word\/document.xml inflates to more than the 100 bytes it declares/
+        .test(e.message),
   );
-  // Entries within their own limit still count together: the styles, then the document passes 6 MiB.
+  // Declared honestly, it is refused before it is inflated: alone, or with the parts read before it.
   await assert.rejects(
-    extractBook("bomb.docx", docxBomb, { maxExpandedBytes: 6 * 1024 * 1024 }),
+    extractBook("bomb.docx", bomb(), { maxEntryBytes: 8 * 1024 * 1024 }),
+    /DOCX expands to more than 8 MiB when unzipped \(word\/document.xml declares 64.0 MiB\)/,
+  );
+  await assert.rejects(
+    extractBook("bomb.docx", bomb(), { maxExpandedBytes: 6 * 1024 * 1024, maxEntryBytes: 100 * 1024 * 1024 }),
     /DOCX expands to more than 6 MiB when unzipped \(its parts together, on reaching word\/document.xml\)/,
   );
 

@@ -7,7 +7,7 @@
 import { SaxesParser, type SaxesTagPlain } from "saxes";
 import { BookText, MarkupBudget, TextBudget } from "./book_text.ts";
 import { BookFormatError, type ExtractLimits } from "./limits.ts";
-import { type EntrySink, ZipArchive } from "./zip.ts";
+import { type ArchiveSource, type EntrySink, ZipArchive } from "./zip.ts";
 
 export interface DocxText {
   text: string;
@@ -26,14 +26,14 @@ const CHARACTERS: Record<string, string> = {
   "w:softHyphen": "\u00ad",
 };
 
-export function readDocx(bytes: Uint8Array, limits: ExtractLimits): DocxText {
-  const zip = new ZipArchive(bytes, "DOCX", limits);
+export async function readDocx(source: ArchiveSource, limits: ExtractLimits): Promise<DocxText> {
+  const zip = new ZipArchive(source, "DOCX", limits);
   const markup = new MarkupBudget("DOCX", limits);
 
   // First the heading styles: styles.xml may come before or after the document in the archive.
   const styles = new Map<string, string>(); // style id -> name, paragraph styles
   let style: { id: string; name: string } | null = null;
-  const names = zip.read((name) =>
+  const names = await zip.read((name) =>
     name !== STYLES ? null : xmlSink(STYLES, markup, {
       open(tag) {
         if (tag.name === "w:style" && tag.attributes["w:type"] === "paragraph") {
@@ -70,7 +70,7 @@ export function readDocx(bytes: Uint8Array, limits: ExtractLimits): DocxText {
     paragraph.chars += text.length;
     out.budget.check(paragraph.chars);
   };
-  zip.read((name) =>
+  await zip.read((name) =>
     name !== DOCUMENT ? null : xmlSink(DOCUMENT, markup, {
       open(tag) {
         if (SKIPPED.has(tag.name) || skipping > 0) skipping++;

@@ -8,7 +8,7 @@
 import { Parser } from "htmlparser2";
 import { BookText, MarkupBudget, TextBudget, tooMuchText } from "./book_text.ts";
 import { BookFormatError, type ExtractLimits } from "./limits.ts";
-import { type EntrySink, ZipArchive } from "./zip.ts";
+import { type ArchiveSource, type EntrySink, ZipArchive } from "./zip.ts";
 
 export interface EpubText {
   text: string;
@@ -44,15 +44,15 @@ interface TocEntry {
   depth: number;
 }
 
-export function readEpub(bytes: Uint8Array, limits: ExtractLimits): EpubText {
-  const zip = new ZipArchive(bytes, "EPUB", limits);
+export async function readEpub(source: ArchiveSource, limits: ExtractLimits): Promise<EpubText> {
+  const zip = new ZipArchive(source, "EPUB", limits);
   const markup = new MarkupBudget("EPUB", limits);
   const budget = new TextBudget(limits);
 
   // 1. The container and the package documents it may name.
   let opfPath: string | null = null;
   const packages = new Map<string, PackageDocument>();
-  const names = zip.read((name) => {
+  const names = await zip.read((name) => {
     if (name === CONTAINER) {
       return markupSink(name, markup, true, {
         open(tag, attributes) {
@@ -80,7 +80,7 @@ export function readEpub(bytes: Uint8Array, limits: ExtractLimits): EpubText {
   let entries: TocEntry[] = [];
   if (toc && present.has(toc.path)) {
     const reader = toc.kind === "nav" ? new NavReader(toc.path, budget) : new NcxReader(toc.path, budget);
-    zip.read((name) => name === toc.path ? markupSink(name, markup, toc.kind === "ncx", reader) : null);
+    await zip.read((name) => name === toc.path ? markupSink(name, markup, toc.kind === "ncx", reader) : null);
     entries = reader.entries();
   }
 
@@ -92,7 +92,7 @@ export function readEpub(bytes: Uint8Array, limits: ExtractLimits): EpubText {
   }
   const documents = new Map<string, DocumentText>();
   const inSpine = new Set(spine);
-  zip.read((name) => {
+  await zip.read((name) => {
     if (!inSpine.has(name)) return null;
     const document = new DocumentText(name, wanted.get(name) ?? new Set(), budget);
     documents.set(name, document);

@@ -5,8 +5,8 @@
  */
 import { getDocumentProxy } from "unpdf";
 import { TextBudget, tooMuchText } from "./book_text.ts";
-import { readDocx } from "./docx.ts";
-import { readEpub } from "./epub.ts";
+import { type DocxText, readDocx } from "./docx.ts";
+import { type EpubText, readEpub } from "./epub.ts";
 import { checkPdfStreams } from "./pdf_streams.ts";
 import { BookFormatError, DEFAULT_LIMITS, type ExtractLimits, mib } from "./limits.ts";
 
@@ -68,18 +68,19 @@ function startsWith(bytes: Uint8Array, prefix: string): boolean {
  */
 export async function extractBook(
   fileName: string,
-  bytes: Uint8Array,
+  upload: Uint8Array | { file: string },
   overrides: Partial<ExtractLimits> = {},
 ): Promise<ExtractedBook> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
-  if (bytes.length === 0) throw new BookFormatError("the file is empty");
-  if (bytes.length > limits.maxFileBytes) {
+  const size = upload instanceof Uint8Array ? upload.length : (await Deno.stat(upload.file)).size;
+  if (size === 0) throw new BookFormatError("the file is empty");
+  if (size > limits.maxFileBytes) {
     throw new BookFormatError(
-      `the file is ${mib(bytes.length)}; the limit is ${mib(limits.maxFileBytes)}: split the book into ` +
+      `the file is ${mib(size)}; the limit is ${mib(limits.maxFileBytes)}: split the book into ` +
         "volumes, or save it without its pictures",
     );
   }
-  const format = detectFormat(fileName, bytes);
+  const format = detectFormat(fileName, upload instanceof Uint8Array ? upload : await head(upload.file));
   const name = format.toUpperCase();
   const deadline = performance.now() + limits.maxExtractMs;
   const inTime = () => {
@@ -92,7 +93,11 @@ export async function extractBook(
   };
   let book: ExtractedBook;
   try {
-    book = await readFormat(format, bytes, limits, inTime);
+    // An EPUB or DOCX in a file is read from there, entry by entry; other formats are read whole.
+    const source = upload instanceof Uint8Array || format === "epub" || format === "docx"
+      ? upload
+      : await Deno.readFile(upload.file);
+    book = await readFormat(format, source, limits, inTime);
   } catch (error) {
     if (error instanceof BookFormatError) throw error;
     // A reader's own failure (a parser's message, a stack or string too large) means nothing to the user.
@@ -107,37 +112,51 @@ export async function extractBook(
   return book;
 }
 
+/** The first bytes of a file, enough to tell its format. */
+async function head(file: string): Promise<Uint8Array> {
+  using handle = await Deno.open(file);
+  const bytes = new Uint8Array(512);
+  const read = await handle.read(bytes);
+  return bytes.subarray(0, read ?? 0);
+}
+
 async function readFormat(
   format: BookFormat,
-  bytes: Uint8Array,
+  source: Uint8Array | { file: string },
   limits: ExtractLimits,
   inTime: () => void,
 ): Promise<ExtractedBook> {
+  if (format === "epub" || format === "docx") {
+    return format === "epub"
+      ? fromEpub(await readEpub(source, limits), inTime)
+      : fromDocx(await readDocx(source, limits), inTime);
+  }
+  const bytes = source as Uint8Array;
   switch (format) {
     case "txt":
       return { format, text: normaliseText(decodeText(bytes, limits)), outline: null, outlineSource: null };
     case "md":
       return fromMarkdown(decodeText(bytes, limits));
-    case "epub": {
-      const { text, outline, outlineSource } = readEpub(bytes, limits);
-      inTime();
-      return { format, text, outline: outline.length > 0 ? outline : null, outlineSource };
-    }
     case "pdf":
       return await fromPdf(bytes, limits, inTime);
-    case "docx": {
-      const { text, headings } = readDocx(bytes, limits);
-      inTime();
-      if (headings.length === 0) return { format, text, outline: null, outlineSource: null };
-      const top = Math.min(...headings.map((h) => h.level));
-      return {
-        format,
-        text,
-        outline: headings.map((h) => ({ title: h.title, depth: h.level - top, start: h.start })),
-        outlineSource: "docx_headings",
-      };
-    }
   }
+}
+
+function fromEpub({ text, outline, outlineSource }: EpubText, inTime: () => void): ExtractedBook {
+  inTime();
+  return { format: "epub", text, outline: outline.length > 0 ? outline : null, outlineSource };
+}
+
+function fromDocx({ text, headings }: DocxText, inTime: () => void): ExtractedBook {
+  inTime();
+  if (headings.length === 0) return { format: "docx", text, outline: null, outlineSource: null };
+  const top = Math.min(...headings.map((h) => h.level));
+  return {
+    format: "docx",
+    text,
+    outline: headings.map((h) => ({ title: h.title, depth: h.level - top, start: h.start })),
+    outlineSource: "docx_headings",
+  };
 }
 
 /** Refuses a text of more lines than the limit (each line costs the structure detection a string). */

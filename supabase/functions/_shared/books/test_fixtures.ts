@@ -2,6 +2,7 @@
 import { strToU8, Zip, ZipDeflate, type ZipInputFile, ZipPassThrough, zipSync } from "fflate";
 import { Buffer } from "node:buffer";
 import { constants, deflateRawSync } from "node:zlib";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import { PDFDocument, PDFHexString, PDFName, PDFRawStream, PDFString, StandardFonts } from "pdf-lib";
 
 export interface FixtureChapter {
@@ -249,6 +250,28 @@ export function prose(words: number, seed = 1): string {
     paragraphs.push(sentencesOut.join(" "));
   }
   return paragraphs.join("\n\n");
+}
+
+/** Chapters of prose (about 20,000 characters each) whose text as one book is just under the text limit. */
+export function chaptersAtTextLimit(chapters = 400): FixtureChapter[] {
+  const charsPerWord = prose(10_000).length / 10_000;
+  const words = Math.floor(DEFAULT_LIMITS.maxTextChars * 0.97 / charsPerWord / chapters);
+  return Array.from({ length: chapters }, (_, i) => ({
+    title: `Chapter ${i + 1}`,
+    paragraphs: prose(words, i + 1).split("\n\n"),
+  }));
+}
+
+/** The chapters as plain text, each title on its own line. */
+export function chaptersAsText(chapters: FixtureChapter[]): string {
+  return chapters.map((c) => `${c.title}\n\n${c.paragraphs.join("\n\n")}`).join("\n\n");
+}
+
+/** The chapters as DOCX blocks, each title a Heading 1. */
+export function chaptersAsDocx(chapters: FixtureChapter[]): { heading?: 1; text: string }[] {
+  return chapters.flatMap((
+    c,
+  ) => [{ heading: 1 as const, text: c.title }, ...c.paragraphs.map((text) => ({ text }))]);
 }
 
 /** A zip of one entry of `size` bytes whose headers declare `declared` bytes (an upload bomb). */

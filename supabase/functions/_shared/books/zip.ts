@@ -1,10 +1,15 @@
 /**
- * Reads chosen entries of an EPUB or DOCX (zip archives) under the limits: the number of entries,
- * each entry's declared size and the bytes it really inflates to, counted chunk by chunk as it
- * inflates (a "zip bomb" declares a few bytes and inflates to gigabytes), and the total inflated by
- * every pass over one archive. Entries are handed on in chunks; nothing is kept here.
+ * Reads chosen entries of an EPUB or DOCX (zip archives) under the limits, from a file or from
+ * memory, with yauzl: the central directory gives the number of entries and each entry's declared
+ * size before anything is inflated; only the entries a book needs are read (a book's pictures never
+ * are), each one's declared size is held to the limits, and it may not inflate past what it declares
+ * (a "zip bomb" declares a few bytes and inflates to gigabytes). Entries are handed on in chunks as
+ * they inflate; nothing is kept here, and an archive in a file is never in memory as a whole.
  */
-import { Unzip, UnzipInflate } from "fflate";
+import { Buffer } from "node:buffer";
+import type { Readable } from "node:stream";
+// @ts-types="@types/yauzl"
+import yauzl from "yauzl";
 import { BookFormatError, type ExtractLimits, mib } from "./limits.ts";
 
 /** Receives one entry's inflated bytes, chunk by chunk; `end` once it is complete. */
@@ -13,94 +18,94 @@ export interface EntrySink {
   end(): void;
 }
 
-/** Archive slices this size inflate to at most about 1,000 times as much per push (deflate's limit). */
-const SLICE_BYTES = 4 * 1024;
+/** An archive in memory, or in a file (read where its entries are, pass after pass). */
+export type ArchiveSource = Uint8Array | { file: string };
+
+type ZipLimits = Pick<ExtractLimits, "maxZipEntries" | "maxEntryBytes" | "maxExpandedBytes">;
+
+const OPTIONS = { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true };
 
 export class ZipArchive {
   private inflated = 0;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    private readonly source: ArchiveSource,
     /** "EPUB" or "DOCX", for messages. */
     readonly kind: string,
-    private readonly limits: Pick<ExtractLimits, "maxZipEntries" | "maxEntryBytes" | "maxExpandedBytes">,
+    private readonly limits: ZipLimits,
   ) {}
 
   /**
-   * One pass over the archive in its stored order: each entry that `open` gives a sink for is inflated
-   * into it; the others are skipped without inflating. Returns the names of every entry.
+   * One pass over the archive's entries: each entry that `open` gives a sink for is inflated into it;
+   * the others are not read at all. Returns the names of every entry.
    */
-  read(open: (name: string) => EntrySink | null): string[] {
-    const names: string[] = [];
-    let failure: unknown = null;
-    let unreadable = false;
-    const refuse = (error: unknown) => {
-      failure ??= error;
-    };
-    const unzip = new Unzip((file) => {
-      if (failure !== null) return;
-      names.push(file.name);
-      if (names.length > this.limits.maxZipEntries) {
-        return refuse(this.tooMany());
-      }
-      let sink: EntrySink | null;
-      try {
-        sink = open(file.name);
-      } catch (error) {
-        return refuse(error);
-      }
-      if (sink === null) return;
-      if ((file.originalSize ?? 0) > this.limits.maxEntryBytes) {
-        return refuse(this.tooLarge(file.name, file.originalSize!, "declares"));
-      }
-      let size = 0;
-      file.ondata = (error, chunk, final) => {
-        if (failure !== null) return;
-        if (error) {
-          unreadable = true;
-          return refuse(this.damaged(file.name));
-        }
-        size += chunk.length;
-        this.inflated += chunk.length;
-        if (size > this.limits.maxEntryBytes || this.inflated > this.limits.maxExpandedBytes) {
-          file.terminate();
-          return refuse(this.tooLarge(file.name, size, "inflates"));
-        }
-        try {
-          if (chunk.length > 0) sink.data(chunk);
-          if (final) sink.end();
-        } catch (sinkError) {
-          file.terminate();
-          refuse(sinkError);
-        }
-      };
-      try {
-        file.start();
-      } catch {
-        refuse(
-          new BookFormatError(
-            `the ${this.kind} stores ${file.name} with a compression method we cannot read; ` +
-              "save it again from the program that made it (which uses the usual one), or upload a PDF",
-          ),
-        );
-      }
-    });
-    unzip.register(UnzipInflate);
+  async read(open: (name: string) => EntrySink | null): Promise<string[]> {
+    const zip = await this.open();
     try {
-      for (let at = 0; at < this.bytes.length && failure === null; at += SLICE_BYTES) {
-        unzip.push(this.bytes.subarray(at, at + SLICE_BYTES), at + SLICE_BYTES >= this.bytes.length);
+      if (zip.entryCount > this.limits.maxZipEntries) throw this.tooMany();
+      const names: string[] = [];
+      for (let entry = await nextEntry(zip); entry !== null; entry = await nextEntry(zip)) {
+        names.push(entry.fileName);
+        const sink = open(entry.fileName);
+        if (sink === null) continue;
+        const declared = entry.uncompressedSize;
+        if (declared > this.limits.maxEntryBytes) throw this.tooLarge(entry.fileName, declared, "entry");
+        if (this.inflated + declared > this.limits.maxExpandedBytes) {
+          throw this.tooLarge(entry.fileName, this.inflated + declared, "together");
+        }
+        this.inflated += declared;
+        await this.pump(zip, entry, sink);
       }
-    } catch {
-      unreadable = true;
+      return names;
+    } catch (error) {
+      throw error instanceof BookFormatError ? error : this.unreadable(error);
+    } finally {
+      zip.close();
     }
-    if (failure !== null) throw failure;
-    if (unreadable || names.length === 0) {
-      throw new BookFormatError(
-        `not a valid ${this.kind}: the file is not a readable zip archive; ` +
-          "save it again from the program that made it, or upload a PDF",
-      );
-    }
-    return names;
+  }
+
+  private open(): Promise<yauzl.ZipFile> {
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | null, zip?: yauzl.ZipFile) =>
+        error ? reject(this.unreadable(error)) : resolve(zip!);
+      if (this.source instanceof Uint8Array) {
+        const { buffer, byteOffset, byteLength } = this.source;
+        yauzl.fromBuffer(Buffer.from(buffer, byteOffset, byteLength), OPTIONS, done);
+      } else yauzl.open(this.source.file, OPTIONS, done);
+    });
+  }
+
+  /** Inflates an entry into its sink; yauzl stops it as soon as it passes its declared size. */
+  private pump(zip: yauzl.ZipFile, entry: yauzl.Entry, sink: EntrySink): Promise<void> {
+    return new Promise((resolve, reject) => {
+      zip.openReadStream(entry, (error, stream: Readable) => {
+        if (error) return reject(this.entryError(entry, error));
+        let failed = false;
+        const fail = (cause: unknown) => {
+          if (failed) return;
+          failed = true;
+          stream.destroy();
+          reject(cause instanceof BookFormatError ? cause : this.entryError(entry, cause));
+        };
+        stream.on("data", (chunk: Uint8Array) => {
+          try {
+            if (!failed) sink.data(chunk);
+          } catch (sinkError) {
+            fail(sinkError);
+          }
+        });
+        stream.on("error", fail);
+        stream.on("end", () => {
+          if (failed) return;
+          try {
+            sink.end();
+            resolve();
+          } catch (sinkError) {
+            fail(sinkError);
+          }
+        });
+      });
+    });
   }
 
   private tooMany(): BookFormatError {
@@ -110,14 +115,10 @@ export class ZipArchive {
     );
   }
 
-  private tooLarge(name: string, size: number, how: "declares" | "inflates"): BookFormatError {
-    const entryTooLarge = size > this.limits.maxEntryBytes;
-    const limit = entryTooLarge ? this.limits.maxEntryBytes : this.limits.maxExpandedBytes;
-    const detail = how === "declares"
-      ? `${name} declares ${mib(size)}`
-      : entryTooLarge
-      ? `${name} alone`
-      : `its parts together, on reaching ${name}`;
+  private tooLarge(name: string, size: number, how: "entry" | "together"): BookFormatError {
+    const [limit, detail] = how === "entry"
+      ? [this.limits.maxEntryBytes, `${name} declares ${mib(size)}`]
+      : [this.limits.maxExpandedBytes, `its parts together, on reaching ${name}`];
     return new BookFormatError(
       `the ${this.kind} expands to more than ${mib(limit)} when unzipped (${detail}), far more than a ` +
         "book's text needs: it may be a zip bomb or hold something other than the book; upload the book " +
@@ -125,10 +126,56 @@ export class ZipArchive {
     );
   }
 
-  private damaged(name: string): BookFormatError {
+  /** What went wrong inside one entry, said for a person. */
+  private entryError(entry: yauzl.Entry, cause: unknown): BookFormatError {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (/too many bytes/i.test(message)) {
+      return new BookFormatError(
+        `the ${this.kind} is damaged or a zip bomb: ${entry.fileName} inflates to more than the ` +
+          `${
+            entry.uncompressedSize.toLocaleString("en")
+          } bytes it declares; save it again from the program ` +
+          "that made it and upload the new copy, or upload a PDF",
+        { cause },
+      );
+    }
+    if (/compression method|encrypted/i.test(message)) {
+      return new BookFormatError(
+        `the ${this.kind} stores ${entry.fileName} compressed or encrypted in a way we cannot read; save it ` +
+          "again from the program that made it (without a password), or upload a PDF",
+        { cause },
+      );
+    }
     return new BookFormatError(
-      `the ${this.kind} is damaged: ${name} cannot be unzipped; ` +
-        "save it again from the program that made it and upload the new copy, or upload a PDF",
+      `the ${this.kind} is damaged: ${entry.fileName} cannot be unzipped; save it again from the program ` +
+        "that made it and upload the new copy, or upload a PDF",
+      { cause },
     );
   }
+
+  private unreadable(cause: unknown): BookFormatError {
+    return new BookFormatError(
+      `not a valid ${this.kind}: the file is not a readable zip archive; save it again from the program ` +
+        "that made it, or upload a PDF",
+      { cause },
+    );
+  }
+}
+
+/** The next entry of the central directory, or null at its end. */
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      zip.off("entry", onEntry);
+      zip.off("end", onEnd);
+      zip.off("error", onError);
+    };
+    const onEntry = (entry: yauzl.Entry) => (cleanup(), resolve(entry));
+    const onEnd = () => (cleanup(), resolve(null));
+    const onError = (error: Error) => (cleanup(), reject(error));
+    zip.on("entry", onEntry);
+    zip.on("end", onEnd);
+    zip.on("error", onError);
+    zip.readEntry();
+  });
 }
