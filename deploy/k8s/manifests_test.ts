@@ -55,6 +55,14 @@ Deno.test("manifests: the checks catch drift, literal secrets and missing probes
   assert.match(manifestProblems(rs).join("\n"), /worker-media does not run --group media/);
 
   rs = await fresh();
+  const books = rs.find((r) => r.kind === "Deployment" && r.metadata?.name === "worker-books")!;
+  books.spec!.template!.spec!.containers![0].env = [];
+  assert.match(
+    manifestProblems(rs).join("\n"),
+    /worker-books: DENO_V8_FLAGS must be "--max-old-space-size=128/,
+  );
+
+  rs = await fresh();
   media(rs, "ScaledObject").spec!.minReplicaCount = 1;
   assert.match(manifestProblems(rs).join("\n"), /minReplicaCount must be 0/);
 

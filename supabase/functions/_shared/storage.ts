@@ -20,6 +20,8 @@ export interface Storage {
   put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject>;
   /** The object's bytes; past `maxBytes` it is not read further (ObjectTooLargeError). */
   get(bucket: string, path: string, maxBytes?: number): Promise<Uint8Array>;
+  /** Writes the object to a local file as it arrives (none of it held in memory); returns its size. */
+  download(bucket: string, path: string, file: string): Promise<number>;
   /** A URL that lets a hosted service fetch the object for a while without credentials. */
   signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
   /** Removes the objects; a name that is not there is no error. */
@@ -111,6 +113,33 @@ async function recordObject(sql: Sql, bucket: string, path: string, size: number
       set metadata = excluded.metadata, updated_at = now(), last_accessed_at = now()`;
 }
 
+/**
+ * A stream's bytes written into one buffer of the length announced, so a download holds one copy of
+ * an object, not its chunks and their join too (a 50 MiB book was 100 MB at once); without a length,
+ * or past it (a body decoded on the way), the chunks are joined.
+ */
+export async function readAll(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+  const known = Number.isSafeInteger(length) && length >= 0;
+  let out = new Uint8Array(known ? length : 0);
+  let at = 0;
+  const spill: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    if (spill.length === 0 && at + chunk.length <= out.length) {
+      out.set(chunk, at);
+      at += chunk.length;
+    } else spill.push(chunk);
+  }
+  if (spill.length === 0) return at === out.length ? out : out.subarray(0, at);
+  const joined = new Uint8Array(at + spill.reduce((n, c) => n + c.length, 0));
+  joined.set(out.subarray(0, at));
+  out = joined;
+  for (const chunk of spill) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
 /** Files under `<root>/<bucket>/<path>`; served by the local runner at /storage/v1/object/. */
 export class LocalStorage implements Storage {
   constructor(private sql: Sql, private root: string, private baseUrl: string) {}
@@ -129,18 +158,24 @@ export class LocalStorage implements Storage {
     return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
   }
 
+  /** Read straight into one buffer of the file's size: no chunks to collect, no second copy. */
   async get(bucket: string, path: string, maxBytes = Infinity): Promise<Uint8Array> {
-    const file = await Deno.open(this.filePath(bucket, path));
+    using file = await Deno.open(this.filePath(bucket, path));
     const { size } = await file.stat();
-    if (size > maxBytes) {
-      file.close();
-      throw new ObjectTooLargeError(bucket, path, size, maxBytes);
+    if (size > maxBytes) throw new ObjectTooLargeError(bucket, path, size, maxBytes);
+    const out = new Uint8Array(size);
+    let at = 0;
+    while (at < out.length) {
+      const read = await file.read(out.subarray(at));
+      if (read === null) break;
+      at += read;
     }
-    return await readAtMost(
-      file.readable,
-      maxBytes,
-      (read) => new ObjectTooLargeError(bucket, path, read, maxBytes),
-    );
+    return at === out.length ? out : out.subarray(0, at);
+  }
+
+  async download(bucket: string, path: string, file: string): Promise<number> {
+    await Deno.copyFile(this.filePath(bucket, path), file);
+    return (await Deno.stat(file)).size;
   }
 
   /** A URL the local gateway serves without a token until it expires, as Storage's signed URLs. */
@@ -189,17 +224,29 @@ export class SupabaseStorage implements Storage {
       await res.body?.cancel();
       throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
     }
-    const declared = Number(res.headers.get("Content-Length") ?? 0);
+    const declared = Number(res.headers.get("Content-Length") ?? NaN);
     if (declared > maxBytes) {
       await res.body?.cancel();
       throw new ObjectTooLargeError(bucket, path, declared, maxBytes);
     }
     if (!res.body) return new Uint8Array();
-    return await readAtMost(
-      res.body,
-      maxBytes,
-      (read) => new ObjectTooLargeError(bucket, path, read, maxBytes),
-    );
+    // Bounded: stop as soon as it is larger; unbounded: one buffer of the length announced.
+    return Number.isFinite(maxBytes)
+      ? await readAtMost(res.body, maxBytes, (read) => new ObjectTooLargeError(bucket, path, read, maxBytes))
+      : await readAll(res.body, declared);
+  }
+
+  async download(bucket: string, path: string, file: string): Promise<number> {
+    const res = await fetch(objectUrl(this.baseUrl, bucket, path, "authenticated/"), {
+      headers: { Authorization: `Bearer ${this.serviceKey}` },
+    });
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
+    }
+    const out = await Deno.open(file, { write: true, create: true, truncate: true });
+    await res.body.pipeTo(out.writable); // closes the file
+    return (await Deno.stat(file)).size;
   }
 
   async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PermanentError } from "./errors.ts";
-import { LocalStorage, ObjectTooLargeError, safeObjectName, SupabaseStorage } from "./storage.ts";
+import { LocalStorage, ObjectTooLargeError, readAll, safeObjectName, SupabaseStorage } from "./storage.ts";
 import { withSql } from "./testing.ts";
 
 Deno.test("object names that would leave their folder are refused, in every spelling", () => {
@@ -125,4 +125,21 @@ Deno.test("remove takes the objects' bytes and rows, locally and through Supabas
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("a download is read into one buffer of its announced length; a wrong or missing length still gives every byte", async () => {
+  const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
+  const stream = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 7_000) controller.enqueue(bytes.slice(at, at + 7_000));
+        controller.close();
+      },
+    });
+  for (const announced of [bytes.length, bytes.length + 500, bytes.length - 30_000, NaN]) {
+    const read = await readAll(stream(), announced);
+    assert.deepEqual(read, bytes, `announced ${announced}`);
+  }
+  const exact = await readAll(stream(), bytes.length);
+  assert.equal(exact.buffer.byteLength, bytes.length, "one buffer, no slack");
 });

@@ -47,6 +47,7 @@ const GENERATION_FILE =
 export function forRunningGenerations(backend: Storage, db: Sql): Storage {
   return {
     get: (bucket, path, maxBytes) => backend.get(bucket, path, maxBytes),
+    download: (bucket, path, file) => backend.download(bucket, path, file),
     signedUrl: (bucket, path, seconds) => backend.signedUrl(bucket, path, seconds),
     remove: (bucket, paths) => backend.remove(bucket, paths),
     async put(bucket, path, bytes, contentType) {
