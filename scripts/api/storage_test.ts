@@ -12,12 +12,11 @@ import { storage } from "./storage.ts";
 
 const text = (value: string) => new TextEncoder().encode(value);
 
-Deno.test("local Storage: upload, read, sign, list and remove under the storage policies", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "litinkai-storage-" });
-  const api = await startApi({ port: 0, storageDir: dir });
+/** Clients of the API at `url`: anon (or another key), and users signed up afresh by label. */
+function clientsOf(url: string) {
   const run = crypto.randomUUID().slice(0, 8);
   const client = (key = ANON_KEY): SupabaseClient =>
-    createClient(api.url, key, { auth: { persistSession: false, autoRefreshToken: false } });
+    createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
   const signedUpClient = async (label: string) => {
     const user = client();
     const { data, error } = await user.auth.signUp({
@@ -27,6 +26,13 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
     assert.equal(error, null);
     return { client: user, id: data.user!.id };
   };
+  return { run, client, signedUpClient };
+}
+
+Deno.test("local Storage: upload, read, sign, list and remove under the storage policies", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "litinkai-storage-" });
+  const api = await startApi({ port: 0, storageDir: dir });
+  const { run, client, signedUpClient } = clientsOf(api.url);
   const anon = client();
   const service = client(SERVICE_ROLE_KEY);
   const owner = await signedUpClient("storage-owner");
@@ -446,18 +452,7 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
 Deno.test("media: a generation's files are the pipeline's, their owner only reads them", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "litinkai-storage-media-" });
   const api = await startApi({ port: 0, storageDir: dir });
-  const run = crypto.randomUUID().slice(0, 8);
-  const client = (key = ANON_KEY): SupabaseClient =>
-    createClient(api.url, key, { auth: { persistSession: false, autoRefreshToken: false } });
-  const signedUpClient = async (label: string) => {
-    const user = client();
-    const { data, error } = await user.auth.signUp({
-      email: `${label}-${run}@test.local`,
-      password: "media-pw-1",
-    });
-    assert.equal(error, null);
-    return { client: user, id: data.user!.id };
-  };
+  const { client, signedUpClient } = clientsOf(api.url);
   const anon = client();
   const service = client(SERVICE_ROLE_KEY);
   const owner = await signedUpClient("media-owner");

@@ -635,17 +635,6 @@ as $$
   where r.key = p_key and r.status <> 'settled'
 $$;
 
--- The call failed: the provider refused it (nothing was billed), released.
-create or replace function private.release_cost(p_key text)
-returns void
-language sql
-security definer
-set search_path = ''
-as $$
-  update private.cost_reservations r set status = 'released', settled_at = pg_catalog.clock_timestamp()
-  where r.key = p_key and r.status = 'open'
-$$;
-
 -- The call failed: released when the provider refused it (p_unbilled), otherwise abandoned and still
 -- counted (a timeout, an answer our checks refused: the provider may have billed it).
 create or replace function private.fail_cost(p_key text, p_unbilled boolean)
@@ -679,10 +668,10 @@ $$;
 revoke all on function private.user_spend_usd(uuid, timestamptz), private.generation_spend_usd(uuid),
   private.period_budget(uuid), private.user_model(uuid, text),
   private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text), private.settle_cost(text),
-  private.release_cost(text), private.fail_cost(text, boolean), private.abandon_stale_reservations(interval)
+  private.fail_cost(text, boolean), private.abandon_stale_reservations(interval)
   from public, anon, authenticated;
 grant execute on function private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text),
-  private.settle_cost(text), private.release_cost(text), private.fail_cost(text, boolean),
+  private.settle_cost(text), private.fail_cost(text, boolean),
   private.user_model(uuid, text) to service_role;
 
 -- Models used without a price (shown by the health function): their calls were logged at no cost.

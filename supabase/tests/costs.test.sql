@@ -219,11 +219,11 @@ select tests.clear_authentication();
 -- A call retried under its key (plot, ingest and embed key theirs by message) reserves again: the
 -- first attempt's reservation, released when it failed, is no pass past the budget for the next.
 select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
-select private.release_cost('plot:retried');
+select private.fail_cost('plot:retried', true);
 select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
 select is((select status from private.cost_reservations where key = 'plot:retried'), 'open',
   'the retry''s call is reserved again, and counts while it is under way');
-select private.release_cost('plot:retried');
+select private.fail_cost('plot:retried', true);
 
 -- A period budget reached: the next paid call is refused, whatever calls it.
 select private.record_usage((select owner from ids), null, 'eleven_multilingual_v2', 'audio', 'costs-test:speech', 0, 0, 7000);
