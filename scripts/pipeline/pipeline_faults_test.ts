@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { createSql, type Sql } from "../../supabase/functions/_shared/db.ts";
 import { PermanentError, RetryableError } from "../../supabase/functions/_shared/errors.ts";
-import { clipOutputArgs, run } from "../../supabase/functions/_shared/media.ts";
 import { offlineProviders } from "../../supabase/functions/_shared/providers/offline.ts";
 import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
 import {
@@ -13,6 +12,7 @@ import {
   SAMPLE_CHAPTER,
   silentWav,
   testDatabaseUrl,
+  tinyClip,
   withSql,
 } from "../../supabase/functions/_shared/testing.ts";
 import { drivePipeline, stageHandlers } from "./drive.ts";
@@ -692,21 +692,7 @@ Deno.test("a scene clip swapped for one of another frame fails the merge at once
     const [{ path }] = await f.sql`
       select storage_path as path from public.scene_videos where video_generation_id = ${generationId} and scene_number = 1`;
     const small = `${f.storageDir}/small.mp4`;
-    await run("ffmpeg", [
-      "-v",
-      "error",
-      "-f",
-      "lavfi",
-      "-i",
-      "color=c=black:s=64x36:r=25",
-      "-f",
-      "lavfi",
-      "-i",
-      "sine",
-      "-pix_fmt",
-      "yuv420p",
-      ...clipOutputArgs(1, small),
-    ]);
+    await tinyClip(small);
     await replaceFile(f, path, await Deno.readFile(small), "video/mp4");
 
     const summary = await runWorker(f.sql, { step: "merge", handler: f.handlers.merge, timeoutSeconds: 30 });

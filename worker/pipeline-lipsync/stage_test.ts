@@ -1,11 +1,11 @@
 /** The lipsync stage checks its stored inputs before a provider is given their URLs. */
 import assert from "node:assert/strict";
 import { PermanentError } from "../../supabase/functions/_shared/errors.ts";
-import { clipOutputArgs, run, withTempDir } from "../../supabase/functions/_shared/media.ts";
+import { withTempDir } from "../../supabase/functions/_shared/media.ts";
 import { mediaPath } from "../../supabase/functions/_shared/pipeline/deps.ts";
 import type { LipsyncProvider } from "../../supabase/functions/_shared/providers/types.ts";
 import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
-import { silentWav, testStepContext, withSql } from "../../supabase/functions/_shared/testing.ts";
+import { silentWav, testStepContext, tinyClip, withSql } from "../../supabase/functions/_shared/testing.ts";
 import { lipsyncStage } from "./stage.ts";
 
 Deno.test("a clip of another frame is refused before a hosted lipsync model is given its URL", async () => {
@@ -15,21 +15,7 @@ Deno.test("a clip of another frame is refused before a hosted lipsync model is g
       const storage = new LocalStorage(sql, `${dir}/storage`, "http://127.0.0.1:54321");
       const folder = (name: string) => mediaPath(context.user_id, context.generation_id, "scene-1", name);
       try {
-        await run("ffmpeg", [
-          "-v",
-          "error",
-          "-f",
-          "lavfi",
-          "-i",
-          "color=c=black:s=64x36:r=25",
-          "-f",
-          "lavfi",
-          "-i",
-          "sine",
-          "-pix_fmt",
-          "yuv420p",
-          ...clipOutputArgs(1, `${dir}/small.mp4`),
-        ]);
+        await tinyClip(`${dir}/small.mp4`);
         const clip = await storage.put(
           "media",
           folder("clip.mp4"),

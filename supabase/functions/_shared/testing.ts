@@ -1,5 +1,6 @@
 /** Helpers for Deno tests that need the local database. */
 import { createSql, type Sql } from "./db.ts";
+import { clipOutputArgs, run } from "./media.ts";
 import type { StepContext } from "./pipeline/worker.ts";
 export { asUser } from "./db.ts";
 
@@ -102,4 +103,24 @@ export function testStepContext(
     max_video_seconds: 150,
     ...extra,
   };
+}
+
+/** A one-second clip in the pipeline's clip format, of a frame the pipeline never makes (64x36). */
+export async function tinyClip(path: string): Promise<string> {
+  await run("ffmpeg", [
+    "-v",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "color=c=black:s=64x36:r=25",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine",
+    "-pix_fmt",
+    "yuv420p",
+    ...clipOutputArgs(1, path),
+  ]);
+  return path;
 }
