@@ -96,6 +96,75 @@ Deno.test("a PDF without an outline is split by its headings", async () => {
   assert.deepEqual((await titles("book.pdf", pdf)).titles, ["Chapter 1", "Chapter 2", "Chapter 3"]);
 });
 
+Deno.test("a chapter that starts mid-page starts at its heading, where its destination points", async () => {
+  // Page 2 ends chapter 1, then chapter 2 begins on it (line 3 stands at y = 760 - 2 * 16 = 728).
+  const pages = [
+    ["Mara walked to the light.", "She climbed the tower."],
+    ["The wind fell at last.", "Night came down.", "The Second Night", "Tomas slept by the lamp."],
+    ["He woke at dawn."],
+  ];
+  const pdf = await makePdf(pages, {
+    outline: [{ title: "Arrival", page: 0, top: 780 }, { title: "The Second Night", page: 1, top: 740 }],
+  });
+  const { structure } = await titles("book.pdf", pdf);
+  assert.deepEqual(structure.chapters.map((c) => c.content), [
+    "Mara walked to the light.\nShe climbed the tower.\n\nThe wind fell at last.\nNight came down.",
+    "Tomas slept by the lamp.\n\nHe woke at dawn.",
+  ]);
+});
+
+Deno.test("running heads are removed by where they stand, whatever they say; page numbers too", async () => {
+  // Each chapter's two pages carry its own title as running head: no text recurs on three pages.
+  const chapters = ["The Storm", "The Lamp", "The Boat", "The Rock", "The Gull"];
+  // Pages of prose, ten words a line.
+  const pages = Array.from(
+    { length: 9 },
+    (_, n) => prose(80, n + 1).replace(/\s+/g, " ").match(/(?:\S+ ?){1,10}/g)!,
+  );
+  const pdf = await makePdf(pages, {
+    outline: chapters.map((title, i) => ({ title, page: i * 2 })),
+    header: (n) => `${chapters[Math.floor(n / 2)]} — the tale`,
+  });
+  const { structure } = await titles("book.pdf", pdf);
+  const text = structure.chapters.map((c) => c.content).join("\n");
+  assert.doesNotMatch(text, /the tale/);
+  assert.doesNotMatch(text, /^\d+$/m);
+  assert.equal(structure.chapters[1].content.split("\n")[0], pages[2][0].trim());
+});
+
+Deno.test("a PDF without an outline takes its headings from their type size", async () => {
+  const pdf = await makePdf([
+    ["Getting Started", "Mara walked to the light."],
+    ["She climbed.", "First Steps", "Tomas slept."],
+    ["Dawn came."],
+  ], { large: ["Getting Started", "First Steps"] });
+  const { structure, titles: found } = await titles("book.pdf", pdf);
+  assert.deepEqual(found, ["Getting Started", "First Steps"]);
+  assert.equal(structure.detector, "pdf_type_sizes");
+  assert.equal(structure.chapters[1].content, "Tomas slept.\n\nDawn came.");
+});
+
+Deno.test("an entry that holds nearly all the book beside matter is not a level; its siblings are matter", () => {
+  const text = ["Contents", "Manual", "Part", "One", prose(400, 1), "Two", prose(400, 2), "Index", "a, b"]
+    .join("\n\n");
+  const at = (s: string) => text.indexOf(s);
+  const structure = detectStructure({
+    format: "epub",
+    text,
+    outline: [
+      { title: "Table of Contents", depth: 0, start: at("Contents") },
+      { title: "Manual", depth: 0, start: at("Manual") },
+      { title: "What it is", depth: 1, start: at("Part") },
+      { title: "One", depth: 2, start: at("One") },
+      { title: "Two", depth: 2, start: at("Two") },
+      { title: "Index", depth: 1, start: at("Index") },
+    ],
+    outlineSource: "epub_ncx",
+  });
+  assert.deepEqual(structure.chapters.map((c) => c.title), ["One", "Two"]);
+  assert.ok(structure.matter.some((m) => m.title === "Index"));
+});
+
 Deno.test("DOCX chapters come from headings; a single title heading becomes a part", async () => {
   const docx = makeDocx([
     { heading: 1, text: "The Lighthouse" },

@@ -93,7 +93,7 @@ export function removePageFurniture(pages: PdfPage[]): PdfPage[] {
     const inRuns = [...slot.pages].filter((p) => slot.pages.has(p - 1) || slot.pages.has(p + 1)).length;
     if (inRuns < n * 0.5) continue;
     const short = slot.texts.filter((t) => wordsIn(t) <= 12).length >= slot.texts.length * 0.9;
-    if (short && distinct <= Math.max(2, slot.texts.length * 0.5)) furniture.add(key);
+    if (short && distinct <= Math.max(2, slot.texts.length * 0.75)) furniture.add(key);
   }
   if (furniture.size === 0) return pages;
   return pages.map((page) => {

@@ -112,7 +112,7 @@ export function detectStructure(book: ExtractedBook): DetectedStructure {
 
 /** Front and back matter: recorded in book_structure, never made into chapters. */
 const MATTER_RE =
-  /^(?:(?:table of )?contents|index|general index|copyright|copyright notice|title page|list of (?:figures|tables|examples)|colophon|abstract|legal notice|dedication|start)$/i;
+  /^(?:(?:table of )?contents|index|general index|copyright|copyright notice|title page|list of (?:figures|tables|examples)|colophon|abstract|legal notice|dedication|start|endnotes|metadata)$/i;
 const PART_TITLE_RE = /^(?:part|volume|book)\s+(?:[\divxlc]+|[a-z]+)\b/i;
 
 function cleanTitle(title: string): string {
@@ -188,13 +188,32 @@ function fromOutline(
     entries.push(...kept);
   }
   if (entries.length === 0) return null;
-  const isMatter = (i: number) => MATTER_RE.test(normaliseForMatch(entries[i].title));
-
-  // The outermost level; a lone entry around everything else (the book's title) does not count.
+  // The outermost level; an entry around everything else (the book's title) does not count, nor does
+  // one that holds nearly all the words beside matter (contents, endnotes, an index), whose entries
+  // are then matter too.
   let top = Math.min(...entries.map((e) => e.depth));
-  while (
-    entries.filter((e) => e.depth === top).length === 1 && entries.some((e) => e.depth > top)
-  ) top++;
+  let around = { start: 0, end: text.length };
+  const totalWords = Math.max(1, wordCount(text));
+  for (;;) {
+    const level = entries.map((e, i) => ({ e, i })).filter(({ e }) => e.depth === top);
+    if (!entries.some((e) => e.depth > top)) break;
+    const ends = level.map(({ i }, k) => {
+      const next = entries.findIndex((e, j) => j > i && e.depth <= top);
+      return k < level.length && next >= 0 ? entries[next].start : around.end;
+    });
+    const holding = level.findIndex(({ e }, k) =>
+      wordCount(text.slice(e.start, ends[k])) >= totalWords * 0.85 &&
+      entries.some((x) => x.depth > top && x.start >= e.start && x.start < ends[k]) &&
+      level.every((other, j) => j === k || MATTER_RE.test(normaliseForMatch(other.e.title)))
+    );
+    if (level.length !== 1 && holding < 0) break;
+    const wrapper = level.length === 1 ? 0 : holding;
+    around = { start: level[wrapper].e.start, end: ends[wrapper] };
+    top++;
+  }
+  const isMatter = (i: number) =>
+    MATTER_RE.test(normaliseForMatch(entries[i].title)) ||
+    (entries[i].depth >= top && (entries[i].start < around.start || entries[i].start >= around.end));
   const at = (depth: number) => entries.map((e, i) => ({ e, i })).filter(({ e }) => e.depth === depth);
   // For each entry, the next one at its level or above, and its direct children (one pass).
   const nextAtOrAbove = new Array<number>(entries.length).fill(entries.length);

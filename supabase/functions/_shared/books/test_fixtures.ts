@@ -103,14 +103,24 @@ export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Arra
 /** A PDF with one page per entry of `pages` (lines of text), an optional outline and running header. */
 export async function makePdf(
   pages: string[][],
-  options: { outline?: { title: string; page: number }[]; header?: string; encrypt?: boolean } = {},
+  options: {
+    /** `top`: the destination's y (XYZ), else the page's top. */
+    outline?: { title: string; page: number; top?: number }[];
+    header?: string | ((page: number) => string);
+    /** Lines drawn at 18 pt rather than 11 (headings by type size). */
+    large?: string[];
+    encrypt?: boolean;
+  } = {},
 ): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
   pages.forEach((lines, n) => {
     const page = doc.addPage([595, 842]);
-    if (options.header) page.drawText(options.header, { x: 50, y: 800, size: 9, font });
-    lines.forEach((line, i) => page.drawText(line, { x: 50, y: 760 - i * 16, size: 11, font }));
+    const header = typeof options.header === "function" ? options.header(n) : options.header;
+    if (header) page.drawText(header, { x: 50, y: 800, size: 9, font });
+    lines.forEach((line, i) =>
+      page.drawText(line, { x: 50, y: 760 - i * 16, size: options.large?.includes(line) ? 18 : 11, font })
+    );
     page.drawText(String(n + 1), { x: 290, y: 30, size: 9, font });
   });
   const ctx = doc.context;
@@ -124,7 +134,7 @@ export async function makePdf(
         ctx.obj({
           Title: PDFString.of(entry.title),
           Parent: root,
-          Dest: [doc.getPage(entry.page).ref, "XYZ", null, null, null],
+          Dest: [doc.getPage(entry.page).ref, "XYZ", null, entry.top ?? null, null],
           ...(i > 0 ? { Prev: refs[i - 1] } : {}),
           ...(i < outline.length - 1 ? { Next: refs[i + 1] } : {}),
         }),
