@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { strToU8, zipSync } from "fflate";
 import { BookFormatError, decodeText, extractBook, type ExtractLimits } from "./extract.ts";
 import { detectStructure } from "./structure.ts";
-import { blankPdf, lyingZip, makeDocx, makeEpub, makePdf, prose } from "./test_fixtures.ts";
+import {
+  blankPdf,
+  lyingZip,
+  makeDocx,
+  makeEpub,
+  makeEpubDocuments,
+  makePdf,
+  prose,
+} from "./test_fixtures.ts";
 import { wordCount } from "../providers/text/text_utils.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -75,6 +83,95 @@ Deno.test("EPUB chapters come from the nav document, or from the NCX", async () 
       "Mara climbed the tower while the wind rose.\n\nThe glass rattled.",
     );
   }
+});
+
+/** A generated manual as a documentation theme writes it: a header, navigation bars and a footer on every page. */
+function themedManual(groups: { title: string; chapters: string[] }[], listed = true) {
+  const pages: { href: string; title: string; body: string }[] = [];
+  pages.push({ href: "index.xhtml", title: "The Keeper's Manual", body: "<p>Version 3 of the manual.</p>" });
+  groups.forEach((group, g) => {
+    const chapters = group.chapters.map((title, c) => ({
+      href: `ch${g}-${c}.xhtml`,
+      title: `${g + 1}.${c + 1}. ${title}`,
+      body: prose(120, g * 10 + c + 1).split("\n\n").map((p) => `<p>${p}</p>`).join(""),
+    }));
+    const list = chapters.map((c) => `<li><a href="${c.href}">${c.title}</a></li>`).join("");
+    pages.push({
+      href: `group${g}.xhtml`,
+      title: `${g + 1}. ${group.title}`,
+      body: listed ? `<ul>${list}</ul>` : "",
+    });
+    pages.push(...chapters);
+  });
+  const documents = pages.map((page, i) => {
+    const previous = pages[i - 1]
+      ? `«&#160;&#160;<a href="${pages[i - 1].href}">${pages[i - 1].title}</a>`
+      : "";
+    const next = pages[i + 1] ? `<a href="${pages[i + 1].href}">${pages[i + 1].title}</a>&#160;&#160;»` : "";
+    const bar =
+      `<p>${previous}\n&#160;::&#160;\n<a href="index.xhtml">Contents</a>\n&#160;::&#160;\n${next}</p>`;
+    return {
+      href: page.href,
+      body: `<div><h1>The Keeper's Manual documentation</h1><h2>${page.title}</h2></div>${bar}` +
+        `<h1>${page.title}</h1>${page.body}${bar}<p>© Copyright the keepers.</p><p>Created using a generator.</p>`,
+    };
+  });
+  const nav = `<ol><li><a href="index.xhtml">The Keeper's Manual</a></li>${
+    groups.map((group, g) =>
+      `<li><a href="group${g}.xhtml">${group.title}</a><ol>${
+        group.chapters.map((title, c) => `<li><a href="ch${g}-${c}.xhtml">${title}</a></li>`).join("")
+      }</ol></li>`
+    ).join("")
+  }</ol>`;
+  return makeEpubDocuments(documents, nav);
+}
+
+const MANUAL = [
+  { title: "Working on the Light", chapters: ["Scope", "The Lamp", "The Lens", "The Log"] },
+  { title: "Appendix", chapters: ["Tools of the Keeper"] },
+];
+
+Deno.test("EPUB headers, navigation bars and footers on every document are left out, whatever they say", async () => {
+  const { structure } = await titles("manual.epub", themedManual(MANUAL));
+  const text = structure.chapters.map((c) => c.content).join("\n");
+  assert.doesNotMatch(text, /::|«|»|Contents|Copyright|generator|documentation/);
+  // Each chapter starts at its own heading and keeps all its words.
+  assert.equal(structure.chapters[1].content.split("\n")[0], "1.2. The Lamp");
+  assert.equal(wordCount(structure.chapters[1].content), 3 + wordCount(prose(120, 2)));
+});
+
+Deno.test("EPUB grouping pages (each entry in its own document, and listed on the page) are parts", async () => {
+  const { structure, titles: found } = await titles("manual.epub", themedManual(MANUAL));
+  assert.deepEqual(found, ["Scope", "The Lamp", "The Lens", "The Log", "Tools of the Keeper"]);
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [
+    ...Array(4).fill("Working on the Light"),
+    "Appendix",
+  ]);
+  // The title page and each grouping page's list of its chapters are matter, not lost.
+  assert.deepEqual(structure.matter.map((m) => m.title), [
+    "The Keeper's Manual",
+    "Working on the Light",
+    "Appendix",
+  ]);
+  assert.match(structure.matter[1].content, /1\.4\. The Log/);
+  // A page that does not list what follows it is a chapter, its entries sections in documents of their own.
+  const unlisted = await titles("manual.epub", themedManual(MANUAL, false));
+  assert.deepEqual(unlisted.titles, ["Working on the Light", "Appendix"]);
+});
+
+Deno.test("EPUB lines naming their own document are not furniture; a line on every document is", async () => {
+  const chapters = Array.from({ length: 6 }, (_, i) => ({
+    title: `Chapter ${i + 1}`,
+    paragraphs: ["* * *", prose(60, i + 1), `End of Chapter ${i + 1}`],
+  }));
+  const book = await extractBook("novel.epub", makeEpub(chapters));
+  const lines = book.text.split("\n");
+  for (const c of chapters) {
+    assert.ok(lines.includes(c.title), c.title);
+    assert.ok(lines.includes(`End of ${c.title}`), `End of ${c.title}`);
+  }
+  assert.ok(!lines.includes("* * *"));
+  assert.deepEqual(detectStructure(book).chapters.map((c) => c.title), chapters.map((c) => c.title));
 });
 
 Deno.test("PDF chapters come from the outline; the running header is dropped", async () => {

@@ -9,6 +9,7 @@ import { getDocumentProxy } from "unpdf";
 import mammoth from "mammoth";
 import { Buffer } from "node:buffer";
 import { PermanentError } from "../errors.ts";
+import { withoutDocumentFurniture } from "./document_furniture.ts";
 import {
   destinationPosition,
   headingLine,
@@ -32,6 +33,8 @@ export interface OutlineEntry {
   depth: number;
   /** Where the entry's section starts in `ExtractedBook.text`. */
   start: number;
+  /** The entry starts a document of its own (an EPUB spine item), with no words of it before. */
+  startsDocument?: boolean;
 }
 
 export interface ExtractedBook {
@@ -198,27 +201,40 @@ function fromMarkdown(source: string): ExtractedBook {
   };
 }
 
-/** HTML documents as one text, cut at the given marks; returns where each mark starts in the text. */
+/**
+ * HTML documents as one text, cut at the given marks; returns where each mark starts in the text and
+ * whether it starts its document (no words of the document before it). `clean` may take lines out of
+ * each document's pieces (page furniture) before they are joined.
+ */
 function htmlWithMarks(
   docs: string[],
   marks: { doc: number; offset: number }[],
-): { text: string; at: number[] } {
+  clean: (documents: string[][]) => string[][] = (documents) => documents,
+): { text: string; at: number[]; startsDocument: boolean[] } {
   const order = marks.map((m, i) => ({ ...m, i })).sort((a, b) => a.doc - b.doc || a.offset - b.offset);
-  const pieces: string[] = [];
-  const pieceOfMark = new Array<number>(marks.length);
+  const documents: string[][] = docs.map(() => []);
+  const pieceOfMark = new Array<{ doc: number; piece: number }>(marks.length);
   let k = 0;
   for (let d = 0; d < docs.length; d++) {
     let from = 0;
     while (k < order.length && order[k].doc === d) {
-      pieces.push(htmlToText(docs[d].slice(from, order[k].offset)));
+      documents[d].push(htmlToText(docs[d].slice(from, order[k].offset)));
       from = order[k].offset;
-      pieceOfMark[order[k].i] = pieces.length;
+      pieceOfMark[order[k].i] = { doc: d, piece: documents[d].length };
       k++;
     }
-    pieces.push(htmlToText(docs[d].slice(from)));
+    documents[d].push(htmlToText(docs[d].slice(from)));
   }
-  const joined = joinPieces(pieces);
-  return { text: joined.text, at: pieceOfMark.map((p) => joined.starts[p]) };
+  const cleaned = clean(documents);
+  const firstPiece = cleaned.map((_, d) => cleaned.slice(0, d).reduce((n, pieces) => n + pieces.length, 0));
+  const joined = joinPieces(cleaned.flat());
+  return {
+    text: joined.text,
+    at: pieceOfMark.map(({ doc, piece }) => joined.starts[firstPiece[doc] + piece]),
+    startsDocument: pieceOfMark.map(({ doc, piece }) =>
+      cleaned[doc].slice(0, piece).every((p) => !/[\p{L}\p{N}]/u.test(p))
+    ),
+  };
 }
 
 // ---------------------------------------------------------------- zip containers (EPUB, DOCX)
@@ -397,8 +413,21 @@ function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
       offset: at < 0 ? 0 : html[doc].lastIndexOf("<", at),
     };
   }).filter((m): m is { title: string; depth: number; doc: number; offset: number } => m !== null);
-  const { text, at } = htmlWithMarks(html, marks);
-  const outline = marks.map((m, i) => ({ title: m.title, depth: m.depth, start: at[i] }));
+  const { text, at, startsDocument } = htmlWithMarks(
+    html,
+    marks,
+    (documents) =>
+      withoutDocumentFurniture(
+        documents,
+        html.map((_, d) => marks.filter((m) => m.doc === d).map((m) => m.title)),
+      ),
+  );
+  const outline = marks.map((m, i) => ({
+    title: m.title,
+    depth: m.depth,
+    start: at[i],
+    startsDocument: startsDocument[i],
+  }));
   return {
     format: "epub",
     text,

@@ -123,6 +123,7 @@ interface Entry {
   title: string;
   depth: number;
   start: number;
+  startsDocument?: boolean;
 }
 
 /**
@@ -226,17 +227,6 @@ function fromOutline(
     }
     open.push(i);
   });
-  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter; a
-  // prologue, an epilogue or an introduction may stand among them as chapters of their own.
-  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && children[i].length === 0;
-  const tops = at(top).filter(({ i }) => !isMatter(i) && !special(i));
-  const partLike = tops.length >= 2 &&
-    tops.every(({ e, i }) =>
-      (PART_TITLE_RE.test(e.title) && children[i].length > 0) ||
-      (children[i].length >= 2 && children[i].every((c) => /^chapter\b/i.test(c.title)))
-    );
-  const chapterDepth = partLike ? top + 1 : top;
-
   // A first outer entry without children while most others have them is the title page.
   const outer = at(top);
   const titlePage = outer.length >= 3 && children[outer[0].i].length === 0 &&
@@ -245,6 +235,19 @@ function fromOutline(
       outer.slice(1).filter(({ i }) => children[i].length > 0).length >= (outer.length - 1) * 0.6
     ? outer[0].i
     : -1;
+
+  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter, or
+  // each is a grouping page; a prologue, an epilogue or an introduction may stand among them as
+  // chapters of their own.
+  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && children[i].length === 0;
+  const tops = at(top).filter(({ i }) => !isMatter(i) && !special(i) && i !== titlePage);
+  const partLike = tops.length >= 2 &&
+    tops.every(({ e, i }) =>
+      (PART_TITLE_RE.test(e.title) && children[i].length > 0) ||
+      (children[i].length >= 2 && children[i].every((c) => /^chapter\b/i.test(c.title))) ||
+      groupingPage(text, e, children[i])
+    );
+  const chapterDepth = partLike ? top + 1 : top;
 
   const chapters: DetectedChapter[] = [];
   const matter: DetectedStructure["matter"] = [];
@@ -263,6 +266,9 @@ function fromOutline(
     }
     if (entry.depth < chapterDepth && !special(i)) {
       part = entry.title;
+      // What a part says before its first chapter (a grouping page's list of them) is matter.
+      const own = withoutTitle(text.slice(entry.start, entries[i + 1]?.start ?? end), entry.title);
+      if (wordCount(own) > 0) matter.push({ title: entry.title, words: wordCount(own), content: own });
       continue;
     }
     if (entry.depth < chapterDepth) part = null; // a prologue or epilogue beside the parts
@@ -317,6 +323,17 @@ function fromOutline(
     chapters,
     matter,
   };
+}
+
+/**
+ * A grouping page, as a documentation generator makes one for each group of chapters: its entries
+ * each start a document of their own, and its own text (before the first of them) names each one.
+ */
+function groupingPage(text: string, entry: Entry, children: Entry[]): boolean {
+  if (children.length === 0 || !children.every((c) => c.startsDocument)) return false;
+  const key = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  const own = key(text.slice(entry.start, children[0].start));
+  return children.every((c) => key(c.title) !== "" && own.includes(key(c.title)));
 }
 
 function normaliseForMatch(title: string): string {

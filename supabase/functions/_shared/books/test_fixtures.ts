@@ -65,6 +65,32 @@ export function makeEpub(chapters: FixtureChapter[], toc: "nav" | "ncx" = "nav")
   return zipSync(files);
 }
 
+/** An EPUB 3 of the given documents in this reading order (bodies as XHTML) and a nav list (`<ol>`). */
+export function makeEpubDocuments(documents: { href: string; body: string }[], navList: string): Uint8Array {
+  const files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {
+    mimetype: [strToU8("application/epub+zip"), { level: 0 }],
+    "META-INF/container.xml": strToU8(
+      `<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">` +
+        `<rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>`,
+    ),
+    "content.opf": strToU8(
+      `<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata/><manifest>` +
+        `<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>` +
+        documents.map((d, i) => `<item id="d${i}" href="${d.href}" media-type="application/xhtml+xml"/>`)
+          .join("") +
+        `</manifest><spine>${documents.map((_, i) => `<itemref idref="d${i}"/>`).join("")}</spine></package>`,
+    ),
+    "nav.xhtml": strToU8(
+      `<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>` +
+        `<nav epub:type="toc">${navList}</nav></body></html>`,
+    ),
+  };
+  for (const d of documents) {
+    files[d.href] = strToU8(`<html xmlns="http://www.w3.org/1999/xhtml"><body>${d.body}</body></html>`);
+  }
+  return zipSync(files);
+}
+
 export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Array {
   const paragraph = (b: { heading?: 1 | 2; text: string }) =>
     `<w:p>${
