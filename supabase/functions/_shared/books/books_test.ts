@@ -241,6 +241,55 @@ Deno.test("a PDF without an outline takes its headings from their type size", as
   assert.equal(structure.chapters[1].content, "Tomas slept.\n\nDawn came.");
 });
 
+/** A standard whose PDF outline lists its sections (each chapter has a Purpose) but not its chapters. */
+async function standardPdf(heading: (n: number, title: string) => string[], large: string[] = []) {
+  const chapters = ["Introduction", "The Lamp", "The Lens"];
+  const sections = [["Purpose", "Conventions"], ["Purpose", "Requirements"], ["Purpose"]];
+  const pages = [["The Keeper's Standard"]];
+  const outline: { title: string; page: number; top?: number }[] = [];
+  chapters.forEach((title, c) => {
+    const lines = [...heading(c + 1, title), `This chapter is about ${title.toLowerCase()}.`];
+    for (const section of sections[c]) {
+      outline.push({ title: section, page: c + 1, top: 760 - lines.length * 16 + 12 });
+      lines.push(section, `The ${section.toLowerCase()} of ${title.toLowerCase()} is set out here.`);
+    }
+    pages.push(lines);
+  });
+  return await makePdf(pages, { outline, large: ["The Keeper's Standard", ...large] });
+}
+
+Deno.test("a PDF outline without its chapters: chapter headings on the pages become the level above", async () => {
+  const expected = ["Introduction", "The Lamp", "The Lens"];
+  // A LaTeX short title printed before the title, where the typesetter did not know the chapter command.
+  const printed = await titles("standard.pdf", await standardPdf((_, t) => [`[${t}]${t}`]));
+  assert.deepEqual(printed.titles, expected);
+  assert.equal(
+    printed.structure.chapters[0].content,
+    "This chapter is about introduction.\nPurpose\nThe purpose of introduction is set out here.\n" +
+      "Conventions\nThe conventions of introduction is set out here.",
+  );
+  // "Chapter N" alone, its title on the next line.
+  const numbered = await titles("standard.pdf", await standardPdf((n, t) => [`Chapter ${n}`, t]));
+  assert.deepEqual(numbered.titles, expected.map((t, i) => `Chapter ${i + 1}: ${t}`));
+  // Set larger than every heading the outline gives.
+  const larger = await titles("standard.pdf", await standardPdf((_, t) => [t], expected));
+  assert.deepEqual(larger.titles, expected);
+});
+
+Deno.test("a PDF outline that has its chapters gets no level above them", async () => {
+  // A large title, and "Chapter N" lines over the titles the outline lists.
+  const pages = [["The Keeper's Standard"], ["Chapter 1", "Introduction", "Mara lit the lamp."], [
+    "Chapter 2",
+    "The Lamp",
+    "It burned.",
+  ]];
+  const pdf = await makePdf(pages, {
+    outline: [{ title: "Introduction", page: 1 }, { title: "The Lamp", page: 2 }],
+    large: ["The Keeper's Standard"],
+  });
+  assert.deepEqual((await titles("book.pdf", pdf)).titles, ["Introduction", "The Lamp"]);
+});
+
 Deno.test("an entry that holds nearly all the book beside matter is not a level; its siblings are matter", () => {
   const text = ["Contents", "Manual", "Part", "One", prose(400, 1), "Two", prose(400, 2), "Index", "a, b"]
     .join("\n\n");

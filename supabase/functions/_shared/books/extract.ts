@@ -13,6 +13,8 @@ import { withoutDocumentFurniture } from "./document_furniture.ts";
 import {
   destinationPosition,
   headingLine,
+  headingsAboveOutline,
+  type PageHeading,
   pageLines,
   pagesText,
   type PdfPage,
@@ -506,27 +508,40 @@ async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void):
 
   // The outline with its nesting; each entry starts at its heading, where its destination points.
   const outline: OutlineItem[] = (await pdf.getOutline()) ?? [];
-  const place = async (dest: OutlineItem["dest"], title: string): Promise<number | null> => {
+  const place = async (
+    dest: OutlineItem["dest"],
+    title: string,
+  ): Promise<{ page: number; line: number } | null> => {
     try {
       const explicit = typeof dest === "string" ? await pdf.getDestination(dest) : dest;
       if (!Array.isArray(explicit) || !explicit[0]) return null;
       const page: number = await pdf.getPageIndex(explicit[0]);
       if (page >= kept.length) return null;
-      return at(page, headingLine(kept[page].lines, title, destinationPosition(explicit)));
+      return { page, line: headingLine(kept[page].lines, title, destinationPosition(explicit)) };
     } catch {
       return null;
     }
   };
-  const entries: OutlineEntry[] = [];
+  const placed: (PageHeading & { depth: number })[] = [];
   const visit = async (items: OutlineItem[], depth: number) => {
     for (const item of items) {
       const title = item.title.replace(/\s+/g, " ").trim();
-      const start = title === "" ? null : await place(item.dest, title);
-      if (start !== null) entries.push({ title, depth, start });
+      const where = title === "" ? null : await place(item.dest, title);
+      if (where !== null) placed.push({ title, depth, ...where });
       if (item.items?.length) await visit(item.items, depth + 1);
     }
   };
   await visit(outline, 0);
+  // Chapters the outline leaves out, found on the pages, become the level above its entries.
+  const above = headingsAboveOutline(kept, placed);
+  const entries: OutlineEntry[] = [
+    ...above.map((h) => ({ title: h.title, depth: 0, start: at(h.page, h.line) })),
+    ...placed.map((e) => ({
+      title: e.title,
+      depth: e.depth + (above.length > 0 ? 1 : 0),
+      start: at(e.page, e.line),
+    })),
+  ];
   if (entries.length > 0) return { format: "pdf", text, outline: entries, outlineSource: "pdf_outline" };
   // Without an outline, headings by their type size.
   const headings = typographicHeadings(kept).map((h) => ({

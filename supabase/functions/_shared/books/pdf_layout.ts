@@ -230,3 +230,94 @@ export function pagesText(
   });
   return { pages: texts, lineStart };
 }
+
+/** A line of a book's pages: its page and its index on the page, with the title it gives. */
+export interface PageHeading {
+  page: number;
+  line: number;
+  title: string;
+}
+
+/** "Chapter 3", "CHAPTER IV.", "Appendix B": a chapter's number alone, its title on the next line. */
+const NUMBERED_ALONE = /^(?:chapter|appendix)\s+(?:\d{1,3}|[ivxlc]{1,7}|[a-z])\.?$/i;
+/** "Chapter 3: The Root Filesystem", set larger than the body text. */
+const NUMBERED_TITLED = /^(?:chapter|appendix)\s+(?:\d{1,3}|[ivxlc]{1,7}|[a-z])\b[.:]?\s+(.+)$/i;
+/** "[Introduction]Introduction": a LaTeX short title printed before its title (an unknown command). */
+const SHORT_TITLE_PRINTED = /^\[(.+)\]\s*(.+)$/;
+
+/** The size most characters are set in. */
+function bodySize(pages: PdfPage[]): number {
+  const chars = new Map<number, number>();
+  for (const page of pages) {
+    for (const line of page.lines) {
+      const size = Math.round(line.size * 2) / 2;
+      chars.set(size, (chars.get(size) ?? 0) + line.text.length);
+    }
+  }
+  return [...chars].sort((p, q) => q[1] - p[1])[0]?.[0] ?? 0;
+}
+
+/**
+ * Headings of a level the outline leaves out (its entries are the book's sections; its chapters stand
+ * only on the pages). Three kinds: lines called "Chapter N" or "Appendix A" alone (the title on the
+ * next line) or set larger than the body; lines printing a LaTeX short title in brackets before the
+ * title; lines of one type size larger than every outline entry's heading. A heading whose title an
+ * outline entry on its page has is the outline's own. Of one kind, each heading must hold outline
+ * entries (some stand between it and the next) and there must be at least two, else there is no such
+ * level; the kind with the most such headings gives it.
+ */
+export function headingsAboveOutline(pages: PdfPage[], outline: PageHeading[]): PageHeading[] {
+  if (outline.length === 0) return [];
+  const body = bodySize(pages);
+  const outlineSize = Math.max(...outline.map((e) => pages[e.page]?.lines[e.line]?.size ?? 0));
+  const bare = (title: string) => titleKey(title.replace(NUMBERING, ""));
+  const listed = (page: number, title: string) =>
+    outline.some((e) =>
+      e.page === page && (bare(e.title) === bare(title) || titleKey(e.title) === titleKey(title))
+    );
+  const found: (PageHeading & { kind: string })[] = [];
+  pages.forEach((page, p) => {
+    page.lines.forEach((line, l) => {
+      const text = line.text.trim();
+      const larger = line.size >= body * 1.15;
+      const printed = text.match(SHORT_TITLE_PRINTED);
+      let heading: { title: string; kind: string } | null = null;
+      if (printed && titleKey(printed[1]) !== "" && titleKey(printed[1]) === titleKey(printed[2])) {
+        heading = { title: printed[2].trim(), kind: "short title" };
+      } else if (NUMBERED_ALONE.test(text)) {
+        const next = page.lines[l + 1]?.text.trim() ?? "";
+        const titled = next !== "" && wordsIn(next) <= 12 && !/[.,;:]$/.test(next);
+        heading = { title: titled ? `${text.replace(/\.$/, "")}: ${next}` : text, kind: "numbered" };
+      } else if (larger && wordsIn(text) <= 14 && NUMBERED_TITLED.test(text)) {
+        heading = { title: text, kind: "numbered" };
+      } else if (
+        line.size > outlineSize + 0.5 && larger && wordsIn(text) <= 14 &&
+        (text.match(/\p{L}/gu) ?? []).length >= 3
+      ) {
+        const kind = `size ${Math.round(line.size * 2) / 2}`;
+        // A heading set on two lines is one.
+        const previous = found.at(-1);
+        if (previous && previous.page === p && previous.line === l - 1 && previous.kind === kind) {
+          previous.title += ` ${text}`;
+          return;
+        }
+        heading = { title: text, kind };
+      }
+      if (heading && !listed(p, heading.title) && !listed(p, text)) {
+        found.push({ page: p, line: l, ...heading });
+      }
+    });
+  });
+  const order = (h: { page: number; line: number }) => h.page * 1_000_000 + h.line;
+  let best: PageHeading[] = [];
+  for (const kind of new Set(found.map((h) => h.kind))) {
+    const ofKind = found.filter((h) => h.kind === kind);
+    const holding = ofKind.filter((h, k) =>
+      outline.some((e) => order(e) > order(h) && (k + 1 === ofKind.length || order(e) < order(ofKind[k + 1])))
+    );
+    if (holding.length >= 2 && holding.length > best.length) {
+      best = holding.map(({ page, line, title }) => ({ page, line, title }));
+    }
+  }
+  return best;
+}

@@ -340,7 +340,10 @@ function normaliseForMatch(title: string): string {
   return title.replace(/^[\d.\s]+/, "").replace(/[:.]+$/, "").trim();
 }
 
-/** Content without its leading lines when they only repeat the title (numbered or not). */
+/**
+ * Content without its leading lines when they only repeat the title (numbered, or printed twice as
+ * "[Title]Title" by a typesetter that did not know the heading's command).
+ */
 function withoutTitle(content: string, title: string): string {
   const key = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
   const numbering = /^(?:chapter|appendix|part|volume|book)?[0-9ivxlc]*$/;
@@ -349,7 +352,8 @@ function withoutTitle(content: string, title: string): string {
   let consumed = "";
   for (let n = 0; n < Math.min(4, lines.length); n++) {
     consumed += key(lines[n]);
-    if (consumed.endsWith(wanted) && numbering.test(consumed.slice(0, consumed.length - wanted.length))) {
+    const before = consumed.slice(0, consumed.length - wanted.length);
+    if (consumed.endsWith(wanted) && (numbering.test(before) || before === wanted)) {
       return lines.slice(n + 1).join("\n").trim();
     }
     if (!(wanted.includes(consumed) || numbering.test(consumed))) break;
