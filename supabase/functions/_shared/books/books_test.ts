@@ -308,12 +308,14 @@ Deno.test("an entry that holds nearly all the book beside matter is not a level;
     outlineSource: "epub_ncx",
   });
   assert.deepEqual(structure.chapters.map((c) => c.title), ["One", "Two"]);
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [null, null]);
   assert.ok(structure.matter.some((m) => m.title === "Index"));
 });
 
-Deno.test("DOCX chapters come from headings; a single title heading becomes a part", async () => {
+Deno.test("DOCX chapters come from headings; a single title heading around them is no level and no part", async () => {
   const docx = makeDocx([
     { heading: 1, text: "The Lighthouse" },
+    { text: "A tale of the coast." },
     { heading: 2, text: "Arrival" },
     { text: "Mara walked." },
     { heading: 2, text: "Night" },
@@ -323,6 +325,14 @@ Deno.test("DOCX chapters come from headings; a single title heading becomes a pa
   assert.deepEqual(found, ["Arrival", "Night"]);
   assert.equal(structure.detector, "docx_headings");
   assert.equal(structure.chapters[1].content, "Tomas slept.");
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [null, null]);
+  assert.equal(structure.structureType, "chapters");
+  // What the title heading says before the first chapter is kept as matter.
+  assert.deepEqual(structure.matter, [{
+    title: "The Lighthouse",
+    words: 5,
+    content: "A tale of the coast.",
+  }]);
 });
 
 Deno.test("Markdown headings are the table of contents", async () => {

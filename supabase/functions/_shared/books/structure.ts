@@ -265,7 +265,8 @@ function fromOutline(
       continue;
     }
     if (entry.depth < chapterDepth && !special(i)) {
-      part = entry.title;
+      // An entry around the others (the book's title) is no part.
+      if (entry.depth >= top) part = entry.title;
       // What a part says before its first chapter (a grouping page's list of them) is matter.
       const own = withoutTitle(text.slice(entry.start, entries[i + 1]?.start ?? end), entry.title);
       if (wordCount(own) > 0) matter.push({ title: entry.title, words: wordCount(own), content: own });

@@ -127,6 +127,9 @@ export function scoreBook(
   if (off > 0.05) failures.push(`${titles.length} chapters, truth ${book.chapters.length}`);
   if (inOrder < 0.95) failures.push(`${Math.round(inOrder * 100)}% of titles in order`);
   if (!partsFound) failures.push("parts missing");
+  if (book.parts.length === 0 && structure.chapters.some((c) => c.partTitle)) {
+    failures.push("parts where the book has none");
+  }
   if (shortest < 20) failures.push(`a chapter of ${shortest} words`);
   if (duplicated > 0.01) failures.push(`${(duplicated * 100).toFixed(1)}% duplicated`);
   if (coverage < 0.9 || coverage > 1.1) {
