@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real-book corpus (supabase/functions/_shared/books/corpus/files) from Debian's packages:
 # books Debian ships as EPUB, PDF and text, the same texts converted by pandoc, LibreOffice, calibre,
-# enscript + Ghostscript, texinfo, dblatex (XeTeX), pdfLaTeX, SiSU and Sphinx, and Jane Austen's
+# enscript + Ghostscript, texinfo, dblatex (XeTeX), DocBook XSL, pdfLaTeX, SiSU and Sphinx, and Jane Austen's
 # novels (public domain, from r-cran-janeaustenr) typeset by them. Last, each file's words as an
 # independent reading counts them (lib/words.py), for corpus.json. Run by hand when the corpus changes (it installs those tools);
 # the tests read the committed files and never need them.
@@ -14,12 +14,14 @@ say() { printf '==> %s\n' "$*"; }
 
 LIB="$ROOT/scripts/corpus/lib"
 TOOLS=(pandoc enscript ghostscript libreoffice-writer-nogui calibre poppler-utils qpdf texinfo texlive-base
-  texlive-plain-generic texlive-latex-recommended texlive-xetex dblatex sisu imagemagick python3-sphinx r-base-core)
+  texlive-plain-generic texlive-latex-recommended texlive-xetex dblatex docbook-xsl xsltproc zip sisu imagemagick
+  python3-sphinx r-base-core)
+EPUB3_XSL=/usr/share/xml/docbook/stylesheet/docbook-xsl/epub3/chunk.xsl
 PACKAGES=(debian-policy developers-reference debian-reference-en maint-guide debian-faq sisu r-cran-janeaustenr)
 if ! command -v pandoc >/dev/null || ! command -v soffice >/dev/null || ! command -v ebook-convert >/dev/null ||
   ! command -v enscript >/dev/null || ! command -v texi2pdf >/dev/null || ! command -v dblatex >/dev/null ||
   ! command -v sisu >/dev/null || ! command -v sphinx-build >/dev/null || ! command -v Rscript >/dev/null ||
-  ! command -v qpdf >/dev/null; then
+  ! command -v qpdf >/dev/null || ! [ -f "$EPUB3_XSL" ]; then
   say "Installing the converters: ${TOOLS[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${TOOLS[@]}"
 fi
@@ -106,6 +108,19 @@ pandoc -f html -t texinfo -s --metadata title="Debian New Maintainers' Guide" -o
 sed -i 's/^@\*$//' "$WORK/mg.texi" # a line break outside a paragraph stops TeX
 (cd "$WORK" && texi2pdf --batch -q mg.texi >/dev/null 2>&1)
 cp "$WORK/mg.pdf" "$OUT/maint-guide.texinfo.pdf"
+
+say "DocBook XSL, EPUB 3: the Maintainers' Guide (its HTML as DocBook through pandoc), every section a document"
+pandoc -f html-native_divs-native_spans -t docbook4 -s --top-level-division=chapter \
+  --metadata title="Debian New Maintainers' Guide" -o "$WORK/mg.xml" "$WORK/mg.html"
+# A book, not an article (chapters), and no DOCTYPE: the stylesheets run offline.
+sed -e '/^<!DOCTYPE/,/docbookx.dtd">$/d' -e 's/<article>/<book>/; s/articleinfo>/bookinfo>/g; s#</article>#</book>#' \
+  "$WORK/mg.xml" >"$WORK/mg-book.xml"
+mkdir -p "$WORK/mg-epub"
+(cd "$WORK/mg-epub" && xsltproc --nonet --stringparam base.dir OEBPS/ --stringparam chunk.first.sections 1 \
+  "$EPUB3_XSL" ../mg-book.xml >/dev/null 2>&1)
+rm -f "$OUT/maint-guide.docbook-xsl.epub"
+(cd "$WORK/mg-epub" && zip -X -q -0 "$OUT/maint-guide.docbook-xsl.epub" mimetype &&
+  zip -X -q -r -9 "$OUT/maint-guide.docbook-xsl.epub" META-INF OEBPS)
 
 say "dblatex + XeTeX (xdvipdfmx): the FHS (its HTML as DocBook through pandoc), and a copy with owner-password restrictions"
 python3 "$LIB/docbook_html.py" "Filesystem Hierarchy Standard" "$D/doc/debian-policy/fhs/fhs-3.0.html" >"$WORK/fhs.html"

@@ -86,7 +86,10 @@ Deno.test("EPUB chapters come from the nav document, or from the NCX", async () 
 });
 
 /** A generated manual as a documentation theme writes it: a header, navigation bars and a footer on every page. */
-function themedManual(groups: { title: string; chapters: string[] }[], listed = true) {
+function themedManual(
+  groups: { title: string; chapters: string[] }[],
+  groupPage: "list" | "nothing" | "prose and list" = "list",
+) {
   const pages: { href: string; title: string; body: string }[] = [];
   pages.push({ href: "index.xhtml", title: "The Keeper's Manual", body: "<p>Version 3 of the manual.</p>" });
   groups.forEach((group, g) => {
@@ -99,7 +102,9 @@ function themedManual(groups: { title: string; chapters: string[] }[], listed = 
     pages.push({
       href: `group${g}.xhtml`,
       title: `${g + 1}. ${group.title}`,
-      body: listed ? `<ul>${list}</ul>` : "",
+      body: groupPage === "nothing"
+        ? ""
+        : `${groupPage === "prose and list" ? `<p>${prose(60, 50 + g)}</p>` : ""}<ul>${list}</ul>`,
     });
     pages.push(...chapters);
   });
@@ -154,9 +159,14 @@ Deno.test("EPUB grouping pages (each entry in its own document, and listed on th
     "Appendix",
   ]);
   assert.match(structure.matter[1].content, /1\.4\. The Log/);
-  // A page that does not list what follows it is a chapter, its entries sections in documents of their own.
-  const unlisted = await titles("manual.epub", themedManual(MANUAL, false));
-  assert.deepEqual(unlisted.titles, ["Working on the Light", "Appendix"]);
+  // A page that does not list what follows it, or opens with prose before its list, is a chapter
+  // whose sections are documents of their own.
+  for (const page of ["nothing", "prose and list"] as const) {
+    assert.deepEqual((await titles("manual.epub", themedManual(MANUAL, page))).titles, [
+      "Working on the Light",
+      "Appendix",
+    ]);
+  }
 });
 
 Deno.test("EPUB lines naming their own document are not furniture; a line on every document is", async () => {

@@ -328,13 +328,18 @@ function fromOutline(
 
 /**
  * A grouping page, as a documentation generator makes one for each group of chapters: its entries
- * each start a document of their own, and its own text (before the first of them) names each one.
+ * each start a document of their own, and its own text (before the first of them) is a list that
+ * names each one: at most a fifth of its words stand in paragraphs that end a sentence (a chapter
+ * whose sections are documents of their own opens with prose before its list of them).
  */
 function groupingPage(text: string, entry: Entry, children: Entry[]): boolean {
   if (children.length === 0 || !children.every((c) => c.startsDocument)) return false;
+  const own = text.slice(entry.start, children[0].start);
+  const prose = own.split(/\n\s*\n/).filter((p) => /\p{Ll}[.!?]["”’)]?(?=\s|$)/u.test(p))
+    .reduce((n, p) => n + wordCount(p), 0);
+  if (prose > wordCount(own) * 0.2) return false;
   const key = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
-  const own = key(text.slice(entry.start, children[0].start));
-  return children.every((c) => key(c.title) !== "" && own.includes(key(c.title)));
+  return children.every((c) => key(c.title) !== "" && key(own).includes(key(c.title)));
 }
 
 function normaliseForMatch(title: string): string {
