@@ -157,7 +157,7 @@ sphinx-build -q -b epub "$sph" "$sph/out" >/dev/null 2>&1 || true
 cp "$sph/out/DebianDevelopersReference.epub" "$OUT/developers-reference.sphinx-haiku.epub"
 
 say "Novels: Jane Austen (public domain) from r-cran-janeaustenr"
-Rscript -e 'library(janeaustenr, lib.loc = commandArgs(TRUE)[1]); for (n in c("emma", "persuasion", "northangerabbey")) writeLines(get(n), file.path(commandArgs(TRUE)[2], paste0(n, ".txt")))' \
+Rscript -e 'library(janeaustenr, lib.loc = commandArgs(TRUE)[1]); for (n in c("emma", "persuasion", "northangerabbey", "sensesensibility")) writeLines(get(n), file.path(commandArgs(TRUE)[2], paste0(n, ".txt")))' \
   "$WORK/x/usr/lib/R/site-library" "$WORK"
 cp "$WORK/emma.txt" "$OUT/emma.janeaustenr.txt"
 say "calibre, its own EPUB (not a conversion): Emma, a file per volume, the contents generated from the headings"
@@ -170,6 +170,15 @@ pandoc -f markdown --reference-doc="$WORK/persuasion-reference.docx" --metadata 
   -o "$WORK/persuasion.docx" "$WORK/persuasion.md"
 (cd "$WORK" && soffice --headless --convert-to pdf persuasion.docx >/dev/null 2>&1)
 cp "$WORK/persuasion.pdf" "$OUT/persuasion.libreoffice.pdf"
+say "LibreOffice: Sense and Sensibility from DOCX, each chapter on a new page, exported without bookmarks"
+python3 "$LIB/novel_markdown.py" "$WORK/sensesensibility.txt" >"$WORK/sense.md"
+python3 "$LIB/reference_docx.py" "$WORK/default.docx" "$WORK/sense-reference.docx" "Sense and Sensibility" \
+  --page-break-before
+pandoc -f markdown --reference-doc="$WORK/sense-reference.docx" --metadata title="Sense and Sensibility" \
+  -o "$WORK/sense.docx" "$WORK/sense.md"
+(cd "$WORK" && soffice --headless \
+  --convert-to 'pdf:writer_pdf_Export:{"ExportBookmarks":{"type":"boolean","value":"false"}}' sense.docx >/dev/null 2>&1)
+cp "$WORK/sense.pdf" "$OUT/sense-and-sensibility.libreoffice-pagebreaks.pdf"
 say "pdfLaTeX, two columns: Northanger Abbey, chapters run on mid-column"
 python3 "$LIB/novel_markdown.py" "$WORK/northangerabbey.txt" --unnumbered >"$WORK/northanger.md"
 pandoc -f markdown -s --top-level-division=section -V documentclass=article -V classoption=twocolumn \
@@ -183,7 +192,8 @@ say "Words in each file (corpus.json's \"words\"; PDFs within the body, without 
 bands() {
   case "$1" in
   maint-guide.enscript.pdf) echo 55 0 ;; debian-reference.dblatex.pdf | maint-guide.dblatex.pdf) echo 62 0 ;;
-  developers-reference.latex.pdf) echo 60 54 ;; persuasion.libreoffice.pdf) echo 60 66 ;;
+  developers-reference.latex.pdf) echo 60 54 ;;
+  persuasion.libreoffice.pdf | sense-and-sensibility.libreoffice-pagebreaks.pdf) echo 60 66 ;;
   maint-guide.texinfo.pdf) echo 80 0 ;; fhs.dblatex-xetex*.pdf) echo 62 0 ;;
   northanger-abbey.latex-twocolumn.pdf) echo 40 0 ;; *) echo 0 0 ;;
   esac

@@ -1,10 +1,13 @@
 """pandoc's reference DOCX with a book template's page furniture: the title as running head and the page
-number as footer (pandoc keeps a reference document's header and footer)."""
+number as footer (pandoc keeps a reference document's header and footer); with --page-break-before,
+each first-level heading (a chapter) starts a new page.
+Usage: reference_docx.py SOURCE TARGET TITLE [--page-break-before]"""
 import re
 import sys
 import zipfile
 
 source, target, title = sys.argv[1:4]
+page_break_before = "--page-break-before" in sys.argv[4:]
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 TYPES = "application/vnd.openxmlformats-officedocument.wordprocessingml"
@@ -25,6 +28,9 @@ with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DE
             data = data.replace("</Types>",
                                 f'<Override PartName="/word/header1.xml" ContentType="{TYPES}.header+xml"/>'
                                 f'<Override PartName="/word/footer1.xml" ContentType="{TYPES}.footer+xml"/></Types>')
+        elif item.filename == "word/styles.xml" and page_break_before:
+            data = re.sub(r'(w:styleId="Heading1".*?<w:pPr>)', r"\1<w:pageBreakBefore/>", data, count=1,
+                          flags=re.S)
         elif item.filename == "word/document.xml":
             data = re.sub(r"<w:sectPr\s*/>", f"<w:sectPr>{refs}</w:sectPr>", data, count=1)
             if "xmlns:r=" not in data[:2000]:
