@@ -26,10 +26,12 @@ export function withoutDocumentFurniture(documents: string[][], titles: string[]
   const mask = titleMask(titles.flat());
   const ends = documents.map((pieces, d) => {
     const own = new Set(titles[d]?.map(titleKey));
-    const lines = pieces.flatMap((piece, p) =>
-      piece.split("\n").map((line, l) => ({ p, l, text: plain(line), key: mask(line, own) }))
-    ).filter((line) => line.text !== "");
-    return { top: lines.slice(0, END_LINES), bottom: lines.slice(-END_LINES) };
+    const lines = pieces.flatMap((piece, p) => piece.split("\n").map((line, l) => ({ p, l, line })))
+      .filter(({ line }) => line.trim() !== "");
+    // Only the lines at the ends are masked: the rest of a long book is never compared.
+    const keyed = (end: typeof lines) =>
+      end.map(({ p, l, line }) => ({ p, l, text: plain(line), key: mask(line, own) }));
+    return { top: keyed(lines.slice(0, END_LINES)), bottom: keyed(lines.slice(-END_LINES)) };
   });
   const furniture = (band: "top" | "bottom") => {
     const documentsWith = new Map<string, number>();

@@ -228,7 +228,12 @@ function htmlWithMarks(
     documents[d].push(htmlToText(docs[d].slice(from)));
   }
   const cleaned = clean(documents);
-  const firstPiece = cleaned.map((_, d) => cleaned.slice(0, d).reduce((n, pieces) => n + pieces.length, 0));
+  const firstPiece: number[] = []; // each document's first piece among all of them
+  let pieceCount = 0;
+  for (const pieces of cleaned) {
+    firstPiece.push(pieceCount);
+    pieceCount += pieces.length;
+  }
   const joined = joinPieces(cleaned.flat());
   return {
     text: joined.text,
