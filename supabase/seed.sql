@@ -65,7 +65,7 @@ values
     'King Arthur, Don Vito Corleone')
 on conflict (name) do nothing;
 
--- Badges: machine-readable criteria (see the README), an icon each (supabase/seed/badges, served from
+-- Badges: machine-readable criteria (see docs/rewards.md), an icon each (supabase/seed/badges, served from
 -- the public badges bucket).
 insert into public.badges (name, description, category, rarity, icon_url, criteria, xp_reward)
 values

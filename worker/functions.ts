@@ -1,54 +1,93 @@
 /**
  * Every queue worker the worker service can run, by function name: the same handlers and consumer
  * loop an Edge invocation runs, with every provider (offline ones included: they need the tools only
- * this service has). Which of them a deployment runs is the placement table's to say.
+ * this service has). Which of them a deployment runs is the placement table's to say. Each function's
+ * code is imported when it first runs, so a process loads only its own group's (the books group's
+ * memory budget has no room for the media stages' and the chain clients' modules).
  */
 import type { Sql } from "../supabase/functions/_shared/db.ts";
-import { config } from "../supabase/functions/_shared/env.ts";
-import { mintersFromEnv } from "../supabase/functions/_shared/nft/chains.ts";
-import { configuredStorage, type StageDeps } from "../supabase/functions/_shared/pipeline/deps.ts";
-import { type PipelineStep, runWorker } from "../supabase/functions/_shared/pipeline/worker.ts";
-import { contentProviders } from "../supabase/functions/_shared/providers/content.ts";
-import { selectProviders } from "../supabase/functions/_shared/providers/select.ts";
+import type { StageDeps } from "../supabase/functions/_shared/pipeline/deps.ts";
+import type { PipelineStep, StepHandler } from "../supabase/functions/_shared/pipeline/worker.ts";
 import type { ConsumerSummary } from "../supabase/functions/_shared/queue.ts";
 import type { WorkerRun } from "../supabase/functions/_shared/serve_worker.ts";
-import { runMint } from "../supabase/functions/mint/mint.ts";
-import { imagesStage } from "../supabase/functions/pipeline-images/stage.ts";
-import { scriptStage } from "../supabase/functions/pipeline-script/stage.ts";
-import { runPlot } from "../supabase/functions/plot/plot.ts";
-import { runEmbed } from "./embed/embed.ts";
-import { runIngest } from "./ingest/ingest.ts";
-import { audioStage } from "./pipeline-audio/stage.ts";
-import { lipsyncStage } from "./pipeline-lipsync/stage.ts";
-import { mergeStage } from "./pipeline-merge/stage.ts";
-import { videoStage } from "./pipeline-video/stage.ts";
 
 export type WorkerFunction = (sql: Sql, run: WorkerRun) => Promise<ConsumerSummary>;
 
-let deps: StageDeps | undefined;
+let deps: Promise<StageDeps> | undefined;
 
 /** Storage and every provider, chosen from the configuration once per process. */
-export function serviceDeps(): StageDeps {
-  deps ??= { storage: configuredStorage(), providers: selectProviders(config()) };
+export function serviceDeps(): Promise<StageDeps> {
+  deps ??= (async () => {
+    const [{ configuredStorage }, { selectProviders }, { config }] = await Promise.all([
+      import("../supabase/functions/_shared/pipeline/deps.ts"),
+      import("../supabase/functions/_shared/providers/select.ts"),
+      import("../supabase/functions/_shared/env.ts"),
+    ]);
+    return { storage: configuredStorage(), providers: selectProviders(config()) };
+  })();
   return deps;
 }
 
-function stage(
-  step: PipelineStep,
-  handler: (deps: StageDeps) => ReturnType<typeof scriptStage>,
-): WorkerFunction {
-  return (sql, run) => runWorker(sql, { step, handler: handler(serviceDeps()), ...run });
+function stage(step: PipelineStep, load: () => Promise<(deps: StageDeps) => StepHandler>): WorkerFunction {
+  return async (sql, run) => {
+    const [{ runWorker }, handler, stageDeps] = await Promise.all([
+      import("../supabase/functions/_shared/pipeline/worker.ts"),
+      load(),
+      serviceDeps(),
+    ]);
+    return runWorker(sql, { step, handler: handler(stageDeps), ...run });
+  };
 }
 
+const storage = async () =>
+  (await import("../supabase/functions/_shared/pipeline/deps.ts")).configuredStorage();
+const content = async () =>
+  (await import("../supabase/functions/_shared/providers/content.ts")).contentProviders();
+
 export const WORKER_FUNCTIONS: Record<string, WorkerFunction> = {
-  "ingest": (sql, run) => runIngest({ sql, storage: configuredStorage(), content: contentProviders() }, run),
-  "embed": (sql, run) => runEmbed(sql, contentProviders().embedder, run),
-  "plot": (sql, run) => runPlot(sql, contentProviders(), run),
-  "mint": (sql, run) => runMint({ sql, storage: configuredStorage(), minters: mintersFromEnv() }, run),
-  "pipeline-script": stage("script", scriptStage),
-  "pipeline-images": stage("images", imagesStage),
-  "pipeline-audio": stage("audio", audioStage),
-  "pipeline-video": stage("video", videoStage),
-  "pipeline-lipsync": stage("lipsync", lipsyncStage),
-  "pipeline-merge": stage("merge", mergeStage),
+  "ingest": async (sql, run) => {
+    const { runIngest } = await import("./ingest/ingest.ts");
+    return runIngest({ sql, storage: await storage(), content: await content() }, run);
+  },
+  "embed": async (sql, run) => {
+    const { runEmbed } = await import("./embed/embed.ts");
+    return runEmbed(sql, (await content()).embedder, run);
+  },
+  "plot": async (sql, run) => {
+    const { runPlot } = await import("../supabase/functions/plot/plot.ts");
+    return runPlot(sql, await content(), run);
+  },
+  "mint": async (sql, run) => {
+    const [{ runMint }, { mintersFromEnv }] = await Promise.all([
+      import("../supabase/functions/mint/mint.ts"),
+      import("../supabase/functions/_shared/nft/chains.ts"),
+    ]);
+    return runMint({ sql, storage: await storage(), minters: mintersFromEnv() }, run);
+  },
+  "pipeline-script": stage(
+    "script",
+    async () => (await import("../supabase/functions/pipeline-script/stage.ts")).scriptStage,
+  ),
+  "pipeline-images": stage(
+    "images",
+    async () => (await import("../supabase/functions/pipeline-images/stage.ts")).imagesStage,
+  ),
+  "pipeline-audio": stage("audio", async () => (await import("./pipeline-audio/stage.ts")).audioStage),
+  "pipeline-video": stage("video", async () => (await import("./pipeline-video/stage.ts")).videoStage),
+  "pipeline-lipsync": stage(
+    "lipsync",
+    async () => (await import("./pipeline-lipsync/stage.ts")).lipsyncStage,
+  ),
+  "pipeline-merge": stage("merge", async () => (await import("./pipeline-merge/stage.ts")).mergeStage),
+  "delete-account": async (sql, run) => {
+    const [{ runAccountDeletions }, { configuredAuthAdmin }] = await Promise.all([
+      import("../supabase/functions/delete-account/delete.ts"),
+      import("../supabase/functions/_shared/auth_admin.ts"),
+    ]);
+    return runAccountDeletions({ sql, storage: await storage(), auth: await configuredAuthAdmin() }, run);
+  },
+  "audiobook-export": async (sql, run) => {
+    const { runAudiobookExport } = await import("./audiobook-export/export.ts");
+    return runAudiobookExport({ sql, ...(await serviceDeps()) }, run);
+  },
 };

@@ -1,4 +1,8 @@
-/** How the worker service's process is started: its Deno permissions, the tools it may run and nothing else. */
+/**
+ * How the worker service's process is started: its Deno permissions, the tools it may run and nothing
+ * else; and for a process of the books group alone, the V8 heap settings of its memory budget.
+ */
+import { BOOKS_WORKER } from "../supabase/functions/_shared/books/limits.ts";
 
 export const WORKER_PERMISSIONS = [
   "--allow-net",
@@ -13,5 +17,7 @@ const entry = new URL("./main.ts", import.meta.url).pathname;
 
 /** `deno` arguments that run the worker service with `args` (groups, queues). */
 export function workerServiceArgs(args: string[] = []): string[] {
-  return ["run", ...WORKER_PERMISSIONS, entry, ...args];
+  const booksAlone = args.join(" ") === "--group books" || args.join(" ") === "--group=books";
+  const v8 = booksAlone ? [`--v8-flags=${BOOKS_WORKER.v8Flags}`] : [];
+  return ["run", ...v8, ...WORKER_PERMISSIONS, entry, ...args];
 }

@@ -111,7 +111,8 @@ Deno.test("worker service: a unit longer than the drain is given back to the que
     await service.shutdown();
     assert.ok(Date.now() - began < 8_000, "the drain is bounded");
     assert.deepEqual(done, []);
-    assert.equal(service.counts[QUEUE].released, 1);
+    // (A read already waiting when the drain began may take the given-back copy and give it back again.)
+    assert.ok(service.counts[QUEUE].released >= 1, `released ${service.counts[QUEUE].released}`);
     const rows = await sql`
       select read_ct, message, vt <= clock_timestamp() as visible from ${sql(`pgmq.q_${QUEUE}`)}`;
     assert.equal(rows.length, 1, "one copy of the message, not two");
@@ -145,6 +146,7 @@ Deno.test("worker service process: SIGTERM drains and exits 0", async () => {
 Deno.test("worker service: which functions a command line means", () => {
   const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
   assert.deepEqual(chooseFunctions(["--group", "media"], env({})), [
+    "audiobook-export",
     "pipeline-audio",
     "pipeline-images",
     "pipeline-lipsync",
@@ -153,11 +155,12 @@ Deno.test("worker service: which functions a command line means", () => {
   ], "without a ModelsLab key the offline renderer needs the worker service");
   assert.deepEqual(
     chooseFunctions(["--group=media"], env({ MODELSLAB_API_KEY: "k" })),
-    ["pipeline-audio", "pipeline-lipsync", "pipeline-merge", "pipeline-video"],
+    ["audiobook-export", "pipeline-audio", "pipeline-lipsync", "pipeline-merge", "pipeline-video"],
     "with it, images run on Edge",
   );
   assert.deepEqual(chooseFunctions(["video", "merge"], env({})), ["pipeline-merge", "pipeline-video"]);
   assert.deepEqual(chooseFunctions([], env({ MODELSLAB_API_KEY: "k" })), [
+    "audiobook-export",
     "embed",
     "ingest",
     "pipeline-audio",

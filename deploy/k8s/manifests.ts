@@ -4,6 +4,7 @@
  * where functions run. Used by manifests_test.ts and by `npm run deploy -- --check`.
  */
 import { parse, parseAllDocuments } from "yaml";
+import { BOOKS_WORKER } from "../../supabase/functions/_shared/books/limits.ts";
 import { PLACEMENTS, WORKER_GROUPS, type WorkerGroup } from "../../supabase/functions/_shared/placement.ts";
 
 export const K8S_DIR = new URL(".", import.meta.url).pathname;
@@ -184,6 +185,14 @@ export function manifestProblems(resources: Resource[]): string[] {
       }
       if (!container.resources?.requests || !container.resources?.limits) {
         problems.push(`Deployment ${name}: set resource requests and limits`);
+      }
+      const v8Flags = container.env?.find((e) => e.name === "DENO_V8_FLAGS")?.value;
+      if (group === "books" && v8Flags !== BOOKS_WORKER.v8Flags) {
+        problems.push(
+          `Deployment ${name}: DENO_V8_FLAGS must be "${BOOKS_WORKER.v8Flags}" (limits.ts: its memory budget), not ${
+            JSON.stringify(v8Flags)
+          }`,
+        );
       }
       if (!container.envFrom?.some((e) => e.secretRef?.name)) {
         problems.push(`Deployment ${name}: take the worker's keys from a Secret (envFrom secretRef)`);

@@ -36,7 +36,7 @@ Deno.test("manifests: a Deployment and a ScaledObject per worker group, consiste
     // The query is exactly the one built from the placement table.
     assert.equal(scaledQuery(resources, group), queueDepthQuery(groupQueues(group)));
   }
-  assert.deepEqual(groupQueues("media"), ["audio", "images", "lipsync", "merge", "video"]);
+  assert.deepEqual(groupQueues("media"), ["audio", "audiobook", "images", "lipsync", "merge", "video"]);
   assert.deepEqual(groupQueues("books"), ["embed", "ingest"]);
 });
 
@@ -53,6 +53,14 @@ Deno.test("manifests: the checks catch drift, literal secrets and missing probes
   rs = await fresh();
   media(rs, "Deployment").spec!.template!.spec!.containers![0].args = ["--group", "books"];
   assert.match(manifestProblems(rs).join("\n"), /worker-media does not run --group media/);
+
+  rs = await fresh();
+  const books = rs.find((r) => r.kind === "Deployment" && r.metadata?.name === "worker-books")!;
+  books.spec!.template!.spec!.containers![0].env = [];
+  assert.match(
+    manifestProblems(rs).join("\n"),
+    /worker-books: DENO_V8_FLAGS must be "--max-old-space-size=128/,
+  );
 
   rs = await fresh();
   media(rs, "ScaledObject").spec!.minReplicaCount = 1;

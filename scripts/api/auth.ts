@@ -1,9 +1,9 @@
 /**
  * Auth under /auth/v1, answering what supabase-js's auth-js sends as GoTrue answers it on the local
  * stack: email sign-up (autoconfirmed, returns a session), password sign-in, refresh with rotating
- * refresh tokens (see ./auth/sessions.ts), the user's own record (get, update metadata and password)
- * and sign-out. Users live in auth.users with GoTrue's columns; passwords are bcrypt hashes made by
- * pgcrypto.
+ * refresh tokens (see ./auth/sessions.ts), the user's own record (get, update metadata and password),
+ * sign-out, and the admin API's user deletion (the service role). Users live in auth.users with
+ * GoTrue's columns; passwords are bcrypt hashes made by pgcrypto.
  */
 import { jwtVerify } from "jose";
 import type { Json, Sql } from "../../supabase/functions/_shared/db.ts";
@@ -40,8 +40,23 @@ const ROUTES: Record<string, Handler> = {
   "GET /health": health,
 };
 
+/** The admin API's routes with a user id in the path: `/admin/users/<id>`. */
+const ADMIN_USER = /^\/admin\/users\/([^/]+)$/;
+const ADMIN_USER_ROUTES: Record<
+  string,
+  (req: Request, ctx: ApiContext, userId: string) => Promise<Response>
+> = {
+  GET: adminGetUser,
+  DELETE: adminDeleteUser,
+};
+
 export const auth: Service = async (req, ctx) => {
-  const route = ROUTES[`${req.method} ${new URL(req.url).pathname.slice("/auth/v1".length)}`];
+  const path = new URL(req.url).pathname.slice("/auth/v1".length);
+  const adminUser = ADMIN_USER.exec(path);
+  const adminRoute = adminUser ? ADMIN_USER_ROUTES[req.method] : undefined;
+  const route: Handler | undefined = adminRoute
+    ? (req, ctx) => adminRoute(req, ctx, decodeURIComponent(adminUser![1]))
+    : ROUTES[`${req.method} ${path}`];
   if (!route) return null;
   requireApiKey(req);
   try {
@@ -184,13 +199,12 @@ async function refreshTokenGrant(req: Request, ctx: ApiContext): Promise<Respons
   return json(await refreshSession(ctx, presented));
 }
 
-/** GoTrue's check of the bearer token: a valid access token of an existing user and session. */
-async function authenticate(req: Request, sql: Sql): Promise<{ user: UserRow; sessionId?: string }> {
+/** The bearer token's claims, checked as GoTrue checks them: present, signed and not expired. */
+async function bearerClaims(req: Request): Promise<Record<string, unknown>> {
   const token = bearerToken(req);
   if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
-  let claims: Record<string, unknown>;
   try {
-    claims = (await jwtVerify(token, jwtSecret)).payload;
+    return (await jwtVerify(token, jwtSecret)).payload;
   } catch (error) {
     throw new AuthError(
       403,
@@ -198,6 +212,11 @@ async function authenticate(req: Request, sql: Sql): Promise<{ user: UserRow; se
       `invalid JWT: unable to parse or verify signature, ${(error as Error).message}`,
     );
   }
+}
+
+/** GoTrue's check of the bearer token: a valid access token of an existing user and session. */
+async function authenticate(req: Request, sql: Sql): Promise<{ user: UserRow; sessionId?: string }> {
+  const claims = await bearerClaims(req);
   if (typeof claims.sub !== "string" || claims.sub === "") {
     throw new AuthError(403, "bad_jwt", "invalid claim: missing sub claim");
   }
@@ -300,4 +319,52 @@ function health(): Promise<Response> {
     name: "GoTrue",
     description: "GoTrue is a user registration and authentication API",
   }));
+}
+
+/**
+ * GoTrue's admin check: a valid token whose role is one of its admin roles (service_role,
+ * supabase_admin), as the project's service role key is.
+ */
+async function requireAdmin(req: Request): Promise<void> {
+  const claims = await bearerClaims(req);
+  if (claims.role !== "service_role" && claims.role !== "supabase_admin") {
+    throw new AuthError(403, "not_admin", "User not allowed");
+  }
+}
+
+/** GoTrue's admin check, then the user the path names: 400 for a malformed id, 404 for an unknown one. */
+async function adminTarget(req: Request, ctx: ApiContext, userId: string): Promise<UserRow> {
+  await requireAdmin(req);
+  if (!UUID.test(userId)) throw new AuthError(400, "validation_failed", "user_id must be an UUID");
+  const [user] = await ctx.sql<UserRow[]>`select * from auth.users where id = ${userId}`;
+  if (!user) throw new AuthError(404, "user_not_found", "User not found");
+  return user;
+}
+
+/** `auth.admin.getUserById` (supabase-js also calls it before a deletion, to answer with the user). */
+async function adminGetUser(req: Request, ctx: ApiContext, userId: string): Promise<Response> {
+  return json(userJson(await adminTarget(req, ctx, userId)));
+}
+
+/**
+ * Deletes a user for good, as GoTrue's admin API does (`auth.admin.deleteUser`): the row goes, and with
+ * it (foreign keys) sessions, refresh tokens and the project's rows. Answers `{}`.
+ */
+async function adminDeleteUser(req: Request, ctx: ApiContext, userId: string): Promise<Response> {
+  await adminTarget(req, ctx, userId);
+  const text = await readBoundedText(req, JSON_BODY_LIMIT, () => payloadTooLarge(JSON_BODY_LIMIT));
+  if (text.trim() !== "") {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new AuthError(400, "bad_json", `Could not read params: ${(error as Error).message}`);
+    }
+    if (isObject(body) && body.should_soft_delete === true) {
+      throw new ApiError(501, { message: "soft deletion of users is not part of the local Auth" });
+    }
+  }
+  const deleted = await ctx.sql`delete from auth.users where id = ${userId} returning id`;
+  if (deleted.length === 0) throw new AuthError(404, "user_not_found", "User not found");
+  return json({});
 }

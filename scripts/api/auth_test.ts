@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { decodeJwt, SignJWT } from "jose";
-import { ANON_KEY, jwtSecret } from "./context.ts";
+import { ANON_KEY, jwtSecret, SERVICE_ROLE_KEY } from "./context.ts";
 import { startApi } from "./server.ts";
 
 Deno.test("local Auth: sign-up, sign-in, user, refresh and sign-out as supabase-js expects", async (t) => {
@@ -124,6 +124,49 @@ Deno.test("local Auth: sign-up, sign-in, user, refresh and sign-out as supabase-
         assert.equal(count, 0, "global sign-out ends every session");
       },
     );
+
+    await t.step("the admin API deletes a user for the service role only, as GoTrue answers", async () => {
+      const doomed = client();
+      const { data } = await doomed.auth.signUp({ email: `doomed-${run}@test.local`, password });
+      const doomedId = data.user!.id;
+      const token = data.session!.access_token;
+      const asUser = createClient(api.url, ANON_KEY, {
+        auth: { persistSession: false, autoRefreshToken: false },
+        global: { headers: { Authorization: `Bearer ${token}` } },
+      });
+      for (const [caller, label] of [[client(), "anon"], [asUser, "a user"]] as const) {
+        const refused = await caller.auth.admin.deleteUser(doomedId);
+        assert.deepEqual([refused.error?.status, refused.error?.code], [403, "not_admin"], label);
+      }
+      const service = createClient(api.url, SERVICE_ROLE_KEY, {
+        auth: { persistSession: false, autoRefreshToken: false },
+      });
+      const malformed = await fetch(`${api.url}/auth/v1/admin/users/not-a-uuid`, {
+        method: "DELETE",
+        headers: { apikey: SERVICE_ROLE_KEY, Authorization: `Bearer ${SERVICE_ROLE_KEY}` },
+      });
+      assert.deepEqual([malformed.status, (await malformed.json()).error_code], [400, "validation_failed"]);
+      const soft = await service.auth.admin.deleteUser(doomedId, true);
+      assert.equal(soft.error?.status, 501, "soft deletion is not part of the local Auth");
+      const deleted = await service.auth.admin.deleteUser(doomedId);
+      assert.equal(deleted.error, null);
+      assert.equal(deleted.data.user?.id, doomedId, "supabase-js answers with the user it read first");
+      const [{ users, sessions, profiles }] = await api.ctx.sql`
+        select (select count(*)::int from auth.users where id = ${doomedId}) as users,
+               (select count(*)::int from auth.sessions where user_id = ${doomedId}) as sessions,
+               (select count(*)::int from public.profiles where id = ${doomedId}) as profiles`;
+      assert.deepEqual(
+        [users, sessions, profiles],
+        [0, 0, 0],
+        "the user, its sessions and its rows are gone",
+      );
+      const again = await service.auth.admin.deleteUser(doomedId);
+      assert.deepEqual([again.error?.status, again.error?.code], [404, "user_not_found"]);
+      const stale = await client().auth.getUser(token);
+      assert.deepEqual([stale.error?.status, stale.error?.code], [403, "user_not_found"]);
+      const signIn = await client().auth.signInWithPassword({ email: `doomed-${run}@test.local`, password });
+      assert.equal(signIn.error?.code, "invalid_credentials");
+    });
 
     await t.step("expired, forged and missing tokens", async () => {
       const expired = await new SignJWT({ sub: userId, role: "authenticated", aud: "authenticated" })

@@ -3,7 +3,8 @@
  * is. The keys and tokens are those `supabase start` issues (HS256 with the local secret), so
  * supabase-js works against this API unchanged.
  */
-import { jwtVerify, SignJWT } from "jose";
+import { jwtVerify } from "jose";
+import { localProjectKey } from "../../supabase/functions/_shared/auth.ts";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { LOCAL_JWT_SECRET } from "../../supabase/functions/_shared/env.ts";
 
@@ -24,14 +25,8 @@ export type Service = (req: Request, ctx: ApiContext) => Promise<Response | null
 
 export const jwtSecret = new TextEncoder().encode(LOCAL_JWT_SECRET);
 
-/** Project API keys as the Supabase CLI's local stack signs them (long-lived, role only). */
-async function projectKey(role: "anon" | "service_role"): Promise<string> {
-  return await new SignJWT({ iss: "supabase-demo", role, exp: 1983812996 })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .sign(jwtSecret);
-}
-export const ANON_KEY = await projectKey("anon");
-export const SERVICE_ROLE_KEY = await projectKey("service_role");
+export const ANON_KEY = await localProjectKey("anon");
+export const SERVICE_ROLE_KEY = await localProjectKey("service_role");
 
 export type Role = "anon" | "authenticated" | "service_role";
 

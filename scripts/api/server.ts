@@ -42,12 +42,15 @@ export function createApiHandler(ctx: ApiContext, fallback?: Fallback): (req: Re
     } catch (error) {
       if (error instanceof ApiError) res = errorResponse(error);
       else {
-        console.error(`[api] ${req.method} ${pathname}:`, error);
-        res = json({ message: error instanceof Error ? error.message : String(error) }, 500);
+        // The caller gets a reference; the log gets what happened (it may name files and tables).
+        const reference = crypto.randomUUID();
+        console.error(`[api] ${req.method} ${pathname}: internal error ${reference}:`, error);
+        res = json({ message: `something went wrong on our side; it was logged as ${reference}` }, 500);
       }
     }
     res ??= json({
-      message: `${req.method} ${pathname} is not part of the local API's subset of Supabase (see the README)`,
+      message:
+        `${req.method} ${pathname} is not part of the local API's subset of Supabase (see docs/local-api.md)`,
     }, 501);
     if (res.status === 101) return res; // a websocket upgrade
     // A proxied response's headers are immutable: answer with a copy.

@@ -232,7 +232,10 @@ async function publicDownload(req: Request, ctx: ApiContext, bucket: string, nam
 async function signedDownload(req: Request, ctx: ApiContext, bucket: string, name?: string) {
   let claims: Record<string, unknown>;
   try {
-    claims = (await jwtVerify(new URL(req.url).searchParams.get("token") ?? "", jwtSecret)).payload;
+    // A signed URL always expires: a token without `exp` is no URL this API signed.
+    claims = (await jwtVerify(new URL(req.url).searchParams.get("token") ?? "", jwtSecret, {
+      requiredClaims: ["exp"],
+    })).payload;
   } catch (error) {
     throw storageError(400, "InvalidJWT", (error as Error).message);
   }
@@ -242,8 +245,8 @@ async function signedDownload(req: Request, ctx: ApiContext, bucket: string, nam
 
 function expiresInOf(body: Record<string, unknown>): number {
   const expiresIn = Number(body.expiresIn);
-  if (!Number.isFinite(expiresIn) || expiresIn < 1) {
-    throw invalidRequest("expiresIn must be a positive number");
+  if (!Number.isSafeInteger(expiresIn) || expiresIn < 1) {
+    throw invalidRequest("expiresIn must be a positive whole number of seconds");
   }
   return expiresIn;
 }

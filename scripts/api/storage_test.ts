@@ -285,6 +285,43 @@ Deno.test("local Storage: upload, read, sign, list and remove under the storage 
         .setIssuedAt().setExpirationTime("-1s").sign(jwtSecret);
       const expired = await fetch(data!.signedUrl.replace(/token=.*/, `token=${expiredToken}`));
       assert.equal((await expired.json()).error, "InvalidJWT");
+      // Tampered with: another object's name under the same signature, no algorithm, no expiry (a
+      // URL for ever), or the user's own access token in place of the URL's.
+      const [head, , signature] = new URL(data!.signedUrl).searchParams.get("token")!.split(".");
+      const encoded = (value: object) =>
+        btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+      const otherName = `${owner.id}/drafts/notes.md`;
+      const forever = await new SignJWT({ url: `books/${book}` }).setProtectedHeader({ alg: "HS256" }).sign(
+        jwtSecret,
+      );
+      const session = (await owner.client.auth.getSession()).data.session!;
+      for (
+        const [label, name, token] of [
+          [
+            "another object's name",
+            otherName,
+            `${head}.${encoded({ url: `books/${otherName}`, exp: 9999999999 })}.${signature}`,
+          ],
+          [
+            "no algorithm",
+            book,
+            `${encoded({ alg: "none" })}.${encoded({ url: `books/${book}`, exp: 9999999999 })}.`,
+          ],
+          ["no expiry", book, forever],
+          ["an access token", book, session.access_token],
+        ]
+      ) {
+        const path = name.split("/").map(encodeURIComponent).join("/");
+        const res = await fetch(`${api.url}/storage/v1/object/sign/books/${path}?token=${token}`);
+        const body = await res.json();
+        assert.equal(res.status, 400, label);
+        assert.match(body.error, /^Invalid(JWT|Signature)$/, label);
+      }
+      // An expiry that is no number of seconds is the caller's mistake, not a 500.
+      for (const expiresIn of [1e21, 0.5, -1]) {
+        const odd = await owner.client.storage.from("books").createSignedUrl(book, expiresIn);
+        assert.equal((odd.error as { statusCode?: string })?.statusCode, "400", String(expiresIn));
+      }
       const many = await owner.client.storage.from("books").createSignedUrls([
         book,
         `${owner.id}/missing.txt`,

@@ -130,7 +130,8 @@ async function createBacklogChapters(sql: Sql, run: number) {
     }@bench.local`})
       returning id`;
     users.push(id);
-    await sql`update public.user_subscriptions set video_count_limit = 100000 where user_id = ${id}`;
+    // Premium: its ladder calls hosted voice, video and lipsync models (free's run offline).
+    await sql`update public.user_subscriptions set video_count_limit = 100000, tier = 'premium' where user_id = ${id}`;
   }
   const books = await Promise.all(users.map(async (userId) => {
     const [{ id }] =
@@ -194,7 +195,11 @@ async function verify(sql: Sql, ids: string[], storageDir: string, providers: Re
         from public.usage_logs u join g on g.id = u.video_generation_id)::int as duplicate_keys,
       (select count(*) from public.video_generations v join g using (id)
         where v.total_cost_usd <> (select coalesce(sum(u.cost_usd), 0) from public.usage_logs u
-                                   where u.video_generation_id = v.id))::int as mismatches`;
+                                   where u.video_generation_id = v.id))::int as mismatches,
+      (select count(*) filter (where r.status = 'abandoned') from private.cost_reservations r join g
+        on g.id = r.video_generation_id)::int as abandoned,
+      (select count(*) filter (where r.status = 'open') from private.cost_reservations r join g
+        on g.id = r.video_generation_id)::int as still_open`;
   const usage = await sql<{ operation: string; n: number }[]>`
     select operation, count(*)::int as n from public.usage_logs where video_generation_id = any(${ids}) group by operation`;
   // Stored objects per generation: each unit writes fixed names, so every extra object is a duplicate.
@@ -258,7 +263,9 @@ async function runOnce(
         await asUser(
           sql,
           userId,
-          async (tx) => (await tx`select public.start_video_generation(${chapterId}) as id`)[0].id as string,
+          async (tx) =>
+            (await tx`select public.start_video_generation(${chapterId}, 'cinematic', 'premium') as id`)[0]
+              .id as string,
         ),
       );
     }
@@ -359,6 +366,11 @@ async function runOnce(
         notes.push(`paid call repeated without a kill: ${key} (${entry.calls} calls)`);
       }
     }
+    // A call whose answer never came (its replica died) keeps its reservation, counted as spent.
+    notes.push(
+      `reservations of calls whose answer never came (abandoned, counted as spent): ${check.costs.abandoned}; ` +
+        `still open: ${check.costs.still_open}`,
+    );
     const usage = Object.fromEntries(check.usage.map((u) => [u.operation, u.n]));
     notes.push(
       "provider units / calls / usage rows: " + Object.entries(units).map(([endpoint, t]) =>

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { edgeFunctions } from "../../supabase/functions/_shared/placement.ts";
 import { testDatabaseUrl, withSql } from "../../supabase/functions/_shared/testing.ts";
-import { functionsDir, subprocessFindings } from "./harness.ts";
+import { functionsDir, loadedFromMainEntry, subprocessFindings } from "./harness.ts";
 import { limitProblems, SCENARIOS } from "./scenarios.ts";
 
 const placed = edgeFunctions({
@@ -28,6 +28,58 @@ Deno.test("the graph scan reports a module that imports subprocess code, with it
     assert.ok(media, JSON.stringify(findings));
     assert.equal(media.reason, "uses Deno.Command");
     assert.deepEqual(media.chain, [`file://${entry}`, "supabase/functions/_shared/media.ts"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an npm package's file that starts processes counts when the package loads it, not when only its own subpath does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edge-package-" });
+  try {
+    await Deno.mkdir(`${dir}/helpers`);
+    const files: Record<string, string> = {
+      "package.json": JSON.stringify({
+        name: "sdk",
+        exports: { ".": { import: "./index.mjs" }, "./*": "./*.mjs" },
+      }),
+      "index.mjs": 'export * from "./client.mjs";\n',
+      "client.mjs": 'import { run } from "./helpers/run.mjs";\nexport const client = () => run;\n',
+      "helpers/run.mjs": 'import { spawn } from "node:child_process";\nexport const run = spawn;\n',
+      "helpers/play.mjs":
+        '// import { play } from "sdk/helpers/play";\nimport { spawn } from "node:child_process";\nexport const play = spawn;\n',
+    };
+    for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(`${dir}/${name}`, text);
+    assert.equal(await loadedFromMainEntry(dir, "sdk", `${dir}/index.mjs`), true, "the main entry");
+    assert.equal(
+      await loadedFromMainEntry(dir, "sdk", `${dir}/helpers/run.mjs`),
+      true,
+      "imported by the client",
+    );
+    assert.equal(
+      await loadedFromMainEntry(dir, "sdk", `${dir}/helpers/play.mjs`),
+      false,
+      "named only by itself",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the graph scan: openai by its main entry starts no process, its audio helpers subpath does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edge-graph-" });
+  try {
+    await Deno.writeTextFile(`${dir}/main.ts`, 'import OpenAI from "openai";\nconsole.log(OpenAI);\n');
+    assert.deepEqual(await subprocessFindings(`${dir}/main.ts`), []);
+    const sdk =
+      JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url))).imports.openai;
+    await Deno.writeTextFile(
+      `${dir}/audio.ts`,
+      `import { playAudio } from "${sdk}/helpers/audio";\nconsole.log(playAudio);\n`,
+    );
+    const findings = await subprocessFindings(`${dir}/audio.ts`);
+    assert.equal(findings.length, 1, JSON.stringify(findings));
+    assert.match(findings[0].module, /\/helpers\/audio\.m?js$/);
+    assert.equal(findings[0].reason, "an npm package file imports child_process");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

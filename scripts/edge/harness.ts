@@ -4,6 +4,7 @@
  * recorded provider answers, and measures each request's CPU time, the process's peak memory and the
  * wall time. It also reads a function's module graph for subprocess code.
  */
+import { dirname, resolve } from "node:path";
 import { encode as encodeJpeg } from "jpeg-js";
 import { edgeFunctionArgs } from "../functions/edge_process.ts";
 
@@ -58,6 +59,8 @@ const LOCAL_PATTERNS: [RegExp, string][] = [
   [/["'](?:node:)?child_process["']/, "imports child_process"],
 ];
 const NPM_PATTERN = /(?:require\s*\(\s*|from\s*|import\s*\(\s*)["'](?:node:)?child_process["']/;
+/** Literal specifiers: `import … from "x"`, `export … from "x"`, `import "x"`, `import("x")`, `require("x")`. */
+const SPECIFIERS = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
 
 /** The module graph of `entry` as `deno info --json` reports it. */
 export async function moduleGraph(entry: string): Promise<ModuleGraph> {
@@ -77,6 +80,88 @@ async function* packageFiles(dir: string): AsyncGenerator<string> {
     if (entry.isDirectory && entry.name !== "node_modules") yield* packageFiles(path);
     else if (entry.isFile && /\.(?:[cm]?js)$/.test(entry.name)) yield path;
   }
+}
+
+const withoutExtension = (path: string) => path.replace(/\.[cm]?js$/, "");
+
+/** Every string in a package.json `exports` value (conditions nest). */
+function exportTargets(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (value && typeof value === "object") return Object.values(value).flatMap(exportTargets);
+  return [];
+}
+
+/**
+ * Whether `file` (in the package at `dir` named `name`) is loaded when the package is imported by its
+ * main entry: it is that entry, or another file of the package imports it by a literal specifier,
+ * relative or through the package's own name. A file nothing names (openai's `helpers/audio`, a
+ * subpath of its own that plays sound with ffplay) is loaded only by importing that subpath. A
+ * specifier computed at run time is not followed.
+ */
+export async function loadedFromMainEntry(dir: string, name: string, file: string): Promise<boolean> {
+  const { entries, names } = await packageNames(dir, name);
+  const key = withoutExtension(file);
+  return entries.has(key) || [...names].some(([path, named]) => path !== file && named.has(key));
+}
+
+interface PackageNames {
+  /** The main entry's files, without extension. */
+  entries: Set<string>;
+  /** For each file, the files of the package it names (without extension; a directory also as its index). */
+  names: Map<string, Set<string>>;
+}
+
+const packageNamesCache = new Map<string, Promise<PackageNames>>();
+
+/** What names what in the package at `dir`, read once. */
+function packageNames(dir: string, name: string): Promise<PackageNames> {
+  let result = packageNamesCache.get(dir);
+  if (!result) packageNamesCache.set(dir, result = readPackageNames(dir, name));
+  return result;
+}
+
+async function readPackageNames(dir: string, name: string): Promise<PackageNames> {
+  const manifest = JSON.parse(await Deno.readTextFile(`${dir}/package.json`));
+  const exportsField = manifest.exports;
+  const rootExport = exportsField && typeof exportsField === "object" &&
+      Object.keys(exportsField).some((key) => key.startsWith("."))
+    ? exportsField["."]
+    : exportsField;
+  const entries = [...exportTargets(rootExport), manifest.main ?? "index.js", manifest.module]
+    .filter((target): target is string => typeof target === "string");
+  const names = new Map<string, Set<string>>();
+  for await (const path of packageFiles(dir)) {
+    const named = new Set<string>();
+    for (const [, specifier] of (await Deno.readTextFile(path)).matchAll(SPECIFIERS)) {
+      const target = specifier.startsWith(".")
+        ? resolve(dirname(path), specifier)
+        : specifier === name || specifier.startsWith(`${name}/`)
+        ? resolve(dir, specifier.slice(name.length + 1))
+        : null;
+      if (target) named.add(withoutExtension(target)).add(`${target}/index`);
+    }
+    names.set(path, named);
+  }
+  return { entries: new Set(entries.map((target) => withoutExtension(resolve(dir, target)))), names };
+}
+
+/** The subpath of an npm specifier of the graph (`npm:/openai@7.60.0/helpers/audio`), "" for the main entry. */
+function npmSubpath(specifier: string): string {
+  return specifier.match(/^npm:\/?(?:@[^/]+\/)?[^@/]+@[^/]+(?:\/(.*))?$/)?.[1] ?? "";
+}
+
+/** Whether any file of the packages `ids` imports a subpath of the package `name` (`name/…`). */
+async function importsSubpathOf(graph: ModuleGraph, ids: string[], name: string): Promise<boolean> {
+  for (const id of ids) {
+    const dir = graph.npmPackages[id]?.localPath;
+    if (!dir) return true; // unknown: assume it does
+    for await (const path of packageFiles(dir)) {
+      for (const [, specifier] of (await Deno.readTextFile(path)).matchAll(SPECIFIERS)) {
+        if (specifier.startsWith(`${name}/`)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /**
@@ -124,7 +209,8 @@ export async function subprocessFindings(entry: string): Promise<SubprocessFindi
       packagesSeen.set(mod.npmPackage, specifier);
     }
   }
-  // npm packages and their dependencies: any file of theirs that imports child_process.
+  // npm packages and their dependencies: any file of theirs that imports child_process, unless the
+  // package is imported only by its main entry and nothing it loads from there names that file.
   const pkgParent = new Map<string, string>();
   const pkgQueue = [...packagesSeen.keys()];
   const visited = new Set(pkgQueue);
@@ -140,8 +226,18 @@ export async function subprocessFindings(entry: string): Promise<SubprocessFindi
       }
     }
     if (!info.localPath) continue;
+    let mainEntryOnly: boolean | undefined;
     for await (const file of packageFiles(info.localPath)) {
       if (!NPM_PATTERN.test(await Deno.readTextFile(file))) continue;
+      mainEntryOnly ??= !graph.modules.some((m) => m.npmPackage === id && npmSubpath(m.specifier) !== "") &&
+        !(await importsSubpathOf(
+          graph,
+          Object.keys(graph.npmPackages).filter((other) =>
+            graph.npmPackages[other].dependencies.includes(id)
+          ),
+          info.name,
+        ));
+      if (mainEntryOnly && !(await loadedFromMainEntry(info.localPath, info.name, file))) continue;
       const pkgChain: string[] = [];
       for (let p: string | undefined = id; p; p = pkgParent.get(p)) pkgChain.unshift(`npm:${p}`);
       const top = pkgChain[0].slice(4);

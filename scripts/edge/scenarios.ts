@@ -18,6 +18,10 @@ import { LocalStorage } from "../../supabase/functions/_shared/storage.ts";
 import { DEFAULT_LIMITS } from "../../supabase/functions/_shared/books/extract.ts";
 import { MAX_CHAPTERS } from "../../supabase/functions/_shared/books/structure.ts";
 import { scriptStage } from "../../supabase/functions/pipeline-script/stage.ts";
+import { FILES_PER_ROUND, runAccountDeletions } from "../../supabase/functions/delete-account/delete.ts";
+import { GoTrueAdmin } from "../../supabase/functions/_shared/auth_admin.ts";
+import { SERVICE_ROLE_KEY } from "../api/context.ts";
+import { startApi } from "../api/server.ts";
 import {
   type ChatAnswers,
   EDGE_LIMITS,
@@ -225,6 +229,9 @@ async function withUser<T>(sql: Sql, label: string, body: (userId: string) => Pr
 }
 
 const MIB = (chars: number) => `${(chars / 1024 / 1024).toFixed(0)} MiB`;
+
+/** What one invocation of delete-account removes at most: a round per message it takes. */
+const DELETION_FILES = 3 * FILES_PER_ROUND;
 
 export const SCENARIOS: Record<string, Scenario> = {
   health: {
@@ -455,6 +462,60 @@ export const SCENARIOS: Record<string, Scenario> = {
           return [figures];
         });
       }),
+  },
+
+  "delete-account": {
+    input: `an account of ${
+      DELETION_FILES.toLocaleString("en")
+    } files (three rounds, one invocation) deleted through the local Storage and Auth APIs`,
+    run: async (ctx) => {
+      const userId = await newUser(ctx.sql, "delete");
+      const api = startApi({ port: 0, dbUrl: ctx.dbUrl, storageDir: ctx.storageDir });
+      try {
+        await bigBook(ctx.sql, userId, 10, 10 * 2000);
+        // The files, in the three buckets a user's folder spans, written as LocalStorage writes them.
+        const names = Array.from({ length: DELETION_FILES }, (_, i) => ({
+          bucket: ["books", "covers", "media"][i % 3],
+          name: `${userId}/${i % 3 === 2 ? "generations/g/" : ""}file-${i}.bin`,
+        }));
+        for (const { bucket, name } of names) {
+          const file = `${ctx.storageDir}/${bucket}/${name}`;
+          await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+          await Deno.writeFile(file, new Uint8Array(64));
+        }
+        await ctx.sql`
+          insert into storage.objects (bucket_id, name, owner_id, metadata)
+          select b, n, ${userId}, '{"size": 64}'::jsonb
+          from unnest(${names.map((f) => f.bucket)}::text[], ${names.map((f) => f.name)}::text[]) f (b, n)`;
+        // Deletions earlier tests left (their users deleted at clean-up) are finished first, in this
+        // process: the invocation measured works on this account alone.
+        await runAccountDeletions({
+          sql: ctx.sql,
+          storage: new LocalStorage(ctx.sql, ctx.storageDir, api.url),
+          auth: new GoTrueAdmin(api.url, SERVICE_ROLE_KEY),
+        }, { pollSeconds: 0 });
+        const [{ id }] = await asUser(ctx.sql, userId, (tx) => tx`select (public.delete_account()).id`);
+        return await withFunction(
+          ctx,
+          "delete-account",
+          SCENARIOS["delete-account"].input,
+          { env: { SUPABASE_URL: api.url } },
+          async (fn) => {
+            const figures = await invokeWorker(fn, "delete");
+            assert.equal(summaryOf(figures).completed, 3, figures.body);
+            const [row] = await ctx.sql`
+              select d.status::text, (select count(*)::int from storage.objects where name like ${`${userId}/%`}) as files,
+                (select count(*)::int from auth.users where id = ${userId}) as users
+              from public.account_deletions d where d.id = ${id}`;
+            assert.deepEqual([row.status, row.files, row.users], ["completed", 0, 0]);
+            return [figures];
+          },
+        );
+      } finally {
+        await ctx.sql`delete from auth.users where id = ${userId}`;
+        await api.close();
+      }
+    },
   },
 
   "pipeline-script": {

@@ -273,7 +273,7 @@ Deno.test("canceling while a worker holds a unit: no deadlock, and that unit's j
           provider: "offline",
         })
       },
-          '[]') as outcome`;
+          '[]', ${userId}, ${msg.context.unit_attempt}) as outcome`;
       assert.equal(outcome, "stale");
     } finally {
       claimed.release();
@@ -363,7 +363,7 @@ Deno.test("a chapter in production cannot be deleted; deleted after a cancel, it
       select private.complete_step(${msg.msg_id}, ${generationId}, 'images', ${msg.message.unit},
         ${sql.json({ storage_path: "x", url: "u", width: 1, height: 1 })},
         ${sql.json([{ model: "offline-card-renderer", operation: "image", units: 1 }])},
-        ${userId}) as outcome`;
+        ${userId}, ${msg.context.unit_attempt}) as outcome`;
     assert.equal(outcome, "stale");
     const logged = await sql`
       select user_id, video_generation_id, cost_usd::numeric > 0 as costed from public.usage_logs
@@ -717,5 +717,51 @@ Deno.test("a scene clip swapped for one of another frame fails the merge at once
       "merge stage failed for final after 1 attempt(s): scene 1's clip is 64x36 pixels; this video's frame is 854x480",
     );
     assert.equal(row.job_status, "failed");
+  });
+});
+
+Deno.test("an unexpected error in a stage reaches the owner as a reference; its paths and SQL go to the log", async () => {
+  await withFixture("internal-error", async (f) => {
+    const generationId = await start(f.sql, f.userId, f.chapterId);
+    let calls = 0;
+    const failing: StepHandler = async () => {
+      calls++;
+      // A worker's file, then the database's words about SQL it was sent.
+      if (calls === 1) await Deno.readFile(`${f.storageDir}/not-made/scene.wav`);
+      await f.sql`select secret from private.no_such_table where owner = ${f.userId}`;
+      throw new Error("not reached");
+    };
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+    try {
+      const options = { step: "script" as const, handler: failing, maxAttempts: 2, baseBackoffSeconds: 0 };
+      await runWorker(f.sql, options);
+      await runWorker(f.sql, options);
+    } finally {
+      console.error = original;
+    }
+    assert.equal(calls, 2);
+    const [seen] = await asUser(
+      f.sql,
+      f.userId,
+      (tx) =>
+        tx<{ status: string; error_message: string; errors: { error: string }[] }[]>`
+        select status::text, error_message, pipeline_metadata -> 'stages' -> 'script' -> 'errors' as errors
+        from public.video_generations where id = ${generationId}`,
+    );
+    assert.equal(seen.status, "failed");
+    const messages = [seen.error_message, ...seen.errors.map((e) => e.error)];
+    assert.equal(messages.length, 3);
+    for (const message of messages) {
+      assert.doesNotMatch(message, /no_such_table|select|not-made|litinkai-internal-error/, message);
+      const reference = message.match(
+        /an internal error stopped this step; it was logged as ([0-9a-f-]{36})$/,
+      )?.[1];
+      assert.ok(reference, message);
+      assert.ok(logged.some((line) => line.includes(reference)), "the log has it under that reference");
+    }
+    assert.match(logged.join("\n"), /not-made\/scene\.wav/);
+    assert.match(logged.join("\n"), /no_such_table/);
   });
 });

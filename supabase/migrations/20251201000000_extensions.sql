@@ -69,6 +69,30 @@ as $$ select pg_catalog.pg_notify('queue_' || queue_name, '') $$;
 revoke all on function private.wake_queue_workers(text) from public, anon, authenticated;
 grant execute on function private.wake_queue_workers(text) to service_role;
 
+-- Deletes a queue's waiting messages whose `p_field` is one of `p_keys`; returns how many. A message
+-- a worker is claiming right now (its row locked) is skipped: that worker finds its work gone and
+-- drops the message itself, and waiting on it could deadlock with the worker's begin.
+create or replace function private.drop_queue_messages(p_queue text, p_field text, p_keys text[])
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  ids bigint[];
+begin
+  execute pg_catalog.format('select array_agg(m.msg_id) from (select q.msg_id from pgmq.%I q
+      where q.message ->> %L = any ($1) for update skip locked) m', 'q_' || p_queue, p_field)
+    into ids using p_keys;
+  if ids is null then
+    return 0;
+  end if;
+  perform pgmq.delete(p_queue, ids);
+  return pg_catalog.cardinality(ids);
+end;
+$$;
+revoke all on function private.drop_queue_messages(text, text, text[]) from public, anon, authenticated;
+
 -- A Storage object name a client may give: relative, no `.` or `..` segments (also percent-encoded),
 -- no empty segments, backslashes or control characters. Storage would resolve such a name to
 -- another folder (another user's) on the way to its files.

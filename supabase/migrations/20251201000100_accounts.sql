@@ -121,6 +121,24 @@ as $$ select private.has_role('superadmin') $$;
 revoke all on function private.is_superadmin() from public;
 grant execute on function private.is_superadmin() to anon, authenticated, service_role;
 
+-- Whether the signed-in user's account is open: it has a profile and no deletion under way
+-- (private.account_deletion_work, account deletion migration). A deleted account's access token
+-- stays valid until it expires; what it may still write checks this.
+create or replace function private.account_is_open()
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return exists (select 1 from public.profiles p where p.id = (select auth.uid()))
+    and not exists (select 1 from private.account_deletion_work w where w.user_id = (select auth.uid()));
+end;
+$$;
+revoke all on function private.account_is_open() from public, anon;
+grant execute on function private.account_is_open() to authenticated, service_role;
+
 -- Role management: superadmins only (or the service role).
 create or replace function public.grant_role(target_user uuid, granted public.app_role)
 returns void
@@ -307,6 +325,7 @@ insert into private.rate_limits (action, max_calls, per_seconds) values
   ('process_book', 20, 3600),
   ('plot', 20, 3600),
   ('script', 30, 3600),
+  ('retry_video', 10, 3600),
   ('search', 60, 60),
   ('quiz', 60, 3600);
 

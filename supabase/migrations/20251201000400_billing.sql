@@ -47,10 +47,16 @@ create table private.tier_ceilings (
   -- What a subscription whose tier includes this quality may spend on models in a billing period:
   -- past it, no paid call is made and no video starts or resumes until the next period.
   max_period_usd numeric(10, 2) not null,
+  -- What one audiobook export may speak for the purpose (characters of speech at this quality's
+  -- voice) and last in all (seconds, its videos' narration included): its file stays within the
+  -- media bucket's size at the export's 64 kbit/s.
+  max_export_characters integer not null,
+  max_export_seconds integer not null,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint tier_ceilings_positive check (frame_width > 0 and frame_height > 0 and max_scenes > 0
-    and max_speech_characters > 0 and max_video_seconds > 0 and max_generation_usd > 0 and max_period_usd > 0),
+    and max_speech_characters > 0 and max_video_seconds > 0 and max_generation_usd > 0 and max_period_usd > 0
+    and max_export_characters > 0 and max_export_seconds > 0),
   constraint tier_ceilings_generation_within_period check (max_generation_usd <= max_period_usd)
 );
 comment on table private.tier_ceilings is 'Per quality tier: frame size, what one generation may use and cost, what a period may spend.';
@@ -59,10 +65,11 @@ create trigger tier_ceilings_set_updated_at before update on private.tier_ceilin
 alter table private.tier_ceilings enable row level security;
 -- (professional is sold as 4k: its frames are 1080p until the ladder has a 4K video model.)
 insert into private.tier_ceilings (quality_tier, frame_width, frame_height, max_scenes, max_speech_characters,
-  max_video_seconds, max_generation_usd, max_period_usd)
-values ('free', 854, 480, 8, 2000, 150, 0.25, 2), ('basic', 1280, 720, 16, 8000, 600, 2, 25),
-  ('standard', 1920, 1080, 30, 24000, 1800, 40, 75), ('premium', 1920, 1080, 60, 54000, 3600, 120, 250),
-  ('professional', 1920, 1080, 60, 108000, 7200, 250, 1000);
+  max_video_seconds, max_generation_usd, max_period_usd, max_export_characters, max_export_seconds)
+values ('free', 854, 480, 8, 2000, 150, 0.25, 2, 100000, 9000), ('basic', 1280, 720, 16, 8000, 600, 2, 25, 150000, 13500),
+  ('standard', 1920, 1080, 30, 24000, 1800, 15, 75, 240000, 21600),
+  ('premium', 1920, 1080, 60, 54000, 3600, 75, 250, 600000, 54000),
+  ('professional', 1920, 1080, 60, 108000, 7200, 150, 1000, 720000, 54000);
 
 create table public.user_subscriptions (
   id uuid primary key default gen_random_uuid(),
@@ -155,17 +162,66 @@ as $$
   select exists (select 1 from inserted)
 $$;
 
--- Checkout: remembers the customer created for a user (one per user, reused afterwards).
-create or replace function private.link_stripe_customer(p_user_id uuid, p_customer_id text, p_subscription_id text default null)
+-- Checkout: remembers the customer created for a user (one per user, reused afterwards). From then on
+-- that customer is the user's account at Stripe: events are matched to users by it.
+create or replace function private.link_stripe_customer(p_user_id uuid, p_customer_id text)
 returns void
 language sql
 security definer
 set search_path = ''
 as $$
   update public.user_subscriptions s
-  set stripe_customer_id = coalesce(s.stripe_customer_id, p_customer_id),
-      stripe_subscription_id = coalesce(p_subscription_id, s.stripe_subscription_id)
+  set stripe_customer_id = coalesce(s.stripe_customer_id, p_customer_id)
   where s.user_id = p_user_id
+$$;
+
+-- The account an event's customer belongs to, locked. A customer no account has yet is taken only for
+-- the user the subscription's metadata names (set by our checkout), and only while that user has no
+-- customer. A customer of one account never stands for another: a user the event names (metadata, or
+-- a Checkout session's client_reference_id, which a payment link takes from its URL) who is not the
+-- customer's is refused.
+create or replace function private.stripe_account(p_customer_id text, p_named_user_id uuid, p_new_customer_allowed boolean)
+returns public.user_subscriptions
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  account public.user_subscriptions;
+begin
+  select * into account from public.user_subscriptions s where s.stripe_customer_id = p_customer_id for update;
+  if found and p_named_user_id is not null and account.user_id <> p_named_user_id then
+    raise exception 'customer % belongs to another account than the user % the event names', p_customer_id,
+      p_named_user_id using errcode = '22023';
+  end if;
+  if not found and p_new_customer_allowed then
+    select * into account from public.user_subscriptions s where s.user_id = p_named_user_id for update;
+    if account.stripe_customer_id is not null then
+      raise exception 'customer % is not the customer of the user % the event names', p_customer_id, p_named_user_id
+        using errcode = '22023';
+    end if;
+  end if;
+  return account;
+end;
+$$;
+
+-- checkout.session.completed: the subscription a customer of ours bought is that customer's account's.
+create or replace function private.link_stripe_checkout(p_customer_id text, p_subscription_id text, p_named_user_id uuid)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  account public.user_subscriptions := private.stripe_account(p_customer_id, p_named_user_id, false);
+begin
+  if account.id is null then
+    return 'unmatched';
+  end if;
+  update public.user_subscriptions s set stripe_subscription_id = coalesce(p_subscription_id, s.stripe_subscription_id)
+  where s.id = account.id;
+  return 'applied';
+end;
 $$;
 
 -- The subscription as Stripe describes it at p_event_created. Returns applied, stale or unmatched.
@@ -206,12 +262,8 @@ declare
   reason public.change_reason;
   tier_order constant public.subscription_tier[] := enum_range(null::public.subscription_tier);
 begin
-  select * into current from public.user_subscriptions s
-  where s.user_id = p_user_id or s.stripe_customer_id = p_customer_id or s.stripe_subscription_id = p_subscription_id
-  order by (s.user_id = p_user_id) desc nulls last
-  limit 1
-  for update;
-  if not found then
+  current := private.stripe_account(p_customer_id, p_user_id, true);
+  if current.id is null then
     return 'unmatched';
   end if;
   if current.last_synced_at is not null and p_event_created < current.last_synced_at then
@@ -351,14 +403,15 @@ end;
 $$;
 
 revoke all on function private.record_stripe_event(text, text, timestamptz, text, text),
-  private.link_stripe_customer(uuid, text, text),
+  private.link_stripe_customer(uuid, text), private.stripe_account(text, uuid, boolean),
+  private.link_stripe_checkout(text, text, uuid),
   private.apply_stripe_subscription(text, timestamptz, uuid, text, text, text, text, text, timestamptz, timestamptz, boolean,
     boolean, timestamptz, boolean),
   private.mark_stripe_payment_failed(text, timestamptz, text),
   private.apply_stripe_invoice_paid(text, timestamptz, text, timestamptz, timestamptz, text, numeric)
   from public, anon, authenticated;
 grant execute on function private.record_stripe_event(text, text, timestamptz, text, text),
-  private.link_stripe_customer(uuid, text, text),
+  private.link_stripe_customer(uuid, text), private.link_stripe_checkout(text, text, uuid),
   private.apply_stripe_subscription(text, timestamptz, uuid, text, text, text, text, text, timestamptz, timestamptz, boolean,
     boolean, timestamptz, boolean),
   private.mark_stripe_payment_failed(text, timestamptz, text),

@@ -403,7 +403,7 @@ alter publication supabase_realtime add table
 -- generation (its status, stage, progress, costs) and of a book is sent to `generation:<id>` and
 -- `user:<id>`, and only the owner may join those channels. The job tables' rows stream through
 -- postgres_changes (the publication above); broadcasting each of them too cost the engine a
--- measurable share of every unit (see the README's benchmarks).
+-- measurable share of every unit (see docs/benchmarks.md).
 create or replace function private.broadcast_progress()
 returns trigger
 language plpgsql
@@ -413,6 +413,10 @@ as $$
 declare
   changed jsonb := case when tg_op = 'DELETE' then pg_catalog.to_jsonb(old) else pg_catalog.to_jsonb(new) end;
 begin
+  -- Rows going with their account: no one is left to tell, and their contents must not outlive it.
+  if tg_op = 'DELETE' and not exists (select 1 from public.profiles p where p.id = (changed ->> 'user_id')::uuid) then
+    return null;
+  end if;
   if tg_table_name = 'video_generations' then
     perform realtime.broadcast_changes('generation:' || (changed ->> 'id'), tg_op, tg_op, tg_table_name,
       tg_table_schema, new, old);
@@ -625,23 +629,10 @@ $$;
 -- waiting would only be dropped as stale, or run twice beside a retry's fresh messages).
 create or replace function private.drop_stage_messages(p_generation_id uuid, p_step public.pipeline_step)
 returns void
-language plpgsql
+language sql
 security definer
 set search_path = ''
-as $$
-declare
-  ids bigint[];
-begin
-  -- A message a worker holds (being claimed) is skipped: that worker finds the generation stopped and
-  -- drops it itself; waiting on it could deadlock with the worker's begin_step.
-  execute pg_catalog.format('select array_agg(m.msg_id) from (select q.msg_id from pgmq.%I q
-      where q.message ->> ''generation_id'' = $1 for update skip locked) m', 'q_' || p_step)
-    into ids using p_generation_id::text;
-  if ids is not null then
-    perform pgmq.delete(p_step::text, ids);
-  end if;
-end;
-$$;
+as $$ select private.drop_queue_messages(p_step::text, 'generation_id', array[p_generation_id::text]) $$;
 
 -- Progress: the weights of the stages done, plus the current stage's weight times its share of
 -- completed units. Scenes completed and the total cost follow the job rows.
@@ -836,7 +827,10 @@ as $$
 declare
   generation public.video_generations := private.owned_generation_for_update(generation_id);
   resume_at public.pipeline_step;
+  subscription public.user_subscriptions;
+  allowed_quality public.quality_tier;
 begin
+  perform private.take_rate_limit('retry_video');
   if generation.status <> 'failed' then
     raise exception 'only a failed generation can be retried; this one is %', generation.status using errcode = 'LT004';
   end if;
@@ -844,6 +838,19 @@ begin
              and g.script_style = generation.script_style and private.generation_is_running(g.status)) then
     raise exception 'a % video of this chapter is already being generated', generation.script_style
       using errcode = 'LT003';
+  end if;
+  -- The subscription as start_video_generation checks it: in good standing, and still including the
+  -- generation's quality (after a downgrade, a premium video is not resumed on a basic plan).
+  select * into subscription from public.user_subscriptions s where s.user_id = generation.user_id;
+  if not found or not (subscription.status in ('active', 'trialing')
+                       or (subscription.status = 'canceled' and subscription.tier = 'free')) then
+    raise exception 'your subscription is %: update your payment method to generate videos',
+      coalesce(subscription.status::text, 'missing') using errcode = 'LT002';
+  end if;
+  select t.quality_tier into allowed_quality from public.subscription_tiers() t where t.tier = subscription.tier;
+  if generation.quality_tier > allowed_quality then
+    raise exception 'quality % is not included in the % tier (up to %)', generation.quality_tier, subscription.tier,
+      allowed_quality using errcode = 'LT005';
   end if;
   perform private.require_period_budget(generation.user_id);
   resume_at := coalesce(generation.current_step, private.first_step());
@@ -859,6 +866,27 @@ begin
 end;
 $$;
 comment on function public.retry_video_generation(uuid) is 'Client RPC: resume a failed generation from its last completed step.';
+
+-- Cancels a running generation: its status, whether its video went back to the quota, and its
+-- waiting messages dropped (a unit in flight finishes its call and finds it canceled). Also used
+-- when the generation's account is deleted.
+create or replace function private.cancel_generation(generation public.video_generations, refunded boolean)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update public.video_generations g
+  set status = 'canceled', completed_at = pg_catalog.now(),
+      pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('refunded', refunded)
+  where g.id = generation.id;
+  if generation.current_step is not null then
+    perform private.drop_stage_messages(generation.id, generation.current_step);
+  end if;
+end;
+$$;
+revoke all on function private.cancel_generation(public.video_generations, boolean) from public, anon, authenticated;
 
 -- Stop a generation; its queued work is dropped by the workers and the video is refunded.
 create or replace function public.cancel_video_generation(generation_id uuid)
@@ -881,13 +909,7 @@ begin
   refunded := not exists (select 1 from private.cost_reservations r
                           where r.video_generation_id = generation.id and r.status <> 'released')
               and not exists (select 1 from public.usage_logs l where l.video_generation_id = generation.id);
-  update public.video_generations g
-  set status = 'canceled', completed_at = pg_catalog.now(),
-      pipeline_metadata = g.pipeline_metadata || pg_catalog.jsonb_build_object('refunded', refunded)
-  where g.id = generation.id;
-  if generation.current_step is not null then
-    perform private.drop_stage_messages(generation.id, generation.current_step);
-  end if;
+  perform private.cancel_generation(generation, refunded);
   if refunded then
     update public.user_subscriptions s set video_count_used = greatest(s.video_count_used - 1, 0)
     where s.user_id = generation.user_id;
@@ -930,6 +952,33 @@ $$;
 revoke all on function private.refuse_deleting_a_chapter_in_production() from public, anon, authenticated;
 create trigger chapters_refuse_delete_in_production before delete on public.chapters
   for each row execute function private.refuse_deleting_a_chapter_in_production();
+
+-- The scenes of a script a video is being made from are what its units read: a client cannot add,
+-- change or remove them until the video finishes or is canceled (the ceilings were checked on them).
+create or replace function private.refuse_editing_a_script_in_production()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  running uuid;
+begin
+  if (select auth.uid()) is null then
+    return coalesce(new, old); -- the backend (the script stage writes the scenes)
+  end if;
+  select g.id into running from public.video_generations g
+  where g.script_id = coalesce(new.script_id, old.script_id) and private.generation_is_running(g.status) limit 1;
+  if running is not null then
+    raise exception 'this script has a video being made (generation %): its scenes cannot change until it finishes or is canceled',
+      running using errcode = 'LT009';
+  end if;
+  return coalesce(new, old);
+end;
+$$;
+revoke all on function private.refuse_editing_a_script_in_production() from public, anon, authenticated;
+create trigger scene_descriptions_refuse_edit_in_production before insert or update or delete on public.scene_descriptions
+  for each row execute function private.refuse_editing_a_script_in_production();
 
 -- Worker steps ------------------------------------------------------------------------------------
 -- Each is called by a stage's worker with the message it read; complete and fail delete, archive
@@ -989,13 +1038,14 @@ begin
     into own_context using generation, unit, p_attempt;
 
   -- The unit's paid call, reserved at its quality's model for the most it may use. Past the video's
-  -- ceiling or the period's budget the call is not made: the unit and its generation fail, saying why.
+  -- ceiling or the period's budget, or for an account being deleted, the call is not made: the unit and
+  -- its generation fail, saying why.
   model := private.ladder_model(generation.quality_tier, private.capability_of_step(p_step));
   quantity := private.unit_quantity(p_step, own_context);
   reservation_key := pg_catalog.format('%s:%s:%s:%s', generation.id, p_step, p_unit, unit.attempts);
   begin
     perform private.reserve_cost(reservation_key, generation.user_id, model, quantity, generation.id, p_step, p_unit);
-  exception when sqlstate 'LT010' or sqlstate 'LT011' then
+  exception when sqlstate 'LT010' or sqlstate 'LT011' or sqlstate 'LT012' then
     get stacked diagnostics refusal = message_text;
     perform private.stop_generation(generation, unit, refusal);
     return null;
@@ -1135,6 +1185,10 @@ declare
   closed jsonb;
   stale boolean;
 begin
+  if p_unit_attempt is null then
+    raise exception 'complete_step needs the unit''s attempt (begin_step''s unit_attempt): its calls are logged and settled under it'
+      using errcode = '22004';
+  end if;
   -- (The hot path: the registry's helpers are written out as plain queries here.)
   perform pgmq.delete(p_step::text, p_msg_id);
   select * into stage from private.pipeline_stages s where s.step = p_step;
@@ -1156,13 +1210,18 @@ begin
   for call in select * from pg_catalog.jsonb_array_elements(coalesce(p_usage, '[]')) loop
     perform private.record_usage(coalesce(generation.user_id, p_user_id), generation.id, call ->> 'model',
       coalesce(call ->> 'operation', p_step::text),
-      pg_catalog.concat_ws(':', p_generation_id, p_step, p_unit, p_unit_attempt, call_index),
+      pg_catalog.format('%s:%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt, call_index),
       coalesce((call ->> 'input_tokens')::integer, 0), coalesce((call ->> 'output_tokens')::integer, 0),
       coalesce((call ->> 'units')::numeric, 0), coalesce((call ->> 'duration_ms')::integer, 0), true, null, job_id);
     call_index := call_index + 1;
   end loop;
   perform private.settle_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt));
   if stale then
+    -- Deleted with its account meanwhile: a file the unit stored anyway goes with the deletion's
+    -- next sweep, queued now (its calls were kept anonymised, see the account deletion migration).
+    if generation.id is null then
+      perform private.sweep_account_files_now(p_user_id);
+    end if;
     -- Work that began as the generation was canceled or failed: its job rows are closed too (the
     -- cancel skipped them while this unit's worker held them).
     if generation.status in ('completed', 'failed', 'canceled') and unit.unit_key is not null then
@@ -1239,7 +1298,12 @@ create or replace function private.fail_step(
   p_retryable boolean,
   p_attempt integer,
   p_max_attempts integer default null,
-  p_base_backoff_seconds integer default null
+  p_base_backoff_seconds integer default null,
+  -- The failing worker's unit attempt (its reservation) and whether the provider refused the call
+  -- (nothing billed: released) or not (abandoned, still counted). Without an attempt no reservation
+  -- is touched (the unit never began).
+  p_unit_attempt integer default null,
+  p_unbilled boolean default false
 )
 returns text
 language plpgsql
@@ -1256,8 +1320,10 @@ begin
   select * into unit from private.pipeline_units u
   where u.generation_id = p_generation_id and u.step = p_step and u.unit_key = p_unit for update;
   select * into generation from public.video_generations g where g.id = p_generation_id for no key update;
-  -- The attempt's call failed: providers bill no failed call, so its reservation no longer counts.
-  perform private.release_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, unit.attempts));
+  if p_unit_attempt is not null then
+    perform private.fail_cost(pg_catalog.format('%s:%s:%s:%s', p_generation_id, p_step, p_unit, p_unit_attempt),
+      p_unbilled);
+  end if;
   if generation.id is null or not private.generation_is_running(generation.status)
      or generation.current_step is distinct from p_step or unit.status is null or unit.status = 'completed' then
     perform pgmq.delete(p_step::text, p_msg_id);
@@ -1350,7 +1416,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
   private.stop_generation(public.video_generations, private.pipeline_units, text),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
-  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
+  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer, integer, boolean),
   private.enqueue_stage(uuid, public.pipeline_step), private.refresh_progress(uuid),
   private.queue_stage_units(public.video_generations, public.pipeline_step),
   private.stage_timing(uuid, public.pipeline_step),
@@ -1363,7 +1429,7 @@ revoke all on function private.begin_step(uuid, public.pipeline_step, text, inte
 grant execute on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
-  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer),
+  private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer, integer, boolean),
   private.reap_stuck_generations()
   to service_role;
 grant select on private.pipeline_stages to service_role;

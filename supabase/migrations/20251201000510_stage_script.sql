@@ -69,12 +69,17 @@ as $$
 begin
   -- (plpgsql: the price table and the ladder are created after this migration.)
   return (
-  with per_scene as (
-    select n, pg_catalog.length(coalesce(s ->> 'narration', ''))
+  with spoken as (
+    select n, s, pg_catalog.length(coalesce(s ->> 'narration', ''))
         + (select coalesce(pg_catalog.sum(pg_catalog.length(coalesce(d ->> 'line', ''))), 0)
-           from pg_catalog.jsonb_array_elements(coalesce(s -> 'dialogue', '[]')) d) as characters,
-      coalesce((s ->> 'estimated_duration_seconds')::numeric, 0) as estimated_seconds
+           from pg_catalog.jsonb_array_elements(coalesce(s -> 'dialogue', '[]')) d) as characters
     from pg_catalog.jsonb_array_elements(coalesce(p_scenes, '[]')) with ordinality e (s, n)
+  ), per_scene as (
+    -- A scene with nothing to say has the first 300 characters of its description read (the audio stage).
+    select n, case when characters = 0 then least(pg_catalog.length(coalesce(s ->> 'visual_description', '')), 300)
+                   else characters end as characters,
+      coalesce((s ->> 'estimated_duration_seconds')::numeric, 0) as estimated_seconds
+    from spoken
   ), used as (
     select pg_catalog.count(*)::integer as scenes, coalesce(pg_catalog.sum(p.characters), 0)::integer as characters,
       coalesce(pg_catalog.sum(p.estimated_seconds), 0) as estimated_seconds,

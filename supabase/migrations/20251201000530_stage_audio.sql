@@ -45,7 +45,9 @@ begin
   ), chosen as (
     select * from numbered
     union all
-    select 'narration', 'Narrator', scene.visual_description, 0 where not exists (select 1 from numbered)
+    -- (its first 300 characters, as private.script_ceiling_breach counts it)
+    select 'narration', 'Narrator', pg_catalog.left(scene.visual_description, 300), 0
+    where not exists (select 1 from numbered)
   ), inserted as (
     insert into public.audio_generations (chapter_id, script_id, scene_description_id, user_id, video_generation_id,
       character_id, audio_type, scene_number, sequence_order, speaker, text_content, voice_id, status, attempts, started_at)

@@ -54,14 +54,14 @@ begin
 end;
 $$;
 
--- A clip as long as the scene's audio track.
+-- One clip as long as the scene's audio track (one call, for a model priced per clip).
 create or replace function private.stage_video_quantity(context jsonb)
 returns jsonb
 language sql
 immutable
 set search_path = ''
 as $$
-  select pg_catalog.jsonb_build_object('seconds',
+  select pg_catalog.jsonb_build_object('calls', 1, 'seconds',
     pg_catalog.round(coalesce((context -> 'audio' ->> 'duration_ms')::numeric, 0) / 1000, 1))
 $$;
 

@@ -47,7 +47,7 @@ values
   ('eleven_flash_v2_5', 'elevenlabs', 'audio', 0, 0, 0.00015, 'character', 'half a credit a character'),
   ('eleven_multilingual_v2', 'elevenlabs', 'audio', 0, 0, 0.0003, 'character', null),
   ('modelslab-flux', 'modelslab', 'image', 0, 0, 0.0047, 'image', null),
-  ('modelslab-image-to-video', 'modelslab', 'video', 0, 0, 0.02, 'second', null),
+  ('modelslab-image-to-video', 'modelslab', 'video', 0, 0, 0.10, 'call', 'a clip of 81 frames (about 5 s), looped to the scene'),
   ('modelslab-lipsync', 'modelslab', 'lipsync', 0, 0, 0.01, 'second', null);
 
 -- The model ladder: the model each quality calls per capability. A deployment without the key of
@@ -101,8 +101,8 @@ security definer
 set search_path = ''
 as $$ select q.model from private.quality_models q where q.quality_tier = p_quality and q.capability = p_capability $$;
 
--- What a call to a model costs for a quantity {input_tokens, output_tokens, images, characters,
--- seconds}: its tokens, and the figure its price's unit counts (one for a per-call price).
+-- What calls to a model cost for a quantity {input_tokens, output_tokens, calls, images, characters,
+-- seconds}: its tokens, and the figure its price's unit counts (calls: one unless said).
 create or replace function private.price_of(p_model text, p_quantity jsonb)
 returns numeric
 language sql
@@ -112,7 +112,8 @@ set search_path = ''
 as $$
   select coalesce((p_quantity ->> 'input_tokens')::numeric, 0) / 1000 * m.usd_per_1k_input_tokens
     + coalesce((p_quantity ->> 'output_tokens')::numeric, 0) / 1000 * m.usd_per_1k_output_tokens
-    + m.usd_per_unit * case m.unit when 'call' then 1 when 'image' then coalesce((p_quantity ->> 'images')::numeric, 1)
+    + m.usd_per_unit * case m.unit when 'call' then coalesce((p_quantity ->> 'calls')::numeric, 1)
+        when 'image' then coalesce((p_quantity ->> 'images')::numeric, 1)
         when 'character' then coalesce((p_quantity ->> 'characters')::numeric, 0)
         else coalesce((p_quantity ->> 'seconds')::numeric, 0) end
   from private.model_prices m where m.model = p_model
@@ -137,7 +138,8 @@ as $$
     + coalesce(private.price_of(private.ladder_model(p_quality, 'audio'),
         pg_catalog.jsonb_build_object('characters', p_characters, 'seconds', p_seconds)), 0)
     + coalesce((select pg_catalog.sum(private.price_of(private.ladder_model(p_quality, c.capability),
-        pg_catalog.jsonb_build_object('seconds', p_seconds))) from (values ('video'), ('lipsync'), ('merge')) c (capability)), 0),
+        pg_catalog.jsonb_build_object('seconds', p_seconds, 'calls', c.calls)))
+      from (values ('video', p_scenes), ('lipsync', p_scenes), ('merge', 1)) c (capability, calls)), 0),
     4)
 $$;
 
@@ -150,8 +152,8 @@ stable
 security definer
 set search_path = ''
 as $$
-  select least(pg_catalog.ceil(private.generation_cost_usd(c.quality_tier, c.max_scenes, c.max_speech_characters,
-    c.max_video_seconds) * 100) / 100, c.max_generation_usd)
+  select pg_catalog.round(least(pg_catalog.ceil(private.generation_cost_usd(c.quality_tier, c.max_scenes,
+    c.max_speech_characters, c.max_video_seconds) * 100) / 100, c.max_generation_usd), 2)
   from private.tier_ceilings c where c.quality_tier = p_quality
 $$;
 revoke all on function private.capability_of_step(public.pipeline_step), private.ladder_model(public.quality_tier, text),
@@ -380,10 +382,11 @@ alter table public.model_metrics enable row level security;
 -- Written only by the backend (service role, security definer functions).
 revoke insert, update, delete on public.usage_logs, public.cost_aggregations, public.model_metrics from anon, authenticated;
 
-create policy "owners read their usage" on public.usage_logs
-  for select to authenticated using (user_id = (select auth.uid()));
-create policy "owners read their cost rollups" on public.cost_aggregations
-  for select to authenticated using (user_id = (select auth.uid()));
+-- Superadmins read everyone's, as they read model metrics: the operator's view of costs.
+create policy "owners read their usage; superadmins read all" on public.usage_logs
+  for select to authenticated using (user_id = (select auth.uid()) or (select private.is_superadmin()));
+create policy "owners read their cost rollups; superadmins read all" on public.cost_aggregations
+  for select to authenticated using (user_id = (select auth.uid()) or (select private.is_superadmin()));
 create policy "superadmins read model metrics" on public.model_metrics
   for select to authenticated using ((select private.is_superadmin()));
 
@@ -482,6 +485,8 @@ create table private.cost_reservations (
 comment on table private.cost_reservations is 'A paid call''s cost, reserved before the call and settled by its usage after it.';
 create index cost_reservations_user_created_idx on private.cost_reservations (user_id, created_at);
 create index cost_reservations_generation_unit_idx on private.cost_reservations (video_generation_id, step, unit_key);
+-- Operator alerts read the calls that ended, or were left, in a recent window.
+create index cost_reservations_updated_at_idx on private.cost_reservations (updated_at);
 create trigger cost_reservations_set_updated_at before update on private.cost_reservations
   for each row execute function private.set_updated_at();
 alter table private.cost_reservations enable row level security;
@@ -515,7 +520,8 @@ as $$
 $$;
 
 -- A subscription's budget for its billing period, and when that period started and ends (a user
--- without one is on the free tier's, this month).
+-- without one is on the free tier's, this month). A subscription that is not in good standing (past
+-- due, unpaid, incomplete) has nothing to spend until it is.
 create or replace function private.period_budget(p_user_id uuid)
 returns table (tier public.subscription_tier, budget_usd numeric, period_start timestamptz, period_end timestamptz)
 language sql
@@ -523,7 +529,9 @@ stable
 security definer
 set search_path = ''
 as $$
-  select coalesce(s.tier, 'free'), c.max_period_usd,
+  select coalesce(s.tier, 'free'),
+    case when s.status is null or s.status in ('active', 'trialing') or (s.status = 'canceled' and s.tier = 'free')
+      then c.max_period_usd else 0 end,
     coalesce(s.current_period_start, pg_catalog.date_trunc('month', pg_catalog.now())),
     coalesce(s.current_period_end, pg_catalog.date_trunc('month', pg_catalog.now()) + interval '1 month')
   from (select 1) one
@@ -532,9 +540,11 @@ as $$
   join private.tier_ceilings c on c.quality_tier = t.quality_tier
 $$;
 
--- Reserves a paid call before it is made, keyed so that asking again changes nothing. Refused past
--- the user's period budget (LT010) or past its generation's ceiling (LT011), with the figures. A new
--- attempt of a unit marks the earlier one still open as abandoned (its worker stopped mid-call).
+-- Reserves a paid call before it is made, keyed so that asking again changes nothing, unless the
+-- key's call failed (released): a retry under the same key is a new call, reserved and checked again.
+-- Refused past the user's period budget (LT010) or past its generation's ceiling (LT011), with the
+-- figures, and for an account being deleted (LT012). A new attempt of a unit marks the earlier one
+-- still open as abandoned (its worker stopped mid-call).
 create or replace function private.reserve_cost(
   p_key text,
   p_user_id uuid,
@@ -555,14 +565,19 @@ declare
   spent numeric;
   generation public.video_generations;
   ceiling numeric;
-  existing numeric;
+  existing private.cost_reservations;
 begin
-  select r.reserved_usd into existing from private.cost_reservations r where r.key = p_key;
-  if found then
-    return existing;
+  -- One user's reservations one at a time: two calls cannot both take the last of a budget. (A lock
+  -- of its own, not the subscription row's, which cancels and the billing webhook take too.)
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('cost_reservations:' || p_user_id, 0));
+  select * into existing from private.cost_reservations r where r.key = p_key;
+  if found and existing.status <> 'released' then
+    return existing.reserved_usd; -- the same attempt asking again
   end if;
-  -- One user's reservations one at a time: two calls cannot both take the last of a budget.
-  perform 1 from public.user_subscriptions s where s.user_id = p_user_id for no key update;
+  -- An account being deleted starts nothing it would pay for (account deletion migration).
+  if exists (select 1 from private.account_deletion_work w where w.user_id = p_user_id) then
+    raise exception 'this account is being deleted: no more paid work is started for it' using errcode = 'LT012';
+  end if;
   select * into budget from private.period_budget(p_user_id);
   spent := private.user_spend_usd(p_user_id, budget.period_start);
   if spent + cost > budget.budget_usd then
@@ -584,7 +599,11 @@ begin
       and r.status = 'open';
   end if;
   insert into private.cost_reservations (key, user_id, video_generation_id, step, unit_key, model, quantity, reserved_usd)
-  values (p_key, p_user_id, p_video_generation_id, p_step, p_unit_key, p_model, p_quantity, cost);
+  values (p_key, p_user_id, p_video_generation_id, p_step, p_unit_key, p_model, p_quantity, cost)
+  on conflict (key) do update
+    set model = excluded.model, quantity = excluded.quantity, reserved_usd = excluded.reserved_usd, status = 'open',
+        settled_at = null, created_at = pg_catalog.now()
+    where private.cost_reservations.status = 'released';
   return cost;
 end;
 $$;
@@ -616,7 +635,7 @@ as $$
   where r.key = p_key and r.status <> 'settled'
 $$;
 
--- The call failed: nothing was billed.
+-- The call failed: the provider refused it (nothing was billed), released.
 create or replace function private.release_cost(p_key text)
 returns void
 language sql
@@ -624,6 +643,20 @@ security definer
 set search_path = ''
 as $$
   update private.cost_reservations r set status = 'released', settled_at = pg_catalog.clock_timestamp()
+  where r.key = p_key and r.status = 'open'
+$$;
+
+-- The call failed: released when the provider refused it (p_unbilled), otherwise abandoned and still
+-- counted (a timeout, an answer our checks refused: the provider may have billed it).
+create or replace function private.fail_cost(p_key text, p_unbilled boolean)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  update private.cost_reservations r
+  set status = case when p_unbilled then 'released' else 'abandoned' end,
+      settled_at = case when p_unbilled then pg_catalog.clock_timestamp() end
   where r.key = p_key and r.status = 'open'
 $$;
 
@@ -646,10 +679,11 @@ $$;
 revoke all on function private.user_spend_usd(uuid, timestamptz), private.generation_spend_usd(uuid),
   private.period_budget(uuid), private.user_model(uuid, text),
   private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text), private.settle_cost(text),
-  private.release_cost(text), private.abandon_stale_reservations(interval)
+  private.release_cost(text), private.fail_cost(text, boolean), private.abandon_stale_reservations(interval)
   from public, anon, authenticated;
 grant execute on function private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text),
-  private.settle_cost(text), private.release_cost(text), private.user_model(uuid, text) to service_role;
+  private.settle_cost(text), private.release_cost(text), private.fail_cost(text, boolean),
+  private.user_model(uuid, text) to service_role;
 
 -- Models used without a price (shown by the health function): their calls were logged at no cost.
 create or replace function private.models_missing_prices(p_since interval default interval '7 days')
@@ -739,7 +773,8 @@ begin
 end;
 $$;
 
--- One day's requests, successes, failures, latency and cost per model.
+-- One day's requests, successes, failures, latency and cost per model, the calls of deleted accounts
+-- (kept anonymised in private.deleted_account_usage, account deletion migration) included.
 create or replace function private.rollup_model_metrics(p_day date)
 returns integer
 language plpgsql
@@ -755,8 +790,13 @@ begin
     select l.model_used, pg_catalog.min(l.provider), p_day, pg_catalog.count(*), pg_catalog.count(*) filter (where l.success),
       pg_catalog.count(*) filter (where not l.success), pg_catalog.round(pg_catalog.avg(l.duration_seconds)::numeric * 1000, 2),
       pg_catalog.round(pg_catalog.avg(l.cost_usd), 6), pg_catalog.sum(l.cost_usd)
-    from public.usage_logs l
-    where l.created_at >= p_day::timestamptz and l.created_at < (p_day + 1)::timestamptz
+    from (
+      select u.model_used, u.provider, u.success, u.duration_seconds, u.cost_usd from public.usage_logs u
+      where u.created_at >= p_day::timestamptz and u.created_at < (p_day + 1)::timestamptz
+      union all
+      select d.model_used, d.provider, d.success, d.duration_seconds, d.cost_usd from private.deleted_account_usage d
+      where d.called_at >= p_day::timestamptz and d.called_at < (p_day + 1)::timestamptz
+    ) l
     group by l.model_used
     on conflict (model_name, date) do update
       set provider = excluded.provider, request_count = excluded.request_count, success_count = excluded.success_count,

@@ -1,5 +1,6 @@
 -- Scheduling: which queue workers are invoked and how often, their invocation through pg_cron and
--- pg_net on hosted Supabase, and the periodic jobs (rollups, billing periods, reaper, archive purge).
+-- pg_net on hosted Supabase, and the periodic jobs (rollups, billing periods, reaper, archive purge,
+-- operator alerts).
 
 -- Read by the local function runner and, on hosted Supabase, by the pg_cron jobs that call the
 -- functions through pg_net.
@@ -139,6 +140,7 @@ begin
     perform cron.schedule('purge-queue-archives', '30 3 * * *', 'select private.purge_queue_archives()');
     perform cron.schedule('purge-rate-limit-windows', '40 * * * *', 'select private.purge_rate_limit_windows()');
     perform cron.schedule('library-search-indexes', '*/10 * * * *', 'select private.queue_library_index_work()');
+    perform cron.schedule('operator-alerts', '* * * * *', 'select private.check_operator_alerts()');
   end if;
 end;
 $$;

@@ -12,6 +12,9 @@ insert into public.scripts (id, chapter_id, user_id, script_style, title, script
   ('d0000000-0000-4000-8000-0000000000d1', 'd0000000-0000-4000-8000-0000000000c1', 'd0000000-0000-4000-8000-00000000000d', 'cinematic', 'S', 'x');
 insert into public.scene_descriptions (id, script_id, scene_number, visual_description) values
   ('d0000000-0000-4000-8000-0000000000f1', 'd0000000-0000-4000-8000-0000000000d1', 1, 'v');
+-- (A second script no video is being made from: its owner may write its scenes.)
+insert into public.scripts (id, chapter_id, user_id, script_style, title, script) values
+  ('d0000000-0000-4000-8000-0000000000d2', 'd0000000-0000-4000-8000-0000000000c1', 'd0000000-0000-4000-8000-00000000000d', 'narration', 'S2', 'x');
 insert into public.plot_overviews (id, book_id, user_id, logline) values
   ('d0000000-0000-4000-8000-000000000071', 'd0000000-0000-4000-8000-0000000000b1', 'd0000000-0000-4000-8000-00000000000d', 'L');
 insert into public.chapter_scripts (chapter_id, script_id, plot_overview_id, user_id) values
@@ -30,19 +33,19 @@ insert into public.merge_jobs (video_generation_id, user_id) values
 -- A script's size bounds what one generation may cost, for scenes its owner writes too.
 select tests.authenticate_as('d0000000-0000-4000-8000-00000000000d');
 select lives_ok($$insert into public.scene_descriptions (script_id, scene_number, visual_description, narration, dialogue)
-  values ('d0000000-0000-4000-8000-0000000000d1', 60, 'v', repeat('n', 2000),
+  values ('d0000000-0000-4000-8000-0000000000d2', 60, 'v', repeat('n', 2000),
           (select jsonb_agg(jsonb_build_object('speaker', 'A', 'line', repeat('l', 500))) from generate_series(1, 40)))$$,
   'the owner writes a scene at every limit');
 select throws_ok($$insert into public.scene_descriptions (script_id, scene_number, visual_description)
-  values ('d0000000-0000-4000-8000-0000000000d1', 61, 'v')$$, '23514', null, 'a 61st scene is refused');
+  values ('d0000000-0000-4000-8000-0000000000d2', 61, 'v')$$, '23514', null, 'a 61st scene is refused');
 select throws_ok($$insert into public.scene_descriptions (script_id, scene_number, visual_description, narration)
-  values ('d0000000-0000-4000-8000-0000000000d1', 2, 'v', repeat('n', 2001))$$, '23514', null,
+  values ('d0000000-0000-4000-8000-0000000000d2', 2, 'v', repeat('n', 2001))$$, '23514', null,
   'narration over 2,000 characters is refused');
 select throws_ok($$update public.scene_descriptions set dialogue =
     (select jsonb_agg(jsonb_build_object('speaker', 'A', 'line', 'hi')) from generate_series(1, 41))
-  where id = 'd0000000-0000-4000-8000-0000000000f1'$$, '23514', null, 'a 41st dialogue line is refused');
+  where script_id = 'd0000000-0000-4000-8000-0000000000d2' and scene_number = 60$$, '23514', null, 'a 41st dialogue line is refused');
 select throws_ok($$update public.scene_descriptions set dialogue = jsonb_build_array(jsonb_build_object('speaker', 'A', 'line', repeat('l', 501)))
-  where id = 'd0000000-0000-4000-8000-0000000000f1'$$, '23514', null, 'a dialogue line over 500 characters is refused');
+  where script_id = 'd0000000-0000-4000-8000-0000000000d2' and scene_number = 60$$, '23514', null, 'a dialogue line over 500 characters is refused');
 select tests.clear_authentication();
 
 -- Bad values.

@@ -1,7 +1,7 @@
 -- Money: the model ladder per quality, the ceilings, and every paid call reserved before it is made
 -- and settled after it, whatever happens to the rows around it.
 begin;
-select plan(46);
+select plan(61);
 
 create temp table ids as
   select tests.create_user('owner@costs.test') as owner, tests.create_user('other@costs.test') as other;
@@ -111,16 +111,36 @@ select tests.authenticate_as((select owner from ids));
 insert into started select 'b', public.start_video_generation('00000000-0000-4000-8000-00000000c301');
 select tests.clear_authentication();
 select isnt(private.begin_step((select id from started where label = 'b'), 'script', 'chapter', 1), null, 'a unit begins');
-select is(private.fail_step(0, (select id from started where label = 'b'), 'script', 'chapter', 'provider down', true, 1),
-  'retry', 'its call fails and will be retried');
+select is(private.fail_step(0, (select id from started where label = 'b'), 'script', 'chapter',
+    'openai answered HTTP 503: overloaded', true, 1, null, null, 1, true),
+  'retry', 'the provider refuses its call, and it will be retried');
 select is((select status from private.cost_reservations where video_generation_id = (select id from started where label = 'b')),
-  'released', 'the failed call''s reservation is released');
+  'released', 'a call the provider refused is released: nothing was billed');
 select tests.authenticate_as((select owner from ids));
 select lives_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'b')),
   'the owner cancels between attempts');
 select tests.clear_authentication();
 select is((select (pipeline_metadata ->> 'refunded')::boolean from public.video_generations
            where id = (select id from started where label = 'b')), true, 'no paid call began: the video is refunded');
+
+-- A call that failed after the provider may have billed it (a timeout, an answer our checks refused)
+-- stays counted, and a cancel then is not refunded.
+select tests.authenticate_as((select owner from ids));
+insert into started select 'b2', public.start_video_generation('00000000-0000-4000-8000-00000000c301', 'educational');
+select tests.clear_authentication();
+select isnt(private.begin_step((select id from started where label = 'b2'), 'script', 'chapter', 1), null, 'a unit begins');
+select is(private.fail_step(0, (select id from started where label = 'b2'), 'script', 'chapter',
+    'gave up after 300 s (the step''s time limit)', true, 1, null, null, 1, false),
+  'retry', 'its call times out');
+select results_eq($$select status, private.generation_spend_usd(video_generation_id) = reserved_usd from private.cost_reservations
+                    where video_generation_id = (select id from started where label = 'b2')$$,
+  $$values ('abandoned', true)$$, 'a call that may have been billed is abandoned and still counted');
+select tests.authenticate_as((select owner from ids));
+select lives_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'b2')),
+  'the owner cancels after the timeout');
+select tests.clear_authentication();
+select is((select (pipeline_metadata ->> 'refunded')::boolean from public.video_generations
+           where id = (select id from started where label = 'b2')), false, 'a call that may have been billed is not refunded');
 
 -- A worker killed mid-call: its reservation is abandoned by the next attempt and still counts.
 select tests.authenticate_as((select owner from ids));
@@ -157,9 +177,10 @@ select is((select count(*)::integer from private.cost_reservations where video_g
 update private.tier_ceilings set max_generation_usd = 0.25 where quality_tier = 'free';
 
 -- The script itself past the ceiling in dollars (its units within) fails at the script, before media.
+update private.tier_ceilings set max_generation_usd = 5 where quality_tier = 'standard';
 select is(private.script_ceiling_breach('standard', (select jsonb_agg(jsonb_build_object('narration', repeat('x', 800),
     'estimated_duration_seconds', 60)) from generate_series(1, 30))),
-  'this chapter''s script (30 scenes, 24000 characters of speech, 1800 seconds) would cost about $43.46 to make at standard quality, over the $40.00 a standard-quality video may cost: choose a shorter chapter or a higher quality',
+  'this chapter''s script (30 scenes, 24000 characters of speech, 1800 seconds) would cost about $10.46 to make at standard quality, over the $5.00 a standard-quality video may cost: choose a shorter chapter or a higher quality',
   'a script whose media would pass the ceiling is refused with its cost');
 
 -- One scene's speech longer than a scene may last is refused at the script, before any media.
@@ -171,6 +192,39 @@ select is(private.script_ceiling_breach('professional', jsonb_build_array(
   'scene 2 of this chapter''s script has 8000 characters of speech; a scene may have at most 7200 (600 seconds spoken): choose a shorter chapter',
   'a scene whose speech would pass 600 s is refused with its number');
 
+-- A scene with nothing to say has its description read: that counts as speech too.
+select alike(private.script_ceiling_breach('free', (select jsonb_agg(jsonb_build_object('narration', '', 'dialogue', '[]'::jsonb,
+    'visual_description', repeat('v', 2000))) from generate_series(1, 8))),
+  'this chapter''s script needs 8 scenes, 2400 characters of speech%', 'a silent scene''s description read aloud counts');
+
+-- The scenes of a script in production are frozen for clients.
+create temp table frozen as select private.save_generated_script((select owner from ids), '00000000-0000-4000-8000-00000000c301',
+  'cinematic', '{"title": "T", "script": "S", "characters": [], "scenes": [{"scene_number": 1, "location": "Dock",
+  "time_of_day": "night", "characters": [], "key_actions": [], "visual_description": "The dock.", "audio_requirements": "",
+  "narration": "A line.", "dialogue": [], "estimated_duration_seconds": 5}]}') as script_id;
+grant select on frozen to public;
+update public.video_generations set script_id = (select script_id from frozen) where id = (select id from started where label = 'c');
+select tests.authenticate_as((select owner from ids));
+select throws_like($$update public.scene_descriptions set narration = repeat('x', 9000) where script_id = (select script_id from frozen)$$,
+  'this script has a video being made (generation %): its scenes cannot change until it finishes or is canceled',
+  'the owner cannot lengthen a scene of a video being made');
+select throws_ok($$insert into public.scene_descriptions (script_id, scene_number, location, visual_description)
+                   values ((select script_id from frozen), 2, 'Dock', 'More.')$$, 'LT009', null, 'nor add one');
+select lives_ok(format('select public.cancel_video_generation(%L)', (select id from started where label = 'c')),
+  'the owner cancels');
+select is(tests.try_rows($$update public.scene_descriptions set narration = 'Another line.' where script_id = (select script_id from frozen)$$),
+  '1', 'after the cancel the script is the owner''s to edit again');
+select tests.clear_authentication();
+
+-- A call retried under its key (plot, ingest and embed key theirs by message) reserves again: the
+-- first attempt's reservation, released when it failed, is no pass past the budget for the next.
+select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
+select private.release_cost('plot:retried');
+select private.reserve_cost('plot:retried', owner, 'gpt-4o-mini', '{"input_tokens": 1000}') from ids;
+select is((select status from private.cost_reservations where key = 'plot:retried'), 'open',
+  'the retry''s call is reserved again, and counts while it is under way');
+select private.release_cost('plot:retried');
+
 -- A period budget reached: the next paid call is refused, whatever calls it.
 select private.record_usage((select owner from ids), null, 'eleven_multilingual_v2', 'audio', 'costs-test:speech', 0, 0, 7000);
 select throws_like(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
@@ -178,6 +232,8 @@ select throws_like(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mi
   'past the period budget no paid call is reserved');
 select throws_ok(format($$select private.reserve_cost('plot:x', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
   'LT010', null, 'with the period code');
+select throws_ok(format($$select private.reserve_cost('plot:retried', %L, 'gpt-4o-mini', '{"input_tokens": 1000}')$$, (select owner from ids)),
+  'LT010', null, 'a retry under a released key is refused past the budget too');
 
 -- A deleted generation's reservations and usage stay with its user.
 delete from public.usage_logs where idempotency_key = 'costs-test:speech';
@@ -194,6 +250,12 @@ select results_eq($$select video_generation_id, status, user_id = (select owner 
 select tests.authenticate_as((select owner from ids));
 select is(tests.try_rows('select * from private.cost_reservations'), 'denied', 'a user cannot read reservations');
 select is(tests.try_rows($$select private.settle_cost('x')$$), 'denied', 'a user cannot settle a reservation');
+select is(tests.try_rows($$update private.quality_models set model = 'offline-ffmpeg-motion' where capability = 'video'$$),
+  'denied', 'a user cannot move their quality''s rung of the ladder');
+select is(tests.try_rows($$update private.model_prices set usd_per_unit = 0 where true$$), 'denied',
+  'nor make a model free');
+select is(tests.try_rows($$update private.tier_ceilings set max_generation_usd = 1000 where true$$), 'denied',
+  'nor raise a ceiling');
 select tests.authenticate_as_anon();
 select is(tests.try_rows($$select private.reserve_cost('x', null, 'gpt-4o', '{}')$$), 'denied', 'anon cannot reserve');
 select tests.clear_authentication();

@@ -79,7 +79,17 @@ insert into public.quiz_attempts (id, user_id, chapter_id, answers, correct, tot
    '[0]', 1, 1, 100, true);
 insert into public.nfts (id, user_id, badge_id, blockchain) values
   ('a0000000-0000-4000-8000-0000000000a6', 'a0000000-0000-4000-8000-00000000000a', (select id from public.badges where name = 'First Book'), 'polygon');
+insert into public.audiobook_exports (id, user_id, book_id, chapter_id, format, source, quality_tier, voice_model, total_chapters) values
+  ('a0000000-0000-4000-8000-0000000000a8', 'a0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-0000000000b1',
+   'a0000000-0000-4000-8000-0000000000c1', 'm4b', 'auto', 'free', 'espeak-ng', 1);
 select private.issue_email_verification('a0000000-0000-4000-8000-00000000000a');
+-- Operator alerts concern no owner: A (a user) reads none of them; superadmins do (alerts.test.sql).
+insert into public.operator_alerts (id, kind, subject, user_id, message, threshold) values
+  ('a0000000-0000-4000-8000-0000000000a8', 'user_daily_cost', 'a0000000-0000-4000-8000-00000000000a',
+   'a0000000-0000-4000-8000-00000000000a', 'spent', 50);
+-- An account deletion's audit row (it names no one: only superadmins read it).
+insert into public.account_deletions (id, requested_by, reason) values
+  ('a0000000-0000-4000-8000-0000000000a9', 'user', 'user_request');
 
 -- What the product lets each party do, per table. row_id is A's row (or the reference row).
 create temp table spec (
@@ -159,6 +169,12 @@ from (values
   ('nfts', 'a0000000-0000-4000-8000-0000000000a6', 'wallet_address = ''0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1''', null, false, true, false, false, false, true),
   ('user_progress', (select id from public.user_progress where user_id = 'a0000000-0000-4000-8000-00000000000a'),
     'total_xp = 1000', null, false, true, false, false, false, true),
+  ('operator_alerts', 'a0000000-0000-4000-8000-0000000000a8', 'acknowledged_at = pg_catalog.now()', null,
+    false, false, false, false, false, true),
+  ('operator_alert_settings', (select id from public.operator_alert_settings where kind = 'queue_backlog'),
+    'threshold = 600', null, false, false, false, false, false, true),
+  ('account_deletions', 'a0000000-0000-4000-8000-0000000000a9', 'books = 1', null, false, false, false, false, false, true),
+  ('audiobook_exports', 'a0000000-0000-4000-8000-0000000000a8', 'progress_percentage = 50', null, false, true, false, false, false, true),
   ('quiz_attempts', 'a0000000-0000-4000-8000-0000000000a7', 'score = 100',
     'insert into public.quiz_attempts (user_id, chapter_id, answers, correct, total, score, passed) values (''%1$s'', ''a0000000-0000-4000-8000-0000000000c1'', ''[0]'', 1, 1, 100, true)',
     false, true, false, false, false, true)
@@ -180,7 +196,7 @@ grant execute on function pg_temp.attempt(spec, text, uuid) to anon, authenticat
 select plan(
   (select count(*)::integer * 15 from spec)  -- 4 anon, 4 other user, 4 owner, 3 service role
   + 1                                           -- every public table has a spec row
-  + 27                                          -- the extra cases below
+  + 31                                          -- the extra cases below
 );
 
 select is(
@@ -265,6 +281,14 @@ select is(tests.try_rows($$delete from public.video_generations where id = 'a000
 
 select tests.authenticate_as('c0000000-0000-4000-8000-00000000000c');
 select is(tests.try_rows($$select 1 from public.model_metrics$$), '1', 'a superadmin reads model metrics');
+select is(tests.try_rows($$select 1 from public.usage_logs where user_id = 'a0000000-0000-4000-8000-00000000000a'$$), '1',
+  'a superadmin reads another user''s usage');
+select is(tests.try_rows($$select 1 from public.operator_alerts where id = 'a0000000-0000-4000-8000-0000000000a8'$$), '1',
+  'a superadmin reads operator alerts');
+select is(tests.try_rows($$select 1 from public.account_deletions where id = 'a0000000-0000-4000-8000-0000000000a9'$$), '1',
+  'a superadmin reads the account deletions audit');
+select is(tests.try_rows($$update public.account_deletions set books = 0 where true$$), 'denied',
+  'a superadmin cannot change the audit');
 select is(tests.try_rows($$select 1 from public.chapter_passages$$), '0', 'a superadmin reads no one else''s passages');
 select is(tests.try_rows($$insert into public.badges (name, description, category, criteria) values ('Admin badge', 'd', 'skill', '{"metric": "x", "threshold": 1}')$$),
   '1', 'a superadmin adds a badge');

@@ -1,6 +1,6 @@
 -- Structure: the ERD's tables, keys, types, enums, constraints, indexes and publication.
 begin;
-select plan(96);
+select plan(100);
 
 select tables_are('public', array[
   'profiles', 'user_roles', 'email_verifications',
@@ -9,8 +9,9 @@ select tables_are('public', array[
   'image_generations', 'image_generation_retries', 'audio_generations', 'video_generations', 'scene_videos',
   'lipsync_jobs', 'merge_jobs', 'merge_assets',
   'user_subscriptions', 'subscription_history', 'usage_logs', 'cost_aggregations', 'model_metrics',
-  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts'
-], 'public has exactly the 30 tables of the ERD, plus chapter_passages and quiz_attempts');
+  'badges', 'user_badges', 'nfts', 'user_progress', 'quiz_attempts',
+  'operator_alerts', 'operator_alert_settings', 'account_deletions', 'audiobook_exports'
+], 'public has exactly the 30 tables of the ERD, plus chapter_passages, quiz_attempts, the operator alerts, account_deletions and audiobook_exports');
 
 -- Every table: primary key, RLS, timestamps, updated_at trigger, a comment.
 create temp view public_tables as
@@ -108,6 +109,10 @@ select enum_has_labels('public', 'badge_rarity', array['common', 'uncommon', 'ra
 select enum_has_labels('public', 'blockchain', array['algorand', 'polygon']);
 select enum_has_labels('public', 'nft_status', array['pending', 'minting', 'minted', 'failed']);
 select enum_has_labels('public', 'extraction_method', array['ai', 'manual', 'toc']);
+select enum_has_labels('public', 'account_deletion_requester', array['user', 'superadmin', 'operator']);
+select enum_has_labels('public', 'account_deletion_reason',
+  array['user_request', 'terms_violation', 'legal_request', 'inactivity', 'other']);
+select enum_has_labels('public', 'account_deletion_status', array['in_progress', 'completed']);
 
 -- Uniqueness the ERD names.
 select col_is_unique('public', 'book_structure', 'book_id', 'one structure per book');
@@ -167,8 +172,8 @@ select is((select action from fk_actions where tbl = 'nfts' and col = 'badge_id'
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
   array['books', 'video_generations', 'scene_videos', 'image_generations', 'audio_generations', 'lipsync_jobs', 'merge_jobs',
-        'user_progress', 'user_badges', 'nfts'],
-  'the progress tables are in the supabase_realtime publication');
+        'user_progress', 'user_badges', 'nfts', 'operator_alerts', 'audiobook_exports'],
+  'the progress tables, the operator alerts and the audiobook exports are in the supabase_realtime publication');
 -- Realtime does not filter DELETE events by RLS: what a delete sends must be a random id only, so no
 -- published table has replica identity full, and each one's key is a single uuid.
 select is((select array_agg(c.relname::text order by c.relname) from pg_publication_tables t
@@ -212,6 +217,19 @@ select is(
    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
      and has_table_privilege(r.role_name, c.oid, p.privilege_type)),
   null, 'no client role may truncate a table (RLS does not apply to TRUNCATE), add triggers or reference it');
+
+-- The RPCs a signed-in client may call: exactly the documented ones (docs/database.md).
+select results_eq($$select p.proname::text collate "C" from pg_catalog.pg_proc p
+                    where p.pronamespace = 'public'::regnamespace and p.prokind = 'f'
+                      and has_function_privilege('authenticated', p.oid, 'execute')
+                      and not exists (select 1 from pg_catalog.pg_depend d where d.objid = p.oid and d.deptype = 'e')
+                    order by 1$$,
+  $$values ('account_deletion_preview' collate "C"), ('acknowledge_operator_alert'), ('cancel_video_generation'),
+           ('confirm_book_structure'), ('delete_account'), ('estimate_video_generation'), ('generate_plot_overview'),
+           ('generation_ceilings'), ('grant_role'), ('match_chapters'), ('process_book'), ('request_badge_nft'),
+           ('retry_video_generation'), ('revoke_role'), ('start_audiobook_export'), ('start_video_generation'),
+           ('submit_quiz'), ('subscription_tiers'), ('verify_email')$$,
+  'a signed-in client may call exactly the documented RPCs');
 
 select * from finish();
 rollback;

@@ -42,7 +42,7 @@ export async function embedChapter(
   const passages = splitIntoPassages(chapter.content);
   // Tokens bounded at one per three characters of the passages, whatever the tokenizer makes of them.
   const reservation = {
-    key: `embed:${msg.msg_id}`,
+    key: `embed:${msg.msg_id}:${msg.read_ct}`,
     userId: chapter.user_id,
     model: embedder.model,
     quantity: { input_tokens: Math.ceil(passages.reduce((n, p) => n + p.length, 0) / 3) },
@@ -57,7 +57,7 @@ export async function embedChapter(
     await recordUsage(
       tx as unknown as Sql,
       chapter.user_id,
-      `embed:${msg.msg_id}`,
+      `embed:${msg.msg_id}:${msg.read_ct}`,
       [usage],
       performance.now() - started,
     );

@@ -6,7 +6,8 @@ import {
   extractBook,
   type ExtractLimits,
 } from "../../supabase/functions/_shared/books/extract.ts";
-import { detectStructure } from "../../supabase/functions/_shared/books/structure.ts";
+import { BOOKS_WORKER } from "../../supabase/functions/_shared/books/limits.ts";
+import { type DetectedStructure, detectStructure } from "../../supabase/functions/_shared/books/structure.ts";
 import {
   consumeQueue,
   type ConsumerSummary,
@@ -41,8 +42,50 @@ export interface IngestSummary extends ConsumerSummary {
   failures: { book_id: string; error: string }[];
 }
 
+/**
+ * The upload read into chapters (and, for a novel, its characters' names). It is downloaded to a
+ * temporary file, from which an EPUB or DOCX is read entry by entry (its pictures never in memory);
+ * the file's bytes and the whole text are let go when this returns: only the chapters stay.
+ */
+async function readBook(
+  deps: IngestDeps,
+  path: string,
+  bookType: BookRow["book_type"],
+  downloaded: () => Promise<unknown>,
+): Promise<{ format: string; structure: DetectedStructure; knownNames: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "litinkai-book-" });
+  try {
+    const file = `${dir}/${path.split("/").pop()}`;
+    try {
+      await deps.storage.download("books", path, file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || /not found|404/i.test(String(error))) {
+        throw new BookFormatError(`the uploaded file books/${path} does not exist`);
+      }
+      throw error;
+    }
+    await downloaded();
+    const extracted = await extractBook(path, { file }, deps.limits);
+    const structure = detectStructure(extracted);
+    const knownNames = bookType === "entertainment" ? findCharacterNames(extracted.text) : [];
+    return { format: extracted.format, structure, knownNames };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * A full garbage collection, where the process allows it (the books group runs with --expose-gc):
+ * before a book is downloaded, the last book's text, chapters and buffers are let go at once instead
+ * of whenever V8 gets to them, so two books never stand in memory together.
+ */
+function collectGarbage() {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: string }>): Promise<void> {
-  const { sql, storage, content } = deps;
+  const { sql, content } = deps;
+  collectGarbage();
   const started = performance.now();
   // The file is read only if its owner uploaded it (storage.objects), whatever file_url says now.
   const [book] = await sql<(BookRow & { uploaded: boolean })[]>`
@@ -57,27 +100,20 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
   const progress = (pct: number) => sql`select private.set_book_progress(${book.id}, ${pct})`;
   if (!book.file_url) throw new BookFormatError("the book has no uploaded file (file_url)");
   if (!book.uploaded) throw new BookFormatError(`books/${book.file_url} is not among the owner's uploads`);
-  const sourcePath = book.file_url;
 
-  let bytes: Uint8Array;
-  try {
-    bytes = await storage.get("books", sourcePath);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || /not found|404/i.test(String(error))) {
-      throw new BookFormatError(`the uploaded file books/${sourcePath} does not exist`);
-    }
-    throw error;
-  }
-  await progress(10);
-  const extracted = await extractBook(sourcePath, bytes, deps.limits);
-  const structure = detectStructure(extracted);
+  const { format, structure, knownNames } = await readBook(
+    deps,
+    book.file_url,
+    book.book_type,
+    () => progress(10),
+  );
+  collectGarbage(); // the upload and the whole text, no longer needed beside the chapters
   await progress(30);
 
-  const knownNames = book.book_type === "entertainment" ? findCharacterNames(extracted.text) : [];
   const usage: UsageCall[] = [];
   // One reservation for the book's calls, a chapter's bound each.
   const reservation = {
-    key: `ingest:${msg.msg_id}`,
+    key: `ingest:${msg.msg_id}:${msg.read_ct}`,
     userId: book.user_id,
     model: content.model,
     quantity: {
@@ -118,7 +154,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
   );
 
   const structureData = {
-    format: extracted.format,
+    format,
     structure_type: structure.structureType,
     extraction_method: structure.extractionMethod,
     detector: structure.detector,
@@ -136,7 +172,7 @@ export async function ingestBook(deps: IngestDeps, msg: QueueMessage<{ book_id: 
     await recordUsage(
       tx as unknown as Sql,
       book.user_id,
-      `ingest:${msg.msg_id}`,
+      `ingest:${msg.msg_id}:${msg.read_ct}`,
       usage,
       performance.now() - started,
     );
@@ -155,7 +191,8 @@ export async function runIngest(
   const summary = await consumeQueue<{ book_id: string }>(deps.sql, {
     queue: "ingest",
     wakeChannel: wakeChannelOf("ingest"),
-    concurrency: 2, // a slow book does not hold up the next one (reading yields between pages)
+    // One book at a time: two of the largest do not fit the process's memory budget together.
+    concurrency: BOOKS_WORKER.booksReadAtOnce,
     leaseSeconds: 60,
     timeoutSeconds: 300,
     ...options, // the run's budget, polling, heartbeat and stop signals

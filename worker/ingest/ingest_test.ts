@@ -2,11 +2,14 @@
 import assert from "node:assert/strict";
 import {
   blankPdf,
-  lyingZip,
+  deflatedBomb,
+  DOCX_TEXT_OPENING,
+  docxFiles,
   makeDocx,
   makeEpub,
   makePdf,
   prose,
+  zipOf,
 } from "../../supabase/functions/_shared/books/test_fixtures.ts";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 import { offlineContent } from "../../supabase/functions/_shared/providers/content.ts";
@@ -288,14 +291,19 @@ Deno.test("upload bombs fail their own book with a clear error while another use
   await withIngest(async ({ sql, storage, userId }) => {
     const other = await createTestUser(sql, "ingest-neighbour");
     try {
-      // A DOCX whose zip declares 100 bytes and inflates to 64 MiB, and a PDF of 300 blank pages.
+      // A DOCX whose zip declares 100 bytes and would inflate to 2 GiB, and a PDF of 300 blank pages.
       const bombs = {
         docx: await uploadBook(
           sql,
           storage,
           userId,
           "bomb.docx",
-          lyingZip("word/document.xml", 64 * 1024 * 1024, 100),
+          zipOf(docxFiles([]), {
+            "word/document.xml": {
+              ...deflatedBomb(DOCX_TEXT_OPENING, 2 * 1024 ** 3, "<!-- -->"),
+              declared: 100,
+            },
+          }),
         ),
         pdf: await uploadBook(sql, storage, userId, "blank.pdf", await blankPdf(300)),
       };
@@ -310,7 +318,7 @@ Deno.test("upload bombs fail their own book with a clear error while another use
         sql,
         storage,
         content: offlineContent,
-        limits: { maxExpandedBytes: 8 * 1024 * 1024, maxPdfPages: 250 },
+        limits: { maxPdfPages: 250 },
       });
       assert.deepEqual(
         [summary.completed, summary.failed, summary.retried],
@@ -323,7 +331,10 @@ Deno.test("upload bombs fail their own book with a clear error while another use
       const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
       assert.equal(byId[good].status, "ready", "the other user's book was read");
       assert.equal(byId[bombs.docx].status, "failed");
-      assert.match(byId[bombs.docx].error, /DOCX expands to more than 8 MiB when unzipped/);
+      assert.match(
+        byId[bombs.docx].error,
+        /DOCX is damaged or a zip bomb: word\/document.xml inflates to more/,
+      );
       assert.match(byId[bombs.pdf].error, /the PDF has 300 pages; the limit is 250/);
     } finally {
       await deleteTestUser(sql, other);

@@ -23,7 +23,7 @@ export function unsupported(feature: string): ApiError {
     code: "PGRST501",
     message: `${feature} is not supported by the local Data API`,
     details:
-      "The local stand-in implements the subset of PostgREST that supabase-js clients use (see the README).",
+      "The local stand-in implements the subset of PostgREST that supabase-js clients use (see docs/local-api.md).",
     hint: null,
   });
 }

@@ -59,6 +59,16 @@ export async function requireServiceRole(req: Request): Promise<void> {
   }
 }
 
+/**
+ * The local stack's project API keys, as the Supabase CLI signs them (long-lived, the role only):
+ * the same bytes every time, so a client holding one matches the local API's own.
+ */
+export async function localProjectKey(role: "anon" | "service_role"): Promise<string> {
+  return await new SignJWT({ iss: "supabase-demo", role, exp: 1983812996 })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
+}
+
 /** A service-role token signed with the local stack's secret, as `supabase start` prints one. */
 export async function localServiceRoleToken(): Promise<string> {
   return await new SignJWT({ role: "service_role", iss: "supabase-demo" })

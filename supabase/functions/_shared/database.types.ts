@@ -3,6 +3,76 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   "public": {
     Tables: {
+      "account_deletions": {
+        Row: {
+          "books": number;
+          "chapters": number;
+          "completed_at": string | null;
+          "created_at": string;
+          "file_bytes": number;
+          "files": number;
+          "generations": number;
+          "generations_stopped": number;
+          "id": string;
+          "in_flight_reserved_usd": number;
+          "late_calls": number;
+          "late_cost_usd": number;
+          "nfts": number;
+          "queued_messages": number;
+          "reason": Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by": Database["public"]["Enums"]["account_deletion_requester"];
+          "status": Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at": string;
+          "usage_calls": number;
+          "usage_cost_usd": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "books"?: number;
+          "chapters"?: number;
+          "completed_at"?: string | null;
+          "created_at"?: string;
+          "file_bytes"?: number;
+          "files"?: number;
+          "generations"?: number;
+          "generations_stopped"?: number;
+          "id"?: string;
+          "in_flight_reserved_usd"?: number;
+          "late_calls"?: number;
+          "late_cost_usd"?: number;
+          "nfts"?: number;
+          "queued_messages"?: number;
+          "reason": Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by": Database["public"]["Enums"]["account_deletion_requester"];
+          "status"?: Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at"?: string;
+          "usage_calls"?: number;
+          "usage_cost_usd"?: number;
+        };
+        Update: {
+          "books"?: number;
+          "chapters"?: number;
+          "completed_at"?: string | null;
+          "created_at"?: string;
+          "file_bytes"?: number;
+          "files"?: number;
+          "generations"?: number;
+          "generations_stopped"?: number;
+          "id"?: string;
+          "in_flight_reserved_usd"?: number;
+          "late_calls"?: number;
+          "late_cost_usd"?: number;
+          "nfts"?: number;
+          "queued_messages"?: number;
+          "reason"?: Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by"?: Database["public"]["Enums"]["account_deletion_requester"];
+          "status"?: Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at"?: string;
+          "usage_calls"?: number;
+          "usage_cost_usd"?: number;
+        };
+        Relationships: [];
+      };
       "audio_generations": {
         Row: {
           "attempts": number;
@@ -136,6 +206,116 @@ export type Database = {
             columns: ["video_generation_id"];
             isOneToOne: false;
             referencedRelation: "video_generations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "audiobook_exports": {
+        Row: {
+          "attempts": number;
+          "book_id": string;
+          "chapter_id": string | null;
+          "chapters": NonNullable<Json>;
+          "completed_at": string | null;
+          "completed_chapters": number;
+          "cost_usd": number;
+          "cover_path": string | null;
+          "created_at": string;
+          "duration_ms": number | null;
+          "error_message": string | null;
+          "file_url": string | null;
+          "format": Database["public"]["Enums"]["audiobook_format"];
+          "id": string;
+          "progress_percentage": number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "size_bytes": number | null;
+          "source": Database["public"]["Enums"]["audiobook_source"];
+          "speech_characters": number;
+          "started_at": string | null;
+          "status": Database["public"]["Enums"]["processing_status"];
+          "storage_path": string | null;
+          "total_chapters": number;
+          "updated_at": string;
+          "user_id": string;
+          "voice_model": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "attempts"?: number;
+          "book_id": string;
+          "chapter_id"?: string | null;
+          "chapters"?: NonNullable<Json>;
+          "completed_at"?: string | null;
+          "completed_chapters"?: number;
+          "cost_usd"?: number;
+          "cover_path"?: string | null;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "error_message"?: string | null;
+          "file_url"?: string | null;
+          "format": Database["public"]["Enums"]["audiobook_format"];
+          "id"?: string;
+          "progress_percentage"?: number;
+          "quality_tier": Database["public"]["Enums"]["quality_tier"];
+          "size_bytes"?: number | null;
+          "source": Database["public"]["Enums"]["audiobook_source"];
+          "speech_characters"?: number;
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
+          "storage_path"?: string | null;
+          "total_chapters": number;
+          "updated_at"?: string;
+          "user_id": string;
+          "voice_model": string;
+        };
+        Update: {
+          "attempts"?: number;
+          "book_id"?: string;
+          "chapter_id"?: string | null;
+          "chapters"?: NonNullable<Json>;
+          "completed_at"?: string | null;
+          "completed_chapters"?: number;
+          "cost_usd"?: number;
+          "cover_path"?: string | null;
+          "created_at"?: string;
+          "duration_ms"?: number | null;
+          "error_message"?: string | null;
+          "file_url"?: string | null;
+          "format"?: Database["public"]["Enums"]["audiobook_format"];
+          "id"?: string;
+          "progress_percentage"?: number;
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "size_bytes"?: number | null;
+          "source"?: Database["public"]["Enums"]["audiobook_source"];
+          "speech_characters"?: number;
+          "started_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["processing_status"];
+          "storage_path"?: string | null;
+          "total_chapters"?: number;
+          "updated_at"?: string;
+          "user_id"?: string;
+          "voice_model"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "audiobook_exports_book_id_fkey";
+            columns: ["book_id"];
+            isOneToOne: false;
+            referencedRelation: "books";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audiobook_exports_chapter_id_fkey";
+            columns: ["chapter_id"];
+            isOneToOne: false;
+            referencedRelation: "chapters";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "audiobook_exports_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
             referencedColumns: ["id"];
           },
         ];
@@ -1356,6 +1536,127 @@ export type Database = {
           },
         ];
       };
+      "operator_alert_settings": {
+        Row: {
+          "created_at": string;
+          "description": string;
+          "enabled": boolean;
+          "id": string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "min_events": number;
+          "threshold": number;
+          "updated_at": string;
+          "updated_by": string | null;
+          "window_minutes": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "description": string;
+          "enabled"?: boolean;
+          "id"?: string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "min_events"?: number;
+          "threshold": number;
+          "updated_at"?: string;
+          "updated_by"?: string | null;
+          "window_minutes"?: number | null;
+        };
+        Update: {
+          "created_at"?: string;
+          "description"?: string;
+          "enabled"?: boolean;
+          "id"?: string;
+          "kind"?: Database["public"]["Enums"]["operator_alert_kind"];
+          "min_events"?: number;
+          "threshold"?: number;
+          "updated_at"?: string;
+          "updated_by"?: string | null;
+          "window_minutes"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "operator_alert_settings_updated_by_fkey";
+            columns: ["updated_by"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "operator_alerts": {
+        Row: {
+          "acknowledged_at": string | null;
+          "acknowledged_by": string | null;
+          "created_at": string;
+          "details": NonNullable<Json>;
+          "first_seen_at": string;
+          "id": string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at": string;
+          "message": string;
+          "resolved_at": string | null;
+          "status": Database["public"]["Enums"]["operator_alert_status"];
+          "subject": string;
+          "threshold": number;
+          "updated_at": string;
+          "user_id": string | null;
+          "value": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "acknowledged_at"?: string | null;
+          "acknowledged_by"?: string | null;
+          "created_at"?: string;
+          "details"?: NonNullable<Json>;
+          "first_seen_at"?: string;
+          "id"?: string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at"?: string;
+          "message": string;
+          "resolved_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["operator_alert_status"];
+          "subject": string;
+          "threshold": number;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+          "value"?: number | null;
+        };
+        Update: {
+          "acknowledged_at"?: string | null;
+          "acknowledged_by"?: string | null;
+          "created_at"?: string;
+          "details"?: NonNullable<Json>;
+          "first_seen_at"?: string;
+          "id"?: string;
+          "kind"?: Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at"?: string;
+          "message"?: string;
+          "resolved_at"?: string | null;
+          "status"?: Database["public"]["Enums"]["operator_alert_status"];
+          "subject"?: string;
+          "threshold"?: number;
+          "updated_at"?: string;
+          "user_id"?: string | null;
+          "value"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "operator_alerts_acknowledged_by_fkey";
+            columns: ["acknowledged_by"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "operator_alerts_user_id_fkey";
+            columns: ["user_id"];
+            isOneToOne: false;
+            referencedRelation: "profiles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "plot_overviews": {
         Row: {
           "audience": string | null;
@@ -2246,8 +2547,83 @@ export type Database = {
       [_ in never]: never;
     };
     Functions: {
+      "account_deletion_preview": {
+        Args: { "target_user"?: string };
+        Returns: {
+          "books": number;
+          "chapters": number;
+          "deletion_id": string;
+          "file_bytes": number;
+          "files": number;
+          "generations": number;
+          "generations_running": number;
+          "nfts": number;
+          "subscription_renews": boolean;
+          "usage_calls": number;
+          "usage_cost_usd": number;
+          "user_id": string;
+        }[];
+      };
+      "acknowledge_operator_alert": {
+        Args: { "alert_id": string };
+        Returns: {
+          "acknowledged_at": string | null;
+          "acknowledged_by": string | null;
+          "created_at": string;
+          "details": NonNullable<Json>;
+          "first_seen_at": string;
+          "id": string;
+          "kind": Database["public"]["Enums"]["operator_alert_kind"];
+          "last_seen_at": string;
+          "message": string;
+          "resolved_at": string | null;
+          "status": Database["public"]["Enums"]["operator_alert_status"];
+          "subject": string;
+          "threshold": number;
+          "updated_at": string;
+          "user_id": string | null;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "operator_alerts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "cancel_video_generation": { Args: { "generation_id": string }; Returns: string };
       "confirm_book_structure": { Args: { "book_id": string; "structure": Json }; Returns: number };
+      "delete_account": {
+        Args: { "reason"?: Database["public"]["Enums"]["account_deletion_reason"]; "target_user"?: string };
+        Returns: {
+          "books": number;
+          "chapters": number;
+          "completed_at": string | null;
+          "created_at": string;
+          "file_bytes": number;
+          "files": number;
+          "generations": number;
+          "generations_stopped": number;
+          "id": string;
+          "in_flight_reserved_usd": number;
+          "late_calls": number;
+          "late_cost_usd": number;
+          "nfts": number;
+          "queued_messages": number;
+          "reason": Database["public"]["Enums"]["account_deletion_reason"];
+          "requested_by": Database["public"]["Enums"]["account_deletion_requester"];
+          "status": Database["public"]["Enums"]["account_deletion_status"];
+          "updated_at": string;
+          "usage_calls": number;
+          "usage_cost_usd": number;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "account_deletions";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       "estimate_video_generation": {
         Args: {
           "chapter_id": string;
@@ -2311,6 +2687,16 @@ export type Database = {
         Args: { "revoked": Database["public"]["Enums"]["app_role"]; "target_user": string };
         Returns: undefined;
       };
+      "start_audiobook_export": {
+        Args: {
+          "book_id": string;
+          "chapter_id"?: string;
+          "format"?: Database["public"]["Enums"]["audiobook_format"];
+          "quality_tier"?: Database["public"]["Enums"]["quality_tier"];
+          "source"?: Database["public"]["Enums"]["audiobook_source"];
+        };
+        Returns: string;
+      };
       "start_video_generation": {
         Args: {
           "chapter_id": string;
@@ -2334,6 +2720,14 @@ export type Database = {
       "verify_email": { Args: { "token": string }; Returns: boolean };
     };
     Enums: {
+      "account_deletion_reason":
+        | "user_request"
+        | "terms_violation"
+        | "legal_request"
+        | "inactivity"
+        | "other";
+      "account_deletion_requester": "user" | "superadmin" | "operator";
+      "account_deletion_status": "in_progress" | "completed";
       "app_role": "user" | "creator" | "author" | "admin" | "superadmin";
       "archetype_category":
         | "hero"
@@ -2345,6 +2739,8 @@ export type Database = {
         | "threshold_guardian"
         | "shadow";
       "audio_type": "narration" | "dialogue" | "music" | "sound_effect";
+      "audiobook_format": "m4b" | "mp3";
+      "audiobook_source": "auto" | "generation" | "narration";
       "badge_category": "achievement" | "milestone" | "skill";
       "badge_rarity": "common" | "uncommon" | "rare" | "epic" | "legendary";
       "blockchain": "algorand" | "polygon";
@@ -2379,6 +2775,16 @@ export type Database = {
       "merge_asset_type": "video" | "audio" | "image" | "subtitle";
       "merge_type": "auto" | "manual";
       "nft_status": "pending" | "minting" | "minted" | "failed";
+      "operator_alert_kind":
+        | "stage_failure_rate"
+        | "model_failure_rate"
+        | "provider_errors"
+        | "user_daily_cost"
+        | "system_daily_cost"
+        | "queue_backlog"
+        | "worker_silent"
+        | "abandoned_reservations";
+      "operator_alert_status": "open" | "resolved";
       "pipeline_step": "script" | "images" | "audio" | "video" | "lipsync" | "merge";
       "plot_status": "active" | "archived" | "deleted";
       "processing_status": "pending" | "processing" | "completed" | "failed";
@@ -2507,6 +2913,9 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
     Enums: {
+      "account_deletion_reason": ["user_request", "terms_violation", "legal_request", "inactivity", "other"],
+      "account_deletion_requester": ["user", "superadmin", "operator"],
+      "account_deletion_status": ["in_progress", "completed"],
       "app_role": ["user", "creator", "author", "admin", "superadmin"],
       "archetype_category": [
         "hero",
@@ -2519,6 +2928,8 @@ export const Constants = {
         "shadow",
       ],
       "audio_type": ["narration", "dialogue", "music", "sound_effect"],
+      "audiobook_format": ["m4b", "mp3"],
+      "audiobook_source": ["auto", "generation", "narration"],
       "badge_category": ["achievement", "milestone", "skill"],
       "badge_rarity": ["common", "uncommon", "rare", "epic", "legendary"],
       "blockchain": ["algorand", "polygon"],
@@ -2555,6 +2966,17 @@ export const Constants = {
       "merge_asset_type": ["video", "audio", "image", "subtitle"],
       "merge_type": ["auto", "manual"],
       "nft_status": ["pending", "minting", "minted", "failed"],
+      "operator_alert_kind": [
+        "stage_failure_rate",
+        "model_failure_rate",
+        "provider_errors",
+        "user_daily_cost",
+        "system_daily_cost",
+        "queue_backlog",
+        "worker_silent",
+        "abandoned_reservations",
+      ],
+      "operator_alert_status": ["open", "resolved"],
       "pipeline_step": ["script", "images", "audio", "video", "lipsync", "merge"],
       "plot_status": ["active", "archived", "deleted"],
       "processing_status": ["pending", "processing", "completed", "failed"],

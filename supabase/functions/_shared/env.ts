@@ -86,7 +86,7 @@ function storageBackend(env: Env): "local" | "supabase" {
 export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 
 /** Only an explicit loopback SUPABASE_URL means the local stack (an unset one does not). */
-function isLocal(env: Env): boolean {
+export function isLocal(env: Env = Deno.env): boolean {
   return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(optional(env, "SUPABASE_URL") ?? "");
 }
 

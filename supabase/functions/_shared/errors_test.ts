@@ -15,6 +15,7 @@ Deno.test("database errors: broken SQL and constraint violations are permanent, 
   assert.equal(isRetryable(pgError("42702")), false);
   assert.equal(isRetryable(pgError("23505")), false);
   assert.equal(isRetryable(pgError("40P01")), true);
+  assert.equal(isRetryable(pgError("LT012")), false, "an account being deleted starts nothing, ever");
   assert.equal(isRetryable(new Error("connection reset")), true);
   assert.equal(isRetryable(new PermanentError("refused")), false);
 });

@@ -35,12 +35,23 @@ export function errorResponse(error: unknown): Response {
   if ((error as { code?: unknown } | null)?.code === "LT008") {
     return json({ error: message, code: "rate_limited" }, 429);
   }
+  // The account is being deleted (private.reserve_cost): nothing new starts for it.
+  if ((error as { code?: unknown } | null)?.code === "LT012") {
+    return json({ error: message, code: "account_being_deleted" }, 409);
+  }
   // The billing period's model budget is spent (private.reserve_cost): nothing more until the next.
   if ((error as { code?: unknown } | null)?.code === "LT010") {
     return json({ error: message, code: "budget_reached" }, 402);
   }
-  console.error(error);
-  return json({ error: message, code: "internal_error" }, 500);
+  // Anything else is ours to fix: its message may name tables, files or other users' rows, so the
+  // caller gets a reference to it and the log gets the rest.
+  const reference = crypto.randomUUID();
+  console.error(`internal error ${reference}:`, error);
+  return json({
+    error: `something went wrong on our side; it was logged as ${reference}`,
+    code: "internal_error",
+    reference,
+  }, 500);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -83,7 +94,40 @@ export async function readBody(req: Request, limit: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, "the request body must be UTF-8 text", "bad_request");
+  }
+}
+
+/** No request of ours nests deeper than this; deeper values would overflow the stack of code that recurses. */
+export const JSON_MAX_DEPTH = 32;
+
+/**
+ * Refuses (400) a parsed body nesting deeper than JSON_MAX_DEPTH, or holding a string Postgres cannot
+ * store: a NUL character, or half of a surrogate pair. Walks without recursion.
+ */
+function checkJsonValue(body: unknown): void {
+  const pending: [unknown, number][] = [[body, 0]];
+  const refuse = (message: string) => new HttpError(400, message, "bad_request");
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) throw refuse("the request body must not contain NUL characters");
+      if (!value.isWellFormed()) throw refuse("the request body must not contain unpaired surrogates");
+      continue;
+    }
+    if (value === null || typeof value !== "object") continue;
+    if (depth >= JSON_MAX_DEPTH) {
+      throw refuse(`the request body is nested more than ${JSON_MAX_DEPTH} levels deep`);
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) pending.push([item, depth + 1]);
+    } else {
+      for (const [key, item] of Object.entries(value)) pending.push([key, depth], [item, depth + 1]);
+    }
+  }
 }
 
 /** Reads a JSON object body (at most `limit` bytes), or answers 400 / 413. */
@@ -98,6 +142,7 @@ export async function readJson<T extends object>(req: Request, limit = JSON_BODY
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new HttpError(400, "the request body must be a JSON object", "bad_request");
   }
+  checkJsonValue(body);
   return body as T;
 }
 

@@ -77,3 +77,63 @@ Deno.test("the database's rate limit reaches the client as 429 with its message"
     }
   });
 });
+
+Deno.test("a 500 tells the caller a reference only; what went wrong, SQL and paths included, goes to the log", async () => {
+  await withSql(async (sql) => {
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      for (
+        const fail of [
+          () => sql`select secret from public.no_such_table where owner = 'someone else'`,
+          () => Deno.readTextFile("/nonexistent/litinkai/secret.txt"),
+        ]
+      ) {
+        const res = await handle(async () => {
+          await fail();
+          return Response.json({ ok: true });
+        })(post("{}"));
+        assert.equal(res.status, 500);
+        const body = await res.json();
+        assert.deepEqual(Object.keys(body).sort(), ["code", "error", "reference"]);
+        assert.equal(body.code, "internal_error");
+        assert.equal(body.error, `something went wrong on our side; it was logged as ${body.reference}`);
+        const line = logged.at(-1)!.map(String).join(" ");
+        assert.ok(line.includes(body.reference), "the log names the reference");
+        assert.match(line, /no_such_table|\/nonexistent\/litinkai\/secret\.txt/, "and says what happened");
+      }
+    } finally {
+      console.error = original;
+    }
+  });
+});
+
+Deno.test("JSON bodies: nesting, NUL characters, unpaired surrogates and invalid UTF-8 are 400s", async () => {
+  const echo = handle(async (req) => Response.json(await readJson(req)));
+  const answer = async (body: BodyInit) => {
+    const res = await echo(post(body));
+    return { status: res.status, error: (await res.json()).error };
+  };
+  const nested = (depth: number) => `{"a": ${"[".repeat(depth - 1)}${"]".repeat(depth - 1)}}`;
+  assert.equal((await answer(nested(32))).status, 200, "32 levels are allowed");
+  assert.deepEqual(await answer(nested(33)), {
+    status: 400,
+    error: "the request body is nested more than 32 levels deep",
+  });
+  assert.equal((await answer(nested(30_000))).status, 400);
+  assert.deepEqual(await answer(String.raw`{"a": ["x\u0000"]}`), {
+    status: 400,
+    error: "the request body must not contain NUL characters",
+  });
+  assert.equal((await answer(String.raw`{"a\u0000": 1}`)).status, 400, "in a key too");
+  assert.deepEqual(await answer(String.raw`{"a": "\udc00"}`), {
+    status: 400,
+    error: "the request body must not contain unpaired surrogates",
+  });
+  assert.equal((await answer(String.raw`{"a": "\ud83d\ude00"}`)).status, 200, "a pair is a character");
+  assert.deepEqual(await answer(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d])), {
+    status: 400,
+    error: "the request body must be UTF-8 text",
+  });
+});

@@ -22,6 +22,21 @@ export function timeLimitFor(mediaSeconds: number): number {
  */
 const TRANSIENT = /no space left|resource temporarily unavailable|too many open files/i;
 
+/** A file's name without its folder: what a message about it may show. */
+const fileName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/**
+ * The end of a tool's error output, for messages the user reads: files by their names alone (the
+ * worker's folders are not theirs to see, and neither are the tool's memory addresses).
+ */
+function toolDetail(stderr: string, args: string[]): string {
+  let detail = stderr.trim().split("\n").slice(-3).join(" | ");
+  const paths = args.filter((arg) => arg.startsWith("/")).sort((a, b) => b.length - a.length);
+  for (const path of paths) detail = detail.replaceAll(path, fileName(path));
+  // Paths the tool found elsewhere (a concat list), and "[png @ 0x55d0c0e1a080]".
+  return detail.replace(/(?:\/[^\s/:'"|]+)+\/([^\s/:'"|]+)/g, "$1").replace(/ @ 0x[0-9a-f]+/gi, "");
+}
+
 export async function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const signal = options.signal ?? workSignal();
@@ -61,7 +76,7 @@ export async function run(command: string, args: string[], options: RunOptions =
       await writer.close();
     }
     const { code, signal, stdout, stderr } = await child.output();
-    const detail = new TextDecoder().decode(stderr).trim().split("\n").slice(-3).join(" | ");
+    const detail = toolDetail(new TextDecoder().decode(stderr), args);
     if (killedBy === "time limit") {
       throw new RetryableError(
         `${command} did not finish within its time limit of ${timeoutMs / 1000} s and was stopped`,
@@ -113,7 +128,9 @@ export async function probeDuration(path: string): Promise<number> {
     path,
   ], { timeoutMs: 20_000 });
   const seconds = Number.parseFloat(out.trim());
-  if (!Number.isFinite(seconds)) throw new PermanentError(`ffprobe could not read the duration of ${path}`);
+  if (!Number.isFinite(seconds)) {
+    throw new PermanentError(`ffprobe could not read the duration of ${fileName(path)}`);
+  }
   return seconds;
 }
 

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { PermanentError, RetryableError } from "./errors.ts";
-import { assertDecodable, probeMedia, run, timeLimitFor, wavSeconds, withTempDir } from "./media.ts";
+import {
+  assertDecodable,
+  probeDuration,
+  probeMedia,
+  run,
+  timeLimitFor,
+  wavSeconds,
+  withTempDir,
+} from "./media.ts";
 import { wavFromPcm } from "./providers/elevenlabs.ts";
 import { offlineSpeech, offlineVideo } from "./providers/offline.ts";
 
@@ -84,4 +92,30 @@ Deno.test("wavSeconds reads a PCM WAV's length from its header, as ffprobe does;
     assert.equal(wavSeconds(new TextEncoder().encode("ID3\x04 an mp3")), null);
     assert.equal(wavSeconds(new TextEncoder().encode("RIFF\x04\x00\x00\x00WAVE")), null, "no data chunk");
   });
+});
+
+Deno.test("a tool's failure names its files by name, never by where the worker keeps them or its memory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "litinkai-media-paths-" });
+  try {
+    const audio = `${dir}/scene 1/audio.wav`;
+    await Deno.mkdir(`${dir}/scene 1`);
+    await Deno.writeFile(audio, new Uint8Array(100).fill(7));
+    const png = `${dir}/image.png`;
+    await Deno.writeFile(png, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+    const messages: string[] = [];
+    for (const attempt of [() => assertDecodable(audio, "the scene audio"), () => probeDuration(audio)]) {
+      const error = await attempt().then(() => undefined, (e: Error) => e);
+      assert.ok(error instanceof PermanentError);
+      messages.push(error.message);
+    }
+    const pngError = await assertDecodable(png, "the scene image").then(() => undefined, (e: Error) => e);
+    messages.push(pngError!.message);
+    assert.match(messages[0], /^the scene audio is corrupt or not a media file: .*audio\.wav: Invalid data/);
+    for (const message of messages) {
+      assert.ok(!message.includes(dir), `no folder of the worker: ${message}`);
+      assert.doesNotMatch(message, /@ 0x[0-9a-f]+/, `no memory address: ${message}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

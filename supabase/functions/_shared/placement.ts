@@ -22,14 +22,14 @@ export interface Placement {
    */
   hostedKeys?: string[];
   fallbackGroup?: WorkerGroup;
-  /** Why it lives there (measured figures are in the README's Deploying section). */
+  /** Why it lives there (measured figures are in docs/deploying.md). */
   why: string;
 }
 
 export type WorkerGroup = "media" | "books";
 
 export const WORKER_GROUPS: Record<WorkerGroup, string> = {
-  media: "audio, video, lipsync and merge: ffmpeg and espeak-ng, minutes of media work",
+  media: "audio, video, lipsync, merge and audiobooks: ffmpeg and espeak-ng, minutes of media work",
   books: "ingestion and embedding: a large book's extraction passes 2 s of CPU, index builds take minutes",
 };
 
@@ -42,6 +42,12 @@ export const PLACEMENTS: readonly Placement[] = [
   { name: "generate-script", home: "edge", why: "one language-model call" },
   { name: "plot", home: "edge", queue: "plot", why: "one language-model call a book" },
   { name: "mint", home: "edge", queue: "mint", why: "one signed transaction a badge" },
+  {
+    name: "delete-account",
+    home: "edge",
+    queue: "delete_account",
+    why: "Storage and Auth API calls, a thousand files a round",
+  },
   { name: "pipeline-script", home: "edge", queue: "script", why: "one language-model call a generation" },
   {
     name: "pipeline-images",
@@ -69,6 +75,13 @@ export const PLACEMENTS: readonly Placement[] = [
     why: "ffmpeg re-encodes the synced clips",
   },
   { name: "pipeline-merge", home: "worker", queue: "merge", group: "media", why: "ffmpeg joins the video" },
+  {
+    name: "audiobook-export",
+    home: "worker",
+    queue: "audiobook",
+    group: "media",
+    why: "ffmpeg encodes a book's narration; espeak-ng speaks it offline",
+  },
 ];
 
 type Env = Pick<typeof Deno.env, "get">;

@@ -32,6 +32,17 @@ Deno.test("placement: the worker service can run every queue worker, and pg_cron
   });
 });
 
+Deno.test("placement: the operator alerts watch each queue worker's own queue", async () => {
+  const queueWorkers = PLACEMENTS.filter((p) => p.queue);
+  await withSql(async (sql) => {
+    const rows = await sql<{ name: string; queue: string }[]>`
+      select name, private.worker_queue(name) as queue from unnest(${
+      queueWorkers.map((p) => p.name)
+    }::text[]) name`;
+    assert.deepEqual([...rows], queueWorkers.map((p) => ({ name: p.name, queue: p.queue })));
+  });
+});
+
 Deno.test("an Edge function without the key its stage needs answers 503 with what to set", async () => {
   assert.throws(() => hostedImageProvider({}), /missing environment variable MODELSLAB_API_KEY/);
   let error: unknown;

@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import type { Json, Sql } from "./db.ts";
-import { errorMessage, isRetryable, RetryableError } from "./errors.ts";
+import { errorMessage, failureMessage, isRetryable, RetryableError } from "./errors.ts";
 import { runWithSignal } from "./work_signal.ts";
 
 export interface QueueMessage<T> {
@@ -24,7 +24,8 @@ export interface ConsumerOptions<T> {
   /** Does the work and acknowledges the message in the transaction that records its result. */
   process: (msg: QueueMessage<T>, signal: AbortSignal) => Promise<Outcome>;
   /** Records a failed attempt (retry later, or fail for good) and says which it was. */
-  fail: (msg: QueueMessage<T>, error: string, retryable: boolean) => Promise<Outcome>;
+  /** `cause` is what was thrown, when something was (not for a message read too often). */
+  fail: (msg: QueueMessage<T>, error: string, retryable: boolean, cause?: unknown) => Promise<Outcome>;
   /** Messages in work at once. */
   concurrency?: number;
   /** Seconds a read message stays hidden; renewed while it works. A dead worker's message returns after this. */
@@ -91,10 +92,19 @@ export interface ConsumerSummary {
 
 class Released extends Error {}
 
+/** Runs `fn` over `items`, `limit` at a time; after the first failure no further item starts. */
 export async function mapWithConcurrency<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;
+  let failed = false;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length && !failed) {
+      try {
+        await fn(items[next++]);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   });
   await Promise.all(runners);
 }
@@ -228,7 +238,7 @@ export async function consumeQueue<T>(sql: Sql, options: ConsumerOptions<T>): Pr
         clearInterval(renew);
         return await giveBack(msg);
       }
-      return await options.fail(msg, errorMessage(error), isRetryable(error));
+      return await options.fail(msg, failureMessage(error), isRetryable(error), error);
     } finally {
       clearInterval(renew);
       clearTimeout(timer);

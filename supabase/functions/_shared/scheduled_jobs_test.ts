@@ -14,6 +14,7 @@ Deno.test("pg_cron runs the every-minute reaper on the local stack, and no sched
         "billing-period-reset",
         "daily-rollups",
         "library-search-indexes",
+        "operator-alerts",
         "purge-queue-archives",
         "purge-rate-limit-windows",
         "reap-stuck-generations",

@@ -5,22 +5,31 @@
 import { SignJWT } from "jose";
 import type { Sql } from "./db.ts";
 import { LOCAL_JWT_SECRET } from "./env.ts";
-import { PermanentError } from "./errors.ts";
+import { errorForStatus, PermanentError } from "./errors.ts";
 
 export interface StoredObject {
   bucket: string;
   path: string;
   url: string;
   size: number;
+  /** Not written: nothing will read it (a pipeline output of a generation that stopped). */
+  skipped?: true;
 }
 
 export interface Storage {
   put(bucket: string, path: string, bytes: Uint8Array, contentType: string): Promise<StoredObject>;
   /** The object's bytes; past `maxBytes` it is not read further (ObjectTooLargeError). */
   get(bucket: string, path: string, maxBytes?: number): Promise<Uint8Array>;
+  /** Writes the object to a local file as it arrives (none of it held in memory); returns its size. */
+  download(bucket: string, path: string, file: string): Promise<number>;
   /** A URL that lets a hosted service fetch the object for a while without credentials. */
   signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
+  /** Removes the objects; a name that is not there is no error. */
+  remove(bucket: string, paths: string[]): Promise<void>;
 }
+
+/** Supabase Storage removes at most this many objects a request. */
+export const REMOVE_BATCH = 1000;
 
 /** An object larger than its reader accepts: permanent, the same object will be as large next time. */
 export class ObjectTooLargeError extends PermanentError {
@@ -88,7 +97,9 @@ export async function signLocalObjectToken(
     alg: "HS256",
     typ: "JWT",
   })
-    .setIssuedAt().setExpirationTime(`${Math.max(1, Math.floor(expiresInSeconds))}s`)
+    .setIssuedAt().setExpirationTime(
+      Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(expiresInSeconds)),
+    )
     .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
 }
 
@@ -100,6 +111,33 @@ async function recordObject(sql: Sql, bucket: string, path: string, size: number
             ${sql.json({ size, mimetype: contentType })})
     on conflict (bucket_id, name) do update
       set metadata = excluded.metadata, updated_at = now(), last_accessed_at = now()`;
+}
+
+/**
+ * A stream's bytes written into one buffer of the length announced, so a download holds one copy of
+ * an object, not its chunks and their join too (a 50 MiB book was 100 MB at once); without a length,
+ * or past it (a body decoded on the way), the chunks are joined.
+ */
+export async function readAll(stream: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+  const known = Number.isSafeInteger(length) && length >= 0;
+  let out = new Uint8Array(known ? length : 0);
+  let at = 0;
+  const spill: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    if (spill.length === 0 && at + chunk.length <= out.length) {
+      out.set(chunk, at);
+      at += chunk.length;
+    } else spill.push(chunk);
+  }
+  if (spill.length === 0) return at === out.length ? out : out.subarray(0, at);
+  const joined = new Uint8Array(at + spill.reduce((n, c) => n + c.length, 0));
+  joined.set(out.subarray(0, at));
+  out = joined;
+  for (const chunk of spill) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** Files under `<root>/<bucket>/<path>`; served by the local runner at /storage/v1/object/. */
@@ -120,24 +158,40 @@ export class LocalStorage implements Storage {
     return { bucket, path, url: objectUrl(this.baseUrl, bucket, path), size: bytes.length };
   }
 
+  /** Read straight into one buffer of the file's size: no chunks to collect, no second copy. */
   async get(bucket: string, path: string, maxBytes = Infinity): Promise<Uint8Array> {
-    const file = await Deno.open(this.filePath(bucket, path));
+    using file = await Deno.open(this.filePath(bucket, path));
     const { size } = await file.stat();
-    if (size > maxBytes) {
-      file.close();
-      throw new ObjectTooLargeError(bucket, path, size, maxBytes);
+    if (size > maxBytes) throw new ObjectTooLargeError(bucket, path, size, maxBytes);
+    const out = new Uint8Array(size);
+    let at = 0;
+    while (at < out.length) {
+      const read = await file.read(out.subarray(at));
+      if (read === null) break;
+      at += read;
     }
-    return await readAtMost(
-      file.readable,
-      maxBytes,
-      (read) => new ObjectTooLargeError(bucket, path, read, maxBytes),
-    );
+    return at === out.length ? out : out.subarray(0, at);
+  }
+
+  async download(bucket: string, path: string, file: string): Promise<number> {
+    await Deno.copyFile(this.filePath(bucket, path), file);
+    return (await Deno.stat(file)).size;
   }
 
   /** A URL the local gateway serves without a token until it expires, as Storage's signed URLs. */
   async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {
     const token = await signLocalObjectToken(bucket, path, expiresInSeconds);
     return `${objectUrl(this.baseUrl, bucket, path, "sign/")}?token=${token}`;
+  }
+
+  /** The bytes first, then the rows: a removal cut short leaves rows, which say what to remove again. */
+  async remove(bucket: string, paths: string[]): Promise<void> {
+    for (const path of paths) {
+      await Deno.remove(this.filePath(bucket, path)).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    }
+    await this.sql`delete from storage.objects where bucket_id = ${bucket} and name = any(${paths})`;
   }
 }
 
@@ -170,17 +224,29 @@ export class SupabaseStorage implements Storage {
       await res.body?.cancel();
       throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
     }
-    const declared = Number(res.headers.get("Content-Length") ?? 0);
+    const declared = Number(res.headers.get("Content-Length") ?? NaN);
     if (declared > maxBytes) {
       await res.body?.cancel();
       throw new ObjectTooLargeError(bucket, path, declared, maxBytes);
     }
     if (!res.body) return new Uint8Array();
-    return await readAtMost(
-      res.body,
-      maxBytes,
-      (read) => new ObjectTooLargeError(bucket, path, read, maxBytes),
-    );
+    // Bounded: stop as soon as it is larger; unbounded: one buffer of the length announced.
+    return Number.isFinite(maxBytes)
+      ? await readAtMost(res.body, maxBytes, (read) => new ObjectTooLargeError(bucket, path, read, maxBytes))
+      : await readAll(res.body, declared);
+  }
+
+  async download(bucket: string, path: string, file: string): Promise<number> {
+    const res = await fetch(objectUrl(this.baseUrl, bucket, path, "authenticated/"), {
+      headers: { Authorization: `Bearer ${this.serviceKey}` },
+    });
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      throw new Error(`storage download of ${bucket}/${path} failed: HTTP ${res.status}`);
+    }
+    const out = await Deno.open(file, { write: true, create: true, truncate: true });
+    await res.body.pipeTo(out.writable); // closes the file
+    return (await Deno.stat(file)).size;
   }
 
   async signedUrl(bucket: string, path: string, expiresInSeconds: number): Promise<string> {
@@ -193,5 +259,18 @@ export class SupabaseStorage implements Storage {
     if (!res.ok) throw new Error(`signing ${bucket}/${path} failed: HTTP ${res.status} ${await res.text()}`);
     const { signedURL } = await res.json() as { signedURL: string };
     return `${base}${signedURL}`;
+  }
+
+  async remove(bucket: string, paths: string[]): Promise<void> {
+    const url = `${this.baseUrl.replace(/\/$/, "")}/storage/v1/object/${encodeURIComponent(bucket)}`;
+    for (let at = 0; at < paths.length; at += REMOVE_BATCH) {
+      const res = await fetch(url, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${this.serviceKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ prefixes: paths.slice(at, at + REMOVE_BATCH).map(safeObjectName) }),
+      });
+      if (!res.ok) throw errorForStatus(`Storage (removing from ${bucket})`, res.status, await res.text());
+      await res.body?.cancel();
+    }
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PermanentError } from "./errors.ts";
-import { LocalStorage, ObjectTooLargeError, safeObjectName, SupabaseStorage } from "./storage.ts";
+import { LocalStorage, ObjectTooLargeError, readAll, safeObjectName, SupabaseStorage } from "./storage.ts";
 import { withSql } from "./testing.ts";
 
 Deno.test("object names that would leave their folder are refused, in every spelling", () => {
@@ -72,4 +72,74 @@ Deno.test("get stops at maxBytes: a larger object is refused, locally and from S
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("remove takes the objects' bytes and rows, locally and through Supabase Storage in batches of 1,000", async () => {
+  await withSql(async (sql) => {
+    const dir = await Deno.makeTempDir({ prefix: "litinkai-storage-remove-" });
+    const folder = crypto.randomUUID();
+    try {
+      const local = new LocalStorage(sql, dir, "http://127.0.0.1:54321");
+      for (const name of ["a.txt", "b/c.txt"]) {
+        await local.put("books", `${folder}/${name}`, new TextEncoder().encode(name), "text/plain");
+      }
+      await local.remove("books", [`${folder}/a.txt`, `${folder}/b/c.txt`, `${folder}/never.txt`]);
+      const [{ rows }] = await sql`
+        select count(*)::int as rows from storage.objects where bucket_id = 'books' and name like ${`${folder}/%`}`;
+      assert.equal(rows, 0, "no row is left, and a name that was not there is no error");
+      await assert.rejects(Deno.stat(`${dir}/books/${folder}/a.txt`), Deno.errors.NotFound);
+      await assert.rejects(local.remove("books", [`${folder}/../x`]), PermanentError);
+    } finally {
+      await sql`delete from storage.objects where bucket_id = 'books' and name like ${`${folder}/%`}`;
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  const requests: { method: string; path: string; auth: string | null; prefixes: string[] }[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    const { prefixes } = await req.json();
+    requests.push({
+      method: req.method,
+      path: new URL(req.url).pathname,
+      auth: req.headers.get("Authorization"),
+      prefixes,
+    });
+    return prefixes.includes("u/refused.txt")
+      ? Response.json({ statusCode: "403", message: "denied" }, { status: 400 })
+      : Response.json(prefixes.map((name: string) => ({ name })));
+  });
+  try {
+    const hosted = new SupabaseStorage(`http://127.0.0.1:${server.addr.port}`, "service-key");
+    const names = Array.from({ length: 2500 }, (_, i) => `u/${i}.png`);
+    await hosted.remove("media", names);
+    assert.deepEqual(requests.map((r) => [r.method, r.path, r.auth, r.prefixes.length]), [
+      ["DELETE", "/storage/v1/object/media", "Bearer service-key", 1000],
+      ["DELETE", "/storage/v1/object/media", "Bearer service-key", 1000],
+      ["DELETE", "/storage/v1/object/media", "Bearer service-key", 500],
+    ]);
+    assert.deepEqual(requests.flatMap((r) => r.prefixes), names);
+    await assert.rejects(
+      hosted.remove("media", ["u/refused.txt"]),
+      /Storage \(removing from media\) answered HTTP 400/,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a download is read into one buffer of its announced length; a wrong or missing length still gives every byte", async () => {
+  const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
+  const stream = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 7_000) controller.enqueue(bytes.slice(at, at + 7_000));
+        controller.close();
+      },
+    });
+  for (const announced of [bytes.length, bytes.length + 500, bytes.length - 30_000, NaN]) {
+    const read = await readAll(stream(), announced);
+    assert.deepEqual(read, bytes, `announced ${announced}`);
+  }
+  const exact = await readAll(stream(), bytes.length);
+  assert.equal(exact.buffer.byteLength, bytes.length, "one buffer, no slack");
 });

@@ -4,6 +4,7 @@
  * inside the caller's transaction, which settles the reservation.
  */
 import type { Json, Sql } from "./db.ts";
+import { wasUnbilled } from "./errors.ts";
 import type { UsageCall } from "./pipeline/worker.ts";
 
 /** The most a piece of work may use, priced at `model`: {input_tokens, output_tokens, images, characters, seconds}. */
@@ -14,7 +15,8 @@ export interface Reservation {
   quantity: Record<string, number>;
 }
 
-/** Runs `call` once its cost is reserved; a call that fails releases the reservation (nothing was billed). */
+/** Runs `call` once its cost is reserved. A call that fails releases the reservation only when the
+ * provider refused it (nothing was billed); otherwise it stays counted, abandoned. */
 export async function reservedCall<T>(
   sql: Sql,
   reservation: Reservation,
@@ -25,19 +27,20 @@ export async function reservedCall<T>(
   try {
     return await call();
   } catch (error) {
-    await sql`select private.release_cost(${key})`;
+    await sql`select private.fail_cost(${key}, ${wasUnbilled(error)})`;
     throw error;
   }
 }
 
-/** Sums calls per model and records one usage_logs row per model under `keyPrefix:model`; the
- * reservation keyed `keyPrefix` is settled. */
+/** Sums calls per model and records one usage_logs row per model under `keyPrefix:model` (naming the
+ * job row they paid for, when there is one); the reservation keyed `keyPrefix` is settled. */
 export async function recordUsage(
   tx: Sql,
   userId: string,
   keyPrefix: string,
   calls: UsageCall[],
   durationMs: number,
+  jobId: string | null = null,
 ): Promise<void> {
   const byModel = new Map<string, UsageCall>();
   for (const call of calls) {
@@ -52,7 +55,7 @@ export async function recordUsage(
     await tx`select private.record_usage(${userId}, null, ${sum.model}, ${sum.operation ?? "text"},
       ${`${keyPrefix}:${sum.model}`}, ${sum.input_tokens!}, ${sum.output_tokens!}, ${sum.units!}, ${
       Math.round(durationMs)
-    })`;
+    }, p_job_id => ${jobId})`;
   }
   await tx`select private.settle_cost(${keyPrefix})`;
 }

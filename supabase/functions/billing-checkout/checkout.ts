@@ -9,7 +9,11 @@ export interface CheckoutRequest {
   cancel_url?: unknown;
 }
 
-/** A return link, which must stay in the web app (APP_URL): Checkout must not send users elsewhere. */
+/**
+ * A return link, which must stay in the web app (APP_URL): Checkout must not send users elsewhere.
+ * Stripe gets the link as it was parsed and checked (a backslash, a tab or a newline would let
+ * another parser read a different host), with Stripe's {CHECKOUT_SESSION_ID} placeholder kept.
+ */
 export function appLink(value: unknown, fallback: string, name: string, appUrl: string): string {
   const chosen = value ?? fallback;
   const app = new URL(appUrl);
@@ -26,7 +30,7 @@ export function appLink(value: unknown, fallback: string, name: string, appUrl: 
   ) {
     throw new HttpError(400, `"${name}" must be a link under ${app.origin}${base}`, "bad_request");
   }
-  return chosen as string;
+  return link.href.replaceAll("%7BCHECKOUT_SESSION_ID%7D", "{CHECKOUT_SESSION_ID}");
 }
 
 /** The user's Stripe customer: the remembered one, or a new one (idempotent per user). */
@@ -53,10 +57,10 @@ export async function createCheckout(
   request: CheckoutRequest,
   appUrl: string,
 ): Promise<{ id: string; url: string | null }> {
-  const [tier] = await sql<{ tier: string; stripe_lookup_key: string | null }[]>`
-    select tier::text, stripe_lookup_key from public.subscription_tiers() where tier::text = ${
-    String(request.tier)
-  }`;
+  const [tier] = typeof request.tier === "string"
+    ? await sql<{ tier: string; stripe_lookup_key: string | null }[]>`
+      select tier::text, stripe_lookup_key from public.subscription_tiers() where tier::text = ${request.tier}`
+    : [];
   if (!tier || !tier.stripe_lookup_key) {
     throw new HttpError(400, '"tier" must be one of basic, standard, premium, professional', "bad_request");
   }

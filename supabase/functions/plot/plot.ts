@@ -37,7 +37,7 @@ export async function generatePlot(
     where before < ${PLOT_INPUT_CHARS}::bigint
     order by chapter_number`;
   const reservation = {
-    key: `plot:${msg.msg_id}`,
+    key: `plot:${msg.msg_id}:${msg.read_ct}`,
     userId: book.user_id,
     model: content.model,
     quantity: CONTENT_CALL_BOUND.plot,
@@ -53,7 +53,7 @@ export async function generatePlot(
     await recordUsage(
       tx as unknown as Sql,
       book.user_id,
-      `plot:${msg.msg_id}`,
+      `plot:${msg.msg_id}:${msg.read_ct}`,
       [usage],
       performance.now() - started,
     );

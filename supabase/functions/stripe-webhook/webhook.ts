@@ -16,6 +16,7 @@ export interface WebhookDeps {
 /** Stripe's events are a few KiB; anything near this is not one. */
 const WEBHOOK_BODY_LIMIT = 512 * 1024;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const at = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000) : null);
 const idOf = (
   value: string | { id: string } | null | undefined,
@@ -49,13 +50,15 @@ async function applyEvent(tx: Sql, stripe: Stripe, event: Stripe.Event): Promise
   const created = at(event.created)!;
   switch (event.type) {
     case "checkout.session.completed": {
+      // The session's customer decides whose it is (our checkout created it for its user); the user
+      // the session names must be that one.
       const session = event.data.object;
-      const userId = session.client_reference_id ?? session.metadata?.user_id;
-      if (!userId) return "unmatched";
-      await tx`select private.link_stripe_customer(${userId}, ${idOf(session.customer)}, ${
-        idOf(session.subscription)
-      })`;
-      return "applied";
+      const named = session.client_reference_id ?? session.metadata?.user_id ?? null;
+      const [{ outcome }] = await tx<{ outcome: string }[]>`
+        select private.link_stripe_checkout(${idOf(session.customer)}, ${idOf(session.subscription)}, ${
+        UUID.test(named ?? "") ? named : null
+      }) as outcome`;
+      return outcome;
     }
     case "customer.subscription.created":
     case "customer.subscription.updated":

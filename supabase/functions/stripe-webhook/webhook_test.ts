@@ -469,3 +469,115 @@ Deno.test("checkout creates the customer once and a subscription session; portal
     }
   });
 });
+
+Deno.test("Stripe's customer is the account: a client_reference_id or metadata naming another user binds nothing", async () => {
+  await withSql(async (sql) => {
+    const victim = await createTestUser(sql, "stripe-victim");
+    const fresh = await createTestUser(sql, "stripe-fresh");
+    const attacker = await createTestUser(sql, "stripe-attacker");
+    try {
+      // The victim subscribed through our checkout: their customer, their subscription.
+      const tag = victim.slice(0, 8);
+      await sql`select private.link_stripe_customer(${victim}, ${`cus_${tag}`})`;
+      assert.equal(
+        (await deliver(
+          sql,
+          event("checkout.session.completed", {
+            id: "cs_v",
+            object: "checkout.session",
+            client_reference_id: victim,
+            customer: `cus_${tag}`,
+            subscription: `sub_${tag}`,
+            metadata: { user_id: victim },
+          }, T0),
+        )).body.outcome,
+        "applied",
+      );
+      await deliver(sql, event("customer.subscription.created", subscription(victim, "active", T0), T0 + 1));
+      const victimBefore = await account(sql, victim);
+      assert.deepEqual(
+        [victimBefore.tier, victimBefore.stripe_customer_id, victimBefore.stripe_subscription_id],
+        ["standard", `cus_${tag}`, `sub_${tag}`],
+      );
+      const freshBefore = await account(sql, fresh);
+
+      // A session the attacker paid for (a payment link takes client_reference_id from its URL), naming
+      // the victim, and one naming a user who has no customer yet.
+      for (const named of [victim, fresh]) {
+        const bound = await deliver(
+          sql,
+          event("checkout.session.completed", {
+            id: `cs_a_${named.slice(0, 4)}`,
+            object: "checkout.session",
+            client_reference_id: named,
+            customer: "cus_attacker",
+            subscription: "sub_attacker",
+            metadata: {},
+          }, T0 + 2),
+        );
+        assert.equal(bound.body.outcome, "unmatched", JSON.stringify(bound.body));
+      }
+      // The attacker's subscription: its customer is no account's.
+      const paid = {
+        ...subscription(attacker, "active", T0, { lookup: "litinkai_premium_monthly" }),
+        id: "sub_attacker",
+        customer: "cus_attacker",
+        metadata: {},
+      };
+      assert.equal(
+        (await deliver(sql, event("customer.subscription.created", paid, T0 + 3))).body.outcome,
+        "unmatched",
+      );
+      // Metadata naming the victim beside another customer rebinds nothing either.
+      const renamed = await deliver(
+        sql,
+        event("customer.subscription.updated", { ...paid, metadata: { user_id: victim } }, T0 + 4),
+      );
+      assert.equal(renamed.body.outcome, "unmatched");
+      assert.match(renamed.logs.join("\n"), /cus_attacker/);
+      assert.deepEqual(await account(sql, victim), victimBefore, "the victim's account is untouched");
+      assert.deepEqual(await account(sql, fresh), freshBefore, "so is that of a user without a customer");
+      // The attacker canceling their own subscription does not end the victim's.
+      await deliver(sql, event("customer.subscription.deleted", { ...paid, status: "canceled" }, T0 + 5));
+      assert.deepEqual(await account(sql, victim), victimBefore);
+    } finally {
+      for (const id of [victim, fresh, attacker]) await deleteTestUser(sql, id);
+    }
+  });
+});
+
+Deno.test("return links reach Stripe as the link that was checked, not as a string other parsers read otherwise", async () => {
+  await withSql(async (sql) => {
+    const userId = await createTestUser(sql, "checkout-links");
+    try {
+      const { client, calls } = recordedStripe(userId);
+      const sent = async (successUrl: string) => {
+        await createCheckout(
+          sql,
+          client,
+          userId,
+          { tier: "standard", success_url: successUrl },
+          "http://localhost:3000",
+        );
+        const body = new URLSearchParams(calls.at(-1)!.split(" ").slice(2).join(" "));
+        return body.get("success_url");
+      };
+      // A backslash is a slash to browsers but not to every parser; tabs and newlines are dropped by
+      // browsers only: what Stripe gets is what was checked.
+      assert.equal(
+        await sent("http://localhost:3000\\@evil.example/"),
+        "http://localhost:3000/@evil.example/",
+      );
+      assert.equal(await sent("http://local\nhost:3000/ok"), "http://localhost:3000/ok");
+      assert.equal(await sent(" http://localhost:3000/ok\t"), "http://localhost:3000/ok");
+      assert.equal(await sent("HTTP://LOCALHOST:3000/a/../b"), "http://localhost:3000/b");
+      // Stripe's placeholder stays as Stripe needs it, in the path as in the query.
+      assert.equal(
+        await sent("http://localhost:3000/done/{CHECKOUT_SESSION_ID}?s={CHECKOUT_SESSION_ID}"),
+        "http://localhost:3000/done/{CHECKOUT_SESSION_ID}?s={CHECKOUT_SESSION_ID}",
+      );
+    } finally {
+      await deleteTestUser(sql, userId);
+    }
+  });
+});

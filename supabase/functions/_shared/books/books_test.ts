@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { strToU8, zipSync } from "fflate";
-import { BookFormatError, decodeText, extractBook, type ExtractLimits } from "./extract.ts";
+import { BookFormatError, decodeText, DEFAULT_LIMITS, extractBook, type ExtractLimits } from "./extract.ts";
 import { detectStructure } from "./structure.ts";
 import {
   blankPdf,
-  lyingZip,
+  deflatedBomb,
+  DOCX_TEXT_OPENING,
+  docxFiles,
+  epubFiles,
   makeDocx,
   makeEpub,
   makeEpubDocuments,
   makePdf,
   prose,
+  zipOf,
 } from "./test_fixtures.ts";
 import { wordCount } from "../providers/text/text_utils.ts";
 
@@ -358,9 +362,10 @@ Deno.test("Latin-1 text decodes; UTF-8 stays UTF-8", () => {
 });
 
 Deno.test("bad files are refused with a message a person can act on", async () => {
+  // A chapter of 3 MiB (of spaces) against a limit of 1 MiB an entry.
   const bomb = zipSync({
-    mimetype: strToU8("application/epub+zip"),
-    "big.xhtml": new Uint8Array(3 * 1024 * 1024),
+    ...epubFiles([{ title: "One", paragraphs: ["A"] }]),
+    "OEBPS/text/ch1.xhtml": strToU8(`<html><body>${" ".repeat(3 * 1024 * 1024)}</body></html>`),
   });
   const cases: [string, Uint8Array | Promise<Uint8Array>, RegExp, Partial<ExtractLimits>?][] = [
     ["empty.txt", new Uint8Array(), /the file is empty/],
@@ -368,9 +373,16 @@ Deno.test("bad files are refused with a message a person can act on", async () =
     ["broken.pdf", enc("%PDF-1.7\n1 0 obj <<"), /not a valid PDF/],
     ["locked.pdf", makePdf([["secret"]], { encrypt: true }), /encrypted with a password/],
     ["fake.epub", enc("this is not a zip"), /not a valid EPUB: the file is not a readable zip archive/],
-    ["bomb.epub", bomb, /expands to more than 1 MiB/, { maxFileBytes: 1e9, maxExpandedBytes: 1024 * 1024 }],
+    [
+      "bomb.epub",
+      bomb,
+      /EPUB expands to more than 1 MiB when unzipped \(OEBPS\/text\/ch1.xhtml declares 3.0 MiB\)/,
+      {
+        maxEntryBytes: 1024 * 1024,
+      },
+    ],
     ["empty.docx", makeDocx([]), /DOCX file contains no text/],
-    ["huge.txt", enc("a".repeat(2048)), /the limit is 0 MiB/, { maxFileBytes: 1024 }],
+    ["huge.txt", enc("a".repeat(2048)), /the file is 2 KiB; the limit is 1 KiB/, { maxFileBytes: 1024 }],
   ];
   for (const [name, bytes, message, limits] of cases) {
     await assert.rejects(
@@ -381,19 +393,28 @@ Deno.test("bad files are refused with a message a person can act on", async () =
   }
 });
 
-Deno.test("upload bombs: real inflated bytes are counted, page and time limits hold, each with a clear message", async () => {
-  // A DOCX whose zip claims 100 bytes but inflates to 64 MiB: refused at the 8 MiB limit, counted as inflated.
-  const docxBomb = lyingZip("word/document.xml", 64 * 1024 * 1024, 100);
-  assert.ok(docxBomb.length < 200_000, `a small file (${docxBomb.length} bytes)`);
+Deno.test("upload bombs: declared sizes are held to the limits and entries to their declared sizes; page and time limits hold; each with a clear message", async () => {
+  // A DOCX whose zip declares 100 bytes for an entry that inflates to 64 MiB: stopped past 100 bytes.
+  const bomb = (declared?: number) =>
+    zipOf(docxFiles([]), {
+      "word/document.xml": { ...deflatedBomb(DOCX_TEXT_OPENING, 64 * 1024 * 1024, "<!-- -->"), declared },
+    });
+  assert.ok(bomb(100).length < 1_000_000, `a small file (${bomb(100).length} bytes)`);
   await assert.rejects(
-    extractBook("bomb.docx", docxBomb, { maxExpandedBytes: 8 * 1024 * 1024 }),
+    extractBook("bomb.docx", bomb(100)),
     (e: Error) =>
-      e instanceof BookFormatError && /DOCX expands to more than 8 MiB when unzipped/.test(e.message),
+      e instanceof BookFormatError &&
+      /DOCX is damaged or a zip bomb: word\/document.xml inflates to more than the 100 bytes it declares/
+        .test(e.message),
   );
-  const epubBomb = lyingZip("OEBPS/chapter.xhtml", 64 * 1024 * 1024, 100);
+  // Declared honestly, it is refused before it is inflated: alone, or with the parts read before it.
   await assert.rejects(
-    extractBook("bomb.epub", epubBomb, { maxExpandedBytes: 8 * 1024 * 1024 }),
-    /EPUB expands to more than 8 MiB/,
+    extractBook("bomb.docx", bomb(), { maxEntryBytes: 8 * 1024 * 1024 }),
+    /DOCX expands to more than 8 MiB when unzipped \(word\/document.xml declares 64.0 MiB\)/,
+  );
+  await assert.rejects(
+    extractBook("bomb.docx", bomb(), { maxExpandedBytes: 6 * 1024 * 1024, maxEntryBytes: 100 * 1024 * 1024 }),
+    /DOCX expands to more than 6 MiB when unzipped \(its parts together, on reaching word\/document.xml\)/,
   );
 
   // Many blank pages (pdf-lib, as other tools write them): refused by count before any page is read.
@@ -494,4 +515,41 @@ Deno.test("a play's speaker names are not running headers", async () => {
   const structure = detectStructure(book);
   const all = structure.chapters.map((c) => c.content).join("\n");
   assert.equal((all.match(/^HAMLET$/gm) ?? []).length, 6, "every speaker line is kept");
+});
+
+Deno.test("a chapter longer than the limit becomes consecutive chapters cut at paragraphs", () => {
+  const paragraphs = Array.from(
+    { length: 30 },
+    (_, i) => `Paragraph ${i + 1} ${"of the long chapter ".repeat(10).trim()}.`,
+  );
+  const text = `# The Long Chapter\n\n${paragraphs.join("\n\n")}`;
+  const book = {
+    format: "md" as const,
+    text,
+    outline: [{ title: "The Long Chapter", depth: 0, start: 0 }],
+    outlineSource: "x",
+  };
+  const whole = detectStructure(book).chapters;
+  assert.equal(whole.length, 1);
+  const split = detectStructure(book, 2_000).chapters;
+  assert.ok(split.length >= 3, `${split.length} chapters`);
+  assert.deepEqual(
+    split.map((c) => c.title),
+    split.map((_, i) => `The Long Chapter (${i + 1}/${split.length})`),
+  );
+  for (const chapter of split) {
+    assert.ok(chapter.content.length <= 2_000);
+    assert.match(chapter.content, /^Paragraph \d+ of/, "each part starts at a paragraph");
+  }
+  assert.equal(split.map((c) => c.content).join("\n\n"), whole[0].content, "nothing lost or repeated");
+});
+
+Deno.test("the upload limit is one number: the books bucket (migration, config.toml) says what limits.ts says", async () => {
+  const root = new URL("../../../", import.meta.url);
+  const migration = await Deno.readTextFile(new URL("migrations/20251201000800_storage.sql", root));
+  const bucket = migration.match(/\('books', 'books', false, (\d+),/)?.[1];
+  assert.equal(Number(bucket), DEFAULT_LIMITS.maxFileBytes);
+  const toml = await Deno.readTextFile(new URL("config.toml", root));
+  const project = toml.match(/\[storage\][^[]*?file_size_limit = "(\d+)MiB"/)?.[1];
+  assert.equal(Number(project) * 1024 * 1024, DEFAULT_LIMITS.maxFileBytes);
 });

@@ -26,12 +26,10 @@ export function withoutDocumentFurniture(documents: string[][], titles: string[]
   const mask = titleMask(titles.flat());
   const ends = documents.map((pieces, d) => {
     const own = new Set(titles[d]?.map(titleKey));
-    const lines = pieces.flatMap((piece, p) => piece.split("\n").map((line, l) => ({ p, l, line })))
-      .filter(({ line }) => line.trim() !== "");
-    // Only the lines at the ends are masked: the rest of a long book is never compared.
-    const keyed = (end: typeof lines) =>
+    // Only the lines at the ends are read and masked: the rest of a long book is never split or compared.
+    const keyed = (end: EndLine[]) =>
       end.map(({ p, l, line }) => ({ p, l, text: plain(line), key: mask(line, own) }));
-    return { top: keyed(lines.slice(0, END_LINES)), bottom: keyed(lines.slice(-END_LINES)) };
+    return { top: keyed(firstLines(pieces, END_LINES)), bottom: keyed(lastLines(pieces, END_LINES)) };
   });
   const furniture = (band: "top" | "bottom") => {
     const documentsWith = new Map<string, number>();
@@ -61,6 +59,47 @@ export function withoutDocumentFurniture(documents: string[][], titles: string[]
       piece.split("\n").filter((_, l) => !drop.has(`${p}|${l}`)).join("\n").replace(/\n{3,}/g, "\n\n")
     );
   });
+}
+
+interface EndLine {
+  /** The piece and the line's index in it. */
+  p: number;
+  l: number;
+  line: string;
+}
+
+/** The first `n` lines with text of a document's pieces, in order. */
+function firstLines(pieces: string[], n: number): EndLine[] {
+  const found: EndLine[] = [];
+  for (let p = 0; p < pieces.length && found.length < n; p++) {
+    const piece = pieces[p];
+    for (let from = 0, l = 0; found.length < n; l++) {
+      const end = piece.indexOf("\n", from);
+      const line = piece.slice(from, end < 0 ? piece.length : end);
+      if (line.trim() !== "") found.push({ p, l, line });
+      if (end < 0) break;
+      from = end + 1;
+    }
+  }
+  return found;
+}
+
+/** The last `n` lines with text of a document's pieces, in order. */
+function lastLines(pieces: string[], n: number): EndLine[] {
+  const found: EndLine[] = [];
+  for (let p = pieces.length - 1; p >= 0 && found.length < n; p--) {
+    const piece = pieces[p];
+    let l = 0;
+    for (let at = piece.indexOf("\n"); at >= 0; at = piece.indexOf("\n", at + 1)) l++;
+    for (let to = piece.length; found.length < n; l--) {
+      const start = to > 0 ? piece.lastIndexOf("\n", to - 1) + 1 : 0;
+      const line = piece.slice(start, to);
+      if (line.trim() !== "") found.push({ p, l, line });
+      if (start === 0) break;
+      to = start - 1;
+    }
+  }
+  return found.reverse();
 }
 
 /** Spacing and quotes made plain, so a title matches however a line sets it. */

@@ -3,13 +3,12 @@
  * plain text (UTF-8 or Latin-1), Markdown, EPUB (spine, nav or NCX), PDF (text layer, outline)
  * and DOCX (headings). Anything unreadable raises a BookFormatError with a message for the user.
  */
-import { Unzip, UnzipInflate, zipSync } from "fflate";
-import { XMLParser } from "fast-xml-parser";
 import { getDocumentProxy } from "unpdf";
-import mammoth from "mammoth";
-import { Buffer } from "node:buffer";
-import { PermanentError } from "../errors.ts";
-import { withoutDocumentFurniture } from "./document_furniture.ts";
+import { TextBudget, tooMuchText } from "./book_text.ts";
+import { type DocxText, readDocx } from "./docx.ts";
+import { type EpubText, readEpub } from "./epub.ts";
+import { checkPdfStreams } from "./pdf_streams.ts";
+import { BookFormatError, DEFAULT_LIMITS, type ExtractLimits, mib } from "./limits.ts";
 import {
   destinationPosition,
   headingLine,
@@ -22,9 +21,7 @@ import {
   typographicHeadings,
 } from "./pdf_layout.ts";
 
-export class BookFormatError extends PermanentError {
-  override name = "BookFormatError";
-}
+export { BookFormatError, DEFAULT_LIMITS, type ExtractLimits };
 
 export type BookFormat = "txt" | "md" | "epub" | "pdf" | "docx";
 
@@ -61,25 +58,6 @@ export function joinPieces(pieces: string[]): { text: string; starts: number[] }
   return { text, starts };
 }
 
-export interface ExtractLimits {
-  maxFileBytes: number;
-  /** Total uncompressed size an EPUB or DOCX may expand to, counted as it is inflated. */
-  maxExpandedBytes: number;
-  /** Pages a PDF may have. */
-  maxPdfPages: number;
-  /** Milliseconds reading one book's text may take (checked between pages and files). */
-  maxExtractMs: number;
-}
-
-export const DEFAULT_LIMITS: ExtractLimits = {
-  maxFileBytes: 50 * 1024 * 1024,
-  maxExpandedBytes: 200 * 1024 * 1024,
-  maxPdfPages: 2_000,
-  maxExtractMs: 60_000,
-};
-
-const MIB = 1024 * 1024;
-
 export function detectFormat(fileName: string, bytes: Uint8Array): BookFormat {
   const ext = fileName.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? "";
   if (ext === "epub" || ext === "docx" || ext === "pdf") return ext;
@@ -96,66 +74,144 @@ function startsWith(bytes: Uint8Array, prefix: string): boolean {
   return prefix.split("").every((ch, i) => bytes[i] === ch.charCodeAt(0));
 }
 
+/**
+ * Reads a book within `limits` (defaults in limits.ts): whatever the file holds, what reading it
+ * keeps in memory is bounded by them, and anything refused or unreadable is a BookFormatError whose
+ * message says what is wrong and what to do, never a parser's own words.
+ */
 export async function extractBook(
   fileName: string,
-  bytes: Uint8Array,
+  upload: Uint8Array | { file: string },
   overrides: Partial<ExtractLimits> = {},
 ): Promise<ExtractedBook> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
-  if (bytes.length === 0) throw new BookFormatError("the file is empty");
-  if (bytes.length > limits.maxFileBytes) {
+  const size = upload instanceof Uint8Array ? upload.length : (await Deno.stat(upload.file)).size;
+  if (size === 0) throw new BookFormatError("the file is empty");
+  if (size > limits.maxFileBytes) {
     throw new BookFormatError(
-      `the file is ${(bytes.length / MIB).toFixed(1)} MiB; the limit is ${
-        (limits.maxFileBytes / MIB).toFixed(0)
-      } MiB`,
+      `the file is ${mib(size)}; the limit is ${mib(limits.maxFileBytes)}: split the book into ` +
+        "volumes, or save it without its pictures",
     );
   }
-  const format = detectFormat(fileName, bytes);
+  const format = detectFormat(fileName, upload instanceof Uint8Array ? upload : await head(upload.file));
+  const name = format.toUpperCase();
   const deadline = performance.now() + limits.maxExtractMs;
   const inTime = () => {
     if (performance.now() > deadline) {
       throw new BookFormatError(
-        `reading the ${format.toUpperCase()} took longer than ${limits.maxExtractMs / 1000} s; refusing it`,
+        `reading the ${name} took longer than ${limits.maxExtractMs / 1000} s; refusing it (save it again ` +
+          "from the program that made it, or upload it in another format)",
       );
     }
   };
   let book: ExtractedBook;
-  switch (format) {
-    case "txt":
-      book = { format, text: normaliseText(decodeText(bytes)), outline: null, outlineSource: null };
-      break;
-    case "md":
-      book = fromMarkdown(decodeText(bytes));
-      break;
-    case "epub":
-      book = fromEpub(unzipLimited(bytes, "EPUB", limits.maxExpandedBytes));
-      inTime();
-      break;
-    case "pdf":
-      book = await fromPdf(bytes, limits.maxPdfPages, inTime);
-      break;
-    case "docx":
-      book = await fromDocx(bytes, limits.maxExpandedBytes);
-      inTime();
-      break;
+  try {
+    // An EPUB or DOCX in a file is read from there, entry by entry; other formats are read whole.
+    const source = upload instanceof Uint8Array || format === "epub" || format === "docx"
+      ? upload
+      : await Deno.readFile(upload.file);
+    book = await readFormat(format, source, limits, inTime);
+  } catch (error) {
+    if (error instanceof BookFormatError) throw error;
+    // A reader's own failure (a parser's message, a stack or string too large) means nothing to the user.
+    throw new BookFormatError(
+      `the ${name} file could not be read; it may be damaged: save it again from the program that made ` +
+        "it and upload the new copy, or upload the book in another format (PDF, EPUB or plain text)",
+      { cause: error },
+    );
   }
-  if (book.text.trim() === "") throw new BookFormatError(`the ${format.toUpperCase()} file contains no text`);
+  if (book.text.trim() === "") throw new BookFormatError(`the ${name} file contains no text`);
+  checkLines(book.text, limits);
   return book;
 }
 
+/** The first bytes of a file, enough to tell its format. */
+async function head(file: string): Promise<Uint8Array> {
+  using handle = await Deno.open(file);
+  const bytes = new Uint8Array(512);
+  const read = await handle.read(bytes);
+  return bytes.subarray(0, read ?? 0);
+}
+
+async function readFormat(
+  format: BookFormat,
+  source: Uint8Array | { file: string },
+  limits: ExtractLimits,
+  inTime: () => void,
+): Promise<ExtractedBook> {
+  if (format === "epub" || format === "docx") {
+    return format === "epub"
+      ? fromEpub(await readEpub(source, limits), inTime)
+      : fromDocx(await readDocx(source, limits), inTime);
+  }
+  const bytes = source as Uint8Array;
+  switch (format) {
+    case "txt":
+      return { format, text: normaliseText(decodeText(bytes, limits)), outline: null, outlineSource: null };
+    case "md":
+      return fromMarkdown(decodeText(bytes, limits));
+    case "pdf":
+      return await fromPdf(bytes, limits, inTime);
+  }
+}
+
+function fromEpub({ text, outline, outlineSource }: EpubText, inTime: () => void): ExtractedBook {
+  inTime();
+  return { format: "epub", text, outline: outline.length > 0 ? outline : null, outlineSource };
+}
+
+function fromDocx({ text, headings }: DocxText, inTime: () => void): ExtractedBook {
+  inTime();
+  if (headings.length === 0) return { format: "docx", text, outline: null, outlineSource: null };
+  const top = Math.min(...headings.map((h) => h.level));
+  return {
+    format: "docx",
+    text,
+    outline: headings.map((h) => ({ title: h.title, depth: h.level - top, start: h.start })),
+    outlineSource: "docx_headings",
+  };
+}
+
+/** Refuses a text of more lines than the limit (each line costs the structure detection a string). */
+function checkLines(text: string, limits: ExtractLimits) {
+  let lines = 1;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) lines++;
+  new TextBudget(limits).add(0, lines);
+}
+
+/** Text is decoded in slices this size, so a file larger than the text limit is refused before it is whole. */
+const DECODE_SLICE = 1024 * 1024;
+
 /** UTF-8 when it decodes cleanly, else Latin-1; refuses binary data dressed as text. */
-export function decodeText(bytes: Uint8Array): string {
+export function decodeText(
+  bytes: Uint8Array,
+  limits: Pick<ExtractLimits, "maxTextChars"> = DEFAULT_LIMITS,
+): string {
   const sample = bytes.subarray(0, 65536);
   let control = 0;
   for (const b of sample) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 12 && b !== 13)) control++;
   if (control > sample.length * 0.01) {
     throw new BookFormatError("the file looks binary, not text: upload TXT, Markdown, EPUB, PDF or DOCX");
   }
+  const decode = (encoding: "utf-8" | "latin1") => {
+    const decoder = new TextDecoder(encoding, { fatal: true });
+    const slices: string[] = [];
+    let chars = 0;
+    for (let at = 0; at < bytes.length; at += DECODE_SLICE) {
+      const slice = decoder.decode(bytes.subarray(at, at + DECODE_SLICE), { stream: true });
+      chars += slice.length;
+      if (chars > limits.maxTextChars) throw tooMuchText(limits);
+      slices.push(slice);
+    }
+    slices.push(decoder.decode());
+    return slices.join("");
+  };
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    text = new TextDecoder("latin1").decode(bytes);
+    text = decode("utf-8");
+  } catch (error) {
+    if (error instanceof BookFormatError) throw error;
+    text = decode("latin1");
   }
   return text.replace(/^\uFEFF/, "");
 }
@@ -203,269 +259,6 @@ function fromMarkdown(source: string): ExtractedBook {
   };
 }
 
-/**
- * HTML documents as one text, cut at the given marks; returns where each mark starts in the text and
- * whether it starts its document (no words of the document before it). `clean` may take lines out of
- * each document's pieces (page furniture) before they are joined.
- */
-function htmlWithMarks(
-  docs: string[],
-  marks: { doc: number; offset: number }[],
-  clean: (documents: string[][]) => string[][] = (documents) => documents,
-): { text: string; at: number[]; startsDocument: boolean[] } {
-  const order = marks.map((m, i) => ({ ...m, i })).sort((a, b) => a.doc - b.doc || a.offset - b.offset);
-  const documents: string[][] = docs.map(() => []);
-  const pieceOfMark = new Array<{ doc: number; piece: number }>(marks.length);
-  let k = 0;
-  for (let d = 0; d < docs.length; d++) {
-    let from = 0;
-    while (k < order.length && order[k].doc === d) {
-      documents[d].push(htmlToText(docs[d].slice(from, order[k].offset)));
-      from = order[k].offset;
-      pieceOfMark[order[k].i] = { doc: d, piece: documents[d].length };
-      k++;
-    }
-    documents[d].push(htmlToText(docs[d].slice(from)));
-  }
-  const cleaned = clean(documents);
-  const firstPiece: number[] = []; // each document's first piece among all of them
-  let pieceCount = 0;
-  for (const pieces of cleaned) {
-    firstPiece.push(pieceCount);
-    pieceCount += pieces.length;
-  }
-  const joined = joinPieces(cleaned.flat());
-  return {
-    text: joined.text,
-    at: pieceOfMark.map(({ doc, piece }) => joined.starts[firstPiece[doc] + piece]),
-    startsDocument: pieceOfMark.map(({ doc, piece }) =>
-      cleaned[doc].slice(0, piece).every((p) => !/[\p{L}\p{N}]/u.test(p))
-    ),
-  };
-}
-
-// ---------------------------------------------------------------- zip containers (EPUB, DOCX)
-
-/**
- * Unzips, counting the bytes actually inflated: the sizes a zip declares can lie (a small "bomb"
- * declares a few bytes and inflates to gigabytes). The archive is fed in small slices, so no slice
- * inflates to more than about 16 MiB before the count stops it.
- */
-export function unzipLimited(
-  bytes: Uint8Array,
-  kind: string,
-  maxExpanded: number,
-): Record<string, Uint8Array> {
-  const parts: Record<string, Uint8Array[]> = {};
-  let total = 0;
-  let tooLarge = false;
-  let broken = false;
-  const unzip = new Unzip((file) => {
-    if (tooLarge) return;
-    const chunks: Uint8Array[] = (parts[file.name] = []);
-    file.ondata = (error, chunk) => {
-      if (error) {
-        broken = true;
-        return;
-      }
-      total += chunk.length;
-      if (total > maxExpanded) {
-        tooLarge = true;
-        file.terminate();
-        return;
-      }
-      chunks.push(chunk);
-    };
-    try {
-      file.start();
-    } catch {
-      broken = true; // a compression method we cannot read
-    }
-  });
-  unzip.register(UnzipInflate);
-  const SLICE = 16 * 1024;
-  try {
-    for (let at = 0; at < bytes.length && !tooLarge && !broken; at += SLICE) {
-      unzip.push(bytes.subarray(at, at + SLICE), at + SLICE >= bytes.length);
-    }
-  } catch {
-    broken = true;
-  }
-  if (tooLarge) {
-    throw new BookFormatError(
-      `the ${kind} expands to more than ${(maxExpanded / MIB).toFixed(0)} MiB when unzipped; refusing it`,
-    );
-  }
-  const names = Object.keys(parts);
-  if (broken || names.length === 0) {
-    throw new BookFormatError(`not a valid ${kind}: the file is not a readable zip archive`);
-  }
-  const files: Record<string, Uint8Array> = {};
-  for (const name of names) {
-    const out = new Uint8Array(parts[name].reduce((n, c) => n + c.length, 0));
-    let offset = 0;
-    for (const chunk of parts[name]) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    files[name] = out;
-  }
-  return files;
-}
-
-// ---------------------------------------------------------------- EPUB
-
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", removeNSPrefix: true });
-
-function asArray<T>(value: T | T[] | undefined): T[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-function resolvePath(base: string, href: string): string {
-  const parts = (base.includes("/") ? base.slice(0, base.lastIndexOf("/") + 1) : "").concat(href).split("/");
-  const out: string[] = [];
-  for (const part of parts) {
-    if (part === "..") out.pop();
-    else if (part !== "." && part !== "") out.push(part);
-  }
-  return decodeURIComponent(out.join("/"));
-}
-
-function fromEpub(files: Record<string, Uint8Array>): ExtractedBook {
-  const read = (path: string) => {
-    const file = files[path];
-    if (!file) throw new BookFormatError(`not a valid EPUB: ${path} is missing`);
-    return new TextDecoder().decode(file);
-  };
-  const container = xml.parse(read("META-INF/container.xml"));
-  const opfPath: string | undefined = asArray(container?.container?.rootfiles?.rootfile)[0]?.["full-path"];
-  if (!opfPath) throw new BookFormatError("not a valid EPUB: container.xml names no package document");
-  const opf = xml.parse(read(opfPath))?.package;
-  const manifest = new Map<string, { href: string; type: string; properties: string }>();
-  for (const item of asArray(opf?.manifest?.item)) {
-    manifest.set(item.id, {
-      href: resolvePath(opfPath, item.href),
-      type: item["media-type"] ?? "",
-      properties: item.properties ?? "",
-    });
-  }
-  // The reading order, without the items the publisher marked as not part of it (linear="no").
-  const spine = asArray(opf?.spine?.itemref).filter((ref) => ref.linear !== "no")
-    .map((ref) => manifest.get(ref.idref)?.href).filter((h): h is string => !!h && !!files[h]);
-  if (spine.length === 0) {
-    throw new BookFormatError("not a valid EPUB: the spine lists no readable documents");
-  }
-  const html = spine.map((path) => read(path));
-
-  // The table of contents with its nesting: EPUB 3 nav document, else the EPUB 2 NCX.
-  let entries: { title: string; href: string; depth: number }[] = [];
-  let source: string | null = null;
-  // A table of contents larger than any real book's is not read (a crafted file); headings then serve.
-  const readable = (href: string) => files[href] !== undefined && files[href].length <= 5 * MIB;
-  const nav = [...manifest.values()].find((m) => m.properties.split(/\s+/).includes("nav"));
-  if (nav && readable(nav.href)) {
-    const navHtml = read(nav.href);
-    const tocNav = navHtml.match(/<nav\b[^>]*type\s*=\s*["']toc["'][^>]*>([\s\S]*?)<\/nav>/i)?.[1] ?? navHtml;
-    let depth = -1;
-    for (
-      const m of tocNav.matchAll(
-        // (A link's text is bounded: an unclosed <a> must not make the scan quadratic.)
-        /<(\/?)ol\b[^>]*>|<a\b[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([\s\S]{0,2000}?)<\/a>/gi,
-      )
-    ) {
-      if (m[2] === undefined) depth += m[1] ? -1 : 1;
-      else {entries.push({
-          href: resolvePath(nav.href, m[2]),
-          title: htmlToText(m[3]),
-          depth: Math.max(0, depth),
-        });}
-    }
-    source = "epub_nav";
-  } else {
-    const ncxId = opf?.spine?.toc;
-    const ncx = ncxId
-      ? manifest.get(ncxId)
-      : [...manifest.values()].find((m) => m.type === "application/x-dtbncx+xml");
-    if (ncx && readable(ncx.href)) {
-      let depth = -1;
-      // Only the navMap: a pageList's page numbers are not a table of contents.
-      const ncxText = read(ncx.href);
-      const navMap = ncxText.match(/<navMap\b[^>]*>([\s\S]*)<\/navMap>/i)?.[1] ?? ncxText;
-      for (
-        const m of navMap.matchAll(
-          /<(\/?)navPoint\b[^>]*>|<text>([\s\S]{0,2000}?)<\/text>|<content\b[^>]*src\s*=\s*["']([^"']+)["']/gi,
-        )
-      ) {
-        if (m[2] !== undefined) entries.push({ title: htmlToText(m[2]), href: "", depth });
-        else if (m[3] !== undefined) {
-          const last = entries.at(-1);
-          if (last && last.href === "") last.href = resolvePath(ncx.href, m[3]);
-        } else depth += m[1] ? -1 : 1;
-      }
-      entries = entries.filter((e) => e.href !== "");
-      source = "epub_ncx";
-    }
-  }
-
-  // Each entry starts at its document (and anchor) in reading order; the text is cut there.
-  const marks = entries.map((entry) => {
-    const [file, fragment] = entry.href.split("#");
-    const doc = spine.indexOf(file);
-    if (doc < 0 || entry.title === "") return null; // not in the reading order
-    const at = fragment ? html[doc].search(new RegExp(`id\\s*=\\s*["']${escapeRegExp(fragment)}["']`)) : -1;
-    return {
-      title: entry.title,
-      depth: entry.depth,
-      doc,
-      offset: at < 0 ? 0 : html[doc].lastIndexOf("<", at),
-    };
-  }).filter((m): m is { title: string; depth: number; doc: number; offset: number } => m !== null);
-  const { text, at, startsDocument } = htmlWithMarks(
-    html,
-    marks,
-    (documents) =>
-      withoutDocumentFurniture(
-        documents,
-        html.map((_, d) => marks.filter((m) => m.doc === d).map((m) => m.title)),
-      ),
-  );
-  const outline = marks.map((m, i) => ({
-    title: m.title,
-    depth: m.depth,
-    start: at[i],
-    startsDocument: startsDocument[i],
-  }));
-  return {
-    format: "epub",
-    text,
-    outline: outline.length > 0 ? outline : null,
-    outlineSource: outline.length > 0 ? source : null,
-  };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
-
-export function htmlToText(html: string): string {
-  return normaliseText(
-    html.replace(/<(head|script|style)\b[\s\S]*?<\/\1>/gi, "")
-      .replace(/<br\s*\/?>/gi, "\n")
-      .replace(/<\/(p|div|h[1-6]|li|tr|section|blockquote|title)>/gi, "\n\n")
-      .replace(/<[^>]+>/g, "")
-      .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, code: string) => {
-        if (code[0] === "#") {
-          const n = code[1].toLowerCase() === "x" ? parseInt(code.slice(2), 16) : parseInt(code.slice(1), 10);
-          return Number.isFinite(n) ? String.fromCodePoint(n) : whole;
-        }
-        return ENTITIES[code.toLowerCase()] ?? whole;
-      })
-      .split("\n").map((line) => line.replace(/[ \t]+/g, " ").trim()).join("\n"),
-  );
-}
-
 // ---------------------------------------------------------------- PDF
 
 interface OutlineItem {
@@ -474,10 +267,11 @@ interface OutlineItem {
   items: OutlineItem[];
 }
 
-async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void): Promise<ExtractedBook> {
+async function fromPdf(bytes: Uint8Array, limits: ExtractLimits, inTime: () => void): Promise<ExtractedBook> {
   if (!startsWith(bytes, "%PDF-")) {
     throw new BookFormatError("not a valid PDF: the file does not start with %PDF");
   }
+  checkPdfStreams(bytes, limits);
   // deno-lint-ignore no-explicit-any
   let pdf: any;
   try {
@@ -487,18 +281,36 @@ async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void):
     if (name === "PasswordException") {
       throw new BookFormatError("the PDF is encrypted with a password; upload an unprotected copy");
     }
-    throw new BookFormatError(`not a valid PDF: ${(error as Error).message}`);
+    throw new BookFormatError(
+      "not a valid PDF: the file is damaged or is not a PDF; save or export it again and upload the new copy",
+      { cause: error },
+    );
   }
-  if (pdf.numPages > maxPages) {
-    throw new BookFormatError(`the PDF has ${pdf.numPages} pages; the limit is ${maxPages}`);
+  try {
+    return await pdfText(pdf, limits, inTime);
+  } finally {
+    await pdf.destroy();
   }
+}
+
+// deno-lint-ignore no-explicit-any
+async function pdfText(pdf: any, limits: ExtractLimits, inTime: () => void): Promise<ExtractedBook> {
+  if (pdf.numPages > limits.maxPdfPages) {
+    throw new BookFormatError(
+      `the PDF has ${pdf.numPages} pages; the limit is ${limits.maxPdfPages}: split it into volumes`,
+    );
+  }
+  const budget = new TextBudget(limits);
   const layout: PdfPage[] = [];
   for (let n = 1; n <= pdf.numPages; n++) {
     inTime();
     const page = await pdf.getPage(n);
     const content = await page.getTextContent();
     const lines = pageLines(content.items).map((line) => ({ ...line, text: repairMojibake(line.text) }));
-    layout.push({ lines, height: page.view?.[3] ?? 792 });
+    const height: number = page.view?.[3] ?? 792;
+    page.cleanup(); // the page's fonts and parsed content are not needed again
+    budget.add(lines.reduce((sum, line) => sum + line.text.length + 1, 1), lines.length + 1);
+    layout.push({ lines, height });
   }
   if (layout.every((p) => p.lines.length === 0)) {
     throw new BookFormatError(
@@ -530,7 +342,8 @@ async function fromPdf(bytes: Uint8Array, maxPages: number, inTime: () => void):
   const placed: (PageHeading & { depth: number })[] = [];
   const visit = async (items: OutlineItem[], depth: number) => {
     for (const item of items) {
-      const title = item.title.replace(/\s+/g, " ").trim();
+      const title = item.title.replace(/\s+/g, " ").trim().slice(0, 500);
+      budget.add(title.length, 0);
       const where = title === "" ? null : await place(item.dest, title);
       if (where !== null) placed.push({ title, depth, ...where });
       if (item.items?.length) await visit(item.items, depth + 1);
@@ -657,33 +470,4 @@ function romanValue(roman: string): number {
 function isPageNumber(line: string): boolean {
   return /^(page\s+)?\d{1,4}(\s+of\s+\d{1,4})?$/i.test(line) || /^[-–]\s*\d{1,4}\s*[-–]$/.test(line) ||
     /^[ivxlc]{1,6}$/.test(line);
-}
-
-// ---------------------------------------------------------------- DOCX
-
-async function fromDocx(bytes: Uint8Array, maxExpanded: number): Promise<ExtractedBook> {
-  const files = unzipLimited(bytes, "DOCX", maxExpanded);
-  if (!files["word/document.xml"]) {
-    throw new BookFormatError("not a valid DOCX: word/document.xml is missing");
-  }
-  let html: string;
-  try {
-    // mammoth unzips again: give it the files as counted above, stored uncompressed, never the original.
-    const checked = zipSync(files, { level: 0 });
-    html = (await mammoth.convertToHtml({ buffer: Buffer.from(checked) })).value;
-  } catch (error) {
-    throw new BookFormatError(`not a valid DOCX: ${(error as Error).message}`);
-  }
-  const headings = [...html.matchAll(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1>/gi)]
-    .map((m) => ({ level: Number(m[1]), title: htmlToText(m[2]), offset: m.index! }))
-    .filter((m) => m.title !== "");
-  const { text, at } = htmlWithMarks([html], headings.map((h) => ({ doc: 0, offset: h.offset })));
-  if (headings.length === 0) return { format: "docx", text, outline: null, outlineSource: null };
-  const top = Math.min(...headings.map((h) => h.level));
-  return {
-    format: "docx",
-    text,
-    outline: headings.map((h, i) => ({ title: h.title, depth: h.level - top, start: at[i] })),
-    outlineSource: "docx_headings",
-  };
 }

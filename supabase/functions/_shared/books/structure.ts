@@ -4,6 +4,7 @@
  * last, fixed parts of about 3,000 words.
  */
 import { BookFormatError, type ExtractedBook, stripRunningLines } from "./extract.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import { paragraphsOf, wordCount } from "../providers/text/text_utils.ts";
 
 export interface DetectedChapter {
@@ -96,12 +97,19 @@ function isTitleLine(line: string): boolean {
     !/^\d+(?:\.\d+)*\.?\s/.test(line) && !MATTER_RE.test(line);
 }
 
-export function detectStructure(book: ExtractedBook): DetectedStructure {
-  const [clean] = stripRunningLines([book.text]);
+export function detectStructure(
+  book: ExtractedBook,
+  maxChapterChars = DEFAULT_LIMITS.maxChapterChars,
+): DetectedStructure {
+  const fromText = () => {
+    // Only when the format's own outline gives nothing: a copy of the whole text without running lines.
+    const [clean] = stripRunningLines([book.text]);
+    return fromOutline(clean, textHeadings(clean), "chapter_headings", "ai") ?? byFixedParts(clean);
+  };
   const structure =
     (book.outline && fromOutline(book.text, book.outline, book.outlineSource ?? "outline", "toc")) ??
-      fromOutline(clean, textHeadings(clean), "chapter_headings", "ai") ??
-      byFixedParts(clean);
+      fromText();
+  structure.chapters = structure.chapters.flatMap((chapter) => splitLongChapter(chapter, maxChapterChars));
   if (structure.chapters.length > MAX_CHAPTERS) {
     throw new BookFormatError(
       `the book has ${structure.chapters.length} chapters; at most ${MAX_CHAPTERS} are supported`,
@@ -452,6 +460,31 @@ export function textHeadings(text: string): Entry[] {
       ? { ...f, title: `${f.title.replace(/\.$/, "")}: ${lines[j].trim()}` }
       : f;
   });
+}
+
+/**
+ * A chapter longer than `maxChars` as consecutive chapters ("Title (1/3)", ...) cut at paragraphs
+ * (or, inside a paragraph longer than that, at a space): what each chapter costs to summarise, embed
+ * and make into a video stays bounded whatever one heading holds.
+ */
+function splitLongChapter(chapter: DetectedChapter, maxChars: number): DetectedChapter[] {
+  if (chapter.content.length <= maxChars) return [chapter];
+  const pieces: string[] = [];
+  let rest = chapter.content;
+  while (rest.length > maxChars) {
+    const window = rest.slice(0, maxChars + 1);
+    let cut = window.lastIndexOf("\n\n");
+    if (cut < maxChars / 2) cut = window.lastIndexOf(" ");
+    if (cut < maxChars / 2) cut = maxChars;
+    pieces.push(rest.slice(0, cut).trim());
+    rest = rest.slice(cut).trim();
+  }
+  if (rest !== "") pieces.push(rest);
+  return pieces.map((content, i) => ({
+    ...chapter,
+    title: `${chapter.title} (${i + 1}/${pieces.length})`,
+    content,
+  }));
 }
 
 function byFixedParts(text: string): DetectedStructure {

@@ -1,6 +1,9 @@
 /** Builds small books in every supported format for tests and benchmarks. */
-import { strToU8, zipSync } from "fflate";
-import { PDFDocument, PDFHexString, PDFName, PDFString, StandardFonts } from "pdf-lib";
+import { strToU8, Zip, ZipDeflate, type ZipInputFile, ZipPassThrough, zipSync } from "fflate";
+import { Buffer } from "node:buffer";
+import { constants, deflateRawSync } from "node:zlib";
+import { DEFAULT_LIMITS } from "./limits.ts";
+import { PDFDocument, PDFHexString, PDFName, PDFRawStream, PDFString, StandardFonts } from "pdf-lib";
 
 export interface FixtureChapter {
   title: string;
@@ -11,6 +14,14 @@ const escapeXml = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function makeEpub(chapters: FixtureChapter[], toc: "nav" | "ncx" = "nav"): Uint8Array {
+  return zipSync(epubFiles(chapters, toc));
+}
+
+/** The files of a small EPUB: container, package document, a cover, the chapters and a nav or NCX. */
+export function epubFiles(
+  chapters: FixtureChapter[],
+  toc: "nav" | "ncx" = "nav",
+): Record<string, Uint8Array | [Uint8Array, { level: 0 }]> {
   const files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {
     mimetype: [strToU8("application/epub+zip"), { level: 0 }],
     "META-INF/container.xml": strToU8(
@@ -62,7 +73,7 @@ export function makeEpub(chapters: FixtureChapter[], toc: "nav" | "ncx" = "nav")
         ).join("") + `</navMap></ncx>`,
     );
   }
-  return zipSync(files);
+  return files;
 }
 
 /** An EPUB 3 of the given documents in this reading order (bodies as XHTML) and a nav list (`<ol>`). */
@@ -92,12 +103,22 @@ export function makeEpubDocuments(documents: { href: string; body: string }[], n
 }
 
 export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Array {
+  return zipSync(docxFiles(blocks));
+}
+
+const W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+
+/** The files of a small DOCX; `documentXml` replaces word/document.xml. */
+export function docxFiles(
+  blocks: { heading?: 1 | 2; text: string }[],
+  documentXml?: string,
+): Record<string, Uint8Array> {
   const paragraph = (b: { heading?: 1 | 2; text: string }) =>
     `<w:p>${
       b.heading ? `<w:pPr><w:pStyle w:val="Heading${b.heading}"/></w:pPr>` : ""
     }<w:r><w:t xml:space="preserve">${escapeXml(b.text)}</w:t></w:r></w:p>`;
-  const w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
-  return zipSync({
+  const w = W_NS;
+  return {
     "[Content_Types].xml": strToU8(
       `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
         `<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
@@ -121,9 +142,65 @@ export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Arra
         `</w:styles>`,
     ),
     "word/document.xml": strToU8(
-      `<?xml version="1.0"?><w:document ${w}><w:body>${blocks.map(paragraph).join("")}</w:body></w:document>`,
+      documentXml ??
+        `<?xml version="1.0"?><w:document ${w}><w:body>${
+          blocks.map(paragraph).join("")
+        }</w:body></w:document>`,
     ),
+  };
+}
+
+/** The opening of a DOCX document up to a run's text, for documents written by hand. */
+export const DOCX_TEXT_OPENING = `<?xml version="1.0"?><w:document ${W_NS}><w:body><w:p><w:r><w:t>`;
+
+/**
+ * An entry compressed with deflate that inflates to `prefix` followed by `size` bytes of `fill`
+ * repeated (and nothing after: no reader may get that far), built without ever holding those bytes:
+ * about 16 MiB of fill is compressed once, flushed to a byte boundary, and repeated.
+ */
+export function deflatedBomb(
+  prefix: string,
+  size: number,
+  fill = " ",
+): { chunks: Uint8Array[]; size: number } {
+  const segmentBytes = Math.floor(16 * 1024 * 1024 / fill.length) * fill.length;
+  const flush = { finishFlush: constants.Z_FULL_FLUSH };
+  const segment = deflateRawSync(Buffer.alloc(segmentBytes, fill), flush);
+  const chunks: Uint8Array[] = [deflateRawSync(Buffer.from(prefix), flush)];
+  for (let left = size; left > 0; left -= segmentBytes) {
+    chunks.push(left >= segmentBytes ? segment : deflateRawSync(Buffer.alloc(left, fill), flush));
+  }
+  chunks.push(new Uint8Array([0x03, 0x00])); // an empty final block
+  return { chunks, size: prefix.length + size };
+}
+
+/**
+ * A zip of plain files and already-deflated entries, each entry's headers declaring `declared`
+ * bytes (the truth when not given; a zip bomb's headers may say anything).
+ */
+export function zipOf(
+  files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]>,
+  deflated: Record<string, { chunks: Uint8Array[]; size: number; declared?: number }> = {},
+): Uint8Array {
+  const out: Uint8Array[] = [];
+  const zip = new Zip((error, chunk) => {
+    if (error) throw error;
+    out.push(chunk);
   });
+  for (const [name, data] of Object.entries(files)) {
+    const [bytes, stored] = data instanceof Uint8Array ? [data, data.length === 0] : [data[0], true];
+    const file = stored ? new ZipPassThrough(name) : new ZipDeflate(name);
+    zip.add(file);
+    file.push(bytes, true);
+  }
+  for (const [name, entry] of Object.entries(deflated)) {
+    // The CRC is never checked: every reader must refuse the entry before its end.
+    const file: ZipInputFile = { filename: name, size: entry.declared ?? entry.size, crc: 0, compression: 8 };
+    zip.add(file);
+    entry.chunks.forEach((chunk, i) => file.ondata!(null, chunk, i === entry.chunks.length - 1));
+  }
+  zip.end();
+  return Buffer.concat(out);
 }
 
 /** A PDF with one page per entry of `pages` (lines of text), an optional outline and running header. */
@@ -211,6 +288,28 @@ export function prose(words: number, seed = 1): string {
   return paragraphs.join("\n\n");
 }
 
+/** Chapters of prose (about 20,000 characters each) whose text as one book is just under the text limit. */
+export function chaptersAtTextLimit(chapters = 400): FixtureChapter[] {
+  const charsPerWord = prose(10_000).length / 10_000;
+  const words = Math.floor(DEFAULT_LIMITS.maxTextChars * 0.97 / charsPerWord / chapters);
+  return Array.from({ length: chapters }, (_, i) => ({
+    title: `Chapter ${i + 1}`,
+    paragraphs: prose(words, i + 1).split("\n\n"),
+  }));
+}
+
+/** The chapters as plain text, each title on its own line. */
+export function chaptersAsText(chapters: FixtureChapter[]): string {
+  return chapters.map((c) => `${c.title}\n\n${c.paragraphs.join("\n\n")}`).join("\n\n");
+}
+
+/** The chapters as DOCX blocks, each title a Heading 1. */
+export function chaptersAsDocx(chapters: FixtureChapter[]): { heading?: 1; text: string }[] {
+  return chapters.flatMap((
+    c,
+  ) => [{ heading: 1 as const, text: c.title }, ...c.paragraphs.map((text) => ({ text }))]);
+}
+
 /** A zip of one entry of `size` bytes whose headers declare `declared` bytes (an upload bomb). */
 export function lyingZip(name: string, size: number, declared: number): Uint8Array {
   const zip = zipSync({ [name]: new Uint8Array(size).fill(65) });
@@ -229,5 +328,16 @@ export function lyingZip(name: string, size: number, declared: number): Uint8Arr
 export async function blankPdf(pages: number): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   for (let i = 0; i < pages; i++) doc.addPage([200, 200]);
+  return await doc.save();
+}
+
+/** A PDF of one page whose content stream inflates to `size` bytes of operators that draw nothing. */
+export async function pdfBomb(size: number): Promise<Uint8Array> {
+  const { chunks } = deflatedBomb("", size, "q Q ");
+  const data = Buffer.concat([new Uint8Array([0x78, 0x9c]), ...chunks]); // a zlib header, then deflate
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([200, 200]);
+  const contents = PDFRawStream.of(doc.context.obj({ Filter: "FlateDecode", Length: data.length }), data);
+  page.node.set(PDFName.of("Contents"), doc.context.register(contents));
   return await doc.save();
 }

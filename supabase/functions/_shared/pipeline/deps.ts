@@ -2,7 +2,7 @@
  * What a stage needs: storage, and the providers of the capabilities it uses (an Edge-placed stage
  * is given only Edge-safe ones: providers/edge.ts; the worker service gives all: providers/select.ts).
  */
-import { sql } from "../db.ts";
+import { type Sql, sql } from "../db.ts";
 import { config } from "../env.ts";
 import type { MediaInput, Providers } from "../providers/types.ts";
 import { PermanentError } from "../errors.ts";
@@ -16,19 +16,51 @@ export interface StageDeps<C extends keyof Providers = keyof Providers> {
 
 let storage: Storage | undefined;
 
-/** The configured Storage backend, made once per process. */
+/** The configured Storage backend, made once per process, writing only running generations' files. */
 export function configuredStorage(): Storage {
   if (storage) return storage;
   const cfg = config();
-  storage = cfg.storageBackend === "supabase"
-    ? new SupabaseStorage(cfg.supabaseUrl, cfg.serviceRoleKey!)
-    : new LocalStorage(sql(), cfg.localStorageDir, cfg.supabaseUrl);
+  storage = forRunningGenerations(
+    cfg.storageBackend === "supabase"
+      ? new SupabaseStorage(cfg.supabaseUrl, cfg.serviceRoleKey!)
+      : new LocalStorage(sql(), cfg.localStorageDir, cfg.supabaseUrl),
+    sql(),
+  );
   return storage;
 }
 
 /** Deterministic object paths: a re-run writes the same files, never new ones. */
 export function mediaPath(userId: string, generationId: string, ...parts: string[]): string {
   return [userId, "generations", generationId, ...parts].join("/");
+}
+
+/** A generation's file in media (mediaPath): its generation's id. */
+const GENERATION_FILE =
+  /^[^/]+\/generations\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//;
+
+/**
+ * Storage that writes a generation's files only while the generation runs: a unit that was in flight
+ * when its generation was canceled, failed or deleted with its account leaves nothing behind (no
+ * one would read it, and a deleted account's folder stays empty). Its calls are still logged by
+ * complete_step; one stored in the moment between this check and the write is swept by the deletion.
+ */
+export function forRunningGenerations(backend: Storage, db: Sql): Storage {
+  return {
+    get: (bucket, path, maxBytes) => backend.get(bucket, path, maxBytes),
+    download: (bucket, path, file) => backend.download(bucket, path, file),
+    signedUrl: (bucket, path, seconds) => backend.signedUrl(bucket, path, seconds),
+    remove: (bucket, paths) => backend.remove(bucket, paths),
+    async put(bucket, path, bytes, contentType) {
+      const generation = bucket === "media" ? GENERATION_FILE.exec(path)?.[1] : undefined;
+      if (generation) {
+        const [{ running }] = await db<{ running: boolean }[]>`
+          select exists (select 1 from public.video_generations g
+                         where g.id = ${generation} and private.generation_is_running(g.status)) as running`;
+        if (!running) return { bucket, path, url: "", size: bytes.length, skipped: true };
+      }
+      return await backend.put(bucket, path, bytes, contentType);
+    },
+  };
 }
 
 export function unitFolder(unit: string): string {

@@ -119,6 +119,8 @@ Deno.test("scene image: within the frame, of the size the images stage made; a U
     const signing: Storage = {
       put: storage.put.bind(storage),
       get: storage.get.bind(storage),
+      download: storage.download.bind(storage),
+      remove: storage.remove.bind(storage),
       signedUrl: (bucket, path, seconds) => {
         signed.push(path);
         return storage.signedUrl(bucket, path, seconds);

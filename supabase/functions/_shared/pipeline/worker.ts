@@ -3,6 +3,7 @@
  * work and complete_step or fail_step after it, each one transaction with the message.
  */
 import type { Json, Sql } from "../db.ts";
+import { wasUnbilled } from "../errors.ts";
 import {
   consumeQueue,
   type ConsumerSummary,
@@ -112,15 +113,21 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
   if (!stage) throw new Error(`no stage "${step}" in private.pipeline_stages`);
   const maxAttempts = options.maxAttempts ?? stage.max_attempts;
   const baseBackoffSeconds = options.baseBackoffSeconds ?? stage.backoff_base_seconds;
+  // The attempt each message began as, for its failure: that attempt's reservation is the one to close.
+  const attempts = new Map<string, number>();
   const fail = async (
     msg: QueueMessage<StepMessage>,
     error: string,
     retryable: boolean,
+    cause?: unknown,
   ): Promise<Outcome> => {
     const { generation_id, unit } = msg.message;
+    const attempt = attempts.get(msg.msg_id) ?? null;
+    attempts.delete(msg.msg_id);
     const [{ outcome }] = await sql<{ outcome: string }[]>`
       select private.fail_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit}, ${error}, ${retryable},
-                               ${msg.read_ct}, ${maxAttempts}, ${baseBackoffSeconds}) as outcome`;
+                               ${msg.read_ct}, ${maxAttempts}, ${baseBackoffSeconds}, ${attempt},
+                               ${wasUnbilled(cause)}) as outcome`;
     return outcome === "retry" ? "retried" : outcome === "failed" ? "failed" : "stale";
   };
   const leaseSeconds = options.leaseSeconds ?? stage.lease_seconds;
@@ -140,7 +147,9 @@ export async function runWorker(sql: Sql, options: WorkerOptions): Promise<Worke
     const { generation_id, unit } = msg.message;
     const context = await begin(msg);
     if (!context) return "stale";
+    attempts.set(msg.msg_id, context.unit_attempt);
     const result = await handler(context, signal);
+    attempts.delete(msg.msg_id);
     const [{ outcome }] = await sql<{ outcome: string }[]>`
       select private.complete_step(${msg.msg_id}, ${generation_id}, ${step}, ${unit},
                                    ${sql.json(result.outputs as Json)}, ${

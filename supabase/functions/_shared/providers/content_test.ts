@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { PermanentError, RetryableError } from "../errors.ts";
 import { hashedEmbedding, offlineEmbedder, openaiEmbedder } from "./embeddings.ts";
 import { hostedContent } from "./content.ts";
 import { OpenAIClient } from "./openai.ts";
@@ -142,17 +141,4 @@ Deno.test("OpenAI chapter content: strict JSON schema request and parsed answer 
     input_tokens: 412,
     output_tokens: 198,
   });
-});
-
-Deno.test("OpenAI errors are classified: 429 retryable, refusal permanent (recorded responses)", async () => {
-  const limited = new OpenAIClient("sk-test", undefined, replay("openai_error_429", 429).fetchFn);
-  await assert.rejects(
-    limited.chatJson("gpt-4o-mini", "s", "u", "x", {}),
-    (e: Error) => e instanceof RetryableError && /HTTP 429.*rate_limit_exceeded/s.test(e.message),
-  );
-  const refusing = new OpenAIClient("sk-test", undefined, replay("openai_chat_refusal").fetchFn);
-  await assert.rejects(
-    refusing.chatJson("gpt-4o-mini", "s", "u", "x", {}),
-    (e: Error) => e instanceof PermanentError && /refused: I'm sorry/.test(e.message),
-  );
 });

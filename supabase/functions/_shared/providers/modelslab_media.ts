@@ -56,7 +56,6 @@ export function modelslabVideo(client: ModelsLabClient): VideoProvider {
       });
       const source = `${request.outPath}.source.mp4`;
       await Deno.writeFile(source, await client.download(url));
-      const generatedSeconds = await probeDuration(source);
       const durationSeconds = await conformClip(
         source,
         await request.audio.file(),
@@ -72,7 +71,7 @@ export function modelslabVideo(client: ModelsLabClient): VideoProvider {
         usage: [{
           model: MODELS.modelslabVideo,
           operation: "video",
-          units: generatedSeconds,
+          units: 1, // one generated clip (81 frames), looped to the scene's length
           duration_ms: Math.round(performance.now() - started),
         }],
       };

@@ -1,13 +1,18 @@
 /**
- * A small client for OpenAI's REST API (and OpenRouter, which speaks the same protocol): chat
- * completions with JSON-schema structured output, and embeddings. Errors are classified by status.
+ * OpenAI through its official SDK (`openai`): chat completions with JSON-schema structured output, and
+ * embeddings. OpenRouter speaks the same protocol at its own base URL. Every call is bounded (60 s,
+ * `max_tokens` on chat) and tried once: the queues retry, by the classes the SDK's errors map to here.
  */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { MODELS } from "./models.ts";
 import type { Config } from "../env.ts";
-import { PermanentError, RetryableError } from "../errors.ts";
-import { type Fetch, postJson } from "./provider_http.ts";
+import { errorForStatus, PermanentError, RetryableError } from "../errors.ts";
+import type { Fetch } from "./provider_http.ts";
+import { workSignal } from "../work_signal.ts";
 
 export type { Fetch };
+
+const TIMEOUT_MS = 60_000;
 
 /** Pieces of strict JSON schemas for structured output: every property required, nothing extra. */
 export const str = { type: "string" };
@@ -26,17 +31,75 @@ export interface ChatJsonResult<T> {
   outputTokens: number;
 }
 
-export class OpenAIClient {
-  constructor(
-    private apiKey: string,
-    private baseUrl = "https://api.openai.com/v1",
-    private fetchFn: Fetch = fetch,
-    private provider = "openai",
-  ) {}
+/** What the provider said about a failed call: its error message, with its code when it gave one. */
+function errorDetail(error: APIError): string {
+  const body = error.error as { message?: unknown; code?: unknown } | undefined;
+  const message = typeof body?.message === "string" ? body.message : error.message.replace(/^\d{3} /, "");
+  const code = typeof body?.code === "string" || typeof body?.code === "number" ? body.code : null;
+  return code === null ? message : `${message} (${code})`;
+}
 
-  private post(path: string, body: unknown): Promise<Record<string, unknown>> {
-    const auth = { "Authorization": `Bearer ${this.apiKey}` };
-    return postJson(this.provider, this.fetchFn, `${this.baseUrl}${path}`, auth, body, 60_000);
+/**
+ * The SDK's errors as ours, naming the provider: an answered HTTP status by errors.ts' classes; no
+ * answer (unreachable, timed out, stopped with its unit) and a garbled body are worth another try.
+ */
+export function providerError(provider: string, error: unknown): Error {
+  if (error instanceof APIUserAbortError) {
+    return new RetryableError(`${provider} call stopped: the work it was part of was given up`);
+  }
+  if (error instanceof APIConnectionTimeoutError) {
+    return new RetryableError(`${provider} did not answer within ${TIMEOUT_MS / 1000} s`);
+  }
+  if (error instanceof APIConnectionError) {
+    const cause = (error as { cause?: unknown }).cause;
+    return new RetryableError(
+      `${provider} unreachable: ${cause instanceof Error ? cause.message : error.message}`,
+    );
+  }
+  if (error instanceof APIError && error.status) {
+    return errorForStatus(provider, error.status, errorDetail(error));
+  }
+  if (error instanceof SyntaxError) {
+    return new RetryableError(`${provider} answered with invalid JSON: ${error.message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The start of an unexpected answer, for an error message. */
+const sample = (answer: unknown) =>
+  (typeof answer === "string" ? answer : JSON.stringify(answer) ?? String(answer)).slice(0, 200);
+
+export class OpenAIClient {
+  private sdk: OpenAI;
+
+  constructor(
+    apiKey: string,
+    baseUrl = "https://api.openai.com/v1",
+    fetchFn: Fetch = fetch,
+    private provider = "openai",
+  ) {
+    this.sdk = new OpenAI({
+      apiKey,
+      baseURL: baseUrl,
+      fetch: fetchFn,
+      timeout: TIMEOUT_MS,
+      maxRetries: 0,
+      // Everything comes from our configuration, not from the SDK's own environment variables.
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      webhookSecret: null,
+      logLevel: "warn",
+    });
+  }
+
+  /** One SDK call under the signal of the work in progress, its errors classified. */
+  private async call<T>(request: (options: { signal?: AbortSignal }) => Promise<T>): Promise<T> {
+    try {
+      return await request({ signal: workSignal() });
+    } catch (error) {
+      throw providerError(this.provider, error);
+    }
   }
 
   /** A chat completion whose answer must match `schema` (strict structured output). */
@@ -49,34 +112,35 @@ export class OpenAIClient {
     /** The most the answer may use: a paid call is bounded before it is made. */
     maxTokens = 16_000,
   ): Promise<ChatJsonResult<T>> {
-    const body = await this.post("/chat/completions", {
-      model,
-      messages: [{ role: "system", content: system }, { role: "user", content: user }],
-      response_format: { type: "json_schema", json_schema: { name: schemaName, strict: true, schema } },
-      max_tokens: maxTokens,
-    });
-    const choice = (body.choices as {
-      message: { content: string | null; refusal?: string | null };
-      finish_reason: string;
-    }[])[0];
-    if (choice?.message?.refusal) {
+    const completion = await this.call((options) =>
+      this.sdk.chat.completions.create({
+        model,
+        messages: [{ role: "system", content: system }, { role: "user", content: user }],
+        response_format: { type: "json_schema", json_schema: { name: schemaName, strict: true, schema } },
+        max_tokens: maxTokens,
+      }, options)
+    );
+    const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
+    if (!choice) {
+      throw new RetryableError(`${this.provider} answered without a choice: ${sample(completion)}`);
+    }
+    if (choice.message?.refusal) {
       throw new PermanentError(`${this.provider} refused: ${choice.message.refusal}`);
     }
-    if (choice?.finish_reason === "length") {
+    if (choice.finish_reason === "length") {
       throw new PermanentError(`${this.provider} answer was cut off (max tokens)`);
     }
     let value: T;
     try {
-      value = JSON.parse(choice?.message?.content ?? "");
+      value = JSON.parse(choice.message?.content ?? "");
     } catch {
       throw new RetryableError(`${this.provider} answer is not the requested JSON`);
     }
-    const usage = body.usage as { prompt_tokens: number; completion_tokens: number } | undefined;
     return {
       value,
-      model: String(body.model ?? model),
-      inputTokens: usage?.prompt_tokens ?? 0,
-      outputTokens: usage?.completion_tokens ?? 0,
+      model: completion.model ?? model,
+      inputTokens: completion.usage?.prompt_tokens ?? 0,
+      outputTokens: completion.usage?.completion_tokens ?? 0,
     };
   }
 
@@ -85,22 +149,17 @@ export class OpenAIClient {
     inputs: string[],
     dimensions: number,
   ): Promise<{ vectors: number[][]; inputTokens: number }> {
-    const body = await this.post("/embeddings", {
-      model,
-      input: inputs,
-      dimensions,
-      encoding_format: "float",
-    });
-    const data = (body.data as { index: number; embedding: number[] }[]).slice().sort((a, b) =>
-      a.index - b.index
+    const response = await this.call((options) =>
+      this.sdk.embeddings.create({ model, input: inputs, dimensions, encoding_format: "float" }, options)
     );
+    if (!Array.isArray(response?.data)) {
+      throw new RetryableError(`${this.provider} answered without embeddings`);
+    }
+    const data = response.data.slice().sort((a, b) => a.index - b.index);
     if (data.length !== inputs.length || data.some((d) => d.embedding.length !== dimensions)) {
       throw new PermanentError(`${this.provider} returned ${data.length} embeddings of the wrong size`);
     }
-    return {
-      vectors: data.map((d) => d.embedding),
-      inputTokens: (body.usage as { prompt_tokens: number }).prompt_tokens,
-    };
+    return { vectors: data.map((d) => d.embedding), inputTokens: response.usage?.prompt_tokens ?? 0 };
   }
 }
 
