@@ -16,9 +16,9 @@ for (const book of books) {
     console.log(
       `${score.failures.length === 0 ? "pass" : "FAIL"}  ${book.file.replace("files/", "").padEnd(40)} ${
         String(score.chapters).padStart(4)
-      }/${String(score.truth).padEnd(3)} ${((performance.now() - started) / 1000).toFixed(1)} s  ${
-        score.failures.join("; ")
-      }`,
+      }/${String(score.truth).padEnd(3)} words ${(score.wordsKept * 100).toFixed(1).padStart(5)}%  ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s  ${score.failures.join("; ")}`,
     );
   } catch (error) {
     console.log(`FAIL  ${book.file.replace("files/", "").padEnd(40)} ${(error as Error).message}`);

@@ -10,6 +10,7 @@ import {
   epubFiles,
   makeDocx,
   makeEpub,
+  makeEpubDocuments,
   makePdf,
   prose,
   zipOf,
@@ -88,6 +89,105 @@ Deno.test("EPUB chapters come from the nav document, or from the NCX", async () 
   }
 });
 
+/** A generated manual as a documentation theme writes it: a header, navigation bars and a footer on every page. */
+function themedManual(
+  groups: { title: string; chapters: string[] }[],
+  groupPage: "list" | "nothing" | "prose and list" = "list",
+) {
+  const pages: { href: string; title: string; body: string }[] = [];
+  pages.push({ href: "index.xhtml", title: "The Keeper's Manual", body: "<p>Version 3 of the manual.</p>" });
+  groups.forEach((group, g) => {
+    const chapters = group.chapters.map((title, c) => ({
+      href: `ch${g}-${c}.xhtml`,
+      title: `${g + 1}.${c + 1}. ${title}`,
+      body: prose(120, g * 10 + c + 1).split("\n\n").map((p) => `<p>${p}</p>`).join(""),
+    }));
+    const list = chapters.map((c) => `<li><a href="${c.href}">${c.title}</a></li>`).join("");
+    pages.push({
+      href: `group${g}.xhtml`,
+      title: `${g + 1}. ${group.title}`,
+      body: groupPage === "nothing"
+        ? ""
+        : `${groupPage === "prose and list" ? `<p>${prose(60, 50 + g)}</p>` : ""}<ul>${list}</ul>`,
+    });
+    pages.push(...chapters);
+  });
+  const documents = pages.map((page, i) => {
+    const previous = pages[i - 1]
+      ? `«&#160;&#160;<a href="${pages[i - 1].href}">${pages[i - 1].title}</a>`
+      : "";
+    const next = pages[i + 1] ? `<a href="${pages[i + 1].href}">${pages[i + 1].title}</a>&#160;&#160;»` : "";
+    const bar =
+      `<p>${previous}\n&#160;::&#160;\n<a href="index.xhtml">Contents</a>\n&#160;::&#160;\n${next}</p>`;
+    return {
+      href: page.href,
+      body: `<div><h1>The Keeper's Manual documentation</h1><h2>${page.title}</h2></div>${bar}` +
+        `<h1>${page.title}</h1>${page.body}${bar}<p>© Copyright the keepers.</p><p>Created using a generator.</p>`,
+    };
+  });
+  const nav = `<ol><li><a href="index.xhtml">The Keeper's Manual</a></li>${
+    groups.map((group, g) =>
+      `<li><a href="group${g}.xhtml">${group.title}</a><ol>${
+        group.chapters.map((title, c) => `<li><a href="ch${g}-${c}.xhtml">${title}</a></li>`).join("")
+      }</ol></li>`
+    ).join("")
+  }</ol>`;
+  return makeEpubDocuments(documents, nav);
+}
+
+const MANUAL = [
+  { title: "Working on the Light", chapters: ["Scope", "The Lamp", "The Lens", "The Log"] },
+  { title: "Appendix", chapters: ["Tools of the Keeper"] },
+];
+
+Deno.test("EPUB headers, navigation bars and footers on every document are left out, whatever they say", async () => {
+  const { structure } = await titles("manual.epub", themedManual(MANUAL));
+  const text = structure.chapters.map((c) => c.content).join("\n");
+  assert.doesNotMatch(text, /::|«|»|Contents|Copyright|generator|documentation/);
+  // Each chapter starts at its own heading and keeps all its words.
+  assert.equal(structure.chapters[1].content.split("\n")[0], "1.2. The Lamp");
+  assert.equal(wordCount(structure.chapters[1].content), 3 + wordCount(prose(120, 2)));
+});
+
+Deno.test("EPUB grouping pages (each entry in its own document, and listed on the page) are parts", async () => {
+  const { structure, titles: found } = await titles("manual.epub", themedManual(MANUAL));
+  assert.deepEqual(found, ["Scope", "The Lamp", "The Lens", "The Log", "Tools of the Keeper"]);
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [
+    ...Array(4).fill("Working on the Light"),
+    "Appendix",
+  ]);
+  // The title page and each grouping page's list of its chapters are matter, not lost.
+  assert.deepEqual(structure.matter.map((m) => m.title), [
+    "The Keeper's Manual",
+    "Working on the Light",
+    "Appendix",
+  ]);
+  assert.match(structure.matter[1].content, /1\.4\. The Log/);
+  // A page that does not list what follows it, or opens with prose before its list, is a chapter
+  // whose sections are documents of their own.
+  for (const page of ["nothing", "prose and list"] as const) {
+    assert.deepEqual((await titles("manual.epub", themedManual(MANUAL, page))).titles, [
+      "Working on the Light",
+      "Appendix",
+    ]);
+  }
+});
+
+Deno.test("EPUB lines naming their own document are not furniture; a line on every document is", async () => {
+  const chapters = Array.from({ length: 6 }, (_, i) => ({
+    title: `Chapter ${i + 1}`,
+    paragraphs: ["* * *", prose(60, i + 1), `End of Chapter ${i + 1}`],
+  }));
+  const book = await extractBook("novel.epub", makeEpub(chapters));
+  const lines = book.text.split("\n");
+  for (const c of chapters) {
+    assert.ok(lines.includes(c.title), c.title);
+    assert.ok(lines.includes(`End of ${c.title}`), `End of ${c.title}`);
+  }
+  assert.ok(!lines.includes("* * *"));
+  assert.deepEqual(detectStructure(book).chapters.map((c) => c.title), chapters.map((c) => c.title));
+});
+
 Deno.test("PDF chapters come from the outline; the running header is dropped", async () => {
   const pdf = await makePdf([["Mara walked to the light."], ["She climbed."], ["Tomas slept."]], {
     outline: [{ title: "Arrival", page: 0 }, { title: "Night", page: 2 }],
@@ -107,9 +207,129 @@ Deno.test("a PDF without an outline is split by its headings", async () => {
   assert.deepEqual((await titles("book.pdf", pdf)).titles, ["Chapter 1", "Chapter 2", "Chapter 3"]);
 });
 
-Deno.test("DOCX chapters come from headings; a single title heading becomes a part", async () => {
+Deno.test("a chapter that starts mid-page starts at its heading, where its destination points", async () => {
+  // Page 2 ends chapter 1, then chapter 2 begins on it (line 3 stands at y = 760 - 2 * 16 = 728).
+  const pages = [
+    ["Mara walked to the light.", "She climbed the tower."],
+    ["The wind fell at last.", "Night came down.", "The Second Night", "Tomas slept by the lamp."],
+    ["He woke at dawn."],
+  ];
+  const pdf = await makePdf(pages, {
+    outline: [{ title: "Arrival", page: 0, top: 780 }, { title: "The Second Night", page: 1, top: 740 }],
+  });
+  const { structure } = await titles("book.pdf", pdf);
+  assert.deepEqual(structure.chapters.map((c) => c.content), [
+    "Mara walked to the light.\nShe climbed the tower.\n\nThe wind fell at last.\nNight came down.",
+    "Tomas slept by the lamp.\n\nHe woke at dawn.",
+  ]);
+});
+
+Deno.test("running heads are removed by where they stand, whatever they say; page numbers too", async () => {
+  // Each chapter's two pages carry its own title as running head: no text recurs on three pages.
+  const chapters = ["The Storm", "The Lamp", "The Boat", "The Rock", "The Gull"];
+  // Pages of prose, ten words a line.
+  const pages = Array.from(
+    { length: 9 },
+    (_, n) => prose(80, n + 1).replace(/\s+/g, " ").match(/(?:\S+ ?){1,10}/g)!,
+  );
+  const pdf = await makePdf(pages, {
+    outline: chapters.map((title, i) => ({ title, page: i * 2 })),
+    header: (n) => `${chapters[Math.floor(n / 2)]} — the tale`,
+  });
+  const { structure } = await titles("book.pdf", pdf);
+  const text = structure.chapters.map((c) => c.content).join("\n");
+  assert.doesNotMatch(text, /the tale/);
+  assert.doesNotMatch(text, /^\d+$/m);
+  assert.equal(structure.chapters[1].content.split("\n")[0], pages[2][0].trim());
+});
+
+Deno.test("a PDF without an outline takes its headings from their type size", async () => {
+  const pdf = await makePdf([
+    ["Getting Started", "Mara walked to the light."],
+    ["She climbed.", "First Steps", "Tomas slept."],
+    ["Dawn came."],
+  ], { large: ["Getting Started", "First Steps"] });
+  const { structure, titles: found } = await titles("book.pdf", pdf);
+  assert.deepEqual(found, ["Getting Started", "First Steps"]);
+  assert.equal(structure.detector, "pdf_type_sizes");
+  assert.equal(structure.chapters[1].content, "Tomas slept.\n\nDawn came.");
+});
+
+/** A standard whose PDF outline lists its sections (each chapter has a Purpose) but not its chapters. */
+async function standardPdf(heading: (n: number, title: string) => string[], large: string[] = []) {
+  const chapters = ["Introduction", "The Lamp", "The Lens"];
+  const sections = [["Purpose", "Conventions"], ["Purpose", "Requirements"], ["Purpose"]];
+  const pages = [["The Keeper's Standard"]];
+  const outline: { title: string; page: number; top?: number }[] = [];
+  chapters.forEach((title, c) => {
+    const lines = [...heading(c + 1, title), `This chapter is about ${title.toLowerCase()}.`];
+    for (const section of sections[c]) {
+      outline.push({ title: section, page: c + 1, top: 760 - lines.length * 16 + 12 });
+      lines.push(section, `The ${section.toLowerCase()} of ${title.toLowerCase()} is set out here.`);
+    }
+    pages.push(lines);
+  });
+  return await makePdf(pages, { outline, large: ["The Keeper's Standard", ...large] });
+}
+
+Deno.test("a PDF outline without its chapters: chapter headings on the pages become the level above", async () => {
+  const expected = ["Introduction", "The Lamp", "The Lens"];
+  // A LaTeX short title printed before the title, where the typesetter did not know the chapter command.
+  const printed = await titles("standard.pdf", await standardPdf((_, t) => [`[${t}]${t}`]));
+  assert.deepEqual(printed.titles, expected);
+  assert.equal(
+    printed.structure.chapters[0].content,
+    "This chapter is about introduction.\nPurpose\nThe purpose of introduction is set out here.\n" +
+      "Conventions\nThe conventions of introduction is set out here.",
+  );
+  // "Chapter N" alone, its title on the next line.
+  const numbered = await titles("standard.pdf", await standardPdf((n, t) => [`Chapter ${n}`, t]));
+  assert.deepEqual(numbered.titles, expected.map((t, i) => `Chapter ${i + 1}: ${t}`));
+  // Set larger than every heading the outline gives.
+  const larger = await titles("standard.pdf", await standardPdf((_, t) => [t], expected));
+  assert.deepEqual(larger.titles, expected);
+});
+
+Deno.test("a PDF outline that has its chapters gets no level above them", async () => {
+  // A large title, and "Chapter N" lines over the titles the outline lists.
+  const pages = [["The Keeper's Standard"], ["Chapter 1", "Introduction", "Mara lit the lamp."], [
+    "Chapter 2",
+    "The Lamp",
+    "It burned.",
+  ]];
+  const pdf = await makePdf(pages, {
+    outline: [{ title: "Introduction", page: 1 }, { title: "The Lamp", page: 2 }],
+    large: ["The Keeper's Standard"],
+  });
+  assert.deepEqual((await titles("book.pdf", pdf)).titles, ["Introduction", "The Lamp"]);
+});
+
+Deno.test("an entry that holds nearly all the book beside matter is not a level; its siblings are matter", () => {
+  const text = ["Contents", "Manual", "Part", "One", prose(400, 1), "Two", prose(400, 2), "Index", "a, b"]
+    .join("\n\n");
+  const at = (s: string) => text.indexOf(s);
+  const structure = detectStructure({
+    format: "epub",
+    text,
+    outline: [
+      { title: "Table of Contents", depth: 0, start: at("Contents") },
+      { title: "Manual", depth: 0, start: at("Manual") },
+      { title: "What it is", depth: 1, start: at("Part") },
+      { title: "One", depth: 2, start: at("One") },
+      { title: "Two", depth: 2, start: at("Two") },
+      { title: "Index", depth: 1, start: at("Index") },
+    ],
+    outlineSource: "epub_ncx",
+  });
+  assert.deepEqual(structure.chapters.map((c) => c.title), ["One", "Two"]);
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [null, null]);
+  assert.ok(structure.matter.some((m) => m.title === "Index"));
+});
+
+Deno.test("DOCX chapters come from headings; a single title heading around them is no level and no part", async () => {
   const docx = makeDocx([
     { heading: 1, text: "The Lighthouse" },
+    { text: "A tale of the coast." },
     { heading: 2, text: "Arrival" },
     { text: "Mara walked." },
     { heading: 2, text: "Night" },
@@ -119,6 +339,14 @@ Deno.test("DOCX chapters come from headings; a single title heading becomes a pa
   assert.deepEqual(found, ["Arrival", "Night"]);
   assert.equal(structure.detector, "docx_headings");
   assert.equal(structure.chapters[1].content, "Tomas slept.");
+  assert.deepEqual(structure.chapters.map((c) => c.partTitle), [null, null]);
+  assert.equal(structure.structureType, "chapters");
+  // What the title heading says before the first chapter is kept as matter.
+  assert.deepEqual(structure.matter, [{
+    title: "The Lighthouse",
+    words: 5,
+    content: "A tale of the coast.",
+  }]);
 });
 
 Deno.test("Markdown headings are the table of contents", async () => {

@@ -7,12 +7,13 @@
  */
 import { Parser } from "htmlparser2";
 import { BookText, MarkupBudget, TextBudget, tooMuchText } from "./book_text.ts";
+import { withoutDocumentFurniture } from "./document_furniture.ts";
 import { BookFormatError, type ExtractLimits } from "./limits.ts";
 import { type ArchiveSource, type EntrySink, ZipArchive } from "./zip.ts";
 
 export interface EpubText {
   text: string;
-  outline: { title: string; depth: number; start: number }[];
+  outline: { title: string; depth: number; start: number; startsDocument: boolean }[];
   outlineSource: "epub_nav" | "epub_ncx" | null;
 }
 
@@ -99,26 +100,51 @@ export async function readEpub(source: ArchiveSource, limits: ExtractLimits): Pr
     return markupSink(name, markup, false, document);
   });
 
+  // Each document cut into its pieces (where entries point into it), without the furniture its
+  // generator set at the ends of every document (a site header, a previous/next bar); the entries
+  // of a document name what its lines may mention as its own.
+  const titlesOf = new Map<string, string[]>();
+  for (const entry of entries) {
+    const file = entry.href.split("#")[0];
+    if (entry.title !== "") titlesOf.set(file, [...(titlesOf.get(file) ?? []), entry.title]);
+  }
+  const pieces = spine.map((path) => documents.get(path)?.pieces() ?? { cuts: [0], texts: [""] });
+  const cleaned = withoutDocumentFurniture(
+    pieces.map((p) => p.texts),
+    spine.map((path) => titlesOf.get(path) ?? []),
+  );
+
   // The documents joined (as pieces are: a blank line between), the entries placed in the text.
   const texts: string[] = [];
-  const startOf = new Map<string, number>();
+  const startOf = new Map<string, { at: number; pieceStarts: number[]; cuts: number[]; texts: string[] }>();
   let length = 0;
-  for (const path of spine) {
-    const text = documents.get(path)?.content() ?? "";
-    const separator = length > 0 && text !== "" ? 2 : 0;
-    if (!startOf.has(path)) startOf.set(path, length + separator);
-    length += separator + text.length;
+  spine.forEach((path, d) => {
+    const joined = joinPieces(cleaned[d]);
+    const separator = length > 0 && joined.text !== "" ? 2 : 0;
+    if (!startOf.has(path)) {
+      startOf.set(path, {
+        at: length + separator,
+        pieceStarts: joined.starts,
+        cuts: pieces[d].cuts,
+        texts: cleaned[d],
+      });
+    }
+    length += separator + joined.text.length;
     if (length > limits.maxTextChars) throw tooMuchText(limits); // a document repeated in the spine
-    texts.push(separator ? `\n\n${text}` : text);
-  }
+    texts.push(separator ? `\n\n${joined.text}` : joined.text);
+  });
   const outline = entries.flatMap((entry) => {
     const [file, fragment] = entry.href.split("#");
-    const start = startOf.get(file);
-    if (start === undefined || entry.title === "") return []; // not in the reading order
+    const placed = startOf.get(file);
+    if (placed === undefined || entry.title === "") return []; // not in the reading order
+    // The piece the entry starts (a document's start is its first piece).
+    const piece = Math.max(0, placed.cuts.lastIndexOf(documents.get(file)!.startOf(fragment)));
     return [{
       title: entry.title,
       depth: entry.depth,
-      start: start + (documents.get(file)!.startOf(fragment)),
+      start: placed.at + placed.pieceStarts[piece],
+      // No words of its document before it (once the furniture is out).
+      startsDocument: placed.texts.slice(0, piece).every((text) => !/[\p{L}\p{N}]/u.test(text)),
     }];
   });
   return {
@@ -126,6 +152,24 @@ export async function readEpub(source: ArchiveSource, limits: ExtractLimits): Pr
     outline,
     outlineSource: outline.length > 0 ? (toc!.kind === "nav" ? "epub_nav" : "epub_ncx") : null,
   };
+}
+
+/** Joins pieces with a blank line between those with text; returns where each piece starts. */
+function joinPieces(pieces: string[]): { text: string; starts: number[] } {
+  const starts: number[] = [];
+  const parts: string[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    const trimmed = piece.trim();
+    if (length > 0 && trimmed !== "") {
+      parts.push("\n\n");
+      length += 2;
+    }
+    starts.push(length);
+    parts.push(trimmed);
+    length += trimmed.length;
+  }
+  return { text: parts.join(""), starts };
 }
 
 interface MarkupHandlers {
@@ -389,6 +433,21 @@ class DocumentText implements MarkupHandlers {
   content(): string {
     this.content_ ??= this.out.text();
     return this.content_;
+  }
+
+  /**
+   * The document's text cut where its pieces start: `cuts[i]` is where `texts[i]` starts (the first
+   * at 0; pieces that start at one place are one).
+   */
+  pieces(): { cuts: number[]; texts: string[] } {
+    const text = this.content();
+    const cuts = [0];
+    for (
+      const start of [...this.pieceOf.values()].map((piece) => this.out.startOf(piece)).sort((a, b) => a - b)
+    ) {
+      if (start > cuts.at(-1)!) cuts.push(start);
+    }
+    return { cuts, texts: cuts.map((at, i) => text.slice(at, cuts[i + 1] ?? text.length)) };
   }
 
   /** Where a fragment's piece starts in this document's text; its start when there is none. */

@@ -9,6 +9,17 @@ import { type DocxText, readDocx } from "./docx.ts";
 import { type EpubText, readEpub } from "./epub.ts";
 import { checkPdfStreams } from "./pdf_streams.ts";
 import { BookFormatError, DEFAULT_LIMITS, type ExtractLimits, mib } from "./limits.ts";
+import {
+  destinationPosition,
+  headingLine,
+  headingsAboveOutline,
+  type PageHeading,
+  pageLines,
+  pagesText,
+  type PdfPage,
+  removePageFurniture,
+  typographicHeadings,
+} from "./pdf_layout.ts";
 
 export { BookFormatError, DEFAULT_LIMITS, type ExtractLimits };
 
@@ -21,6 +32,8 @@ export interface OutlineEntry {
   depth: number;
   /** Where the entry's section starts in `ExtractedBook.text`. */
   start: number;
+  /** The entry starts a document of its own (an EPUB spine item), with no words of it before. */
+  startsDocument?: boolean;
 }
 
 export interface ExtractedBook {
@@ -288,107 +301,78 @@ async function pdfText(pdf: any, limits: ExtractLimits, inTime: () => void): Pro
     );
   }
   const budget = new TextBudget(limits);
-  const pages: string[] = [];
+  const layout: PdfPage[] = [];
   for (let n = 1; n <= pdf.numPages; n++) {
     inTime();
     const page = await pdf.getPage(n);
     const content = await page.getTextContent();
-    let line = "";
-    let lastY: number | null = null;
-    const lines: string[] = [];
-    for (const item of content.items as { str?: string; hasEOL?: boolean; transform?: number[] }[]) {
-      if (item.str === undefined) continue;
-      const y = item.transform?.[5] ?? null;
-      if (lastY !== null && y !== null && Math.abs(y - lastY) > 1) {
-        lines.push(line.trim());
-        line = "";
-      }
-      line += item.str;
-      lastY = y ?? lastY;
-      if (item.hasEOL) {
-        lines.push(line.trim());
-        line = "";
-        lastY = null;
-      }
-    }
-    if (line.trim()) lines.push(line.trim());
+    const lines = pageLines(content.items).map((line) => ({ ...line, text: repairMojibake(line.text) }));
+    const height: number = page.view?.[3] ?? 792;
     page.cleanup(); // the page's fonts and parsed content are not needed again
-    const text = repairMojibake(lines.filter(Boolean).join("\n"));
-    budget.add(text.length + 2, lines.length + 1);
-    pages.push(text);
+    budget.add(lines.reduce((sum, line) => sum + line.text.length + 1, 1), lines.length + 1);
+    layout.push({ lines, height });
   }
-  if (pages.every((p) => p.trim() === "")) {
+  if (layout.every((p) => p.lines.length === 0)) {
     throw new BookFormatError(
       "the PDF has no text layer (scanned pages?); text recognition is not supported",
     );
   }
-  const cleanedPages = stripRunningLines(pages).map(joinHyphenated);
-  const { text, starts } = joinPieces(cleanedPages);
+  // Page furniture by its place on the page first, then running lines by their text.
+  const kept = removePageFurniture(layout);
+  const cleaned = pagesText(kept, stripRunningLines);
+  const { text, starts } = joinPieces(cleaned.pages);
+  const at = (page: number, line: number) => starts[page] + (cleaned.lineStart[page][line] ?? 0);
 
-  // The outline with its nesting; each entry starts where its title stands on its page.
+  // The outline with its nesting; each entry starts at its heading, where its destination points.
   const outline: OutlineItem[] = (await pdf.getOutline()) ?? [];
-  const pageOf = async (dest: OutlineItem["dest"]): Promise<number | null> => {
+  const place = async (
+    dest: OutlineItem["dest"],
+    title: string,
+  ): Promise<{ page: number; line: number } | null> => {
     try {
       const explicit = typeof dest === "string" ? await pdf.getDestination(dest) : dest;
       if (!Array.isArray(explicit) || !explicit[0]) return null;
-      return await pdf.getPageIndex(explicit[0]);
+      const page: number = await pdf.getPageIndex(explicit[0]);
+      if (page >= kept.length) return null;
+      return { page, line: headingLine(kept[page].lines, title, destinationPosition(explicit)) };
     } catch {
       return null;
     }
   };
-  const entries: OutlineEntry[] = [];
+  const placed: (PageHeading & { depth: number })[] = [];
   const visit = async (items: OutlineItem[], depth: number) => {
     for (const item of items) {
-      const page = await pageOf(item.dest);
       const title = item.title.replace(/\s+/g, " ").trim().slice(0, 500);
       budget.add(title.length, 0);
-      if (page !== null && title !== "" && page < cleanedPages.length) {
-        entries.push({ title, depth, start: starts[page] + titleOffset(cleanedPages[page], title) });
-      }
+      const where = title === "" ? null : await place(item.dest, title);
+      if (where !== null) placed.push({ title, depth, ...where });
       if (item.items?.length) await visit(item.items, depth + 1);
     }
   };
   await visit(outline, 0);
+  // Chapters the outline leaves out, found on the pages, become the level above its entries.
+  const above = headingsAboveOutline(kept, placed);
+  const entries: OutlineEntry[] = [
+    ...above.map((h) => ({ title: h.title, depth: 0, start: at(h.page, h.line) })),
+    ...placed.map((e) => ({
+      title: e.title,
+      depth: e.depth + (above.length > 0 ? 1 : 0),
+      start: at(e.page, e.line),
+    })),
+  ];
+  if (entries.length > 0) return { format: "pdf", text, outline: entries, outlineSource: "pdf_outline" };
+  // Without an outline, headings by their type size.
+  const headings = typographicHeadings(kept).map((h) => ({
+    title: h.title,
+    depth: h.depth,
+    start: at(h.page, h.line),
+  }));
   return {
     format: "pdf",
     text,
-    outline: entries.length > 0 ? entries : null,
-    outlineSource: entries.length > 0 ? "pdf_outline" : null,
+    outline: headings.length > 0 ? headings : null,
+    outlineSource: headings.length > 0 ? "pdf_type_sizes" : null,
   };
-}
-
-/** Letters and digits of a title, for finding it on a page whatever its spacing and numbering. */
-function titleKey(text: string): string {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
-}
-
-/** Where a title stands on its page: the line (or two lines) that holds it; else the page's start. */
-function titleOffset(page: string, title: string): number {
-  const key = titleKey(title);
-  const bare = titleKey(
-    title.replace(/^\s*(?:chapter|appendix|part)?\s*[\dIVXLCivxlc]+(?:\.\d+)*\s*[.:]?\s+/i, ""),
-  );
-  if (key === "") return 0;
-  // The title starts the line, after any numbering ("3", "3.1", "Chapter 3", "IV.") as whole tokens.
-  const numbering = /^\s*(?:(?:chapter|appendix|part)\s+)?(?:\d+(?:\.\d+)*|[ivxlc]+)\b[.:]?\s*/i;
-  const lines = page.split("\n");
-  let offset = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const here = titleKey(lines[i].replace(numbering, ""));
-    const joined = here + titleKey(lines[i + 1] ?? "") + titleKey(lines[i + 2] ?? "");
-    const alone = here === "" ? titleKey(lines[i + 1] ?? "") + titleKey(lines[i + 2] ?? "") : "";
-    if (
-      (here !== "" && (joined.startsWith(key) || joined.startsWith(bare))) ||
-      (alone !== "" && titleKey(lines[i]) !== "" && (alone.startsWith(key) || alone.startsWith(bare)))
-    ) return offset;
-    offset += lines[i].length + 1;
-  }
-  return 0;
-}
-
-/** A word broken across lines with a hyphen is joined again ("exam-\nple" becomes "example"). */
-function joinHyphenated(page: string): string {
-  return page.replace(/(\p{Ll})-\n(\p{Ll})/gu, "$1$2");
 }
 
 export function stripRunningLines(pages: string[]): string[] {

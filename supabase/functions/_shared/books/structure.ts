@@ -120,7 +120,7 @@ export function detectStructure(
 
 /** Front and back matter: recorded in book_structure, never made into chapters. */
 const MATTER_RE =
-  /^(?:(?:table of )?contents|index|general index|copyright|copyright notice|title page|list of (?:figures|tables|examples)|colophon|abstract|legal notice|dedication|start)$/i;
+  /^(?:(?:table of )?contents|index|general index|copyright|copyright notice|title page|list of (?:figures|tables|examples)|colophon|abstract|legal notice|dedication|start|endnotes|metadata)$/i;
 const PART_TITLE_RE = /^(?:part|volume|book)\s+(?:[\divxlc]+|[a-z]+)\b/i;
 
 function cleanTitle(title: string): string {
@@ -131,6 +131,7 @@ interface Entry {
   title: string;
   depth: number;
   start: number;
+  startsDocument?: boolean;
 }
 
 /**
@@ -196,13 +197,32 @@ function fromOutline(
     entries.push(...kept);
   }
   if (entries.length === 0) return null;
-  const isMatter = (i: number) => MATTER_RE.test(normaliseForMatch(entries[i].title));
-
-  // The outermost level; a lone entry around everything else (the book's title) does not count.
+  // The outermost level; an entry around everything else (the book's title) does not count, nor does
+  // one that holds nearly all the words beside matter (contents, endnotes, an index), whose entries
+  // are then matter too.
   let top = Math.min(...entries.map((e) => e.depth));
-  while (
-    entries.filter((e) => e.depth === top).length === 1 && entries.some((e) => e.depth > top)
-  ) top++;
+  let around = { start: 0, end: text.length };
+  const totalWords = Math.max(1, wordCount(text));
+  for (;;) {
+    const level = entries.map((e, i) => ({ e, i })).filter(({ e }) => e.depth === top);
+    if (!entries.some((e) => e.depth > top)) break;
+    const ends = level.map(({ i }, k) => {
+      const next = entries.findIndex((e, j) => j > i && e.depth <= top);
+      return k < level.length && next >= 0 ? entries[next].start : around.end;
+    });
+    const holding = level.findIndex(({ e }, k) =>
+      wordCount(text.slice(e.start, ends[k])) >= totalWords * 0.85 &&
+      entries.some((x) => x.depth > top && x.start >= e.start && x.start < ends[k]) &&
+      level.every((other, j) => j === k || MATTER_RE.test(normaliseForMatch(other.e.title)))
+    );
+    if (level.length !== 1 && holding < 0) break;
+    const wrapper = level.length === 1 ? 0 : holding;
+    around = { start: level[wrapper].e.start, end: ends[wrapper] };
+    top++;
+  }
+  const isMatter = (i: number) =>
+    MATTER_RE.test(normaliseForMatch(entries[i].title)) ||
+    (entries[i].depth >= top && (entries[i].start < around.start || entries[i].start >= around.end));
   const at = (depth: number) => entries.map((e, i) => ({ e, i })).filter(({ e }) => e.depth === depth);
   // For each entry, the next one at its level or above, and its direct children (one pass).
   const nextAtOrAbove = new Array<number>(entries.length).fill(entries.length);
@@ -215,17 +235,6 @@ function fromOutline(
     }
     open.push(i);
   });
-  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter; a
-  // prologue, an epilogue or an introduction may stand among them as chapters of their own.
-  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && children[i].length === 0;
-  const tops = at(top).filter(({ i }) => !isMatter(i) && !special(i));
-  const partLike = tops.length >= 2 &&
-    tops.every(({ e, i }) =>
-      (PART_TITLE_RE.test(e.title) && children[i].length > 0) ||
-      (children[i].length >= 2 && children[i].every((c) => /^chapter\b/i.test(c.title)))
-    );
-  const chapterDepth = partLike ? top + 1 : top;
-
   // A first outer entry without children while most others have them is the title page.
   const outer = at(top);
   const titlePage = outer.length >= 3 && children[outer[0].i].length === 0 &&
@@ -234,6 +243,19 @@ function fromOutline(
       outer.slice(1).filter(({ i }) => children[i].length > 0).length >= (outer.length - 1) * 0.6
     ? outer[0].i
     : -1;
+
+  // Parts: the outer entries are called Part/Volume/Book, or each holds entries called Chapter, or
+  // each is a grouping page; a prologue, an epilogue or an introduction may stand among them as
+  // chapters of their own.
+  const special = (i: number) => SPECIAL_RE.test(entries[i].title) && children[i].length === 0;
+  const tops = at(top).filter(({ i }) => !isMatter(i) && !special(i) && i !== titlePage);
+  const partLike = tops.length >= 2 &&
+    tops.every(({ e, i }) =>
+      (PART_TITLE_RE.test(e.title) && children[i].length > 0) ||
+      (children[i].length >= 2 && children[i].every((c) => /^chapter\b/i.test(c.title))) ||
+      groupingPage(text, e, children[i])
+    );
+  const chapterDepth = partLike ? top + 1 : top;
 
   const chapters: DetectedChapter[] = [];
   const matter: DetectedStructure["matter"] = [];
@@ -251,7 +273,11 @@ function fromOutline(
       continue;
     }
     if (entry.depth < chapterDepth && !special(i)) {
-      part = entry.title;
+      // An entry around the others (the book's title) is no part.
+      if (entry.depth >= top) part = entry.title;
+      // What a part says before its first chapter (a grouping page's list of them) is matter.
+      const own = withoutTitle(text.slice(entry.start, entries[i + 1]?.start ?? end), entry.title);
+      if (wordCount(own) > 0) matter.push({ title: entry.title, words: wordCount(own), content: own });
       continue;
     }
     if (entry.depth < chapterDepth) part = null; // a prologue or epilogue beside the parts
@@ -308,11 +334,30 @@ function fromOutline(
   };
 }
 
+/**
+ * A grouping page, as a documentation generator makes one for each group of chapters: its entries
+ * each start a document of their own, and its own text (before the first of them) is a list that
+ * names each one: at most a fifth of its words stand in paragraphs that end a sentence (a chapter
+ * whose sections are documents of their own opens with prose before its list of them).
+ */
+function groupingPage(text: string, entry: Entry, children: Entry[]): boolean {
+  if (children.length === 0 || !children.every((c) => c.startsDocument)) return false;
+  const own = text.slice(entry.start, children[0].start);
+  const prose = own.split(/\n\s*\n/).filter((p) => /\p{Ll}[.!?]["”’)]?(?=\s|$)/u.test(p))
+    .reduce((n, p) => n + wordCount(p), 0);
+  if (prose > wordCount(own) * 0.2) return false;
+  const key = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  return children.every((c) => key(c.title) !== "" && key(own).includes(key(c.title)));
+}
+
 function normaliseForMatch(title: string): string {
   return title.replace(/^[\d.\s]+/, "").replace(/[:.]+$/, "").trim();
 }
 
-/** Content without its leading lines when they only repeat the title (numbered or not). */
+/**
+ * Content without its leading lines when they only repeat the title (numbered, or printed twice as
+ * "[Title]Title" by a typesetter that did not know the heading's command).
+ */
 function withoutTitle(content: string, title: string): string {
   const key = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
   const numbering = /^(?:chapter|appendix|part|volume|book)?[0-9ivxlc]*$/;
@@ -321,7 +366,8 @@ function withoutTitle(content: string, title: string): string {
   let consumed = "";
   for (let n = 0; n < Math.min(4, lines.length); n++) {
     consumed += key(lines[n]);
-    if (consumed.endsWith(wanted) && numbering.test(consumed.slice(0, consumed.length - wanted.length))) {
+    const before = consumed.slice(0, consumed.length - wanted.length);
+    if (consumed.endsWith(wanted) && (numbering.test(before) || before === wanted)) {
       return lines.slice(n + 1).join("\n").trim();
     }
     if (!(wanted.includes(consumed) || numbering.test(consumed))) break;

@@ -76,6 +76,32 @@ export function epubFiles(
   return files;
 }
 
+/** An EPUB 3 of the given documents in this reading order (bodies as XHTML) and a nav list (`<ol>`). */
+export function makeEpubDocuments(documents: { href: string; body: string }[], navList: string): Uint8Array {
+  const files: Record<string, Uint8Array | [Uint8Array, { level: 0 }]> = {
+    mimetype: [strToU8("application/epub+zip"), { level: 0 }],
+    "META-INF/container.xml": strToU8(
+      `<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">` +
+        `<rootfiles><rootfile full-path="content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>`,
+    ),
+    "content.opf": strToU8(
+      `<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata/><manifest>` +
+        `<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>` +
+        documents.map((d, i) => `<item id="d${i}" href="${d.href}" media-type="application/xhtml+xml"/>`)
+          .join("") +
+        `</manifest><spine>${documents.map((_, i) => `<itemref idref="d${i}"/>`).join("")}</spine></package>`,
+    ),
+    "nav.xhtml": strToU8(
+      `<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops"><body>` +
+        `<nav epub:type="toc">${navList}</nav></body></html>`,
+    ),
+  };
+  for (const d of documents) {
+    files[d.href] = strToU8(`<html xmlns="http://www.w3.org/1999/xhtml"><body>${d.body}</body></html>`);
+  }
+  return zipSync(files);
+}
+
 export function makeDocx(blocks: { heading?: 1 | 2; text: string }[]): Uint8Array {
   return zipSync(docxFiles(blocks));
 }
@@ -180,14 +206,24 @@ export function zipOf(
 /** A PDF with one page per entry of `pages` (lines of text), an optional outline and running header. */
 export async function makePdf(
   pages: string[][],
-  options: { outline?: { title: string; page: number }[]; header?: string; encrypt?: boolean } = {},
+  options: {
+    /** `top`: the destination's y (XYZ), else the page's top. */
+    outline?: { title: string; page: number; top?: number }[];
+    header?: string | ((page: number) => string);
+    /** Lines drawn at 18 pt rather than 11 (headings by type size). */
+    large?: string[];
+    encrypt?: boolean;
+  } = {},
 ): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
   pages.forEach((lines, n) => {
     const page = doc.addPage([595, 842]);
-    if (options.header) page.drawText(options.header, { x: 50, y: 800, size: 9, font });
-    lines.forEach((line, i) => page.drawText(line, { x: 50, y: 760 - i * 16, size: 11, font }));
+    const header = typeof options.header === "function" ? options.header(n) : options.header;
+    if (header) page.drawText(header, { x: 50, y: 800, size: 9, font });
+    lines.forEach((line, i) =>
+      page.drawText(line, { x: 50, y: 760 - i * 16, size: options.large?.includes(line) ? 18 : 11, font })
+    );
     page.drawText(String(n + 1), { x: 290, y: 30, size: 9, font });
   });
   const ctx = doc.context;
@@ -201,7 +237,7 @@ export async function makePdf(
         ctx.obj({
           Title: PDFString.of(entry.title),
           Parent: root,
-          Dest: [doc.getPage(entry.page).ref, "XYZ", null, null, null],
+          Dest: [doc.getPage(entry.page).ref, "XYZ", null, entry.top ?? null, null],
           ...(i > 0 ? { Prev: refs[i - 1] } : {}),
           ...(i < outline.length - 1 ? { Next: refs[i + 1] } : {}),
         }),

@@ -16,6 +16,8 @@ export interface CorpusBook {
   parts: string[];
   /** Patterns of running headers or footers that must not be left in any chapter. */
   running_lines: string[];
+  /** Words in the file as an independent reading counts them (scripts/corpus/lib/words.py). */
+  words: number;
 }
 
 export interface BookScore {
@@ -28,7 +30,19 @@ export interface BookScore {
   coverage: number;
   runningLinesLeft: number;
   partsFound: boolean;
+  /** Words in chapters and recorded matter, over the file's words (`CorpusBook.words`). */
+  wordsKept: number;
   failures: string[];
+}
+
+/** At least this share of a file's words must come out in its chapters and recorded matter. */
+export const MIN_WORDS_KEPT = 0.98;
+
+/** Words as the corpus counts them: runs of non-space characters holding a letter or a digit. */
+export function countWords(text: string): number {
+  let n = 0;
+  for (const token of text.split(/\s+/)) if (/[\p{L}\p{N}]/u.test(token)) n++;
+  return n;
 }
 
 /** Lower case, letters and digits only, no leading numbering ("Chapter 3.", "A.", "12."). */
@@ -40,8 +54,12 @@ export function normaliseTitle(title: string): string {
 }
 
 function sameTitle(detected: string, truth: string): boolean {
-  const d = normaliseTitle(detected);
-  const t = normaliseTitle(truth);
+  // A title that is only its numbering ("CHAPTER IV") is compared whole.
+  const whole = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  const numberOnly = normaliseTitle(truth) === "";
+  const d = numberOnly ? whole(detected) : normaliseTitle(detected);
+  const t = numberOnly ? whole(truth) : normaliseTitle(truth);
+  if (numberOnly) return d === t || d.startsWith(`${t} `);
   return d !== "" && t !== "" && (d === t || d.endsWith(` ${t}`) || d.startsWith(`${t} `) || d.includes(t));
 }
 
@@ -97,19 +115,28 @@ export function scoreBook(
     (n, c) => n + c.split("\n").filter((line) => patterns.some((p) => p.test(line))).length,
     0,
   );
-  const parts = new Set(structure.chapters.map((c) => normaliseTitle(c.partTitle ?? "")));
-  const partsFound = book.parts.every((p) => [...parts].some((q) => q.includes(normaliseTitle(p))));
+  const parts = new Set(structure.chapters.map((c) => (c.partTitle ?? "").toLowerCase()));
+  const partKey = (p: string) => normaliseTitle(p) || p.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  const partsFound = book.parts.every((p) =>
+    [...parts].some((q) => ` ${q.replace(/[^a-z0-9]+/g, " ").trim()} `.includes(` ${partKey(p)} `))
+  );
+  const wordsKept = (contents.reduce((n, c) => n + countWords(c), 0) +
+    structure.matter.reduce((n, m) => n + countWords(m.content ?? ""), 0)) / book.words;
   const failures: string[] = [];
   const off = Math.abs(titles.length - book.chapters.length) / book.chapters.length;
   if (off > 0.05) failures.push(`${titles.length} chapters, truth ${book.chapters.length}`);
   if (inOrder < 0.95) failures.push(`${Math.round(inOrder * 100)}% of titles in order`);
   if (!partsFound) failures.push("parts missing");
+  if (book.parts.length === 0 && structure.chapters.some((c) => c.partTitle)) {
+    failures.push("parts where the book has none");
+  }
   if (shortest < 20) failures.push(`a chapter of ${shortest} words`);
   if (duplicated > 0.01) failures.push(`${(duplicated * 100).toFixed(1)}% duplicated`);
   if (coverage < 0.9 || coverage > 1.1) {
     failures.push(`chapters hold ${Math.round(coverage * 100)}% of the words`);
   }
   if (runningLinesLeft > 0) failures.push(`${runningLinesLeft} running header/footer lines left`);
+  if (wordsKept < MIN_WORDS_KEPT) failures.push(`${(wordsKept * 100).toFixed(1)}% of the file's words kept`);
   return {
     file: book.file,
     chapters: titles.length,
@@ -120,6 +147,7 @@ export function scoreBook(
     coverage,
     runningLinesLeft,
     partsFound,
+    wordsKept,
     failures,
   };
 }
