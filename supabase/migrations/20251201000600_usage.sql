@@ -665,6 +665,23 @@ as $$
   select pg_catalog.count(*)::integer from abandoned
 $$;
 
+-- Reservations whose call answered (its cost is in usage_logs) or was refused, older than any
+-- billing period: nothing counts them any more. Abandoned ones stay, the only record of those calls.
+create or replace function private.purge_cost_reservations(p_older_than interval default interval '40 days')
+returns integer
+language sql
+security definer
+set search_path = ''
+as $$
+  with purged as (
+    delete from private.cost_reservations r
+    where r.status in ('settled', 'released') and r.settled_at < pg_catalog.now() - p_older_than
+    returning 1
+  )
+  select pg_catalog.count(*)::integer from purged
+$$;
+
+revoke all on function private.purge_cost_reservations(interval) from public, anon, authenticated;
 revoke all on function private.user_spend_usd(uuid, timestamptz), private.generation_spend_usd(uuid),
   private.period_budget(uuid), private.user_model(uuid, text),
   private.reserve_cost(text, uuid, text, jsonb, uuid, public.pipeline_step, text), private.settle_cost(text),

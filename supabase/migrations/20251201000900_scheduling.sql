@@ -139,6 +139,7 @@ begin
       'select private.reap_stuck_generations(); select private.abandon_stale_reservations()');
     perform cron.schedule('purge-queue-archives', '30 3 * * *', 'select private.purge_queue_archives()');
     perform cron.schedule('purge-rate-limit-windows', '40 * * * *', 'select private.purge_rate_limit_windows()');
+    perform cron.schedule('purge-cost-reservations', '50 3 * * *', 'select private.purge_cost_reservations()');
     perform cron.schedule('library-search-indexes', '*/10 * * * *', 'select private.queue_library_index_work()');
     perform cron.schedule('operator-alerts', '* * * * *', 'select private.check_operator_alerts()');
   end if;

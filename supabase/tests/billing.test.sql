@@ -173,7 +173,7 @@ update pgmq.a_plot set archived_at = now() - interval '31 days' where message ->
 select is(private.purge_queue_archives() >= 1, true, 'archived messages older than 30 days are deleted');
 select bag_has($$select jobname from cron.job$$,
   $$values ('daily-rollups'), ('billing-period-reset'), ('reap-stuck-generations'), ('purge-queue-archives'),
-    ('purge-rate-limit-windows'), ('library-search-indexes')$$,
+    ('purge-rate-limit-windows'), ('purge-cost-reservations'), ('library-search-indexes')$$,
   'the pg_cron jobs are scheduled');
 
 select * from finish();

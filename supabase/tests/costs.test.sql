@@ -1,7 +1,7 @@
 -- Money: the model ladder per quality, the ceilings, and every paid call reserved before it is made
 -- and settled after it, whatever happens to the rows around it.
 begin;
-select plan(61);
+select plan(63);
 
 create temp table ids as
   select tests.create_user('owner@costs.test') as owner, tests.create_user('other@costs.test') as other;
@@ -245,6 +245,13 @@ delete from public.video_generations where id = (select id from started where la
 select results_eq($$select video_generation_id, status, user_id = (select owner from ids) from private.cost_reservations
                     where key like (select id::text from started where label = 'e') || ':%'$$,
   $$values (null::uuid, 'open', true)$$, 'the reservation outlives its generation, still its user''s');
+
+-- Old reservations whose calls answered or were refused are purged; abandoned ones stay.
+update private.cost_reservations set settled_at = now() - interval '41 days'
+where video_generation_id = (select id from started where label = 'a') or key like (select id::text from started where label = 'c') || ':%';
+select is(private.purge_cost_reservations(), 1, 'the settled reservation older than 40 days goes');
+select is((select count(*)::integer from private.cost_reservations where key like (select id::text from started where label = 'c') || ':%'),
+  2, 'the abandoned ones stay, the only record of calls whose outcome is unknown');
 
 -- Nobody but the backend reads or writes reservations.
 select tests.authenticate_as((select owner from ids));

@@ -15,6 +15,7 @@ Deno.test("pg_cron runs the every-minute reaper on the local stack, and no sched
         "daily-rollups",
         "library-search-indexes",
         "operator-alerts",
+        "purge-cost-reservations",
         "purge-queue-archives",
         "purge-rate-limit-windows",
         "reap-stuck-generations",
