@@ -557,7 +557,6 @@ set search_path = ''
 as $$
 declare
   unit private.audiobook_export_chapters;
-  ids bigint[];
 begin
   if p_position is not null then
     update private.audiobook_export_chapters u
@@ -577,12 +576,7 @@ begin
         else pg_catalog.format('chapter %s ("%s"): %s', coalesce(unit.chapter_number::text, '?'), coalesce(unit.title, '?'), p_error) end
   where e.id = p_export_id and e.status in ('pending', 'processing');
   -- A message a worker holds is skipped: that worker finds the export failed and drops it itself.
-  select pg_catalog.array_agg(m.msg_id) into ids
-  from (select q.msg_id from pgmq.q_audiobook q where q.message ->> 'export_id' = p_export_id::text
-        for update skip locked) m;
-  if ids is not null then
-    perform pgmq.delete('audiobook', ids);
-  end if;
+  perform private.drop_queue_messages('audiobook', 'export_id', array[p_export_id::text]);
 end;
 $$;
 
