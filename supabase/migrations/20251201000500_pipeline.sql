@@ -1095,12 +1095,25 @@ begin
   where u.generation_id = unit.generation_id and u.step = unit.step and u.unit_key = unit.unit_key;
   execute pg_catalog.format('select private.%I($1, $2, $3, $4, $5)', 'stage_' || unit.step || '_fail')
     using generation, unit, message, false, true;
-  perform private.drop_stage_messages(generation.id, unit.step);
+  perform private.fail_generation(generation.id, unit.step, message);
+end;
+$$;
+
+-- A generation failed in a stage, for good: the stage's other messages dropped (a retry queues its
+-- unfinished units afresh), the message and the stage's timing recorded.
+create or replace function private.fail_generation(p_generation_id uuid, p_step public.pipeline_step, p_message text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.drop_stage_messages(p_generation_id, p_step);
   update public.video_generations g
-  set status = 'failed', completed_at = pg_catalog.clock_timestamp(), error_message = message,
-      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', unit.step::text],
-        coalesce(g.pipeline_metadata -> 'stages' -> unit.step::text, '{}') || private.stage_timing(generation.id, unit.step))
-  where g.id = generation.id;
+  set status = 'failed', completed_at = pg_catalog.clock_timestamp(), error_message = p_message,
+      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
+        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}') || private.stage_timing(p_generation_id, p_step))
+  where g.id = p_generation_id;
 end;
 $$;
 
@@ -1351,14 +1364,8 @@ begin
     return 'retry';
   end if;
   perform pgmq.archive(p_step::text, p_msg_id);
-  -- The generation's other messages of this stage go too: a retry queues its unfinished units afresh.
-  perform private.drop_stage_messages(p_generation_id, p_step);
-  update public.video_generations g
-  set status = 'failed', completed_at = pg_catalog.clock_timestamp(),
-      error_message = pg_catalog.format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error),
-      pipeline_metadata = pg_catalog.jsonb_set(g.pipeline_metadata, array['stages', p_step::text],
-        coalesce(g.pipeline_metadata -> 'stages' -> p_step::text, '{}') || private.stage_timing(p_generation_id, p_step))
-  where g.id = p_generation_id;
+  perform private.fail_generation(p_generation_id, p_step,
+    pg_catalog.format('%s stage failed for %s after %s attempt(s): %s', p_step, p_unit, p_attempt, p_error));
   return 'failed';
 end;
 $$;
@@ -1414,6 +1421,7 @@ $$;
 revoke all on function private.begin_step(uuid, public.pipeline_step, text, integer),
   private.unit_quantity(public.pipeline_step, jsonb),
   private.stop_generation(public.video_generations, private.pipeline_units, text),
+  private.fail_generation(uuid, public.pipeline_step, text),
   private.claim_steps(public.pipeline_step, integer, integer, integer, integer, integer),
   private.complete_step(bigint, uuid, public.pipeline_step, text, jsonb, jsonb, uuid, integer),
   private.fail_step(bigint, uuid, public.pipeline_step, text, text, boolean, integer, integer, integer, integer, boolean),
