@@ -174,7 +174,7 @@ Deno.test("deploy --check: function folders must match placement.ts unless confi
     assert.notEqual(code, 0);
     assert.match(
       text,
-      /deploy\/k8s: ScaledObject worker-media counts queues \[audiobook, images, lipsync, merge, video\]/,
+      /deploy\/k8s: ScaledObject worker-media counts queues \[audiobook_export, images, lipsync, merge, video\]/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -36,7 +36,14 @@ Deno.test("manifests: a Deployment and a ScaledObject per worker group, consiste
     // The query is exactly the one built from the placement table.
     assert.equal(scaledQuery(resources, group), queueDepthQuery(groupQueues(group)));
   }
-  assert.deepEqual(groupQueues("media"), ["audio", "audiobook", "images", "lipsync", "merge", "video"]);
+  assert.deepEqual(groupQueues("media"), [
+    "audio",
+    "audiobook_export",
+    "images",
+    "lipsync",
+    "merge",
+    "video",
+  ]);
   assert.deepEqual(groupQueues("books"), ["embed", "ingest"]);
 });
 

@@ -45,7 +45,7 @@ async function main() {
   const userId = await createTestUser(sql, "bench-audiobook");
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: workerServiceArgs(["audiobook"]),
+    args: workerServiceArgs(["audiobook_export"]),
     env: {
       SUPABASE_DB_URL: dbUrl,
       SUPABASE_URL: "http://127.0.0.1:54321",

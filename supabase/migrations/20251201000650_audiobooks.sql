@@ -124,7 +124,7 @@ create trigger audiobook_export_chapters_set_updated_at before update on private
   for each row execute function private.set_updated_at();
 alter table private.audiobook_export_chapters enable row level security;
 
-select pgmq.create('audiobook') where not exists (select 1 from pgmq.list_queues() l where l.queue_name = 'audiobook');
+select pgmq.create('audiobook_export') where not exists (select 1 from pgmq.list_queues() l where l.queue_name = 'audiobook_export');
 insert into private.rate_limits (action, max_calls, per_seconds) values ('audiobook_export', 20, 3600)
 on conflict (action) do nothing;
 
@@ -166,10 +166,10 @@ language sql
 security definer
 set search_path = ''
 as $$
-  select pgmq.send('audiobook', pg_catalog.jsonb_build_object('export_id', p_export_id, 'assemble', true,
+  select pgmq.send('audiobook_export', pg_catalog.jsonb_build_object('export_id', p_export_id, 'assemble', true,
     'seconds', (select pg_catalog.ceil(coalesce(pg_catalog.sum(u.duration_ms), 0) / 1000.0)::integer
                 from private.audiobook_export_chapters u where u.export_id = p_export_id)));
-  select private.wake_queue_workers('audiobook');
+  select private.wake_queue_workers('audiobook_export');
 $$;
 
 -- Client RPC: export a chapter (or the whole book, without chapter_id) of one of your ready books as
@@ -347,11 +347,11 @@ begin
                             where u.export_id = new_id and u.status = 'completed')
   where e.id = new_id;
   if narrated > 0 then
-    perform pgmq.send('audiobook', pg_catalog.jsonb_build_object('export_id', new_id, 'position', u.position,
+    perform pgmq.send('audiobook_export', pg_catalog.jsonb_build_object('export_id', new_id, 'position', u.position,
       'characters', u.characters))
     from private.audiobook_export_chapters u where u.export_id = new_id and u.source = 'narration'
     order by u.position;
-    perform private.wake_queue_workers('audiobook');
+    perform private.wake_queue_workers('audiobook_export');
   else
     perform private.queue_audiobook_assembly(new_id);
   end if;
@@ -448,7 +448,7 @@ as $$
 declare
   export public.audiobook_exports;
 begin
-  perform pgmq.delete('audiobook', p_msg_id);
+  perform pgmq.delete('audiobook_export', p_msg_id);
   -- One completion at a time: exactly one of them sees the last chapter done.
   select * into export from public.audiobook_exports e where e.id = p_export_id for no key update;
   if not found or export.status in ('completed', 'failed') then
@@ -534,7 +534,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform pgmq.delete('audiobook', p_msg_id);
+  perform pgmq.delete('audiobook_export', p_msg_id);
   update public.audiobook_exports e
   set status = 'completed', progress_percentage = 100, storage_path = p_storage_path, file_url = p_url,
       duration_ms = p_duration_ms, size_bytes = p_size_bytes, chapters = coalesce(p_chapters, '[]'),
@@ -569,14 +569,14 @@ begin
   if not p_final then
     return;
   end if;
-  perform pgmq.archive('audiobook', p_msg_id);
+  perform pgmq.archive('audiobook_export', p_msg_id);
   update public.audiobook_exports e
   set status = 'failed', completed_at = pg_catalog.clock_timestamp(), cost_usd = private.audiobook_export_cost(e.id),
       error_message = case when p_position is null then 'making the audiobook file: ' || p_error
         else pg_catalog.format('chapter %s ("%s"): %s', coalesce(unit.chapter_number::text, '?'), coalesce(unit.title, '?'), p_error) end
   where e.id = p_export_id and e.status in ('pending', 'processing');
   -- A message a worker holds is skipped: that worker finds the export failed and drops it itself.
-  perform private.drop_queue_messages('audiobook', 'export_id', array[p_export_id::text]);
+  perform private.drop_queue_messages('audiobook_export', 'export_id', array[p_export_id::text]);
 end;
 $$;
 

@@ -160,8 +160,8 @@ as $$
 $$;
 
 -- The queue a worker consumes, as placement.ts names them: pipeline-<step> reads <step>, the others
--- read the queue of their own name, hyphens written as underscores (delete-account: delete_account),
--- but audiobook-export reads audiobook. (placement_test.ts checks this against placement.ts.)
+-- read the queue of their own name, hyphens written as underscores (delete-account: delete_account).
+-- (placement_test.ts checks this against placement.ts.)
 create or replace function private.worker_queue(p_function_name text)
 returns text
 language sql
@@ -169,7 +169,6 @@ immutable
 set search_path = ''
 as $$
   select case when p_function_name like 'pipeline-%' then pg_catalog.substr(p_function_name, 10)
-    when p_function_name = 'audiobook-export' then 'audiobook'
     else pg_catalog.replace(p_function_name, '-', '_') end
 $$;
 

@@ -30,7 +30,7 @@ create temp table started (label text primary key, id uuid);
 grant all on started to public;
 
 -- Data: the queue, the rate limit and the ceilings.
-select bag_has($$select queue_name from pgmq.list_queues()$$, $$values ('audiobook')$$, 'exports have their queue');
+select bag_has($$select queue_name from pgmq.list_queues()$$, $$values ('audiobook_export')$$, 'exports have their queue');
 select is((select max_calls from private.rate_limits where action = 'audiobook_export'), 20, 'twenty exports an hour');
 select is_empty($$select c.quality_tier from private.tier_ceilings c
                   where private.price_of(private.ladder_model(c.quality_tier, 'audio'), jsonb_build_object(
@@ -76,7 +76,7 @@ select throws_ok($$select public.start_audiobook_export('00000000-0000-4000-8000
   'chapter 3 ("Blank") has no text to narrate', 'a chapter without text cannot be narrated');
 select tests.clear_authentication();
 select is((select count(*)::integer from public.audiobook_exports), 0, 'no refused export leaves a row');
-select is((select count(*)::integer from pgmq.q_audiobook), 0, 'nor a message');
+select is((select count(*)::integer from pgmq.q_audiobook_export), 0, 'nor a message');
 update public.user_subscriptions set status = 'past_due' where user_id = (select owner from ids);
 select tests.authenticate_as((select owner from ids));
 select throws_ok($$select public.start_audiobook_export('00000000-0000-4000-8000-0000000ab001',
@@ -102,7 +102,7 @@ select results_eq($$select source, generation_id, tracks -> 1 ->> 'duration_ms',
     from private.audiobook_export_chapters where export_id = (select id from started where label = 'video')$$,
   $$values ('generation', '00000000-0000-4000-8000-0000000ad001'::uuid, '3000', 4500, 'completed')$$,
   'its chapter takes the video''s scene tracks in order, 4.5 s in all');
-select results_eq($$select message ->> 'export_id', message ->> 'assemble', message ->> 'seconds' from pgmq.q_audiobook$$,
+select results_eq($$select message ->> 'export_id', message ->> 'assemble', message ->> 'seconds' from pgmq.q_audiobook_export$$,
   $$select id::text, 'true', '5' from started where label = 'video'$$, 'the file is queued in the same transaction');
 
 -- Another user, anon and the service role on the export row.
@@ -166,7 +166,7 @@ select results_eq($$select speech_characters, completed_chapters, total_chapters
     where id = (select id from started where label = 'book')$$,
   $$values (char_length(E'The Harbour\n\nMara came to the harbour.') + char_length(E'The Lamp\n\nTomas lit the lamp.')
     + char_length(E'Blank\n\nThe keeper slept.'), 0, 3)$$, 'the export counts what it will speak');
-select results_eq($$select (message ->> 'position')::integer from pgmq.q_audiobook
+select results_eq($$select (message ->> 'position')::integer from pgmq.q_audiobook_export
     where message ->> 'export_id' = (select id::text from started where label = 'book') order by msg_id$$,
   $$values (1), (2), (3)$$, 'one message per chapter to speak');
 
@@ -200,7 +200,7 @@ select is(private.begin_audiobook_assembly((select id from started where label =
   'the file is not begun while a chapter is still being spoken');
 select is(private.complete_audiobook_chapter(0, (select id from started where label = 'book'), 3, 1000), 'chapters_completed',
   'the last chapter spoken queues the file');
-select is((select count(*)::integer from pgmq.q_audiobook where message ->> 'export_id' = (select id::text from started where label = 'book')
+select is((select count(*)::integer from pgmq.q_audiobook_export where message ->> 'export_id' = (select id::text from started where label = 'book')
            and message ? 'assemble'), 1, 'once');
 select results_eq($$select completed_chapters, progress_percentage from public.audiobook_exports
     where id = (select id from started where label = 'book')$$, $$values (3, 89)$$,
@@ -217,14 +217,14 @@ select is((select status::text from public.audiobook_exports where id = (select 
 select private.fail_audiobook_step(0, (select id from started where label = 'book'), null, 'ffmpeg could not encode', true);
 select results_eq($$select status::text, error_message from public.audiobook_exports where id = (select id from started where label = 'book')$$,
   $$values ('failed', 'making the audiobook file: ffmpeg could not encode')$$, 'a final failure fails the export, saying why');
-select is((select count(*)::integer from pgmq.q_audiobook where message ->> 'export_id' = (select id::text from started where label = 'book')),
+select is((select count(*)::integer from pgmq.q_audiobook_export where message ->> 'export_id' = (select id::text from started where label = 'book')),
   0, 'its messages are dropped');
 select is(private.begin_audiobook_assembly((select id from started where label = 'book')), null, 'a failed export is not begun');
 select throws_ok($$update public.audiobook_exports set status = 'processing' where id = (select id from started where label = 'book')$$,
   '23514', 'an audiobook export cannot go from failed to processing', 'nothing leaves failed');
 
 -- Ceilings and the budget, before anything is queued.
-select pgmq.purge_queue('audiobook');
+select pgmq.purge_queue('audiobook_export');
 -- 'The Lamp', a blank line and 8,000 sentences of 13 characters (less the last space): 104,009 characters.
 update public.chapters set content = repeat('Mara walked. ', 8000) where id = '00000000-0000-4000-8000-0000000ac002';
 select tests.authenticate_as((select owner from ids));
@@ -251,7 +251,7 @@ select throws_like($$select public.start_audiobook_export('00000000-0000-4000-80
 select throws_ok($$select public.start_audiobook_export('00000000-0000-4000-8000-0000000ab001',
     '00000000-0000-4000-8000-0000000ac003', 'mp3')$$, 'LT010', null, 'with LT010');
 select tests.clear_authentication();
-select is((select count(*)::integer from pgmq.q_audiobook), 0, 'nothing refused was queued');
+select is((select count(*)::integer from pgmq.q_audiobook_export), 0, 'nothing refused was queued');
 
 -- A cover that is not the owner's is not carried.
 update public.books set cover_url = (select other from ids) || '/theirs.png' where id = '00000000-0000-4000-8000-0000000ab001';

@@ -36,7 +36,7 @@ import type { WorkerRun } from "../../supabase/functions/_shared/serve_worker.ts
 import { ObjectTooLargeError, type Storage } from "../../supabase/functions/_shared/storage.ts";
 import { recordUsage, reservedCall } from "../../supabase/functions/_shared/usage.ts";
 
-export const QUEUE = "audiobook";
+export const QUEUE = "audiobook_export";
 const MAX_ATTEMPTS = 5;
 /** The most one speech call is given to say. */
 export const CHUNK_CHARACTERS = 2_500;

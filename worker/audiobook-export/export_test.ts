@@ -500,7 +500,7 @@ Deno.test("a voice that refuses fails the export at once, saying which chapter a
         null,
       ]);
       const [{ archived }] = await sql`
-        select count(*)::int as archived from pgmq.a_audiobook where message ->> 'export_id' = ${exportId}`;
+        select count(*)::int as archived from pgmq.a_audiobook_export where message ->> 'export_id' = ${exportId}`;
       assert.equal(archived, 1, "its message is kept in the archive");
     } finally {
       await deleteTestUser(sql, owner);

@@ -78,7 +78,7 @@ export const PLACEMENTS: readonly Placement[] = [
   {
     name: "audiobook-export",
     home: "worker",
-    queue: "audiobook",
+    queue: "audiobook_export",
     group: "media",
     why: "ffmpeg encodes a book's narration; espeak-ng speaks it offline",
   },
